@@ -1,0 +1,44 @@
+# The whole dev loop. Needs only Python 3.11 (or newer) and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export PYTHONUNBUFFERED := 1
+
+.PHONY: run test lint fix services docs bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed   ## web server + worker + beat on the embedded defaults (Ctrl-C stops all)
+	$(BIN)/failbrief run
+
+test: $(VENV)/.installed-test   ## the whole suite; the services tier runs when PostgreSQL and Redis answer
+	$(BIN)/python -m failbrief.testing.tiers
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy failbrief bench
+	$(BIN)/python -m failbrief.cli.docs --check
+
+fix: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+docs: $(VENV)/.installed
+	$(BIN)/python -m failbrief.cli.docs --write
+
+services: $(VENV)/.installed-test   ## do PostgreSQL and Redis answer on 127.0.0.1?
+	$(BIN)/python -m failbrief.testing.services
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

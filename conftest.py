@@ -1,0 +1,1 @@
+pytest_plugins = ["failbrief.testing.fixtures"]

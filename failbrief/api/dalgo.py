@@ -1,0 +1,64 @@
+"""Dalgo webapp compatibility: the same paths and shapes as DDP_backend, so its pages work unchanged.
+
+GET /api/prefect/v1/flow_runs/{flow_run_id}/logsummary?task_id=&regenerate=0|1  → {"task_id": ...}
+GET /api/tasks/stp/{task_id}                                                 → {"progress": [...]}
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import Http404, HttpRequest
+from ninja import Router
+
+from failbrief.api.auth import request_org
+from failbrief.api.schemas import ErrorOut, ProgressItem, ProgressOut, TriggerOut
+from failbrief.summarize.models import LlmSession
+from failbrief.summarize.on_demand import request_summary
+from failbrief.summarize.pipeline import prefect_client
+
+router = Router(tags=["dalgo-compatible"])
+Status = LlmSession.Status
+
+
+@router.get(
+    "/prefect/v1/flow_runs/{flow_run_id}/logsummary", response={200: TriggerOut, 404: ErrorOut, 503: ErrorOut}
+)
+def trigger_log_summary(
+    request: HttpRequest, flow_run_id: str, task_id: str, regenerate: int = 0
+) -> TriggerOut:
+    """Returns a handle to poll at /api/tasks/stp/{task_id}. A stored summary is reused (and is
+    `completed` on the first poll) unless regenerate=1."""
+    with prefect_client() as client:
+        row, needs_worker = request_summary(
+            request_org(request), flow_run_id, task_id, regenerate=bool(regenerate), client=client
+        )
+    if needs_worker:
+        from failbrief.summarize.tasks import summarize_requested
+
+        summarize_requested.apply_async(args=(row.pk,), retry=False)
+    return TriggerOut(task_id=str(row.request_uuid))
+
+
+@router.get("/tasks/stp/{task_id}", response={200: ProgressOut, 404: ErrorOut})
+def task_progress(request: HttpRequest, task_id: str) -> ProgressOut:
+    try:
+        handle = uuid.UUID(task_id)
+    except ValueError:
+        raise Http404("no such task") from None
+    row = LlmSession.objects.filter(org=request_org(request), request_uuid=handle).first()
+    if row is None:
+        raise Http404("no such task")
+    return ProgressOut(progress=progress_of(row))
+
+
+def progress_of(row: LlmSession) -> list[ProgressItem]:
+    started = ProgressItem(message="Summarizing the logs of the failed run", status=Status.RUNNING)
+    if row.session_status == Status.COMPLETED:
+        return [
+            started,
+            ProgressItem(message="Summary ready", status=Status.COMPLETED, result=row.response or []),
+        ]
+    if row.session_status == Status.FAILED:
+        return [started, ProgressItem(message=row.error_reason or "Summarizing failed", status=Status.FAILED)]
+    return [started]

@@ -1,0 +1,73 @@
+"""/api/v1/: summaries by flow run, by id, and as a paginated list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import Http404, HttpRequest
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+
+from failbrief.api.auth import request_org
+from failbrief.api.schemas import ErrorOut, RunSummariesOut, SummaryOut, SummaryPageOut
+from failbrief.summarize.models import LlmSession
+from failbrief.summarize.on_demand import summaries_of_run
+
+router = Router(tags=["summaries"])
+Status = LlmSession.Status
+
+
+@router.get("/flow-runs/{flow_run_id}/summaries", response={200: RunSummariesOut, 404: ErrorOut})
+def run_summaries(request: HttpRequest, flow_run_id: str) -> RunSummariesOut:
+    """One summary per failed unit of the run (or of a subflow of it), the root failure first:
+    the newest completed version of each, else its newest version."""
+    rows = list(
+        summaries_of_run(request_org(request), flow_run_id).order_by("position", "task_id", "-version", "-pk")
+    )
+    if not rows:
+        raise Http404("no summaries for this flow run")
+    newest: dict[str, LlmSession] = {}
+    for row in rows:
+        kept = newest.get(row.task_id)
+        if kept is None or (
+            kept.session_status != Status.COMPLETED and row.session_status == Status.COMPLETED
+        ):
+            newest[row.task_id] = row
+    return RunSummariesOut(flow_run_id=flow_run_id, summaries=[SummaryOut.of(r) for r in newest.values()])
+
+
+@router.get("/summaries/{summary_id}", response={200: SummaryOut, 404: ErrorOut})
+def one_summary(request: HttpRequest, summary_id: int) -> SummaryOut:
+    row = LlmSession.objects.filter(org=request_org(request), pk=summary_id).first()
+    if row is None:
+        raise Http404("no such summary")
+    return SummaryOut.of(row)
+
+
+class ListParams(Schema):
+    status: Status | None = None
+    since: datetime | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@router.get("/summaries", response={200: SummaryPageOut, 400: ErrorOut})
+def list_summaries(request: HttpRequest, params: Query[ListParams]) -> SummaryPageOut:
+    """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
+    if not 1 <= params.limit <= 200:
+        raise HttpError(400, "limit must be between 1 and 200")
+    rows = LlmSession.objects.filter(org=request_org(request)).order_by("-pk")
+    if params.status:
+        rows = rows.filter(session_status=params.status)
+    if params.since:
+        rows = rows.filter(created_at__gte=params.since)
+    if params.cursor:
+        if not params.cursor.isdigit():
+            raise HttpError(400, "cursor is not one this API gave out")
+        rows = rows.filter(pk__lt=int(params.cursor))
+    page = list(rows[: params.limit + 1])
+    more = len(page) > params.limit
+    page = page[: params.limit]
+    return SummaryPageOut(
+        summaries=[SummaryOut.of(r) for r in page], next_cursor=str(page[-1].pk) if more else None
+    )

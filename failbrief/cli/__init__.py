@@ -1,0 +1,23 @@
+"""The `failbrief` command: a click group, one module per command group."""
+
+from __future__ import annotations
+
+import click
+
+from failbrief.cli.orgs import org_group, token_group
+from failbrief.cli.serve import run_command
+
+
+@click.group()
+def main() -> None:
+    """failbrief: root-cause summaries of failed pipeline runs."""
+
+
+main.add_command(org_group)
+main.add_command(token_group)
+main.add_command(run_command)
+
+from failbrief.cli.logs import condense_command, summarize_command  # noqa: E402
+
+main.add_command(condense_command)
+main.add_command(summarize_command)

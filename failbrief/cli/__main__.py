@@ -1,0 +1,3 @@
+from failbrief.cli import main
+
+main()

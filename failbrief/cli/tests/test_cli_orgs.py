@@ -1,0 +1,64 @@
+"""failbrief org … / token …, run as a person or a script would: a real process on a real database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def failbrief(var_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"FAILBRIEF_VAR_DIR": str(var_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "failbrief.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path) -> Path:
+    return tmp_path / "var"
+
+
+def test_token_create_prints_only_the_token_on_stdout(var_dir):
+    assert failbrief(var_dir, "org", "add", "acme").returncode == 0
+    made = failbrief(var_dir, "token", "create", "acme")
+    assert made.returncode == 0
+    assert made.stdout.count("\n") == 1
+    assert made.stdout.startswith("fb_")
+    assert "shown once" in made.stderr
+
+
+def test_org_add_with_a_generated_key_and_org_list(var_dir):
+    added = failbrief(var_dir, "org", "add", "acme", "--default", "--webhook-key", "-")
+    assert added.returncode == 0
+    assert added.stdout.strip().startswith("fb_")
+    listing = failbrief(var_dir, "org", "list").stdout
+    assert listing.strip() == "acme\tdefault,webhook-key\ttokens=0"
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("org", "add", "not a slug"), "not a valid slug"),
+        (("token", "create", "nobody"), "no org 'nobody'"),
+    ],
+)
+def test_mistakes_get_one_clear_line_and_a_nonzero_exit(var_dir, args, says):
+    done = failbrief(var_dir, *args)
+    assert done.returncode != 0
+    assert says in done.stderr
+
+
+def test_adding_an_org_twice_is_refused(var_dir):
+    failbrief(var_dir, "org", "add", "acme")
+    again = failbrief(var_dir, "org", "add", "acme")
+    assert again.returncode != 0
+    assert "already exists" in again.stderr

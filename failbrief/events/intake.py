@@ -1,0 +1,116 @@
+"""Store a webhook, then hand it to Celery. The database row is the durable record; the broker
+message is only a nudge, re-sent by beat when the broker was down."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from failbrief.events.models import FailureEvent
+from failbrief.events.parse import FailureNotice
+from failbrief.orgs.models import Org
+
+log = logging.getLogger(__name__)
+
+
+def store_notice(raw: bytes, notice: FailureNotice, org: Org | None) -> tuple[FailureEvent, bool]:
+    """Store the notice once. Returns (event, duplicate); a duplicate does no new work."""
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                event = FailureEvent.objects.create(**_fields(raw, notice, org))
+        except IntegrityError:
+            existing = _duplicate_of(notice)
+            if existing is not None:
+                return existing, True
+            continue  # the row we collided with was rolled back; try again
+        if event.status == FailureEvent.Status.PENDING:
+            transaction.on_commit(partial(enqueue_event, event.pk))
+        return event, False
+    raise RuntimeError(f"could not store the event for flow run {notice.flow_run_id}")
+
+
+def _fields(raw: bytes, notice: FailureNotice, org: Org | None) -> dict[str, object]:
+    ignored = not notice.starts_work
+    return {
+        "raw_body": raw.decode("utf-8", "replace"),
+        "shape": notice.shape,
+        "flow_run_id": notice.flow_run_id,
+        "flow_run_name": notice.flow_run_name[:500],
+        "state_name": notice.state_name[:100],
+        "state_type": (notice.state_type or "")[:40],
+        "state_timestamp": notice.state_timestamp,
+        "state_message": notice.state_message,
+        "prefect_event_id": notice.prefect_event_id,
+        "dedup_key": notice.dedup_key[:200],
+        "org": org,
+        "status": FailureEvent.Status.IGNORED if ignored else FailureEvent.Status.PENDING,
+        "status_reason": f"state {notice.state_name!r} is not a failure state" if ignored else "",
+    }
+
+
+def _duplicate_of(notice: FailureNotice) -> FailureEvent | None:
+    same = Q(dedup_key=notice.dedup_key[:200])
+    if notice.prefect_event_id:
+        same |= Q(prefect_event_id=notice.prefect_event_id)
+    return FailureEvent.objects.filter(same).order_by("pk").first()
+
+
+class _BrokerBreaker:
+    """After a failed publish, skip publishing for a few seconds: the broker client spends seconds
+    in its own retries on every attempt, and the webhook must stay fast while the broker is down."""
+
+    def __init__(self, pause_seconds: float) -> None:
+        self.pause_seconds = pause_seconds
+        self.closed_until = 0.0
+
+    def allows(self) -> bool:
+        return time.monotonic() >= self.closed_until
+
+    def tripped(self) -> None:
+        self.closed_until = time.monotonic() + self.pause_seconds
+
+
+_breaker = _BrokerBreaker(pause_seconds=5.0)
+
+
+def enqueue_event(event_id: int) -> bool:
+    """Publish the event to Celery. A broker that is down is logged, not raised: the event is
+    safe in the database and beat re-enqueues it (events_to_requeue)."""
+    from failbrief.events.tasks import process_event
+
+    if not _breaker.allows():
+        log.info("event=%s not enqueued: the broker failed moments ago; beat will enqueue it", event_id)
+        return False
+    try:
+        process_event.apply_async(args=(event_id,), retry=False)
+    except Exception as exc:  # any broker or transport error; the webhook must still be answered
+        _breaker.tripped()
+        log.warning("event=%s enqueue failed, beat will re-enqueue it: %s", event_id, exc)
+        return False
+    FailureEvent.objects.filter(pk=event_id).update(
+        enqueued_at=timezone.now(), enqueue_count=F("enqueue_count") + 1
+    )
+    return True
+
+
+def events_to_requeue(limit: int = 500) -> list[int]:
+    """Pending events nobody has nudged lately, and processing ones whose worker went away."""
+    now = timezone.now()
+    quiet = now - timedelta(seconds=settings.REQUEUE_AFTER_SECONDS)
+    stuck = now - timedelta(seconds=settings.STUCK_AFTER_SECONDS)
+    pending = Q(status=FailureEvent.Status.PENDING, received_at__lt=quiet) & (
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=quiet)
+    )
+    abandoned = Q(status=FailureEvent.Status.PROCESSING, started_at__lt=stuck)
+    ids = (
+        FailureEvent.objects.filter(pending | abandoned).order_by("received_at").values_list("pk", flat=True)
+    )
+    return list(ids[:limit])

@@ -1,0 +1,45 @@
+"""A webhook as we received it: stored before we answer, so nothing the sender told us is lost."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class FailureEvent(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"  # stored; a worker has not finished it yet
+        PROCESSING = "processing"
+        DONE = "done"  # summaries stored (or already existed)
+        IGNORED = "ignored"  # not a failure state; kept for the record
+        UNMATCHED = "unmatched"  # no org could be found for the run
+        FAILED = "failed"  # a permanent error; status_reason says which
+
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    raw_body = models.TextField()
+    shape = models.CharField(max_length=20)
+    flow_run_id = models.CharField(max_length=64, db_index=True)
+    flow_run_name = models.CharField(max_length=500, blank=True)
+    state_name = models.CharField(max_length=100)
+    state_type = models.CharField(max_length=40, blank=True)
+    state_timestamp = models.DateTimeField(null=True, blank=True)
+    state_message = models.TextField(blank=True)
+    prefect_event_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    dedup_key = models.CharField(max_length=200, unique=True)
+    # Set when the webhook was signed with an org's own key: that org owns the event.
+    org = models.ForeignKey(
+        "orgs.Org", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    status_reason = models.TextField(blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    enqueue_count = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # The Celery task processing it; a retry or redelivery of that same task may claim it again.
+    worker_task_id = models.CharField(max_length=64, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "received_at"], name="event_status_received")]
+
+    def __str__(self) -> str:
+        return f"event {self.pk}: {self.flow_run_id} {self.state_name} ({self.status})"

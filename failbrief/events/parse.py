@@ -1,0 +1,199 @@
+"""Turns a webhook body into a FailureNotice. Pure: no Django.
+
+Three body shapes reach us from real Prefect servers (RECIPE.md §2-3):
+  dalgo      {"body": "Flow run <name> with id <uuid> entered state <State>"}  (send-notification)
+  robust     the JSON that robust_payload.j2 renders (call-webhook)
+  raw_event  {{ event | tojson }}: event, id, resource, related, payload
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Shape = Literal["dalgo", "robust", "raw_event"]
+
+# The run name is free text and may itself contain "with id ... entered state ...", so the
+# last match is the one Prefect appended.
+_DALGO_BODY = re.compile(r"with id (?P<id>\S+) entered state (?P<state>[A-Za-z_]\w*)")
+
+FAILURE_STATE_TYPES = frozenset({"FAILED", "CRASHED"})
+FAILURE_STATE_NAMES = frozenset({"Failed", "Crashed", "TimedOut", "DBT_TEST_FAILED"})
+
+
+class BadWebhook(ValueError):
+    """The body cannot be a Prefect failure notification; the message says why."""
+
+
+@dataclass(frozen=True)
+class FailureNotice:
+    shape: Shape
+    flow_run_id: str
+    state_name: str
+    state_type: str | None = None
+    state_timestamp: datetime | None = None
+    prefect_event_id: str | None = None
+    flow_run_name: str = ""
+    state_message: str = ""
+    deployment_id: str | None = None
+    parent_task_run_id: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def starts_work(self) -> bool:
+        """True for the states we summarize: Failed, Crashed, TimedOut and Dalgo's DBT_TEST_FAILED."""
+        return self.state_type in FAILURE_STATE_TYPES or self.state_name in FAILURE_STATE_NAMES
+
+    @property
+    def dedup_key(self) -> str:
+        """Same run, same state, same state timestamp: the same notification sent twice."""
+        stamp = self.state_timestamp.isoformat() if self.state_timestamp else "-"
+        return f"{self.flow_run_id}|{self.state_name}|{stamp}"
+
+
+def parse_notice(raw: bytes) -> FailureNotice:
+    """Parse a webhook body. Raises BadWebhook with a message fit for the sender."""
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadWebhook(f"body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise BadWebhook("body must be a JSON object")
+    if "body" in body and "flow_run_id" not in body:
+        return _dalgo(body["body"])
+    if "flow_run_id" in body:
+        return _robust(body)
+    if isinstance(body.get("resource"), dict):
+        return _raw_event(body)
+    raise BadWebhook(
+        "unknown body shape: expected Dalgo's {'body': 'Flow run ... with id <uuid> entered state <State>'}, "
+        "the robust template's {'flow_run_id', 'state_name', ...}, or a raw Prefect event with 'resource'"
+    )
+
+
+def _dalgo(text: object) -> FailureNotice:
+    if not isinstance(text, str):
+        raise BadWebhook("'body' must be a string")
+    matches = list(_DALGO_BODY.finditer(text))
+    if not matches:
+        raise BadWebhook("'body' does not contain 'with id <uuid> entered state <State>'")
+    last = matches[-1]
+    name = text[: last.start()].removeprefix("Flow run ").strip()
+    return FailureNotice(
+        shape="dalgo",
+        flow_run_id=_uuid(last["id"], "flow run id"),
+        state_name=last["state"],
+        flow_run_name=name,
+    )
+
+
+def _robust(body: dict[str, Any]) -> FailureNotice:
+    state_name = _text(body, "state_name") or _state_from_event_name(_text(body, "event"))
+    if not state_name:
+        raise BadWebhook("'state_name' is missing")
+    return FailureNotice(
+        shape="robust",
+        flow_run_id=_uuid(body.get("flow_run_id"), "flow_run_id"),
+        state_name=state_name,
+        state_type=_text(body, "state_type") or None,
+        state_timestamp=_timestamp(body.get("state_timestamp"), "state_timestamp"),
+        prefect_event_id=_optional_uuid(body.get("event_id"), "event_id"),
+        flow_run_name=_text(body, "flow_run_name"),
+        state_message=_text(body, "state_message"),
+        deployment_id=_optional_uuid(body.get("deployment_id"), "deployment_id"),
+        parent_task_run_id=_optional_uuid(body.get("parent_task_run_id"), "parent_task_run_id"),
+        tags=_tags(body.get("tags")),
+    )
+
+
+def _raw_event(body: dict[str, Any]) -> FailureNotice:
+    resource: dict[str, Any] = body["resource"]
+    resource_id = str(resource.get("prefect.resource.id", ""))
+    if not resource_id.startswith("prefect.flow-run."):
+        raise BadWebhook(f"raw event is not about a flow run: resource id {resource_id[:80]!r}")
+    related: list[Any] = body["related"] if isinstance(body.get("related"), list) else []
+    state_name = _text(resource, "prefect.state-name") or _state_from_event_name(_text(body, "event"))
+    if not state_name:
+        raise BadWebhook("raw event carries no state name")
+    return FailureNotice(
+        shape="raw_event",
+        flow_run_id=_uuid(resource_id.removeprefix("prefect.flow-run."), "resource id"),
+        state_name=state_name,
+        state_type=_text(resource, "prefect.state-type") or None,
+        state_timestamp=_timestamp(resource.get("prefect.state-timestamp"), "prefect.state-timestamp"),
+        prefect_event_id=_optional_uuid(body.get("id"), "id"),
+        flow_run_name=_text(resource, "prefect.resource.name"),
+        state_message=_text(resource, "prefect.state-message"),
+        deployment_id=_related_id(related, "deployment", "prefect.deployment."),
+        parent_task_run_id=_related_id(related, "task-run", "prefect.task-run."),
+        tags=[t.removeprefix("prefect.tag.") for t in _related_ids(related, "tag")],
+    )
+
+
+def _state_from_event_name(event: str) -> str:
+    return event.removeprefix("prefect.flow-run.") if event.startswith("prefect.flow-run.") else ""
+
+
+def _related_ids(related: list[Any], role: str) -> list[str]:
+    return [
+        str(r.get("prefect.resource.id", ""))
+        for r in related
+        if isinstance(r, dict) and r.get("prefect.resource.role") == role
+    ]
+
+
+def _related_id(related: list[Any], role: str, prefix: str) -> str | None:
+    for rid in _related_ids(related, role):
+        return _optional_uuid(rid.removeprefix(prefix), role)
+    return None
+
+
+def _text(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float):
+        raise BadWebhook(f"'{key}' must be a string")
+    return str(value)
+
+
+def _tags(value: object) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise BadWebhook("'tags' must be a list of strings")
+    return value
+
+
+def _uuid(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise BadWebhook(f"{what} is missing or not a string")
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        raise BadWebhook(f"{what} is not a valid UUID: {value[:80]!r}") from None
+
+
+def _optional_uuid(value: object, what: str) -> str | None:
+    if value in (None, "", "None"):
+        return None
+    return _uuid(value, what)
+
+
+def _timestamp(value: object, what: str) -> datetime | None:
+    if value in (None, "", "None"):
+        return None
+    if not isinstance(value, str):
+        raise BadWebhook(f"'{what}' must be an ISO 8601 string")
+    try:
+        # Prefect renders a bare timestamp with a space instead of "T" (RECIPE.md §2.3 pitfall 4).
+        stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadWebhook(f"'{what}' is not an ISO 8601 timestamp: {value[:80]!r}") from None
+    if stamp.tzinfo is None:
+        raise BadWebhook(f"'{what}' has no time zone: {value[:80]!r}")
+    return stamp

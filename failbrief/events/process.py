@@ -1,0 +1,105 @@
+"""What a stored failure event becomes: its flow run, its org, one summary per failed unit."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from failbrief.events.models import FailureEvent
+from failbrief.orgs.models import Org
+from failbrief.orgs.resolve import org_for_run
+from failbrief.runs.errors import PrefectError, PrefectUnavailable
+from failbrief.runs.failed_units import FailedUnit, failed_units, root_flow_run_id
+from failbrief.runs.prefect import PrefectClient
+from failbrief.summarize.models import LlmSession
+from failbrief.summarize.pipeline import summarize_unit
+from failbrief.summarize.store import claim_summary, link_runs
+
+log = logging.getLogger(__name__)
+Status = FailureEvent.Status
+
+
+def summarize_event(event_id: int, worker_task_id: str, client: PrefectClient) -> None:
+    """Process one event. PrefectUnavailable propagates (the task retries it); every other outcome
+    ends the event as done, unmatched or failed, with the reason."""
+    event = claim_event(event_id, worker_task_id)
+    if event is None:
+        return
+    try:
+        _summarize_claimed(event, worker_task_id, client)
+    except PrefectUnavailable:
+        raise
+    except PrefectError as exc:
+        finish_event(event, Status.FAILED, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        log.exception("event=%s flow_run_id=%s failed", event.pk, event.flow_run_id)
+        finish_event(event, Status.FAILED, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def claim_event(event_id: int, worker_task_id: str) -> FailureEvent | None:
+    """Mark the event processing for this task. None when it is finished or another live task has it;
+    the same task id (a retry or a redelivery after a killed worker) may claim it again."""
+    stale = timezone.now() - timedelta(seconds=settings.STUCK_AFTER_SECONDS)
+    claimable = Q(status=Status.PENDING) | Q(status=Status.PROCESSING) & (
+        Q(worker_task_id=worker_task_id) | Q(started_at__lt=stale)
+    )
+    updated = (
+        FailureEvent.objects.filter(pk=event_id)
+        .filter(claimable)
+        .update(status=Status.PROCESSING, worker_task_id=worker_task_id, started_at=timezone.now())
+    )
+    return FailureEvent.objects.select_related("org").get(pk=event_id) if updated else None
+
+
+def finish_event(event: FailureEvent, status: str, reason: str = "") -> None:
+    FailureEvent.objects.filter(pk=event.pk).update(
+        status=status, status_reason=reason[:4000], finished_at=timezone.now()
+    )
+    log.info("event=%s flow_run_id=%s status=%s %s", event.pk, event.flow_run_id, status, reason)
+
+
+def _summarize_claimed(event: FailureEvent, worker_task_id: str, client: PrefectClient) -> None:
+    run = client.flow_run(event.flow_run_id)
+    lineage = root_flow_run_id(client, run)
+    top = run if len(lineage) == 1 else client.flow_run(lineage[0])
+    match = org_for_run(top.parameters or {}, top.deployment_id, top.tags or [], event.org)
+    if match.org is None:
+        finish_event(event, Status.UNMATCHED, match.how)
+        return
+    units = failed_units(client, run.id)
+    claims = [_claim_unit(match.org, event, worker_task_id, lineage, unit, i) for i, unit in enumerate(units)]
+    root_row = claims[0][0] if claims else None
+    for unit, (row, mine) in zip(units, claims, strict=True):
+        if mine:
+            summarize_unit(client, row, unit, run, root_cause_of=root_row if unit.cascade else None)
+    finish_event(event, Status.DONE, f"{len(units)} failed unit(s); org from {match.how}")
+
+
+def _claim_unit(
+    org: Org,
+    event: FailureEvent,
+    worker_task_id: str,
+    lineage: tuple[str, ...],
+    unit: FailedUnit,
+    position: int,
+) -> tuple[LlmSession, bool]:
+    """The unit's summary row, keyed by the top-level run so a subflow's own webhook and its
+    parent's meet on one row, and whether this task now owns it."""
+    row, mine = claim_summary(
+        org,
+        lineage[0],
+        unit.id,
+        worker_task_id,
+        event=event,
+        task_name=unit.name,
+        unit_kind=unit.kind,
+        position=position,
+        is_cascade=unit.cascade,
+        cascade_reason=unit.cascade_reason or "",
+    )
+    link_runs(row, (*lineage[:-1], *unit.lineage))
+    return row, mine

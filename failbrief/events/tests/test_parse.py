@@ -1,0 +1,106 @@
+"""Every body shape Prefect really sends, and the ways a body can be wrong."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from failbrief.events.parse import BadWebhook, parse_notice
+from failbrief.testing.scenarios import captured
+
+RUN = "ac6afe68-5376-428e-93cb-2c9c819464fe"
+
+
+def test_it_reads_dalgos_body_from_a_real_send_notification():
+    notice = parse_notice(captured("f_dalgo_webhook_failed.json")["body"].encode())
+    assert (notice.shape, notice.flow_run_id, notice.state_name) == ("dalgo", RUN, "Failed")
+    assert notice.starts_work
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "my run",
+        "run_with_underscores",
+        'run "quoted" <x>',
+        "run with id 00000000-0000-0000-0000-000000000000 entered state Completed",
+    ],
+)
+def test_it_takes_the_last_match_whatever_the_run_is_called(name):
+    body = json.dumps({"body": f"Flow run {name} with id {RUN} entered state Crashed"}).encode()
+    notice = parse_notice(body)
+    assert (notice.flow_run_id, notice.state_name, notice.flow_run_name) == (RUN, "Crashed", name)
+
+
+@pytest.mark.parametrize("prefix", ["a", "a2", "b", "c", "c_subflow", "d", "d2", "e_timeout"])
+def test_it_reads_every_captured_robust_template_body(prefix):
+    record = captured(f"{prefix}_webhook.json")
+    notice = parse_notice(record["body"].encode())
+    assert notice.shape == "robust"
+    assert notice.flow_run_id == record["body_json"]["flow_run_id"]
+    assert notice.starts_work
+    assert notice.state_timestamp is not None
+
+
+@pytest.mark.parametrize("prefix", ["a", "a2", "b", "c", "c_subflow", "d", "d2"])
+def test_it_reads_every_captured_raw_event(prefix):
+    record = captured(f"{prefix}_webhook_raw_event.json")
+    notice = parse_notice(record["body"].encode())
+    assert notice.shape == "raw_event"
+    assert notice.flow_run_id == record["body_json"]["resource"]["prefect.resource.id"].removeprefix(
+        "prefect.flow-run."
+    )
+    assert notice.prefect_event_id == record["body_json"]["id"]
+
+
+def test_a_subflow_raw_event_names_its_parent_task_run():
+    notice = parse_notice(captured("c_subflow_webhook_raw_event.json")["body"].encode())
+    assert notice.parent_task_run_id == captured("c_subflow_flow_run.json")["parent_task_run_id"]
+
+
+@pytest.mark.parametrize(
+    ("state_type", "state_name", "works"),
+    [
+        ("FAILED", "Failed", True),
+        ("CRASHED", "Crashed", True),
+        ("FAILED", "TimedOut", True),
+        ("COMPLETED", "DBT_TEST_FAILED", True),
+        ("COMPLETED", "Completed", False),
+        ("RUNNING", "Running", False),
+        ("CANCELLED", "Cancelled", False),
+    ],
+)
+def test_only_failure_states_start_work(state_type, state_name, works):
+    body = json.dumps({"flow_run_id": RUN, "state_type": state_type, "state_name": state_name}).encode()
+    assert parse_notice(body).starts_work is works
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"not json", "not valid JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b'{"hello": "world"}', "unknown body shape"),
+        (b'{"body": "Flow run x entered state Failed"}', "with id"),
+        (b'{"body": "Flow run x with id not-a-uuid entered state Failed"}', "not a valid UUID"),
+        (b'{"flow_run_id": "123", "state_name": "Failed"}', "not a valid UUID"),
+        (json.dumps({"flow_run_id": RUN}).encode(), "state_name"),
+        (
+            json.dumps({"flow_run_id": RUN, "state_name": "Failed", "state_timestamp": "yesterday"}).encode(),
+            "ISO 8601",
+        ),
+        (json.dumps({"flow_run_id": RUN, "state_name": "Failed", "tags": "x"}).encode(), "tags"),
+        (json.dumps({"flow_run_id": RUN, "state_name": {"a": 1}}).encode(), "state_name"),
+        (b'{"resource": {"prefect.resource.id": "prefect.task-run.x"}}', "not about a flow run"),
+        (b"\xff\xfe", "not valid JSON"),
+    ],
+)
+def test_it_says_what_is_wrong_with_a_bad_body(body, says):
+    with pytest.raises(BadWebhook, match=says):
+        parse_notice(body)
+
+
+def test_two_deliveries_of_one_state_change_share_a_dedup_key():
+    body = captured("a2_webhook.json")["body"].encode()
+    assert parse_notice(body).dedup_key == parse_notice(body).dedup_key

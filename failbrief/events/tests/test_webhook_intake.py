@@ -1,0 +1,112 @@
+"""POST /webhooks/v1/notification/: the status codes and JSON errors a sender sees, and what is stored."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from failbrief.events.models import FailureEvent
+from failbrief.orgs.manage import add_org
+from failbrief.testing.fixtures import WEBHOOK_KEY
+from failbrief.testing.scenarios import robust_body
+
+URL = "/webhooks/v1/notification/"
+RUN = "ac6afe68-5376-428e-93cb-2c9c819464fe"
+DALGO = json.dumps({"body": f"Flow run x with id {RUN} entered state Failed"})
+
+
+@pytest.fixture
+def keyed(settings):
+    settings.PREFECT_NOTIFICATIONS_WEBHOOK_KEY = WEBHOOK_KEY
+    return settings
+
+
+def post(body: str | bytes, key: str | None = WEBHOOK_KEY, content_type: str = "application/json"):
+    headers = {"X-Notification-Key": key} if key is not None else {}
+    return Client().post(URL, data=body, content_type=content_type, headers=headers)
+
+
+@pytest.mark.django_db
+def test_it_refuses_everything_when_no_key_is_configured(settings):
+    settings.PREFECT_NOTIFICATIONS_WEBHOOK_KEY = None
+    answer = post(DALGO)
+    assert answer.status_code == 503
+    assert "PREFECT_NOTIFICATIONS_WEBHOOK_KEY" in answer.json()["detail"]
+    assert FailureEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("keyed")
+@pytest.mark.parametrize(
+    ("key", "body", "content_type", "status", "says"),
+    [
+        (None, DALGO, "application/json", 401, "missing X-Notification-Key"),
+        ("wrong", DALGO, "application/json", 401, "wrong X-Notification-Key"),
+        (WEBHOOK_KEY, "a=1", "application/x-www-form-urlencoded", 415, "Content-Type"),
+        (WEBHOOK_KEY, "{not json", "application/json", 400, "not valid JSON"),
+        (WEBHOOK_KEY, json.dumps({"x": 1}), "application/json", 400, "unknown body shape"),
+        (
+            WEBHOOK_KEY,
+            json.dumps({"body": "Flow run x with id 42 entered state Failed"}),
+            "application/json",
+            400,
+            "not a valid UUID",
+        ),
+        (WEBHOOK_KEY, json.dumps({"body": "x" * (257 * 1024)}), "application/json", 413, "larger than"),
+    ],
+)
+def test_a_bad_request_gets_a_json_error_and_stores_nothing(key, body, content_type, status, says):
+    answer = post(body, key=key, content_type=content_type)
+    assert answer.status_code == status
+    assert says in answer.json()["detail"]
+    assert FailureEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("keyed")
+def test_a_failure_is_stored_and_acknowledged_with_its_event_id():
+    answer = post(robust_body("a2"))
+    assert answer.status_code == 202
+    event = FailureEvent.objects.get()
+    assert answer.json() == {"event_id": event.pk, "duplicate": False}
+    assert event.flow_run_id == "168dcf82-4af3-4c87-a159-01c7d0b6341c"
+    assert event.status == FailureEvent.Status.PENDING
+    assert json.loads(event.raw_body)["flow_run_name"] == "rich-bobcat"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("keyed")
+def test_a_repeat_is_a_duplicate_and_does_no_new_work():
+    first = post(robust_body("b")).json()
+    again = post(robust_body("b"))
+    assert again.status_code == 202
+    assert again.json() == {"event_id": first["event_id"], "duplicate": True}
+    assert FailureEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("keyed")
+def test_a_state_that_is_not_a_failure_is_stored_but_ignored():
+    answer = post(json.dumps({"body": f"Flow run x with id {RUN} entered state Running"}))
+    assert answer.status_code == 202
+    assert answer.json()["ignored"] is True
+    assert "not a failure state" in answer.json()["reason"]
+    assert FailureEvent.objects.get().status == FailureEvent.Status.IGNORED
+
+
+@pytest.mark.django_db
+def test_an_orgs_own_key_is_accepted_and_binds_the_event_to_that_org(settings):
+    settings.PREFECT_NOTIFICATIONS_WEBHOOK_KEY = None
+    org = add_org("acme", webhook_key="acme-key")
+    answer = post(DALGO, key="acme-key")
+    assert answer.status_code == 202
+    assert FailureEvent.objects.get().org == org
+    assert post(DALGO, key="other-key").status_code == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("keyed")
+def test_only_post_is_allowed():
+    assert Client().get(URL).status_code == 405

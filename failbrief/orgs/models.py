@@ -1,0 +1,49 @@
+"""Organisations: who owns a failed run, who may read its summaries."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class Org(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    # A single-team install marks one org default, so every run belongs somewhere without mapping.
+    is_default = models.BooleanField(default=False)
+    # sha256 of the org's own webhook key; a webhook signed with it belongs to this org.
+    webhook_key_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class ApiToken(models.Model):
+    """A Bearer token for the read API. Only its sha256 is stored; the token is shown once."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.org.slug}:{self.prefix}…"
+
+
+class DeploymentOrg(models.Model):
+    """An explicit Prefect deployment → org mapping, for runs that carry no org themselves."""
+
+    deployment_id = models.CharField(max_length=64, unique=True)
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="deployments")
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id} → {self.org.slug}"

@@ -1,0 +1,397 @@
+"""A thin client for the Prefect 3 REST API. Pure: no Django; the service passes settings in.
+
+Only the reads the failure summarizer needs: flow runs, task runs, subflows, logs, deployments.
+Every call has a connect timeout and a total deadline, retries transient failures a few times
+with jittered backoff, and raises only the domain errors of `failbrief.runs.errors`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Annotated, Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from failbrief.runs.errors import (
+    PrefectAuthError,
+    PrefectBadResponse,
+    PrefectError,
+    PrefectUnavailable,
+    RunNotFound,
+)
+
+__all__ = [
+    "FAILED_STATE_TYPES",
+    "Deployment",
+    "FlowRun",
+    "PrefectAuthError",
+    "PrefectBadResponse",
+    "PrefectClient",
+    "PrefectError",
+    "PrefectLog",
+    "PrefectUnavailable",
+    "RunNotFound",
+    "State",
+    "TaskRun",
+]
+
+PAGE_LIMIT = 200  # the most `limit` Prefect accepts; 201 gets a 422
+FAILED_STATE_TYPES = ("FAILED", "CRASHED")  # TimedOut is state type FAILED too
+CONNECT_TIMEOUT = 5.0
+BACKOFF_BASE = 0.2
+BACKOFF_CAP = 2.0
+EXCERPT_CHARS = 200
+
+
+def _null_as(empty: Callable[[], Any]) -> BeforeValidator:
+    # Prefect sends null for some collections depending on version; treat it as empty.
+    return BeforeValidator(lambda value: empty() if value is None else value)
+
+
+JsonDict = Annotated[dict[str, Any], _null_as(dict)]
+Tags = Annotated[list[str], _null_as(list)]
+
+
+class _PrefectModel(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class State(_PrefectModel):
+    """A run's state; `type` is FAILED, CRASHED, COMPLETED, PENDING, RUNNING, ..."""
+
+    type: str
+    name: str | None = None
+    message: str | None = None
+    timestamp: datetime | None = None
+
+
+class _Run(_PrefectModel):
+    id: str
+    name: str = ""
+    state_type: str | None = None
+    state_name: str | None = None
+    state: State | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    expected_start_time: datetime | None = None
+    run_count: int = 0
+    tags: Tags = Field(default_factory=list)
+
+    @property
+    def state_message(self) -> str:
+        """The state's message, or "" when there is none."""
+        return (self.state.message if self.state else None) or ""
+
+
+class FlowRun(_Run):
+    """A flow run. `parent_task_run_id` is set on subflow runs: the parent's wrapper task run."""
+
+    flow_id: str | None = None
+    deployment_id: str | None = None
+    parent_task_run_id: str | None = None
+    parameters: JsonDict = Field(default_factory=dict)
+    work_pool_name: str | None = None
+
+
+class TaskRun(_Run):
+    """A task run. `task_inputs` maps each argument to its upstream inputs (the run graph)."""
+
+    flow_run_id: str | None = None
+    task_key: str = ""
+    task_inputs: JsonDict = Field(default_factory=dict)
+
+    def upstream_task_run_ids(self) -> list[str]:
+        """Ids of the task runs whose results this one consumed, in argument order."""
+        inputs = [item for items in self.task_inputs.values() if isinstance(items, list) for item in items]
+        return [
+            str(item["id"])
+            for item in inputs
+            if isinstance(item, dict) and item.get("input_type") == "task_run"
+        ]
+
+
+class PrefectLog(_PrefectModel):
+    """One log record. `task_run_id` is None for flow-level lines. `level` is Python's number."""
+
+    id: str
+    level: int
+    message: str
+    timestamp: datetime
+    flow_run_id: str | None = None
+    task_run_id: str | None = None
+    name: str | None = None
+
+
+class Deployment(_PrefectModel):
+    """A deployment; `parameters` are its defaults, which a flow run's parameters override."""
+
+    id: str
+    name: str = ""
+    parameters: JsonDict = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=list)
+    entrypoint: str | None = None
+    flow_id: str | None = None
+    work_pool_name: str | None = None
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class PrefectClient:
+    """Reads from one Prefect server. Use as a context manager, or call `close()`.
+
+    `api_url` ends in `/api` (e.g. `http://127.0.0.1:4200/api`). `timeout` bounds every socket wait
+    (connecting: at most 5 s) and each attempt as a whole: a body still arriving `timeout` seconds
+    after the request went out is abandoned. `retries` is how many extra attempts transient
+    failures get, after 0.2-2 s of jittered backoff (or the server's Retry-After, capped at 2 s).
+    Every method raises `PrefectUnavailable`, `RunNotFound`, `PrefectAuthError` or
+    `PrefectBadResponse`; nothing from httpx escapes.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        api_key: str | None = None,
+        timeout: float = 10.0,
+        retries: int = 2,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        *,
+        max_log_records: int = 50_000,
+    ) -> None:
+        self._timeout = timeout
+        self._retries = retries
+        self._sleep = sleep
+        self._max_log_records = max_log_records
+        self._http = httpx.Client(
+            base_url=api_url.rstrip("/") + "/",
+            headers=_auth_headers(api_key),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
+            transport=transport,
+        )
+
+    def __enter__(self) -> PrefectClient:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes the pooled connections."""
+        self._http.close()
+
+    def health(self) -> bool:
+        """True when the server answers `true` on /health; False when it is unreachable or unwell."""
+        try:
+            return self._attempt("GET", "health", None) is True
+        except PrefectError:
+            return False
+
+    def flow_run(self, flow_run_id: str) -> FlowRun:
+        """The flow run; RunNotFound when Prefect has none with that id."""
+        return self._get(f"flow_runs/{_uuid(flow_run_id)}", FlowRun)
+
+    def task_run(self, task_run_id: str) -> TaskRun:
+        """The task run; RunNotFound when Prefect has none with that id."""
+        return self._get(f"task_runs/{_uuid(task_run_id)}", TaskRun)
+
+    def deployment(self, deployment_id: str) -> Deployment:
+        """The deployment; RunNotFound when Prefect has none with that id."""
+        return self._get(f"deployments/{_uuid(deployment_id)}", Deployment)
+
+    def task_runs(self, flow_run_id: str) -> list[TaskRun]:
+        """Every task run of the flow run (not of its subflows), by expected start time."""
+        body = {"flow_runs": {"id": {"any_": [_uuid(flow_run_id)]}}, "sort": "EXPECTED_START_TIME_ASC"}
+        return self._pages("task_runs/filter", body, TaskRun, max_records=10_000)
+
+    def child_flow_runs(self, flow_run_id: str) -> list[FlowRun]:
+        """The subflow runs started by the flow run's task runs (one level down)."""
+        # Prefect resolves `parent_flow_run_id` through the wrapper task runs' flow_run_id.
+        body = {"flow_runs": {"parent_flow_run_id": {"any_": [_uuid(flow_run_id)]}}}
+        return self._pages("flow_runs/filter", {**body, "sort": "EXPECTED_START_TIME_ASC"}, FlowRun, 10_000)
+
+    def logs(self, *, flow_run_id: str | None = None, task_run_id: str | None = None) -> list[PrefectLog]:
+        """Log records of a flow run (including its task runs' lines, not its subflows') or of one
+        task run, oldest first, at most `max_log_records`. At least one id is required."""
+        log_filter = _log_filter(flow_run_id, task_run_id)
+        body = {"logs": log_filter, "sort": "TIMESTAMP_ASC"}
+        return _unique(self._pages("logs/filter", body, PrefectLog, self._max_log_records))
+
+    def failed_flow_runs(
+        self, since: datetime, until: datetime | None = None, limit: int = 200
+    ) -> list[FlowRun]:
+        """Flow runs that ended FAILED or CRASHED after `since` (and before `until`), oldest first.
+
+        Prefect can only sort by end time newest first, so when `limit` runs come back there may be
+        older ones: call again with `until` set to the oldest end_time returned.
+        """
+        window = {"after_": _iso(since)} | ({"before_": _iso(until)} if until else {})
+        runs_filter = {"state": {"type": {"any_": list(FAILED_STATE_TYPES)}}, "end_time": window}
+        body = {"flow_runs": runs_filter, "sort": "END_TIME_DESC"}
+        runs = self._pages("flow_runs/filter", body, FlowRun, max_records=limit)
+        return sorted(runs, key=lambda run: run.end_time or datetime.min.replace(tzinfo=UTC))
+
+    def _get(self, path: str, model: type[Model]) -> Model:
+        return _parse(f"GET /{path}", model, self._call("GET", path, None))
+
+    def _pages(self, path: str, body: Mapping[str, Any], model: type[Model], max_records: int) -> list[Model]:
+        # Prefect has no cursor: page with offset until a page comes back shorter than the limit.
+        records: list[Model] = []
+        page_size = max(1, min(PAGE_LIMIT, max_records))
+        while len(records) < max_records:
+            page_body = {**body, "limit": page_size, "offset": len(records)}
+            page = _parse_list(f"POST /{path}", model, self._call("POST", path, page_body))
+            records.extend(page)
+            if len(page) < page_size:
+                break
+        return records[:max_records]
+
+    def _call(self, method: str, path: str, body: Mapping[str, Any] | None) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(method, path, body)
+            except PrefectUnavailable as error:
+                if attempt >= self._retries:
+                    raise
+                self._sleep(_backoff(attempt, error.retry_after))
+                attempt += 1
+
+    def _attempt(self, method: str, path: str, body: Mapping[str, Any] | None) -> Any:
+        what = f"{method} /{path}"
+        deadline = time.monotonic() + self._timeout
+        try:
+            with self._http.stream(method, path, json=body) as response:
+                content = _read_before(deadline, response, what)
+        except httpx.TimeoutException as error:
+            raise PrefectUnavailable(f"{what}: no answer within {self._timeout:g} s ({error!r})") from error
+        except httpx.HTTPError as error:
+            raise PrefectUnavailable(f"{what}: {error!r}") from error
+        return _decode(what, response.status_code, response.headers, content)
+
+
+def _auth_headers(api_key: str | None) -> dict[str, str]:
+    headers = {"Accept": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    return headers
+
+
+def _uuid(value: str) -> str:
+    # Ids arrive from webhook bodies and go into URL paths: only UUID text may pass.
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise RunNotFound(f"{str(value)[:60]!r} is not a Prefect id (a UUID)") from None
+
+
+def _log_filter(flow_run_id: str | None, task_run_id: str | None) -> dict[str, Any]:
+    if flow_run_id is None and task_run_id is None:
+        raise ValueError("logs() needs a flow_run_id or a task_run_id")
+    log_filter: dict[str, Any] = {}
+    if flow_run_id is not None:
+        log_filter["flow_run_id"] = {"any_": [_uuid(flow_run_id)]}
+    if task_run_id is not None:
+        log_filter["task_run_id"] = {"any_": [_uuid(task_run_id)]}
+    return log_filter
+
+
+def _iso(moment: datetime) -> str:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def _unique(logs: Iterable[PrefectLog]) -> list[PrefectLog]:
+    # Logs still arriving while we page (the webhook races the log shipper) can carry earlier
+    # timestamps than the page we read, shifting records to later offsets: the same record can
+    # then come back twice. Insertions never make one disappear, so dropping repeats is enough.
+    by_id: dict[str, PrefectLog] = {}
+    for log in logs:
+        by_id.setdefault(log.id, log)
+    return list(by_id.values())
+
+
+def _backoff(attempt: int, retry_after: float | None) -> float:
+    if retry_after is not None:
+        return max(0.0, min(retry_after, BACKOFF_CAP))
+    return random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
+
+
+def _read_before(deadline: float, response: httpx.Response, what: str) -> bytes:
+    # httpx's timeouts apply per socket operation; a server dripping bytes would never trip
+    # them, so the total deadline is checked between chunks.
+    chunks: list[bytes] = []
+    for chunk in response.iter_bytes():
+        if time.monotonic() > deadline:
+            raise PrefectUnavailable(f"{what}: the answer took longer than the deadline", status=None)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode(what: str, status: int, headers: httpx.Headers, content: bytes) -> Any:
+    said = f"{what} answered {status}: {_excerpt(content)}"
+    if status == 404:
+        raise RunNotFound(said, status=status)
+    if status in (401, 403):
+        raise PrefectAuthError(said, status=status)
+    if status in (408, 429) or status >= 500:
+        raise PrefectUnavailable(said, status=status, retry_after=_retry_after(headers))
+    if not 200 <= status < 300:
+        raise PrefectBadResponse(said, status=status)
+    try:
+        return json.loads(content)
+    except ValueError:
+        raise PrefectBadResponse(f"{said} (not JSON)", status=status) from None
+
+
+def _excerpt(content: bytes) -> str:
+    text = " ".join(content.decode("utf-8", errors="replace").split())
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "..."
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _parse(what: str, model: type[Model], data: Any) -> Model:
+    if not isinstance(data, dict):
+        raise PrefectBadResponse(f"{what}: expected a JSON object, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise PrefectBadResponse(f"{what}: not a {model.__name__}: {_first_problem(error)}") from None
+
+
+def _parse_list(what: str, model: type[Model], data: Any) -> list[Model]:
+    if not isinstance(data, list):
+        raise PrefectBadResponse(f"{what}: expected a JSON array, got {type(data).__name__}")
+    try:
+        return [model.model_validate(item) for item in data]
+    except ValidationError as error:
+        raise PrefectBadResponse(f"{what}: not a list of {model.__name__}: {_first_problem(error)}") from None
+
+
+def _first_problem(error: ValidationError) -> str:
+    problem = error.errors()[0]
+    place = ".".join(str(part) for part in problem["loc"])
+    return f"{place}: {problem['msg']} ({error.error_count()} problem(s))"

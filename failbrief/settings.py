@@ -1,0 +1,180 @@
+"""Every environment variable failbrief reads is read here, and nowhere else.
+
+A wrong value stops start-up with one clear line (ImproperlyConfigured); it is never
+quietly replaced by a default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("FAILBRIEF_VAR_DIR", str(BASE_DIR / "var")))
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+def env_float(name: str, default: float, minimum: float = 0.0) -> float:
+    raw = os.environ.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {raw!r}")
+    return value
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    value = env_float(name, float(default), float(minimum))
+    if value != int(value):
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
+def env_flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw not in {"", "true", "false", "1", "0"}:
+        raise ImproperlyConfigured(f"{name} must be 'true' or 'false', not {raw!r}")
+    return default if raw == "" else raw in {"true", "1"}
+
+
+def env_url(name: str, default: str, schemes: set[str]) -> str:
+    value = env_str(name, default)
+    scheme = urlparse(value).scheme.split("+")[0]
+    if scheme not in schemes:
+        allowed = ", ".join(sorted(schemes))
+        raise ImproperlyConfigured(f"{name} must be a URL with one of the schemes {allowed}, not {value!r}")
+    return value
+
+
+def env_choice(name: str, default: str, choices: set[str]) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(sorted(choices))}, not {value!r}")
+    return value
+
+
+DEBUG = env_flag("DEBUG", False)
+# The development key only serves the embedded defaults; a PostgreSQL deployment must set its own.
+_DEV_SECRET = "failbrief-insecure-development-key-set-SECRET_KEY-in-production"  # noqa: S105
+SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET)
+ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "*").split(",") if h.strip()]
+PORT = env_int("PORT", 8000, minimum=1)
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "failbrief.orgs",
+    "failbrief.events",
+    "failbrief.summarize",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
+ROOT_URLCONF = "failbrief.urls"
+WSGI_APPLICATION = "failbrief.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": []},
+    }
+]
+
+_DEFAULT_SQLITE = VAR_DIR / "failbrief.sqlite3"
+DATABASE_URL = env_url("DATABASE_URL", f"sqlite:///{_DEFAULT_SQLITE}", {"sqlite", "postgres", "postgresql"})
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while the worker writes; IMMEDIATE makes writers queue on the
+    # busy timeout instead of failing with "database is locked" when they upgrade a read lock.
+    _db["CONN_MAX_AGE"] = 0
+    _db["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    _db.setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-failbrief.sqlite3")
+DATABASES = {"default": _db}
+if _db["ENGINE"] == "django.db.backends.sqlite3" or DATABASE_URL.startswith("sqla"):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded defaults' files live here
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USES_SQLITE = _db["ENGINE"] == "django.db.backends.sqlite3"
+
+if SECRET_KEY == _DEV_SECRET and not USES_SQLITE and not DEBUG:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set; set it to a long random string for a PostgreSQL deployment"
+    )
+
+STATIC_URL = "/static/"
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+USE_I18N = False
+
+# --- Celery -------------------------------------------------------------------------------------
+CELERY_BROKER_URL = env_url(
+    "CELERY_BROKER_URL",
+    f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}",
+    {"sqla", "redis", "rediss", "amqp", "amqps", "pyamqp"},
+)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The webhook must answer even when the broker is down: publish fails fast, the event stays
+# pending in the database, and the beat task re-enqueues it.
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0)
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+if CELERY_BROKER_URL.startswith(("redis", "rediss")):
+    # visibility_timeout: an unacknowledged task (its worker was killed) is redelivered after this.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "visibility_timeout": env_int("FAILBRIEF_VISIBILITY_TIMEOUT_SECONDS", 600, minimum=10),
+    }
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Prefect ------------------------------------------------------------------------------------
+PREFECT_API_URL = env_url("PREFECT_API_URL", "http://127.0.0.1:4200/api", {"http", "https"}).rstrip("/")
+PREFECT_API_KEY = env_str("PREFECT_API_KEY", "") or None
+PREFECT_TIMEOUT_SECONDS = env_float("PREFECT_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+PREFECT_NOTIFICATIONS_WEBHOOK_KEY = env_str("PREFECT_NOTIFICATIONS_WEBHOOK_KEY", "") or None
+
+# --- Processing ---------------------------------------------------------------------------------
+LOG_SETTLE_SECONDS = env_float("FAILBRIEF_LOG_SETTLE_SECONDS", 3.0)
+LOG_SETTLE_CAP_SECONDS = env_float("FAILBRIEF_LOG_SETTLE_CAP_SECONDS", 30.0)
+WEBHOOK_MAX_BYTES = 256 * 1024
+# A pending event older than this is re-enqueued by beat (the broker may have been down).
+REQUEUE_AFTER_SECONDS = env_float("FAILBRIEF_REQUEUE_AFTER_SECONDS", 30.0, minimum=1.0)
+REQUEUE_EVERY_SECONDS = env_float("FAILBRIEF_REQUEUE_EVERY_SECONDS", 15.0, minimum=1.0)
+# A summary still "running" after this is failed by beat, so nothing stays running forever.
+STUCK_AFTER_SECONDS = env_float("FAILBRIEF_STUCK_AFTER_SECONDS", 900.0, minimum=10.0)
+# Transient errors (Prefect down, 5xx, 429) are retried with backoff until this deadline.
+RETRY_DEADLINE_SECONDS = env_float("FAILBRIEF_RETRY_DEADLINE_SECONDS", 600.0, minimum=1.0)
+CONTEXT_MAX_TOKENS = env_int("FAILBRIEF_CONTEXT_MAX_TOKENS", 4000, minimum=200)
+LLM_PROVIDER = env_choice("LLM_PROVIDER", "offline", {"offline"})
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

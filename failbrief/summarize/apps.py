@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SummarizeConfig(AppConfig):
+    name = "failbrief.summarize"
+    label = "summarize"

@@ -1,0 +1,192 @@
+"""Error blocks: an error line plus the lines that belong to the same log event. Pure: no Django.
+
+A block opens on a strong line (see signals.BLOCK_START) and takes every following continuation
+line: lines without a log prefix after a prefixed line (a traceback under an Airflow `ERROR -`
+line, the detail under dbt's `Database Error in model ...`), stack frames even when each carries
+an Airbyte `destination >` prefix, indented lines, and a Python traceback up to its exception
+line. It closes at the next line that starts a new log event.
+
+Blocks are kept verbatim, except: Java frame runs are cut to their first frames (the exception and
+`Caused by` lines stay), and a block longer than MAX_BLOCK_LINES keeps its head and tail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+
+from failbrief.summarize import lines as ln
+from failbrief.summarize.signals import has_detail, is_generic, line_score
+from failbrief.summarize.templates import template
+
+MAX_BLOCK_LINES = 200
+HEAD_KEPT = 130
+TAIL_KEPT = 60
+JAVA_FRAMES_KEPT = 4
+MAX_DISTINCT_BLOCKS = 64
+_CHAIN = re.compile(r"The above exception|During handling of the above|Traceback \(most recent")
+_BOILERPLATE = re.compile(
+    r"Traceback \(most recent call last\)|The above exception was|During handling of the above"
+    r"|omitted by failbrief|^\s*\.\.\.\s*\d+ more|compiled code at|^\s*\.\.\.\s*$"
+)
+_JAVA_FRAME = re.compile(r"\s*at\s+[\w$.<>/\-]+\(")
+
+
+@dataclass
+class Block:
+    """One error event. `lines` are colour-stripped log lines; `count` folds identical repeats."""
+
+    lines: list[str]
+    line_no: int
+    headered: bool
+    score: int
+    lead_in: list[str] = field(default_factory=list)
+    count: int = 1
+    omitted: int = 0
+    in_traceback: bool = False
+    blank_run: int = 0
+    importance: int = 0
+    overflow: deque[str] | None = None
+
+    def add(self, line: str) -> None:
+        """Append one continuation line (keeps head and tail once the block is too long)."""
+        self._track(line)
+        if self.overflow is not None:
+            self.omitted += len(self.overflow) == TAIL_KEPT
+            self.overflow.append(line)
+            return
+        self.lines.append(line)
+        if len(self.lines) > MAX_BLOCK_LINES:
+            extra = self.lines[HEAD_KEPT:]
+            del self.lines[HEAD_KEPT:]
+            self.omitted = max(0, len(extra) - TAIL_KEPT)
+            self.overflow = deque(extra, maxlen=TAIL_KEPT)
+
+    def _track(self, line: str) -> None:
+        self.blank_run = self.blank_run + 1 if not line.strip() else 0
+        text = ln.inner_text(line)
+        if "Traceback (most recent call last)" in text:
+            self.in_traceback = True
+        elif self.in_traceback and ln.is_exception_line(text) and not ln.is_indented(text):
+            self.in_traceback = False
+        if len(line) < 2000:
+            self.score = max(self.score, line_score(line))
+
+    def accepts(self, line: str, *, record_start: bool = False) -> bool:
+        """True when `line` continues this block rather than starting a new log event."""
+        if ln.has_prefix(line):
+            return self._accepts_prefixed(line)
+        if record_start:
+            return ln.is_indented(line) or ln.is_frame(line) or ln.is_caret_line(line)
+        if self.headered:
+            return True
+        return self._accepts_bare(line)
+
+    def _accepts_prefixed(self, line: str) -> bool:
+        text = ln.inner_text(line)
+        if ln.is_frame(text) or ln.is_indented_after_prefix(line):
+            return True
+        return self.in_traceback and (ln.is_exception_line(text) or _CHAIN.search(text) is not None)
+
+    def _accepts_bare(self, line: str) -> bool:
+        stripped = line.strip()
+        if not stripped:
+            return self.blank_run < 1 or self.in_traceback
+        if ln.is_indented(line) or ln.is_frame(line) or ln.is_caret_line(line) or stripped[0] in '{}[]"':
+            return True
+        if self.in_traceback or _CHAIN.search(stripped):
+            return True
+        # A pasted message's second line (the request or statement behind an exception).
+        return len(self.lines) < 3 and self.blank_run == 0
+
+    def finish(self) -> None:
+        """Close the block: settle the overflow, drop trailing blanks, shorten Java frame runs."""
+        if self.overflow is not None:
+            self.lines.append(f"... [{self.omitted} lines of this block omitted by failbrief] ...")
+            self.lines.extend(self.overflow)
+            self.overflow = None
+        while self.lines and not self.lines[-1].strip():
+            self.lines.pop()
+        self.lines = compress_java_frames(self.lines)
+        self.importance = self._rank()
+
+    def key(self) -> tuple[str, ...]:
+        """Identity for folding repeats: the templates of its first lines."""
+        return (*tuple(template(line) for line in self.lines[:12]), str(len(self.lines)))
+
+    def _rank(self) -> int:
+        """Importance: signal strength, plus named detail, minus being only a wrapper."""
+        messages = message_lines(self.lines[:80])
+        detail = sum(1 for line in messages if has_detail(line))
+        generic = all(is_generic(line) for line in messages)
+        return self.score + min(15, 5 * detail) - (25 if generic else 0)
+
+
+def message_lines(lines: list[str]) -> list[str]:
+    """The lines of a block that say something: not frames, source excerpts, markers or boilerplate."""
+    out: list[str] = []
+    in_frame = False
+    for line in lines:
+        text = ln.inner_text(line)
+        if not text.strip() or ln.is_caret_line(text) or _BOILERPLATE.search(text):
+            continue
+        if ln.is_frame(text):
+            in_frame = text.lstrip().startswith("File ")
+            continue
+        if in_frame and ln.is_indented(text):
+            continue  # the source line Python prints under a `File "..."` frame
+        in_frame = False
+        out.append(line)
+    return out
+
+
+def compress_java_frames(lines: list[str]) -> list[str]:
+    """Runs of Java `at ...` frames cut to their first JAVA_FRAMES_KEPT frames."""
+    out: list[str] = []
+    run = 0
+    for line in lines:
+        if _JAVA_FRAME.match(ln.inner_text(line)) or _JAVA_FRAME.match(line):
+            run += 1
+            if run <= JAVA_FRAMES_KEPT:
+                out.append(line)
+            continue
+        _flush_run(out, run)
+        run = 0
+        out.append(line)
+    _flush_run(out, run)
+    return out
+
+
+def _flush_run(out: list[str], run: int) -> None:
+    if run > JAVA_FRAMES_KEPT:
+        out.append(f"\t... {run - JAVA_FRAMES_KEPT} more frames omitted by failbrief")
+
+
+class BlockStore:
+    """Distinct blocks in first-seen order; repeats folded into a count. Bounded memory."""
+
+    def __init__(self, limit: int = MAX_DISTINCT_BLOCKS) -> None:
+        self.limit = limit
+        self._blocks: dict[tuple[str, ...], Block] = {}
+        self.total = 0
+
+    def add(self, block: Block) -> None:
+        """Store a finished block, or count it as a repeat of one already stored."""
+        self.total += 1
+        key = block.key()
+        known = self._blocks.get(key)
+        if known is not None:
+            known.count += 1
+            return
+        if len(self._blocks) >= self.limit:
+            self._evict_weakest()
+        self._blocks[key] = block
+
+    def _evict_weakest(self) -> None:
+        weakest = min(self._blocks, key=lambda k: (self._blocks[k].importance, -self._blocks[k].line_no))
+        del self._blocks[weakest]
+
+    def ranked(self) -> list[Block]:
+        """Most important first; among equals, the earliest (the first error is usually the cause)."""
+        return sorted(self._blocks.values(), key=lambda b: (-b.importance, b.line_no))

@@ -1,0 +1,110 @@
+"""Line-level normalization: colour codes, log prefixes, stack frames. Pure: no Django.
+
+The condenser keeps lines as they were logged (minus colour codes), so quotes stay verbatim; the
+prefix split here is used to *match* lines: to tell a new log event from the continuation of the
+previous one, and to build repeat templates that ignore timestamps and thread names.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ESC-led CSI sequences, and the bare `[32m`/`[0m` left when a paste lost its ESC bytes.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\[(?:\d{1,2}(?:;\d{1,3})*)?m(?=[\w\[\s]|$)")
+
+# One prefix token at the start of a log line: timestamps, levels, Airflow `{file.py:12}`, dbt
+# `[MainThread]:`, Airbyte `source >`. Several tokens usually follow each other.
+_PREFIX_TOKEN = re.compile(
+    r"""(?:
+      \[?\d{4}-\d{2}-\d{2}[T\ ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|\ ?[+-]\d{2}:?\d{2}|\ UTC)?\]?
+    | \d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\ ?[AP]M)?
+    | [A-Z][a-z]{2}\ [\ \d]\d\ \d{2}:\d{2}:\d{2}
+    | (?:source|destination|replication-orchestrator|orchestrator|platform|normalization)\ >
+    | \[(?:trace|debug|info|warn(?:ing)?|error|fatal|critical)\s*\]
+    | (?:TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|FATAL|CRITICAL|SEVERE)(?=[\s:\]|-])
+    | \{[\w.\-]+:\d+\}
+    )""",
+    re.VERBOSE,
+)
+# Tokens that only make sense after a first prefix token (a dash, a thread name in brackets).
+_TRAILING_TOKEN = re.compile(r"-(?=\s)|\[[\w\- ().]{1,40}\]:?|\|")
+_SEPARATOR = re.compile(r"[ \t:|]*")
+_FRAME = re.compile(
+    r"\s*(?:at\s+[\w$.<>/\-]+\(|File\s+\"|\.\.\.\s*\d+\s+(?:more|common frames)|Caused by:|Suppressed:)"
+)
+_EXCEPTION_LINE = re.compile(
+    r"(?:E\s+)?(?:(?:[a-z_][\w]*\.)+[A-Z]\w*|[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Abort|Warning|Failure"
+    r"|Fault|Failed|Timeout|Killed|Denied))(?::\s|:$|$)"
+)
+_CARET = re.compile(r"\s*[\^~]+\s*$")
+_PREFECT_WRAPPER = re.compile(r"PID \d+ stream output:\s*$")
+
+
+def strip_ansi(line: str) -> str:
+    """`line` without terminal colour/cursor codes."""
+    if "[" not in line:
+        return line
+    return _ANSI.sub("", line)
+
+
+def _split(line: str) -> tuple[int, int]:
+    """(end of the last prefix token, start of the message); (0, 0) when there is no prefix."""
+    match = _PREFIX_TOKEN.match(line)
+    if match is None:
+        return 0, 0
+    token_end = match.end()
+    pos = _SEPARATOR.match(line, token_end).end()  # type: ignore[union-attr]
+    for _ in range(8):
+        token = _PREFIX_TOKEN.match(line, pos) or _TRAILING_TOKEN.match(line, pos)
+        if token is None or token.end() == pos:
+            break
+        token_end = token.end()
+        pos = _SEPARATOR.match(line, token_end).end()  # type: ignore[union-attr]
+    return token_end, pos
+
+
+def prefix_end(line: str) -> int:
+    """Where the log prefix (timestamps, level, logger position, thread, Airbyte role) ends; 0 if none."""
+    return _split(line)[1]
+
+
+def has_prefix(line: str) -> bool:
+    """True when `line` starts a new log event (it carries a timestamp or level prefix)."""
+    return _PREFIX_TOKEN.match(line) is not None
+
+
+def inner_text(line: str) -> str:
+    """The message part of a log line: everything after its prefix."""
+    return line[_split(line)[1] :]
+
+
+def is_indented_after_prefix(line: str) -> bool:
+    """True when the message after the prefix is itself indented (a nested or continued line)."""
+    token_end, pos = _split(line)
+    gap = line[token_end:pos]
+    return "\t" in gap or gap.endswith("   ")
+
+
+def is_frame(text: str) -> bool:
+    """A stack-trace frame: Java `at x.y(...)`, Python `File "..."`, `... 12 more`, `Caused by:`."""
+    return _FRAME.match(text) is not None
+
+
+def is_exception_line(text: str) -> bool:
+    """`KeyError: 0`, `java.lang.OutOfMemoryError: ...`, `prefect.exceptions.Abort: ...` (pytest `E` ok)."""
+    return _EXCEPTION_LINE.match(text) is not None
+
+
+def is_caret_line(text: str) -> bool:
+    """Python's `^^^^`/`~~~~` markers and SQL error position markers."""
+    return _CARET.match(text) is not None and text.strip() != ""
+
+
+def is_wrapper_line(text: str) -> bool:
+    """Transport wrapper lines that carry no content (Prefect ShellOperation's `PID 1 stream output:`)."""
+    return _PREFECT_WRAPPER.match(text) is not None
+
+
+def is_indented(text: str) -> bool:
+    """Starts with whitespace (and is not blank)."""
+    return text[:1] in (" ", "\t") and text.strip() != ""

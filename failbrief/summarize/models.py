@@ -1,0 +1,80 @@
+"""Summaries. `LlmSession` keeps the name and fields of Dalgo's table so its webapp reads ours."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+
+class LlmSession(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+
+    LOG_SUMMARIZATION = "log_summarization"
+
+    # --- Dalgo's fields ---
+    request_uuid = models.UUIDField(editable=False, unique=True, default=uuid.uuid4)
+    org = models.ForeignKey("orgs.Org", on_delete=models.CASCADE, related_name="summaries")
+    orguser = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001  (Dalgo: NULL = nobody)
+    flow_run_id = models.CharField(max_length=64)
+    task_id = models.CharField(max_length=64)
+    airbyte_job_id = models.BigIntegerField(null=True, blank=True)
+    session_type = models.CharField(max_length=100, default=LOG_SUMMARIZATION)
+    session_status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    response = models.JSONField(null=True, blank=True)  # [{"prompt": ..., "response": ...}]
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # --- ours ---
+    version = models.PositiveIntegerField(default=1)  # regenerate adds a version, keeps the old
+    event = models.ForeignKey(
+        "events.FailureEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="summaries"
+    )
+    task_name = models.CharField(max_length=500, blank=True)
+    unit_kind = models.CharField(max_length=20, default="task_run")  # task_run | flow_run
+    position = models.PositiveIntegerField(default=0)  # 0 = the root failure of the run
+    is_cascade = models.BooleanField(default=False)
+    cascade_reason = models.TextField(blank=True)
+    category = models.CharField(max_length=50, blank=True)
+    root_cause = models.TextField(null=True, blank=True)  # noqa: DJ001  (NULL = insufficient evidence)
+    failing_step = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001  (NULL = unknown)
+    evidence = models.JSONField(default=list, blank=True)
+    suggested_fix = models.TextField(blank=True)
+    explanation = models.TextField(blank=True)
+    confidence = models.CharField(max_length=20, blank=True)
+    summarizer = models.CharField(max_length=50, blank=True)
+    context_tokens = models.PositiveIntegerField(null=True, blank=True)
+    log_lines = models.PositiveIntegerField(null=True, blank=True)
+    timings = models.JSONField(default=dict, blank=True)  # seconds per step
+    error_reason = models.TextField(blank=True)
+    # The Celery task working on the row. A redelivered task (same id) may take it over; another may not.
+    worker_task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "flow_run_id", "task_id", "session_type", "version"],
+                name="one_summary_per_unit",
+            )
+        ]
+        indexes = [models.Index(fields=["session_status", "updated_at"], name="summary_status_updated")]
+
+    def __str__(self) -> str:
+        return f"summary {self.pk}: {self.flow_run_id}/{self.task_id} v{self.version} ({self.session_status})"
+
+
+class SummaryRun(models.Model):
+    """Every flow run a summary belongs to: the top-level run and each subflow down to the failure,
+    so the parent's and the subflow's webhooks both find the one summary."""
+
+    summary = models.ForeignKey(LlmSession, on_delete=models.CASCADE, related_name="runs")
+    flow_run_id = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["summary", "flow_run_id"], name="one_link_per_run")]
+
+    def __str__(self) -> str:
+        return f"{self.flow_run_id} → summary {self.summary_id}"

@@ -1,0 +1,131 @@
+"""Summaries a person asks for (Dalgo's trigger, regenerate), as opposed to webhook-driven ones."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from failbrief.orgs.models import Org
+from failbrief.orgs.resolve import org_for_run
+from failbrief.runs.errors import PrefectUnavailable, RunNotFound
+from failbrief.runs.failed_units import FailedUnit, failed_units, root_flow_run_id
+from failbrief.runs.prefect import PrefectClient
+from failbrief.summarize.models import LlmSession
+from failbrief.summarize.pipeline import summarize_unit
+from failbrief.summarize.store import claim_summary, fail_summary, link_runs, new_version
+
+Status = LlmSession.Status
+
+
+class NotThisOrgsRun(LookupError):
+    """The run is unknown, or belongs to another org: both look the same to the caller (404)."""
+
+
+def summaries_of_run(org: Org, flow_run_id: str) -> QuerySet[LlmSession]:
+    """Every version of every summary under this run (the run itself or a subflow of it)."""
+    return (
+        LlmSession.objects.filter(org=org)
+        .filter(Q(flow_run_id=flow_run_id) | Q(runs__flow_run_id=flow_run_id))
+        .distinct()
+    )
+
+
+def newest(rows: QuerySet[LlmSession]) -> LlmSession | None:
+    """The newest completed version, else the newest of any status."""
+    completed = rows.filter(session_status=Status.COMPLETED).order_by("-version", "-pk").first()
+    return completed or rows.order_by("-version", "-pk").first()
+
+
+def request_summary(
+    org: Org,
+    flow_run_id: str,
+    task_id: str,
+    *,
+    regenerate: bool,
+    client: PrefectClient,
+    orguser: str | None = None,
+) -> tuple[LlmSession, bool]:
+    """The summary row a caller polls, and whether a worker must now fill it. A stored summary is
+    reused unless `regenerate`; a failed one is tried again. Raises NotThisOrgsRun."""
+    current = newest(summaries_of_run(org, flow_run_id).filter(task_id=task_id))
+    if current is not None and not regenerate and current.session_status != Status.FAILED:
+        return current, False
+    if current is not None:
+        return new_version(current, orguser=orguser), True
+    lineage = _check_owner(org, flow_run_id, client)
+    row, mine = claim_summary(org, lineage[0], task_id, "", orguser=orguser)
+    link_runs(row, lineage)
+    return row, mine
+
+
+def _check_owner(org: Org, flow_run_id: str, client: PrefectClient) -> tuple[str, ...]:
+    try:
+        run = client.flow_run(flow_run_id)
+        lineage = root_flow_run_id(client, run)
+        top = run if len(lineage) == 1 else client.flow_run(lineage[0])
+    except RunNotFound:
+        raise NotThisOrgsRun(flow_run_id) from None
+    if org_for_run(top.parameters or {}, top.deployment_id, top.tags or [], None).org != org:
+        raise NotThisOrgsRun(flow_run_id)
+    return lineage
+
+
+def fill_requested(row_id: int, worker_task_id: str, client: PrefectClient) -> None:
+    """Fill a requested row. PrefectUnavailable propagates for a retry; other errors fail the row."""
+    claimed = LlmSession.objects.filter(
+        Q(worker_task_id="") | Q(worker_task_id=worker_task_id), pk=row_id, session_status=Status.RUNNING
+    ).update(worker_task_id=worker_task_id)
+    if not claimed:
+        return
+    row = LlmSession.objects.select_related("org").get(pk=row_id)
+    try:
+        unit = find_unit(client, row.flow_run_id, row.task_id)
+        run = client.flow_run(unit.flow_run_id)
+    except PrefectUnavailable:
+        raise
+    except Exception as exc:
+        fail_summary(row, f"{type(exc).__name__}: {exc}")
+        return
+    LlmSession.objects.filter(pk=row.pk).update(task_name=unit.name, unit_kind=unit.kind)
+    summarize_unit(client, row, unit, run)
+
+
+def find_unit(client: PrefectClient, flow_run_id: str, task_id: str) -> FailedUnit:
+    """The unit `task_id` names under the run: a failed unit found as the webhook path finds it, or
+    any task run or flow run by that id (a person may ask about any of them). Raises RunNotFound."""
+    for unit in failed_units(client, flow_run_id):
+        if unit.id == task_id:
+            return unit
+    try:
+        task = client.task_run(task_id)
+        return FailedUnit(
+            kind="task_run",
+            id=task.id,
+            name=task.name,
+            flow_run_id=task.flow_run_id or flow_run_id,
+            lineage=(flow_run_id,),
+            state_type=task.state_type,
+            state_name=task.state_name,
+            state_message=task.state_message,
+            start_time=task.start_time,
+            end_time=task.end_time,
+            cascade=False,
+            cascade_reason=None,
+            parameters={},
+        )
+    except RunNotFound:
+        run = client.flow_run(task_id)
+    return FailedUnit(
+        kind="flow_run",
+        id=run.id,
+        name=run.name,
+        flow_run_id=run.id,
+        lineage=(flow_run_id, run.id),
+        state_type=run.state_type,
+        state_name=run.state_name,
+        state_message=run.state_message,
+        start_time=run.start_time,
+        end_time=run.end_time,
+        cascade=False,
+        cascade_reason=None,
+        parameters=run.parameters or {},
+    )

@@ -1,0 +1,158 @@
+"""One failed unit → settled logs → condensed context → brief → a completed summary row.
+
+The event side (which units, which org) is in events/process.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from failbrief.runs.errors import PrefectUnavailable
+from failbrief.runs.failed_units import FailedUnit
+from failbrief.runs.prefect import FlowRun, PrefectClient
+from failbrief.sources.prefect_logs import unit_logs
+from failbrief.summarize.condense import Context, condense, records_from_prefect
+from failbrief.summarize.models import LlmSession
+from failbrief.summarize.providers.base import Brief, FailedUnitInfo
+from failbrief.summarize.providers.registry import provider_for
+from failbrief.summarize.store import complete_summary, fail_summary
+
+log = logging.getLogger(__name__)
+
+
+def prefect_client() -> PrefectClient:
+    return PrefectClient(
+        settings.PREFECT_API_URL, api_key=settings.PREFECT_API_KEY, timeout=settings.PREFECT_TIMEOUT_SECONDS
+    )
+
+
+@dataclass
+class Timer:
+    started: float = field(default_factory=time.monotonic)
+    steps: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, step: str) -> None:
+        now = time.monotonic()
+        self.steps[step] = round(now - self.started - sum(self.steps.values()), 4)
+
+    def total(self) -> dict[str, float]:
+        return self.steps | {"total": round(time.monotonic() - self.started, 4)}
+
+
+def summarize_unit(
+    client: PrefectClient,
+    row: LlmSession,
+    unit: FailedUnit,
+    run: FlowRun,
+    root_cause_of: LlmSession | None = None,
+) -> None:
+    """Fill a claimed (running) row. Prefect errors propagate so the caller can retry or fail it;
+    anything else fails the row with the reason and is re-raised."""
+    timer = Timer()
+    try:
+        if unit.cascade:
+            brief, context = _cascade_brief(unit, root_cause_of), None
+        else:
+            brief, context = _brief_from_logs(client, unit, run, timer)
+    except Exception as exc:
+        if not isinstance(exc, PrefectUnavailable):
+            fail_summary(row, f"{type(exc).__name__}: {exc}")
+        raise
+    complete_summary(row, **_row_fields(brief, context, timer))
+    log.info(
+        "summary=%s flow_run_id=%s task_id=%s category=%s duration=%.3f",
+        row.pk,
+        row.flow_run_id,
+        row.task_id,
+        brief.category,
+        timer.total()["total"],
+    )
+
+
+def _brief_from_logs(
+    client: PrefectClient, unit: FailedUnit, run: FlowRun, timer: Timer
+) -> tuple[Brief, Context]:
+    settled = unit_logs(
+        client, unit, settle_seconds=settings.LOG_SETTLE_SECONDS, cap_seconds=settings.LOG_SETTLE_CAP_SECONDS
+    )
+    timer.lap("logs")
+    timer.steps["logs_waited"] = round(settled.waited_seconds, 4)
+    info = unit_info(unit, run)
+    context = condense(
+        records_from_prefect(log.model_dump(mode="json") for log in settled.logs),
+        settings.CONTEXT_MAX_TOKENS,
+        header=context_header(info),
+    )
+    timer.lap("condense")
+    brief = provider_for().write_brief(context, info)
+    timer.lap("summarize")
+    return brief, context
+
+
+def unit_info(unit: FailedUnit, run: FlowRun) -> FailedUnitInfo:
+    return FailedUnitInfo(
+        flow_run_name=run.name or "",
+        deployment_name=str(run.deployment_id or ""),
+        task_name=unit.name,
+        state_name=unit.state_name or "",
+        state_message=unit.state_message or "",
+        start_time=unit.start_time.isoformat() if unit.start_time else "",
+        end_time=unit.end_time.isoformat() if unit.end_time else "",
+    )
+
+
+def context_header(info: FailedUnitInfo) -> str:
+    lines = [
+        f"Flow run: {info.flow_run_name}",
+        f"Failed unit: {info.task_name} ({info.state_name})",
+        f"State message: {info.state_message}" if info.state_message else "",
+        f"Started {info.start_time}, ended {info.end_time}" if info.start_time or info.end_time else "",
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def _cascade_brief(unit: FailedUnit, root: LlmSession | None) -> Brief:
+    upstream = f" (see the summary of {root.task_name})" if root else ""
+    return Brief(
+        root_cause=f"Not a failure of its own: {unit.cascade_reason or 'an upstream task failed'}{upstream}",
+        failing_step=unit.name,
+        category=root.category if root and root.category else "unknown",
+        evidence=[unit.state_message] if unit.state_message else [],
+        suggested_fix="Fix the upstream failure; this task runs again with it.",
+        explanation="This task did not run to completion because a task it depends on failed.",
+        confidence="high",
+    )
+
+
+def _row_fields(brief: Brief, context: Context | None, timer: Timer) -> dict[str, object]:
+    return {
+        "category": brief.category,
+        "root_cause": brief.root_cause,
+        "failing_step": brief.failing_step,
+        "evidence": brief.evidence,
+        "suggested_fix": brief.suggested_fix,
+        "explanation": brief.explanation,
+        "confidence": brief.confidence,
+        "summarizer": provider_for().name,
+        "context_tokens": context.tokens if context else None,
+        "log_lines": context.lines_in if context else None,
+        "response": dalgo_response(brief),
+        "timings": timer.total(),
+    }
+
+
+def dalgo_response(brief: Brief) -> list[dict[str, str]]:
+    """Dalgo's `response` list: a "Summary" item first, then what else a reader needs."""
+    summary = brief.root_cause or "Insufficient evidence: the logs do not show the cause of this failure."
+    if brief.explanation:
+        summary = f"{summary}\n\n{brief.explanation}"
+    items = [{"prompt": "Summary", "response": summary}]
+    if brief.suggested_fix:
+        items.append({"prompt": "Suggested fix", "response": brief.suggested_fix})
+    if brief.evidence:
+        items.append({"prompt": "Evidence", "response": "\n".join(brief.evidence)})
+    return items

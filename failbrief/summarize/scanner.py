@@ -1,0 +1,284 @@
+"""The streaming pass of the condenser: finds candidate lines, assembles blocks, keeps bounded state.
+
+Hot path per chunk of text: one `lower()` and one literal-led regex sweep per entry of
+signals.ANCHOR_SWEEPS, all in C. Only lines an anchor hits are split out and scored in Python;
+everything else is skipped except
+the few lines kept as log head, tail and lead-in before each block. Memory is bounded by the
+chunk size plus fixed-size stores (blocks, rest pool, tail). Pure: no Django.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from failbrief.summarize import lines as ln
+from failbrief.summarize.blocks import Block, BlockStore
+from failbrief.summarize.signals import ANCHOR_SWEEPS, BLOCK_START, line_score
+from failbrief.summarize.templates import template
+from failbrief.summarize.tokens import count_tokens
+
+TAIL_LINES = 15
+HEAD_LINES = 5
+LEAD_IN_LINES = 6
+POOL_LIMIT = 4000
+REST_MIN_SCORE = 20
+EXACT_TOKENS_CHARS = 256 * 1024
+SCORE_CACHE = 8192
+
+
+@dataclass
+class PoolEntry:
+    """A non-block line kept for the "rest by score" section; repeats folded into `count`."""
+
+    line: str
+    score: int
+    line_no: int
+    count: int = 1
+
+
+@dataclass
+class ScanState:
+    """Everything the scan keeps: bounded, whatever the size of the log."""
+
+    blocks: BlockStore = field(default_factory=BlockStore)
+    pool: dict[str, PoolEntry] = field(default_factory=dict)
+    head: list[str] = field(default_factory=list)
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
+    lines_in: int = 0
+    chars_in: int = 0
+    exact_tokens: int = 0
+    exact_chars: int = 0
+    sources: dict[str, int] = field(default_factory=dict)
+    first_timestamp: str | None = None
+    last_timestamp: str | None = None
+    baseline_dropped: int = 0
+
+
+class Scanner:
+    """Feed records in order with `feed`, then call `finish`; read the results from `state`."""
+
+    def __init__(self, baseline: set[str] | None = None) -> None:
+        self.state = ScanState()
+        self.baseline = baseline or set()
+        self.open: Block | None = None
+        # Scores of recent non-block lines by repeat key: noisy logs repeat the same warnings.
+        self._scores: dict[str, int] = {}
+
+    def feed(self, text: str, *, level: int | None, source: str, timestamp: str | None) -> None:
+        """Scan one record. Records with source "file" are chunks of one continuous text."""
+        state = self.state
+        state.sources[source] = state.sources.get(source, 0) + 1
+        if timestamp:
+            state.first_timestamp = state.first_timestamp or timestamp
+            state.last_timestamp = timestamp
+        continuous = source == "file"
+        if not continuous:
+            text = _unwrap(text)
+        self._count_input(text)
+        base = state.lines_in
+        state.lines_in += text.count("\n") + 1
+        if len(state.head) < HEAD_LINES:
+            state.head.extend(text.split("\n", HEAD_LINES)[: HEAD_LINES - len(state.head)])
+        if level is not None and level >= 40 and not continuous:
+            self._whole_record_block(text, base)
+        else:
+            self._scan(text, base, continuous, level)
+        self._update_tail(text)
+
+    def finish(self) -> None:
+        """Close a block still open at the end of the input."""
+        if self.open is not None:
+            self._close(self.open)
+            self.open = None
+
+    def _count_input(self, text: str) -> None:
+        state = self.state
+        state.chars_in += len(text) + 1
+        if state.exact_chars < EXACT_TOKENS_CHARS:
+            state.exact_tokens += count_tokens(text + "\n")
+            state.exact_chars += len(text) + 1
+
+    def _whole_record_block(self, text: str, base: int) -> None:
+        """A record logged at ERROR or above is one event: keep its whole message as a block."""
+        if self.open is not None:
+            self._close(self.open)
+            self.open = None
+        rows = [ln.strip_ansi(row) for row in text.split("\n")]
+        block = Block(rows[:1], base + 1, headered=False, score=70, lead_in=list(self.state.tail)[-3:])
+        for row in rows[1:]:
+            block.add(row)
+        block.in_traceback = False
+        self.open = block
+
+    def _scan(self, text: str, base: int, continuous: bool, level: int | None) -> None:
+        pos = self._continue_open(text, record_start=not continuous)
+        counter = _LineCounter(text, base)
+        for start in _candidate_starts(text, pos):
+            if start < pos:
+                continue
+            end = _line_end(text, start)
+            line = ln.strip_ansi(text[start:end])
+            key = _quick_key(line)
+            score = self._score(line, key, level)
+            if score >= BLOCK_START:
+                pos = self._open_block(text, start, end, line, score, counter.line_no(start))
+            else:
+                self._pool(line, key, score, counter.line_no(start))
+                pos = end + 1
+
+    def _score(self, line: str, key: str, level: int | None) -> int:
+        score = self._scores.get(key)
+        if score is None:
+            score = max(line_score(line), 40 if level == 30 else 0)
+            if len(self._scores) >= SCORE_CACHE:
+                self._scores.clear()
+            self._scores[key] = score
+        return score
+
+    def _continue_open(self, text: str, *, record_start: bool) -> int:
+        """Feed the open block the leading lines of `text` that continue it; where they stop."""
+        block = self.open
+        pos = 0
+        if block is None:
+            return 0
+        first = True
+        while pos <= len(text):
+            end = _line_end(text, pos)
+            line = ln.strip_ansi(text[pos:end])
+            if not block.accepts(line, record_start=record_start and first):
+                self._close(block)
+                self.open = None
+                return pos
+            block.add(line)
+            first = False
+            pos = end + 1
+        return pos
+
+    def _open_block(self, text: str, start: int, end: int, line: str, score: int, line_no: int) -> int:
+        head_start, frames = _walk_back(text, start, line)
+        block = Block([*frames, line], line_no - len(frames), ln.has_prefix(line), score)
+        block.lead_in = self._lead_in(text, head_start)
+        block.in_traceback = "Traceback (most recent call last)" in line
+        self.open = block
+        pos = end + 1
+        while pos <= len(text):
+            row_end = _line_end(text, pos)
+            row = ln.strip_ansi(text[pos:row_end])
+            if not block.accepts(row):
+                self._close(block)
+                self.open = None
+                return pos
+            block.add(row)
+            pos = row_end + 1
+        return pos
+
+    def _lead_in(self, text: str, start: int) -> list[str]:
+        window = text[max(0, start - 4000) : start].split("\n")[:-1][-LEAD_IN_LINES:]
+        if len(window) < LEAD_IN_LINES and start < 4000:
+            window = list(self.state.tail)[len(window) - LEAD_IN_LINES :] + window
+        return [ln.strip_ansi(row) for row in window[-LEAD_IN_LINES:]]
+
+    def _close(self, block: Block) -> None:
+        block.finish()
+        if self.baseline and all(template(row) in self.baseline for row in block.lines[:8]):
+            self.state.baseline_dropped += len(block.lines)
+            return
+        self.state.blocks.add(block)
+
+    def _pool(self, line: str, key: str, score: int, line_no: int) -> None:
+        if score < REST_MIN_SCORE:
+            return
+        if self.baseline and template(line) in self.baseline:
+            self.state.baseline_dropped += 1
+            return
+        pool = self.state.pool
+        entry = pool.get(key)
+        if entry is not None:
+            entry.count += 1
+            return
+        if len(pool) >= POOL_LIMIT:
+            _prune(pool)
+        pool[key] = PoolEntry(line, score, line_no)
+
+    def _update_tail(self, text: str) -> None:
+        rows = text[-8000:].split("\n")
+        if len(text) > 8000:
+            rows = rows[1:]
+        self.state.tail.extend(rows[-TAIL_LINES:])
+
+
+class _LineCounter:
+    """Line numbers of positions visited in increasing order, counting each newline once."""
+
+    def __init__(self, text: str, base: int) -> None:
+        self.text, self.pos, self.number = text, 0, base + 1
+
+    def line_no(self, pos: int) -> int:
+        self.number += self.text.count("\n", self.pos, pos)
+        self.pos = pos
+        return self.number
+
+
+_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def _quick_key(line: str) -> str:
+    """A cheap repeat key (digits dropped) for the rest pool; render.py re-keys by template."""
+    return line[:300].translate(_DIGITS)
+
+
+def _unwrap(text: str) -> str:
+    """Drop transport wrapper lines (Prefect ShellOperation `PID 12 stream output:`)."""
+    first, _, rest = text.partition("\n")
+    return rest if rest and ln.is_wrapper_line(first) else text
+
+
+def _lowered(text: str) -> str:
+    # ASCII lowering keeps offsets aligned with `text` (full Unicode lower() may change lengths).
+    if text.isascii():
+        return text.lower()
+    return text.encode("ascii", "replace").decode("ascii").lower()
+
+
+def _candidate_starts(text: str, start: int) -> list[int]:
+    """Start offsets of the lines from `start` on that contain an anchor word, in order."""
+    low = _lowered(text)
+    found: set[int] = set()
+    for sweep in ANCHOR_SWEEPS:
+        hit = sweep.search(low, start)
+        while hit is not None:
+            found.add(low.rfind("\n", 0, hit.start()) + 1)
+            newline = low.find("\n", hit.end())
+            if newline < 0:
+                break
+            hit = sweep.search(low, newline + 1)
+    return sorted(found)
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    return len(text) if end < 0 else end
+
+
+def _walk_back(text: str, start: int, line: str) -> tuple[int, list[str]]:
+    """For a bare exception line, the traceback frames printed right above it (pastes cut at the top)."""
+    if ln.has_prefix(line) or not ln.is_exception_line(line):
+        return start, []
+    frames: list[str] = []
+    pos = start
+    while pos > 0 and len(frames) < 40:
+        prev = text.rfind("\n", 0, pos - 1) + 1
+        row = ln.strip_ansi(text[prev : pos - 1])
+        if not (ln.is_indented(row) or ln.is_frame(row) or row.startswith("Traceback (most recent")):
+            break
+        frames.insert(0, row)
+        pos = prev
+    return pos, frames
+
+
+def _prune(pool: dict[str, PoolEntry]) -> None:
+    """Keep the stronger half of the rest pool (ties: earlier lines)."""
+    ranked = sorted(pool.items(), key=lambda item: (-item[1].score, item[1].line_no))
+    pool.clear()
+    pool.update(ranked[: POOL_LIMIT // 2])

@@ -1,0 +1,269 @@
+"""What an error line looks like: the shared vocabulary of the condenser and the offline summarizer.
+
+Three layers, cheapest first:
+
+1. `ANCHORS`: lowercase substrings searched over whole chunks of the log with `str.find` (C speed).
+   A line none of them hits is never looked at again except as tail or lead-in context. Each word
+   costs one pass over the text, so the list is short: rarer words (CRITICAL, "timed out", Airbyte's
+   internalMessage) ride along because their lines also carry one of these words, and once a block
+   is open its continuation lines are taken whatever they say.
+2. `line_score`: weighted patterns over one candidate line. A score of `BLOCK_START` or more opens
+   an error block (the line plus its continuation lines); lower scores are "rest" lines.
+3. Specificity (`is_generic`, `has_detail`): used to rank blocks and to choose the root-cause line;
+   wrapper lines ("Bash command failed", "Completed with 1 error") are true but say nothing new.
+
+Pure: no Django. Rules are general log vocabulary (Python, Java, dbt, Airbyte, Airflow, Prefect),
+never strings from one particular log.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Lowercase substrings that make a line worth a second look. Each one costs one C-speed pass over
+# the lowered chunk, so the list is short: one word per family; the rare variants ride along.
+ANCHORS: tuple[str, ...] = (
+    "error",  # also ERROR, [error], OperationalError, "Database Error in model"
+    "exception",  # also SocketException, prefect.exceptions.Abort, Caused by: x.FooException
+    "fail",  # failed, Failure in test, FAILED, failureOrigin
+    "fatal",
+    "traceback",
+    "warn",
+    "kill",  # Killed, OOMKilled, SIGKILL
+    "timeout",  # TimeoutError, SocketTimeoutException, AirflowTaskTimeout
+    "crash",  # Crashed, Crash detected
+    "exit",  # exited with status code, exit code 137
+)
+# The same words as chunk-level sweeps: a regex that starts with a literal runs at str.find speed,
+# so words sharing their first letters share one sweep.
+ANCHOR_SWEEPS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern)
+    for pattern in (
+        "error",
+        "ex(?:ception|it)",
+        "fa(?:il|tal)",
+        "traceback",
+        "warn",
+        "kill",
+        "timeout",
+        "crash",
+    )
+)
+
+BLOCK_START = 55
+
+# (weight, gates, pattern): a line's score is the highest weight whose pattern matches. A pattern
+# only runs when one of its lowercase gate substrings occurs in the line: Python's regex engine is
+# slow on alternations, `in` is not.
+_WEIGHTED: tuple[tuple[int, tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (weight, tuple(gates.split("|")), re.compile(pattern))
+    for weight, gates, pattern in (
+        (90, "traceback|exception in thread", r"Traceback \(most recent call last\)|Exception in thread \""),
+        (
+            85,
+            " error",
+            r"\b(?:Database|Compilation|Runtime|Parsing|Dependency|Internal|Validation|Env(?:ironment)?"
+            r"|Deps|Connection|Permission|Syntax|Catalog|Adapter) Error\b",
+        ),
+        (85, "failure in", r"\bFailure in (?:test|model|snapshot|seed|source|unit_test|operation|macro)\b"),
+        (85, "got ", r"\bGot \d+ results?, configured to (?:fail|warn)"),
+        (
+            85,
+            "failure|nalmessage",
+            r"failureOrigin|failureType|failure_type|internalMessage|externalMessage|Failure reason",
+        ),
+        (85, "internal", r"internally failed|Internal error"),
+        (80, "caused by", r"^\s*Caused by:"),
+        (80, "exception|error", r"\b[A-Z]\w*(?:Exception|Error)\b(?::|$)"),
+        (75, "kill|memory", r"\b(?:OOMKilled|OutOfMemory\w*|SIGKILL|Killed\b|out of memory|Out of memory)"),
+        (
+            70,
+            "error|fatal|critical|severe|failed",
+            r"\b(?:ERROR|FATAL|CRITICAL|SEVERE|FAILED)\b(?!=)|\[error\s*\]|\bfatal:|\bFatal\b",
+        ),
+        (70, "crash", r"(?i)\b(?:crash detected|crashed|has crashed)\b"),
+        (65, "error", r"(?i)\berror:|\berror\b.*\b(?:occurred|encountered|while)\b"),
+        (
+            65,
+            "exit|non-zero|return",
+            r"(?i)\bexited with (?:status|return|exit)? ?code|non-zero (?:exit|status)|return(?:ed)? "
+            r"(?:non-zero|code [1-9])|failed with (?:exit|return) code|exit (?:code|status):? [1-9]",
+        ),
+        (
+            65,
+            "failed|crashed|killed|timed out",
+            r"(?i)\b(?:task|job|run|sync|step|command|process|attempt) (?:\S+ ){0,3}"
+            r"(?:failed|crashed|was killed|timed out)",
+        ),
+        (
+            65,
+            "failed|encountered an",
+            r"\b\d+ failed\b|\bEncountered an (?:error|exception)\b|failed with exception",
+        ),
+        (
+            60,
+            "timed out|timeout|deadline|abort",
+            r"(?i)\b(?:timed out|timeout expired|deadline exceeded)\b|\bAbort(?:ed)?\b",
+        ),
+        (45, "denied|refused", r"(?i)permission denied|access denied|connection refused"),
+        (40, "warn", r"\b(?:WARN|WARNING)\b|\[warn\s*\]|\bWarning:"),
+        (35, "fail|error|exception", r"(?i)\bfail(?:ed|ure|ing|s)?\b|\berrors?\b|\bexception\b"),
+        (20, "", r""),
+    )
+)
+
+# True but harmless: configuration dumps, telemetry, zero-error summaries, SQL test scaffolding.
+_BENIGN_SUBSTRINGS: tuple[str, ...] = (
+    "an error was encountered while trying to send",
+    "an error was encountered while trying to flush",
+    "sending event",
+    "'warn_error",
+    "warn_error_options",
+    "should_warn",
+    "should_error",
+    "fail_calc",
+    "error_if",
+    "warn_if",
+    "store_failures",
+    "fail_fast",
+    "on_error",
+    "error=0",
+    "fail=0",
+    "errors=0",
+    "failures=0",
+    "failed=0",
+    " 0 errors",
+    " 0 error ",
+    " 0 failures",
+    " 0 failed",
+    "completed successfully",
+    'command_success": true',
+    "__exit__",
+    "exit_stack",
+    "exitstack",
+    "retry_on_failure",
+    "failure_policy",
+)
+_BENIGN_PATTERN = re.compile(r"\bWARN=\d+ ERROR=0|\"level\": \"(?:info|debug)\"")
+
+# Wrappers: report that something failed without saying what. Ranked below specific lines.
+_GENERIC_GATES = (
+    "non-zero", "return", "exit", "status code", "command", "task failed", "job", "marking",
+    "finished in state", "completed with", "done.", " of ", "encountered", "crash", "did not succeed",
+    "went wrong", "task run failed", "flow run", "marking all", "running sql", "rolling back",
+    "runtime error", "database error", "compilation error", "adapter: http", "see the logs", "sync failed",
+    "attempt", "failed",
+)  # fmt: skip
+_GENERIC = re.compile(
+    r"(?i)non-zero (?:exit|status)|returned? (?:non-zero|code)|exited with|exit code|status code"
+    r"|failed with return code|command failed|Task failed with exception|failed to execute job"
+    r"|Marking task as FAILED|Finished in state|Completed with \d+ errors?|Done\. PASS="
+    r"|\d+ of \d+ (?:ERROR|FAIL)|ERROR creating|Encountered an error:?\s*$|Crash detected"
+    r"|did not succeed|Something went wrong in the connector|Task run failed with exception"
+    r"|Flow run encountered an exception|Encountered exception during execution"
+    r"|Reported flow run .* as crashed|Marking all children|Error running SQL|Rolling back"
+    r"|^\s*Runtime Error\s*$|^\s*(?:Database|Compilation) Error\s*$|BigQuery adapter: https?://"
+    r"|See the logs for more details|Sync failed|Attempt \d+ failed|job \d+ failed|Command `[^`]*` failed"
+)
+
+# Lines that name the concrete problem: what is missing, denied, malformed or exhausted.
+_DETAIL_WORDS: tuple[str, ...] = (
+    "does not exist",
+    "doesn't exist",
+    "not found",
+    "no such",
+    "not exist",
+    "denied",
+    "forbidden",
+    "unauthorized",
+    "unauthorised",
+    "refused",
+    "reset by peer",
+    "connection reset",
+    "already exists",
+    "unrecognized",
+    "unrecognised",
+    "invalid",
+    "no module named",
+    "cannot import",
+    "out of memory",
+    "heap space",
+    "too many requests",
+    "rate limit",
+    "quota",
+    "timed out",
+    "timeout",
+    "syntax error",
+    "permission",
+    "could not",
+    "cannot",
+    "can't",
+    "unable to",
+    "unexpected",
+    "missing",
+    "unsupported",
+    "not supported",
+    "incompatible",
+    "mismatch",
+    "duplicate",
+    "violat",
+    "overflow",
+    "expected",
+    "required",
+    "failed to connect",
+    "failed to resolve",
+    "failed to authenticate",
+    "undefined",
+    "null value",
+    "ambiguous",
+    "conflict",
+    "exceed",
+    "limit",
+)
+_DETAIL_GATES = ("429", "got ", " found", "must ")
+_DETAIL = re.compile(r"(?i)\b429\b|got \d+ results?|no \S+ found|must (?:have|be|appear)")
+
+
+def line_score(line: str) -> int:
+    """How strongly `line` (colour codes stripped, prefix kept) signals an error; 0 if not at all."""
+    low = line.lower()
+    for anchor in ANCHORS:
+        if anchor in low:
+            break
+    else:
+        return 0
+    if _is_benign_lowered(line, low):
+        return 5
+    for weight, gates, pattern in _WEIGHTED:
+        for gate in gates:
+            if gate in low:
+                if pattern.search(line):
+                    return weight
+                break
+    return 0
+
+
+def is_generic(text: str) -> bool:
+    """A wrapper line that reports a failure without naming its cause."""
+    low = text.lower()
+    return any(gate in low for gate in _GENERIC_GATES) and _GENERIC.search(text) is not None
+
+
+def has_detail(text: str) -> bool:
+    """A line that names the concrete problem (missing object, denial, bad syntax, exhausted limit)."""
+    low = text.lower()
+    if any(word in low for word in _DETAIL_WORDS):
+        return True
+    return any(gate in low for gate in _DETAIL_GATES) and _DETAIL.search(text) is not None
+
+
+def is_benign(text: str) -> bool:
+    """Error vocabulary that is routine noise (telemetry, config dumps, zero-error summaries)."""
+    return _is_benign_lowered(text, text.lower())
+
+
+def _is_benign_lowered(text: str, low: str) -> bool:
+    for marker in _BENIGN_SUBSTRINGS:
+        if marker in low:
+            return True
+    return ("warn=" in low or '"level"' in low) and _BENIGN_PATTERN.search(text) is not None

@@ -1,0 +1,120 @@
+"""Summary rows: claimed once, completed once. The database, not the code, enforces "exactly once"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from failbrief.orgs.models import Org
+from failbrief.summarize.models import LlmSession, SummaryRun
+
+Status = LlmSession.Status
+
+
+def claim_summary(
+    org: Org,
+    flow_run_id: str,
+    task_id: str,
+    worker_task_id: str,
+    session_type: str = LlmSession.LOG_SUMMARIZATION,
+    **fields: object,
+) -> tuple[LlmSession, bool]:
+    """The version-1 row of this unit and whether `worker_task_id` now owns it (running). Not owned
+    when it is completed or another live worker has it. `fields` fill a new row."""
+    key = {
+        "org": org,
+        "flow_run_id": flow_run_id,
+        "task_id": task_id,
+        "session_type": session_type,
+        "version": 1,
+    }
+    try:
+        with transaction.atomic():
+            return LlmSession.objects.create(**key, **fields, worker_task_id=worker_task_id), True
+    except IntegrityError:
+        pass
+    row = LlmSession.objects.get(**key)
+    return row, _take_over(row, worker_task_id)
+
+
+def _take_over(row: LlmSession, worker_task_id: str) -> bool:
+    """A failed row may be retried; a running one only by its own (redelivered) task or once stale."""
+    stale = timezone.now() - timedelta(seconds=settings.STUCK_AFTER_SECONDS)
+    mine = Q(session_status=Status.RUNNING) & (Q(worker_task_id=worker_task_id) | Q(updated_at__lt=stale))
+    updated = (
+        LlmSession.objects.filter(pk=row.pk)
+        .filter(Q(session_status=Status.FAILED) | mine)
+        .update(
+            session_status=Status.RUNNING,
+            worker_task_id=worker_task_id,
+            error_reason="",
+            updated_at=timezone.now(),
+        )
+    )
+    if updated:
+        row.refresh_from_db()
+    return updated == 1
+
+
+def new_version(template: LlmSession, orguser: str | None = None) -> LlmSession:
+    """A new running version of the same unit (regenerate); older versions are kept."""
+    for _ in range(5):
+        same_unit = LlmSession.objects.filter(
+            org=template.org,
+            flow_run_id=template.flow_run_id,
+            task_id=template.task_id,
+            session_type=template.session_type,
+        )
+        version = (same_unit.aggregate(v=Max("version"))["v"] or 0) + 1
+        try:
+            with transaction.atomic():
+                row = LlmSession.objects.create(
+                    org=template.org,
+                    flow_run_id=template.flow_run_id,
+                    task_id=template.task_id,
+                    session_type=template.session_type,
+                    version=version,
+                    orguser=orguser,
+                    task_name=template.task_name,
+                    unit_kind=template.unit_kind,
+                    position=template.position,
+                )
+                link_runs(row, [r.flow_run_id for r in template.runs.all()] or [template.flow_run_id])
+                return row
+        except IntegrityError:
+            continue  # another regenerate took this version number
+    raise RuntimeError("could not allocate a new summary version")
+
+
+def link_runs(row: LlmSession, flow_run_ids: Iterable[str]) -> None:
+    for flow_run_id in dict.fromkeys(flow_run_ids):
+        SummaryRun.objects.get_or_create(summary=row, flow_run_id=flow_run_id)
+
+
+def complete_summary(row: LlmSession, **fields: object) -> None:
+    updated = LlmSession.objects.filter(pk=row.pk, session_status=Status.RUNNING).update(
+        session_status=Status.COMPLETED, error_reason="", updated_at=timezone.now(), **fields
+    )
+    if updated != 1:
+        raise RuntimeError(f"summary {row.pk} was no longer running when it completed")
+
+
+def fail_summary(row: LlmSession, reason: str) -> None:
+    LlmSession.objects.filter(pk=row.pk, session_status=Status.RUNNING).update(
+        session_status=Status.FAILED, error_reason=reason[:4000], updated_at=timezone.now()
+    )
+
+
+def fail_stuck_summaries() -> int:
+    """Fail every row still running past the deadline; returns how many."""
+    stale = timezone.now() - timedelta(seconds=settings.STUCK_AFTER_SECONDS)
+    return LlmSession.objects.filter(session_status=Status.RUNNING, updated_at__lt=stale).update(
+        session_status=Status.FAILED,
+        error_reason=f"no worker finished it within {settings.STUCK_AFTER_SECONDS:.0f} s",
+        updated_at=timezone.now(),
+    )

@@ -1,0 +1,42 @@
+"""Celery tasks for summaries: thin; the work is in on_demand.py and store.py."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task
+
+from failbrief.celery import app
+from failbrief.runs.errors import PrefectUnavailable
+from failbrief.summarize import store
+from failbrief.summarize.on_demand import fill_requested
+from failbrief.summarize.pipeline import prefect_client
+
+log = logging.getLogger(__name__)
+MAX_RETRIES = 8
+
+
+@app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
+def summarize_requested(self: Task[Any, Any], row_id: int) -> None:
+    try:
+        with prefect_client() as client:
+            fill_requested(row_id, self.request.id or "", client)
+    except PrefectUnavailable as exc:
+        if self.request.retries >= MAX_RETRIES:
+            from failbrief.summarize.models import LlmSession
+
+            store.fail_summary(LlmSession.objects.get(pk=row_id), f"Prefect unavailable: {exc}")
+            return
+        from failbrief.events.tasks import backoff_seconds
+
+        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries, exc.retry_after)) from exc
+
+
+@app.task(ignore_result=True)
+def fail_stuck_summaries() -> int:
+    """Beat: nothing stays "running" forever."""
+    failed = store.fail_stuck_summaries()
+    if failed:
+        log.warning("failed %s summaries stuck in running", failed)
+    return failed

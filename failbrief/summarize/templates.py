@@ -1,0 +1,40 @@
+"""Repeat templates: a line with its varying parts (numbers, ids, timestamps) masked. Pure: no Django.
+
+Two lines with the same template are "the same line" for collapsing repeats, for folding repeated
+error blocks, and for the baseline diff against successful runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from failbrief.summarize.lines import inner_text, strip_ansi
+
+# Any run of hex-ish characters holding a digit: numbers, times, dates, versions, uuids, hashes,
+# pointers. One leading character class keeps the regex engine on its fast path.
+_VARYING = re.compile(r"[0-9a-fA-Fx]*\d[0-9a-fA-F.:\-]*")
+_SPACES = re.compile(r"\s+")
+_PREFECT_FINAL = re.compile(r"Finished in state (\w+)\('(?:Task|Flow) run encountered an exception:? ?")
+MAX_TEMPLATE_CHARS = 300
+
+
+def template(line: str) -> str:
+    """The repeat key of one line: prefix dropped, varying tokens masked, whitespace squeezed."""
+    text = inner_text(strip_ansi(line))
+    # Prefect echoes the same failure from the task and from the flow; fold both into one key.
+    text = _PREFECT_FINAL.sub(r"Finished in state \1('", text)
+    text = _VARYING.sub("#", text[:MAX_TEMPLATE_CHARS])
+    return _SPACES.sub(" ", text).strip().rstrip(".:")
+
+
+def template_set(lines: Iterable[str], limit: int = 200_000) -> set[str]:
+    """Templates of `lines`, at most `limit` of them (bounded memory for large baselines)."""
+    seen: set[str] = set()
+    for line in lines:
+        key = template(line)
+        if key:
+            seen.add(key)
+            if len(seen) >= limit:
+                break
+    return seen

@@ -1,0 +1,83 @@
+"""The offline summarizer: specific root cause, the failing step, a category and a fix, no model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from failbrief.summarize.condense import Context, condense, read_log_file
+from failbrief.summarize.fixes import FIXES
+from failbrief.summarize.providers.base import CATEGORIES, Brief, FailedUnitInfo
+from failbrief.summarize.providers.offline import OfflineProvider
+from failbrief.summarize.tests.conftest import DEV_CORPUS, PREFECT_DIR
+
+
+def _brief(path: Path, unit: FailedUnitInfo | None = None) -> tuple[Context, Brief]:
+    context = condense(read_log_file(path))
+    return context, OfflineProvider().write_brief(context, unit or FailedUnitInfo())
+
+
+def test_it_names_the_database_error_and_the_failing_dbt_model():
+    _context, brief = _brief(PREFECT_DIR / "b_logs_task_dbt_run.json")
+    assert brief.root_cause is not None
+    assert "column o.amount_usd does not exist" in brief.root_cause
+    assert brief.failing_step == "model customer_revenue"
+    assert brief.category == "schema_mismatch"
+    assert brief.confidence == "high"
+    assert brief.suggested_fix == FIXES["schema_mismatch"].action
+
+
+def test_its_evidence_lines_are_verbatim_lines_of_the_context():
+    for path in (
+        PREFECT_DIR / "b_logs_task_dbt_test.json",
+        DEV_CORPUS / "dbt-postgres-subquery-alias-01" / "log.txt",
+    ):
+        context, brief = _brief(path)
+        assert brief.evidence
+        assert all(line in context.text for line in brief.evidence)
+
+
+def test_it_prefers_the_specific_error_to_the_wrapper_that_reports_it():
+    _context, brief = _brief(DEV_CORPUS / "dbt-airflow-project-dir-missing-01" / "log.txt")
+    assert (
+        brief.root_cause
+        == "Error: Invalid value for '--project-dir': Path '/home/***/dbt_project' does not exist."
+    )
+    assert brief.failing_step == "task run_dbt"
+
+
+def test_it_uses_the_state_message_when_the_logs_have_no_error_line():
+    unit = FailedUnitInfo(
+        state_name="Crashed",
+        state_message="Process exited with status code: -9. Process exited due to a SIGKILL signal. "
+        "Typically "
+        "caused by the operating system terminating the process for exceeding memory limits.",
+    )
+    _context, brief = _brief(PREFECT_DIR / "d_logs_flow.json", unit)
+    assert brief.root_cause is None
+    assert brief.category == "resource_limit_oom_timeout"
+    assert brief.confidence == "low"
+    assert "SIGKILL" in brief.explanation
+
+
+def test_with_no_error_line_and_no_state_message_it_says_unknown_with_low_confidence():
+    brief = OfflineProvider().write_brief(condense(["INFO all good", "INFO done"]), FailedUnitInfo())
+    assert (brief.root_cause, brief.category, brief.confidence, brief.evidence) == (
+        None,
+        "unknown",
+        "low",
+        [],
+    )
+
+
+def test_it_is_deterministic_and_only_uses_known_categories():
+    for case in sorted(DEV_CORPUS.glob("*/log.txt")):
+        first = OfflineProvider().write_brief(condense(read_log_file(case)), FailedUnitInfo())
+        again = OfflineProvider().write_brief(condense(read_log_file(case)), FailedUnitInfo())
+        assert first == again
+        assert first.category in CATEGORIES
+        assert first.suggested_fix
+        assert first.explanation
+
+
+def test_every_category_has_a_documented_fix():
+    assert set(FIXES) == set(CATEGORIES)

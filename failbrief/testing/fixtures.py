@@ -1,0 +1,118 @@
+"""pytest fixtures shared by the service tests (loaded from the root conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+from django.conf import LazySettings
+
+from failbrief.testing.fake_prefect import FakePrefect
+from failbrief.testing.services import missing_services
+from failbrief.testing.tcp_proxy import TcpProxy
+
+WEBHOOK_KEY = "test-webhook-key"
+IN_SERVICES_TIER = os.environ.get("FAILBRIEF_TIER") == "services"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In the services tier, a test marked `services` fails (not skips) when a service is down
+    and FAILBRIEF_REQUIRE_SERVICES=1; outside CI it is skipped with the reason."""
+    if not IN_SERVICES_TIER:
+        return
+    missing = missing_services()
+    if missing and os.environ.get("FAILBRIEF_REQUIRE_SERVICES") != "1":
+        skip = pytest.mark.skip(reason=f"{', '.join(missing)} did not answer")
+        for item in items:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _broker_through_proxy() -> Iterator[TcpProxy | None]:
+    """In the services tier every broker connection goes through a proxy, so a test can take the
+    broker down and bring it back without touching the shared Redis."""
+    if not IN_SERVICES_TIER:
+        yield None
+        return
+    from failbrief.celery import app
+
+    url = urlparse(str(app.conf.broker_url))
+    proxy = TcpProxy(url.hostname or "127.0.0.1", url.port or 6379).up()
+    through = url._replace(netloc=f"{url.hostname}:{proxy.port}").geturl()
+    # broker_url itself comes from the namespaced Django setting; the read/write URLs win over it.
+    app.conf.update(broker_write_url=through, broker_read_url=through)
+    yield proxy
+    proxy.down()
+
+
+@pytest.fixture
+def broker_proxy(_broker_through_proxy: TcpProxy | None) -> Iterator[TcpProxy]:
+    if _broker_through_proxy is None:
+        pytest.skip("the broker proxy exists only in the services tier")
+    yield _broker_through_proxy
+    if not _broker_through_proxy.is_up:
+        _broker_through_proxy.up()
+
+
+@pytest.fixture
+def fake_prefect() -> Iterator[FakePrefect]:
+    with FakePrefect() as fake:
+        yield fake
+
+
+@pytest.fixture
+def service_settings(settings: LazySettings, fake_prefect: FakePrefect) -> LazySettings:
+    """Point the service at the fake Prefect, with a short log settle window."""
+    settings.PREFECT_API_URL = fake_prefect.url
+    settings.PREFECT_NOTIFICATIONS_WEBHOOK_KEY = WEBHOOK_KEY
+    settings.LOG_SETTLE_SECONDS = 0.3
+    settings.LOG_SETTLE_CAP_SECONDS = 3.0
+    return settings
+
+
+@pytest.fixture
+def default_org(transactional_db: None) -> tuple[Any, str]:
+    """The org `demo` (default) and a Bearer token for it."""
+    from failbrief.orgs.manage import add_org, create_token
+
+    org = add_org("demo", default=True)
+    return org, create_token(org)
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None, service_settings: LazySettings) -> Iterator[Any]:
+    """A real Celery worker (threads pool) consuming from the configured broker."""
+    import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping, which start_worker expects)
+    from celery.contrib.testing.worker import start_worker
+
+    from failbrief.celery import app
+
+    app.control.purge()
+    with start_worker(
+        app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=10
+    ) as worker:
+        yield worker
+
+
+def wait_for(check: Callable[[], Any], timeout: float, every: float = 0.05) -> Any:
+    """Poll `check` until it returns something truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(every)
+    raise AssertionError(f"nothing after {timeout} s: {check}")
+
+
+def post_webhook(
+    base_url: str, body: bytes | str, key: str | None = WEBHOOK_KEY, **headers: str
+) -> httpx.Response:
+    sent = {"Content-Type": "application/json"} | headers
+    if key is not None:
+        sent["X-Notification-Key"] = key
+    return httpx.post(f"{base_url}/webhooks/v1/notification/", content=body, headers=sent, timeout=10)

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from failbrief.api import api
+from failbrief.events.views import notification
+from failbrief.health import healthz
+
+urlpatterns = [
+    path("webhooks/v1/notification/", notification, name="webhook"),
+    path("healthz", healthz, name="healthz"),
+    path("api/", api.urls),
+]
