@@ -40,7 +40,7 @@ def server_env(port: int) -> dict[str, str]:
         "PORT": str(port),
         "SECRET_KEY": "bench-only-secret",
         "PREFECT_NOTIFICATIONS_WEBHOOK_KEY": WEBHOOK_KEY,
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "ERROR",
     }
 
 

@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     args = parser.parse_args()
     with web_server() as (base, token):
-        env = server_env(0) | {"DJANGO_SETTINGS_MODULE": "failbrief.settings"}
+        env = server_env(8000) | {"DJANGO_SETTINGS_MODULE": "failbrief.settings"}
         subprocess.run([sys.executable, "-c", STORE], env=env, check=True, cwd=ROOT)
         auth = {"Authorization": f"Bearer {token}"}
 

@@ -170,11 +170,13 @@ RETRY_DEADLINE_SECONDS = env_float("FAILBRIEF_RETRY_DEADLINE_SECONDS", 600.0, mi
 CONTEXT_MAX_TOKENS = env_int("FAILBRIEF_CONTEXT_MAX_TOKENS", 4000, minimum=200)
 LLM_PROVIDER = env_choice("LLM_PROVIDER", "offline", {"offline"})
 
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # The handler's level too: Django's own loggers propagate to it whatever the root's level is.
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "level": LOG_LEVEL}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -10,12 +10,16 @@ import uuid
 
 from django.http import Http404, HttpRequest
 from ninja import Router
+from ninja.errors import HttpError
 
 from failbrief.api.auth import request_org
 from failbrief.api.schemas import ErrorOut, ProgressItem, ProgressOut, TriggerOut
+from failbrief.publish import publish
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.on_demand import request_summary
 from failbrief.summarize.pipeline import prefect_client
+from failbrief.summarize.store import fail_summary
+from failbrief.summarize.tasks import summarize_requested
 
 router = Router(tags=["dalgo-compatible"])
 Status = LlmSession.Status
@@ -33,10 +37,9 @@ def trigger_log_summary(
         row, needs_worker = request_summary(
             request_org(request), flow_run_id, task_id, regenerate=bool(regenerate), client=client
         )
-    if needs_worker:
-        from failbrief.summarize.tasks import summarize_requested
-
-        summarize_requested.apply_async(args=(row.pk,), retry=False)
+    if needs_worker and not publish(summarize_requested, row.pk):
+        fail_summary(row, "the task queue was unreachable; ask again")
+        raise HttpError(503, "the task queue is unreachable; try again shortly")
     return TriggerOut(task_id=str(row.request_uuid))
 
 

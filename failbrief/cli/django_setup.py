@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import os
 
+import click
+
 
 def setup_django() -> None:
+    """Configure Django; a bad setting becomes one clear line and exit status 1."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "failbrief.settings")
     import django
-    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
-    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
 
 
 def migrate(verbosity: int = 0) -> None:

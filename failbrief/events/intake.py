@@ -3,8 +3,6 @@ message is only a nudge, re-sent by beat when the broker was down."""
 
 from __future__ import annotations
 
-import logging
-import time
 from datetime import timedelta
 from functools import partial
 
@@ -16,8 +14,7 @@ from django.utils import timezone
 from failbrief.events.models import FailureEvent
 from failbrief.events.parse import FailureNotice
 from failbrief.orgs.models import Org
-
-log = logging.getLogger(__name__)
+from failbrief.publish import publish
 
 
 def store_notice(raw: bytes, notice: FailureNotice, org: Org | None) -> tuple[FailureEvent, bool]:
@@ -63,41 +60,15 @@ def _duplicate_of(notice: FailureNotice) -> FailureEvent | None:
     return FailureEvent.objects.filter(same).order_by("pk").first()
 
 
-class _BrokerBreaker:
-    """After a failed publish, skip publishing for a few seconds: the broker client spends seconds
-    in its own retries on every attempt, and the webhook must stay fast while the broker is down."""
-
-    def __init__(self, pause_seconds: float) -> None:
-        self.pause_seconds = pause_seconds
-        self.closed_until = 0.0
-
-    def allows(self) -> bool:
-        return time.monotonic() >= self.closed_until
-
-    def tripped(self) -> None:
-        self.closed_until = time.monotonic() + self.pause_seconds
-
-
-_breaker = _BrokerBreaker(pause_seconds=5.0)
-
-
 def enqueue_event(event_id: int) -> bool:
     """Publish the event to Celery. A broker that is down is logged, not raised: the event is
     safe in the database and beat re-enqueues it (events_to_requeue)."""
     from failbrief.events.tasks import process_event
 
-    if not _breaker.allows():
-        log.info("event=%s not enqueued: the broker failed moments ago; beat will enqueue it", event_id)
-        return False
-    try:
-        process_event.apply_async(args=(event_id,), retry=False)
-    except Exception as exc:  # any broker or transport error; the webhook must still be answered
-        _breaker.tripped()
-        log.warning("event=%s enqueue failed, beat will re-enqueue it: %s", event_id, exc)
-        return False
-    FailureEvent.objects.filter(pk=event_id).update(
-        enqueued_at=timezone.now(), enqueue_count=F("enqueue_count") + 1
-    )
+    if not publish(process_event, event_id):
+        return False  # the event stays pending; beat re-enqueues it
+    sent = FailureEvent.objects.filter(pk=event_id)
+    sent.update(enqueued_at=timezone.now(), enqueue_count=F("enqueue_count") + 1)
     return True
 
 

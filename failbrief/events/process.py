@@ -56,10 +56,19 @@ def claim_event(event_id: int, worker_task_id: str) -> FailureEvent | None:
 
 
 def finish_event(event: FailureEvent, status: str, reason: str = "") -> None:
+    now = timezone.now()
     FailureEvent.objects.filter(pk=event.pk).update(
-        status=status, status_reason=reason[:4000], finished_at=timezone.now()
+        status=status, status_reason=reason[:4000], finished_at=now
     )
-    log.info("event=%s flow_run_id=%s status=%s %s", event.pk, event.flow_run_id, status, reason)
+    since_webhook = (now - event.received_at).total_seconds()
+    log.info(
+        "event=%s flow_run_id=%s status=%s since_webhook=%.3f %s",
+        event.pk,
+        event.flow_run_id,
+        status,
+        since_webhook,
+        reason,
+    )
 
 
 def _summarize_claimed(event: FailureEvent, worker_task_id: str, client: PrefectClient) -> None:

@@ -101,10 +101,10 @@ def _units_of(client: PrefectClient, run: FlowRun, lineage: tuple[str, ...], dep
             child = subflows[task.id]
             found += _units_of(client, child, (*lineage, child.id), depth_left - 1)
         elif _failed(task) or _upstream_id(task):
-            found.append(_Found(_when(task), _task_unit(task, lineage, tasks)))
+            found.append(_Found(_when(task), task_unit(task, lineage, tasks)))
     if _failed(run) and all(f.unit.cascade for f in found):
         # Nothing inside failed on its own: the flow body raised, or the process died.
-        found.insert(0, _Found(_when(run), _flow_unit(run, lineage)))
+        found.insert(0, _Found(_when(run), flow_unit(run, lineage)))
     return found
 
 
@@ -146,8 +146,9 @@ def _unfinished_upstream(task: TaskRun, tasks: dict[str, TaskRun]) -> str | None
     return next(iter(unfinished or upstream), None)
 
 
-def _task_unit(task: TaskRun, lineage: tuple[str, ...], tasks: dict[str, TaskRun]) -> FailedUnit:
-    reason = _cascade_reason(task, tasks)
+def task_unit(task: TaskRun, lineage: tuple[str, ...], tasks: dict[str, TaskRun] | None = None) -> FailedUnit:
+    """The task run as a unit; `tasks` (its run's task runs by id) lets a cascade name its upstream."""
+    reason = _cascade_reason(task, tasks or {})
     return FailedUnit(
         kind="task_run",
         id=task.id,
@@ -164,7 +165,8 @@ def _task_unit(task: TaskRun, lineage: tuple[str, ...], tasks: dict[str, TaskRun
     )
 
 
-def _flow_unit(run: FlowRun, lineage: tuple[str, ...]) -> FailedUnit:
+def flow_unit(run: FlowRun, lineage: tuple[str, ...]) -> FailedUnit:
+    """The flow run itself as the unit (no task of it failed: the body raised, or it crashed)."""
     return FailedUnit(
         kind="flow_run",
         id=run.id,

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from failbrief.orgs.models import Org
 from failbrief.orgs.resolve import org_for_run
 from failbrief.runs.errors import PrefectUnavailable, RunNotFound
-from failbrief.runs.failed_units import FailedUnit, failed_units, root_flow_run_id
+from failbrief.runs.failed_units import FailedUnit, failed_units, flow_unit, root_flow_run_id, task_unit
 from failbrief.runs.prefect import PrefectClient
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.pipeline import summarize_unit
@@ -97,35 +97,7 @@ def find_unit(client: PrefectClient, flow_run_id: str, task_id: str) -> FailedUn
             return unit
     try:
         task = client.task_run(task_id)
-        return FailedUnit(
-            kind="task_run",
-            id=task.id,
-            name=task.name,
-            flow_run_id=task.flow_run_id or flow_run_id,
-            lineage=(flow_run_id,),
-            state_type=task.state_type,
-            state_name=task.state_name,
-            state_message=task.state_message,
-            start_time=task.start_time,
-            end_time=task.end_time,
-            cascade=False,
-            cascade_reason=None,
-            parameters={},
-        )
     except RunNotFound:
         run = client.flow_run(task_id)
-    return FailedUnit(
-        kind="flow_run",
-        id=run.id,
-        name=run.name,
-        flow_run_id=run.id,
-        lineage=(flow_run_id, run.id),
-        state_type=run.state_type,
-        state_name=run.state_name,
-        state_message=run.state_message,
-        start_time=run.start_time,
-        end_time=run.end_time,
-        cascade=False,
-        cascade_reason=None,
-        parameters=run.parameters or {},
-    )
+        return flow_unit(run, tuple(dict.fromkeys((flow_run_id, run.id))))
+    return task_unit(task, (task.flow_run_id or flow_run_id,))

@@ -62,3 +62,28 @@ def test_adding_an_org_twice_is_refused(var_dir):
     again = failbrief(var_dir, "org", "add", "acme")
     assert again.returncode != 0
     assert "already exists" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("FAILBRIEF_LOG_SETTLE_SECONDS", "soon", "FAILBRIEF_LOG_SETTLE_SECONDS must be a number"),
+        ("DATABASE_URL", "mysql://x/y", "DATABASE_URL must be a URL with one of the schemes"),
+        ("CELERY_BROKER_URL", "kafka://x", "CELERY_BROKER_URL must be a URL"),
+        ("LLM_PROVIDER", "gpt", "LLM_PROVIDER must be one of"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_one_clear_line(var_dir, name, value, says):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"FAILBRIEF_VAR_DIR": str(var_dir), name: value}
+    done = subprocess.run(
+        [sys.executable, "-m", "failbrief.cli", "org", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert says in done.stderr
