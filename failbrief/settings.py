@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "failbrief.orgs",
     "failbrief.events",
     "failbrief.summarize",
+    "failbrief.sources",
 ]
 
 MIDDLEWARE = [
@@ -168,7 +169,34 @@ STUCK_AFTER_SECONDS = env_float("FAILBRIEF_STUCK_AFTER_SECONDS", 900.0, minimum=
 # Transient errors (Prefect down, 5xx, 429) are retried with backoff until this deadline.
 RETRY_DEADLINE_SECONDS = env_float("FAILBRIEF_RETRY_DEADLINE_SECONDS", 600.0, minimum=1.0)
 CONTEXT_MAX_TOKENS = env_int("FAILBRIEF_CONTEXT_MAX_TOKENS", 4000, minimum=200)
-LLM_PROVIDER = env_choice("LLM_PROVIDER", "offline", {"offline"})
+
+# --- LLM summaries (opt-in per org; see docs/llm.md) ---------------------------------------------
+LLM_PROVIDERS = {"offline", "openai", "anthropic"}
+LLM_PROVIDER = env_choice("LLM_PROVIDER", "offline", LLM_PROVIDERS)
+LLM_MODEL = env_str("LLM_MODEL", "")  # "" = the provider's default model
+OPENAI_API_KEY = env_str("OPENAI_API_KEY", "") or None
+OPENAI_BASE_URL = (
+    env_str("OPENAI_BASE_URL", "") or None
+)  # any OpenAI-compatible endpoint (Azure, Ollama, vLLM)
+ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY", "") or None
+ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL", "") or None
+LLM_TIMEOUT_SECONDS = env_float("LLM_TIMEOUT_SECONDS", 60.0, minimum=1.0)  # one request
+LLM_DEADLINE_SECONDS = env_float("LLM_DEADLINE_SECONDS", 120.0, minimum=1.0)  # all tries for one summary
+LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 3)
+LLM_MAX_CONCURRENCY = env_int("LLM_MAX_CONCURRENCY", 4, minimum=1)  # per worker process and provider
+SIGNATURE_WINDOW_DAYS = env_float("FAILBRIEF_SIGNATURE_WINDOW_DAYS", 7.0)
+
+# --- Airbyte (see docs/airbyte.md) ---------------------------------------------------------------
+AIRBYTE_API_URL = env_str("AIRBYTE_API_URL", "").rstrip("/") or None  # e.g. http://airbyte:8000/api/v1
+AIRBYTE_API_TOKEN = env_str("AIRBYTE_API_TOKEN", "") or None
+AIRBYTE_AUTH = env_choice(
+    "AIRBYTE_AUTH", "basic", {"basic", "bearer"}
+)  # Authorization: Basic <token> as Dalgo
+AIRBYTE_TIMEOUT_SECONDS = env_float("AIRBYTE_TIMEOUT_SECONDS", 15.0, minimum=0.1)
+
+# --- Missed-webhook reconciler (beat) ------------------------------------------------------------
+RECONCILE_EVERY_SECONDS = env_float("FAILBRIEF_RECONCILE_EVERY_SECONDS", 60.0, minimum=0.0)  # 0 = off
+RECONCILE_OVERLAP_SECONDS = env_float("FAILBRIEF_RECONCILE_OVERLAP_SECONDS", 120.0)
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 LOGGING = {

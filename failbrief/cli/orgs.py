@@ -68,6 +68,56 @@ def map_deployment_command(slug: str, deployment_id: str) -> None:
     click.echo(f"deployment {deployment_id} → {slug}", err=True)
 
 
+@org_group.command("set")
+@click.argument("slug")
+@click.option(
+    "--llm-provider", default=None, help="offline, openai or anthropic ('' = the global LLM_PROVIDER)."
+)
+@click.option("--llm-model", default=None, help="Model name ('' = the global LLM_MODEL).")
+@click.option(
+    "--airbyte-url", default=None, help="The org's Airbyte Config API, e.g. http://airbyte:8000/api/v1."
+)
+@click.option(
+    "--airbyte-token", default=None, help="Its token, stored encrypted and never shown ('' removes it)."
+)
+def set_command(
+    slug: str,
+    llm_provider: str | None,
+    llm_model: str | None,
+    airbyte_url: str | None,
+    airbyte_token: str | None,
+) -> None:
+    """Change an org's LLM and Airbyte settings."""
+    _ready()
+    from failbrief.orgs.manage import OrgError, get_org, set_airbyte, set_llm
+
+    try:
+        org = get_org(slug)
+        if llm_provider is not None or llm_model is not None:
+            set_llm(org, provider=llm_provider, model=llm_model)
+        if airbyte_url is not None or airbyte_token is not None:
+            set_airbyte(org, url=airbyte_url, token=airbyte_token)
+    except OrgError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"updated org {slug}", err=True)
+
+
+@org_group.command("optin")
+@click.argument("slug")
+@click.option("--by", "by", required=True, help="Who decides (an email), recorded with the time.")
+@click.option("--off", is_flag=True, help="Opt out again: no more logs go to an LLM.")
+def optin_command(slug: str, by: str, off: bool) -> None:
+    """Let this org's (redacted, condensed) logs go to the configured LLM."""
+    _ready()
+    from failbrief.orgs.manage import OrgError, get_org, set_llm_optin
+
+    try:
+        set_llm_optin(get_org(slug), not off, by)
+    except OrgError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"org {slug}: LLM use {'off' if off else 'on'} (by {by})", err=True)
+
+
 @click.group("token")
 def token_group() -> None:
     """API tokens for the read API (Authorization: Bearer …)."""

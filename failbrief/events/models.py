@@ -43,3 +43,15 @@ class FailureEvent(models.Model):
 
     def __str__(self) -> str:
         return f"event {self.pk}: {self.flow_run_id} {self.state_name} ({self.status})"
+
+
+class ReconcilerWatermark(models.Model):
+    """How far the missed-webhook reconciler has looked: runs that ended before `seen_until` were
+    checked. Persisted so a restart neither misses nor re-reads a window."""
+
+    name = models.CharField(max_length=100, unique=True)
+    seen_until = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.seen_until.isoformat()}"

@@ -14,6 +14,15 @@ class Org(models.Model):
     # sha256 of the org's own webhook key; a webhook signed with it belongs to this org.
     webhook_key_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # LLM use is opt-in per org: until an org opts in, not one byte of its logs goes to an LLM.
+    llm_optin = models.BooleanField(default=False)
+    llm_optin_by = models.CharField(max_length=200, blank=True)
+    llm_optin_at = models.DateTimeField(null=True, blank=True)
+    llm_provider = models.CharField(max_length=50, blank=True)  # "" = the global LLM_PROVIDER
+    llm_model = models.CharField(max_length=200, blank=True)  # "" = the global LLM_MODEL
+    # Airbyte Config API for this org; "" = the global AIRBYTE_API_URL / AIRBYTE_API_TOKEN.
+    airbyte_url = models.CharField(max_length=500, blank=True)
+    airbyte_token_encrypted = models.TextField(blank=True)  # never shown back
 
     class Meta:
         constraints = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.db.models import Q
 
 
 class LlmSession(models.Model):
@@ -53,12 +54,43 @@ class LlmSession(models.Model):
     # The Celery task working on the row. A redelivered task (same id) may take it over; another may not.
     worker_task_id = models.CharField(max_length=64, blank=True)
 
+    # --- where the logs came from ---
+    log_source = models.CharField(max_length=20, blank=True)  # prefect | airbyte | file
+    source_note = models.TextField(
+        blank=True
+    )  # e.g. "Airbyte is not configured: summarized from Prefect's logs"
+    airbyte_connection_id = models.CharField(max_length=64, blank=True)
+    airbyte_attempt_number = models.IntegerField(null=True, blank=True)
+
+    # --- the LLM call, when there was one ---
+    provider = models.CharField(max_length=50, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    prompt_version = models.CharField(max_length=50, blank=True)
+    tokens_in = models.PositiveIntegerField(null=True, blank=True)
+    tokens_out = models.PositiveIntegerField(null=True, blank=True)
+    llm_latency_seconds = models.FloatField(null=True, blank=True)
+    cost_estimate_usd = models.FloatField(null=True, blank=True)
+    llm_error = models.TextField(blank=True)  # why the offline fallback was stored instead
+
+    # --- failure signature: the same failure again reuses a stored summary ---
+    signature = models.CharField(max_length=64, blank=True, db_index=True)
+    reused_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reuses"
+    )
+    reuse_count = models.PositiveIntegerField(default=0)
+
     class Meta:
         constraints = [
+            # A manual request and the webhook for the same Airbyte attempt share one summary.
+            models.UniqueConstraint(
+                fields=["org", "airbyte_job_id", "airbyte_attempt_number", "version"],
+                condition=Q(airbyte_job_id__isnull=False),
+                name="one_summary_per_airbyte_attempt",
+            ),
             models.UniqueConstraint(
                 fields=["org", "flow_run_id", "task_id", "session_type", "version"],
                 name="one_summary_per_unit",
-            )
+            ),
         ]
         indexes = [models.Index(fields=["session_status", "updated_at"], name="summary_status_updated")]
 

@@ -14,12 +14,13 @@ from django.conf import settings
 from failbrief.runs.errors import PrefectUnavailable
 from failbrief.runs.failed_units import FailedUnit
 from failbrief.runs.prefect import FlowRun, PrefectClient
-from failbrief.sources.prefect_logs import unit_logs
-from failbrief.summarize.condense import Context, condense, records_from_prefect
+from failbrief.sources.for_unit import logs_for_unit
+from failbrief.summarize.condense import condense
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.providers.base import Brief, FailedUnitInfo
-from failbrief.summarize.providers.registry import provider_for
+from failbrief.summarize.redact import redact
 from failbrief.summarize.store import complete_summary, fail_summary
+from failbrief.summarize.writer import write_brief
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +33,19 @@ def prefect_client() -> PrefectClient:
 
 @dataclass
 class Timer:
+    """Seconds per step, in order, plus figures that are not steps (e.g. how long logs took to settle)."""
+
     started: float = field(default_factory=time.monotonic)
-    steps: dict[str, float] = field(default_factory=dict)
+    last: float = field(default_factory=time.monotonic)
+    figures: dict[str, float] = field(default_factory=dict)
 
     def lap(self, step: str) -> None:
         now = time.monotonic()
-        self.steps[step] = round(now - self.started - sum(self.steps.values()), 4)
+        self.figures[step] = round(now - self.last, 4)
+        self.last = now
 
     def total(self) -> dict[str, float]:
-        return self.steps | {"total": round(time.monotonic() - self.started, 4)}
+        return self.figures | {"total": round(time.monotonic() - self.started, 4)}
 
 
 def summarize_unit(
@@ -54,43 +59,46 @@ def summarize_unit(
     anything else fails the row with the reason and is re-raised."""
     timer = Timer()
     try:
-        if unit.cascade:
-            brief, context = _cascade_brief(unit, root_cause_of), None
-        else:
-            brief, context = _brief_from_logs(client, unit, run, timer)
+        fields = (
+            _cascade_fields(unit, root_cause_of)
+            if unit.cascade
+            else _fields_from_logs(client, row, unit, run, timer)
+        )
     except Exception as exc:
         if not isinstance(exc, PrefectUnavailable):
             fail_summary(row, f"{type(exc).__name__}: {exc}")
         raise
-    complete_summary(row, **_row_fields(brief, context, timer))
+    complete_summary(row, **fields, timings=timer.total())
     log.info(
-        "summary=%s flow_run_id=%s task_id=%s category=%s duration=%.3f",
+        "summary=%s flow_run_id=%s task_id=%s category=%s summarizer=%s duration=%.3f",
         row.pk,
         row.flow_run_id,
         row.task_id,
-        brief.category,
+        fields["category"],
+        fields["summarizer"],
         timer.total()["total"],
     )
 
 
-def _brief_from_logs(
-    client: PrefectClient, unit: FailedUnit, run: FlowRun, timer: Timer
-) -> tuple[Brief, Context]:
-    settled = unit_logs(
-        client, unit, settle_seconds=settings.LOG_SETTLE_SECONDS, cap_seconds=settings.LOG_SETTLE_CAP_SECONDS
-    )
+def _fields_from_logs(
+    client: PrefectClient, row: LlmSession, unit: FailedUnit, run: FlowRun, timer: Timer
+) -> dict[str, object]:
+    found = logs_for_unit(client, unit, run, row.org)
     timer.lap("logs")
-    timer.steps["logs_waited"] = round(settled.waited_seconds, 4)
+    timer.figures["logs_waited"] = round(found.waited_seconds, 4)
     info = unit_info(unit, run)
-    context = condense(
-        records_from_prefect(log.model_dump(mode="json") for log in settled.logs),
-        settings.CONTEXT_MAX_TOKENS,
-        header=context_header(info),
-    )
+    header = "\n".join(part for part in (context_header(info), found.note, found.preamble) if part)
+    context = condense(found.records, settings.CONTEXT_MAX_TOKENS, header=header)
     timer.lap("condense")
-    brief = provider_for().write_brief(context, info)
+    written = write_brief(row.org, context, info)
     timer.lap("summarize")
-    return brief, context
+    return (
+        _brief_fields(written.brief)
+        | {"summarizer": written.summarizer, "context_tokens": context.tokens, "log_lines": context.lines_in}
+        | {"log_source": found.source, "source_note": found.note}
+        | found.row_fields
+        | written.row_fields
+    )
 
 
 def unit_info(unit: FailedUnit, run: FlowRun) -> FailedUnitInfo:
@@ -115,9 +123,9 @@ def context_header(info: FailedUnitInfo) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _cascade_brief(unit: FailedUnit, root: LlmSession | None) -> Brief:
+def _cascade_fields(unit: FailedUnit, root: LlmSession | None) -> dict[str, object]:
     upstream = f" (see the summary of {root.task_name})" if root else ""
-    return Brief(
+    brief = Brief(
         root_cause=f"Not a failure of its own: {unit.cascade_reason or 'an upstream task failed'}{upstream}",
         failing_step=unit.name,
         category=root.category if root and root.category else "unknown",
@@ -126,22 +134,19 @@ def _cascade_brief(unit: FailedUnit, root: LlmSession | None) -> Brief:
         explanation="This task did not run to completion because a task it depends on failed.",
         confidence="high",
     )
+    return _brief_fields(brief) | {"summarizer": "cascade", "log_source": "prefect"}
 
 
-def _row_fields(brief: Brief, context: Context | None, timer: Timer) -> dict[str, object]:
+def _brief_fields(brief: Brief) -> dict[str, object]:
     return {
         "category": brief.category,
         "root_cause": brief.root_cause,
         "failing_step": brief.failing_step,
-        "evidence": brief.evidence,
+        "evidence": [redact(line) for line in brief.evidence],
         "suggested_fix": brief.suggested_fix,
         "explanation": brief.explanation,
         "confidence": brief.confidence,
-        "summarizer": provider_for().name,
-        "context_tokens": context.tokens if context else None,
-        "log_lines": context.lines_in if context else None,
         "response": dalgo_response(brief),
-        "timings": timer.total(),
     }
 
 
