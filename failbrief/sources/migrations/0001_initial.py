@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("orgs", "0002_org_airbyte_token_encrypted_org_airbyte_url_and_more"),
+        ("orgs", "0002_llm_and_airbyte_settings"),
     ]
 
     operations = [

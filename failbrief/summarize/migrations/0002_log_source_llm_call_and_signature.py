@@ -6,8 +6,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("events", "0002_reconcilerwatermark"),
-        ("orgs", "0002_org_airbyte_token_encrypted_org_airbyte_url_and_more"),
+        ("events", "0002_reconciler_watermark"),
+        ("orgs", "0002_llm_and_airbyte_settings"),
         ("summarize", "0001_initial"),
     ]
 
