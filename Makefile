@@ -29,6 +29,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy failbrief bench
 	$(BIN)/python -m failbrief.cli.docs --check
+	DJANGO_SETTINGS_MODULE=failbrief.settings $(BIN)/django-admin makemigrations --check --dry-run
 
 fix: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
