@@ -75,6 +75,9 @@ _WEIGHTED: tuple[tuple[int, tuple[str, ...], re.Pattern[str]], ...] = tuple(
         (85, "internal", r"internally failed|Internal error"),
         (80, "caused by", r"^\s*Caused by:"),
         (80, "exception|error", r"\b[A-Z]\w*(?:Exception|Error)\b(?::|$)"),
+        # A class from an errors/exceptions module: psycopg.errors.UndefinedTable, sqlalchemy.exc.X,
+        # google.api_core.exceptions.NotFound; the class name itself need not end in Error.
+        (80, "errors.|exceptions.|exc.", r"\b(?:[a-z_]\w*\.)+(?:errors|exceptions|exc)\.[A-Z]\w*(?::\s|$)"),
         (75, "kill|memory", r"\b(?:OOMKilled|OutOfMemory\w*|SIGKILL|Killed\b|out of memory|Out of memory)"),
         (
             70,

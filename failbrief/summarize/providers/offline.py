@@ -172,17 +172,18 @@ def _explanation(step: str | None, category: str, root_cause: str) -> str:
 
 
 def _brief_without_log_evidence(unit: FailedUnitInfo, step: str | None) -> Brief:
-    """No error line in the logs: at most a category from the state message, low confidence."""
-    category = "unknown"
-    if unit.state_message:
-        category, _rule = classify([(unit.state_message, unit.state_message)])
-    state = f" The run's final state says: {unit.state_message.strip()}" if unit.state_message else ""
+    """No error line in the logs. A state message that names a known cause (a crash's "exited due
+    to a SIGKILL signal ... memory limits") is the root cause; otherwise there is none, low confidence."""
+    message = unit.state_message.strip()
+    category = classify([(message, message)])[0] if message else "unknown"
+    state = f" The run's final state says: {message}" if message else ""
+    known = category != "unknown"
     return Brief(
-        root_cause=None,
+        root_cause=message[:MAX_ROOT_CAUSE_CHARS] if known else None,
         failing_step=step,
         category=category,
-        evidence=[],
+        evidence=[message] if known else [],
         suggested_fix=FIXES[category].action,
         explanation=f"No error line was found in the logs.{state} This looks like {FIXES[category].meaning}.",
-        confidence="low",
+        confidence="medium" if known else "low",
     )

@@ -53,9 +53,10 @@ def test_it_uses_the_state_message_when_the_logs_have_no_error_line():
         "caused by the operating system terminating the process for exceeding memory limits.",
     )
     _context, brief = _brief(PREFECT_DIR / "d_logs_flow.json", unit)
-    assert brief.root_cause is None
+    assert brief.root_cause == unit.state_message
+    assert brief.evidence == [unit.state_message]
     assert brief.category == "resource_limit_oom_timeout"
-    assert brief.confidence == "low"
+    assert brief.confidence == "medium"
     assert "SIGKILL" in brief.explanation
 
 
@@ -81,3 +82,12 @@ def test_it_is_deterministic_and_only_uses_known_categories():
 
 def test_every_category_has_a_documented_fix():
     assert set(FIXES) == set(CATEGORIES)
+
+
+def test_an_exception_from_an_errors_module_is_the_root_cause_without_a_traceback():
+    lines = [f"Loaded batch {i} of 500 rows" for i in range(30)]
+    lines.append('psycopg.errors.UndefinedTable: relation "staging.orders" does not exist')
+    lines += ["Closing connection pool", "Task run finished"]
+    brief = OfflineProvider().write_brief(condense(lines), FailedUnitInfo(task_name="load_orders"))
+    assert brief.root_cause == 'psycopg.errors.UndefinedTable: relation "staging.orders" does not exist'
+    assert brief.evidence == ['psycopg.errors.UndefinedTable: relation "staging.orders" does not exist']
