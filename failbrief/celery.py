@@ -11,7 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "failbrief.settings")
 
 app = Celery("failbrief")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["failbrief.events", "failbrief.summarize"])
+app.autodiscover_tasks(["failbrief.events", "failbrief.summarize", "failbrief.sources"])
 
 
 @app.on_after_finalize.connect
@@ -23,3 +23,9 @@ def schedule_periodic_tasks(sender: Celery, **_: object) -> None:
         settings.REQUEUE_EVERY_SECONDS, requeue_pending_events.s(), name="requeue pending"
     )
     sender.add_periodic_task(60.0, fail_stuck_summaries.s(), name="fail stuck summaries")
+    if settings.RECONCILE_EVERY_SECONDS > 0:  # 0 turns the missed-webhook reconciler off
+        from failbrief.events.tasks import reconcile_missed_webhooks
+
+        sender.add_periodic_task(
+            settings.RECONCILE_EVERY_SECONDS, reconcile_missed_webhooks.s(), name="reconcile missed webhooks"
+        )

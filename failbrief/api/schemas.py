@@ -6,6 +6,7 @@ from typing import Any
 from ninja import Schema
 
 from failbrief.summarize.models import LlmSession
+from failbrief.summarize.signature import same_as
 
 
 class SummaryOut(Schema):
@@ -14,6 +15,7 @@ class SummaryOut(Schema):
     flow_run_id: str
     task_id: str
     task_name: str
+    session_type: str
     version: int
     status: str
     position: int
@@ -28,6 +30,21 @@ class SummaryOut(Schema):
     confidence: str
     insufficient_evidence: bool
     summarizer: str
+    log_source: str  # prefect | airbyte
+    source_note: str  # said plainly, e.g. "Airbyte is not configured: summarized from Prefect's logs"
+    airbyte_connection_id: str
+    airbyte_job_id: int | None
+    airbyte_attempt_number: int | None
+    provider: str  # the LLM asked ("" = none); with summarizer "offline" and llm_error, it failed
+    model: str
+    prompt_version: str
+    tokens_in: int | None
+    tokens_out: int | None
+    llm_latency_seconds: float | None
+    cost_estimate_usd: float | None
+    llm_error: str
+    reused_from: int | None  # the summary this one reuses (the same failure signature)
+    same_as: str | None  # "same as <flow run> (N times)"
     response: list[dict[str, Any]] | None
     error_reason: str
     timings: dict[str, float]
@@ -42,6 +59,7 @@ class SummaryOut(Schema):
             flow_run_id=row.flow_run_id,
             task_id=row.task_id,
             task_name=row.task_name,
+            session_type=row.session_type,
             version=row.version,
             status=row.session_status,
             position=row.position,
@@ -56,6 +74,21 @@ class SummaryOut(Schema):
             confidence=row.confidence,
             insufficient_evidence=row.session_status == LlmSession.Status.COMPLETED and not row.root_cause,
             summarizer=row.summarizer,
+            log_source=row.log_source,
+            source_note=row.source_note,
+            airbyte_connection_id=row.airbyte_connection_id,
+            airbyte_job_id=row.airbyte_job_id,
+            airbyte_attempt_number=row.airbyte_attempt_number,
+            provider=row.provider,
+            model=row.model,
+            prompt_version=row.prompt_version,
+            tokens_in=row.tokens_in,
+            tokens_out=row.tokens_out,
+            llm_latency_seconds=row.llm_latency_seconds,
+            cost_estimate_usd=row.cost_estimate_usd,
+            llm_error=row.llm_error,
+            reused_from=row.reused_from_id,
+            same_as=same_as(row.reused_from) if row.reused_from_id and row.reused_from else None,
             response=row.response,
             error_reason=row.error_reason,
             timings=row.timings or {},

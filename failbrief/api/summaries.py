@@ -6,12 +6,16 @@ from datetime import datetime
 
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema
+from ninja import Status as WithStatus
 from ninja.errors import HttpError
 
 from failbrief.api.auth import request_org
 from failbrief.api.schemas import ErrorOut, RunSummariesOut, SummaryOut, SummaryPageOut
+from failbrief.publish import publish
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.on_demand import summaries_of_run
+from failbrief.summarize.store import fail_summary, new_version
+from failbrief.summarize.tasks import summarize_requested
 
 router = Router(tags=["summaries"])
 Status = LlmSession.Status
@@ -22,7 +26,9 @@ def run_summaries(request: HttpRequest, flow_run_id: str) -> RunSummariesOut:
     """One summary per failed unit of the run (or of a subflow of it), the root failure first:
     the newest completed version of each, else its newest version."""
     rows = list(
-        summaries_of_run(request_org(request), flow_run_id).order_by("position", "task_id", "-version", "-pk")
+        summaries_of_run(request_org(request), flow_run_id)
+        .select_related("reused_from")
+        .order_by("position", "task_id", "-version", "-pk")
     )
     if not rows:
         raise Http404("no summaries for this flow run")
@@ -44,6 +50,21 @@ def one_summary(request: HttpRequest, summary_id: int) -> SummaryOut:
     return SummaryOut.of(row)
 
 
+@router.post("/summaries/{summary_id}/regenerate", response={202: SummaryOut, 404: ErrorOut, 503: ErrorOut})
+def regenerate(request: HttpRequest, summary_id: int) -> WithStatus[SummaryOut]:
+    """Summarize the unit again as a new version (running; poll it by its id). Older versions are
+    kept; the read APIs show the newest completed one. Always asks the LLM again: a stored summary
+    of the same failure is not reused."""
+    row = LlmSession.objects.filter(org=request_org(request), pk=summary_id).first()
+    if row is None:
+        raise Http404("no such summary")
+    fresh = new_version(row)
+    if not publish(summarize_requested, fresh.pk):
+        fail_summary(fresh, "the task queue was unreachable; ask again")
+        raise HttpError(503, "the task queue is unreachable; try again shortly")
+    return WithStatus(202, SummaryOut.of(fresh))
+
+
 class ListParams(Schema):
     status: Status | None = None
     since: datetime | None = None
@@ -56,7 +77,7 @@ def list_summaries(request: HttpRequest, params: Query[ListParams]) -> SummaryPa
     """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
     if not 1 <= params.limit <= 200:
         raise HttpError(400, "limit must be between 1 and 200")
-    rows = LlmSession.objects.filter(org=request_org(request)).order_by("-pk")
+    rows = LlmSession.objects.filter(org=request_org(request)).select_related("reused_from").order_by("-pk")
     if params.status:
         rows = rows.filter(session_status=params.status)
     if params.since:

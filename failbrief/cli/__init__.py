@@ -21,3 +21,8 @@ from failbrief.cli.logs import condense_command, summarize_command  # noqa: E402
 
 main.add_command(condense_command)
 main.add_command(summarize_command)
+
+from failbrief.cli.prefect import check_prefect_command, setup_prefect_command  # noqa: E402
+
+main.add_command(setup_prefect_command)
+main.add_command(check_prefect_command)

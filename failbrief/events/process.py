@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -15,6 +16,7 @@ from failbrief.orgs.resolve import org_for_run
 from failbrief.runs.errors import PrefectError, PrefectUnavailable
 from failbrief.runs.failed_units import FailedUnit, failed_units, root_flow_run_id
 from failbrief.runs.prefect import PrefectClient
+from failbrief.sources.airbyte_units import AIRBYTE_SESSION, airbyte_unit
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.pipeline import summarize_unit
 from failbrief.summarize.store import claim_summary, link_runs
@@ -80,7 +82,10 @@ def _summarize_claimed(event: FailureEvent, worker_task_id: str, client: Prefect
         finish_event(event, Status.UNMATCHED, match.how)
         return
     units = failed_units(client, run.id)
-    claims = [_claim_unit(match.org, event, worker_task_id, lineage, unit, i) for i, unit in enumerate(units)]
+    claims = [
+        _claim_unit(match.org, event, worker_task_id, lineage, unit, i, run.parameters)
+        for i, unit in enumerate(units)
+    ]
     root_row = claims[0][0] if claims else None
     for unit, (row, mine) in zip(units, claims, strict=True):
         if mine:
@@ -95,14 +100,18 @@ def _claim_unit(
     lineage: tuple[str, ...],
     unit: FailedUnit,
     position: int,
+    run_parameters: dict[str, Any],
 ) -> tuple[LlmSession, bool]:
     """The unit's summary row, keyed by the top-level run so a subflow's own webhook and its
-    parent's meet on one row, and whether this task now owns it."""
+    parent's meet on one row, and whether this task now owns it. An Airbyte sync's row has
+    session type airbyte_sync (as Dalgo's)."""
+    airbyte = airbyte_unit(unit, run_parameters) is not None
     row, mine = claim_summary(
         org,
         lineage[0],
         unit.id,
         worker_task_id,
+        session_type=AIRBYTE_SESSION if airbyte else LlmSession.LOG_SUMMARIZATION,
         event=event,
         task_name=unit.name,
         unit_kind=unit.kind,

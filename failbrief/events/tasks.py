@@ -15,7 +15,8 @@ from failbrief.celery import app
 from failbrief.events.intake import enqueue_event, events_to_requeue
 from failbrief.events.models import FailureEvent
 from failbrief.events.process import finish_event, summarize_event
-from failbrief.runs.errors import PrefectUnavailable
+from failbrief.events.reconcile import reconcile
+from failbrief.runs.errors import PrefectError, PrefectUnavailable
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.pipeline import prefect_client
 from failbrief.summarize.store import fail_summary
@@ -68,3 +69,15 @@ def requeue_pending_events() -> int:
     if ids:
         log.info("requeued %s of %s pending events", sent, len(ids))
     return sent
+
+
+@app.task(ignore_result=True)
+def reconcile_missed_webhooks() -> int:
+    """Beat: store an event for every failed flow run whose webhook never reached us (Prefect
+    delivers at most once). Prefect being down is logged; the next pass reads the window again."""
+    try:
+        with prefect_client() as client:
+            return reconcile(client).stored
+    except PrefectError as exc:
+        log.warning("reconciler: Prefect did not answer; the next pass reads the window again: %s", exc)
+        return 0

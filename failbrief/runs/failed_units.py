@@ -59,7 +59,7 @@ def failed_units(client: PrefectClient, flow_run_id: str, *, max_depth: int = 5)
     """The failed leaf units of the flow run: root failures first, then cascades, each by time.
 
     Descends into failed subflows up to `max_depth` levels. When nothing inside failed on its
-    own, the flow run itself is the root unit, if it is FAILED or CRASHED; a run that did not
+    own, the flow run itself is the root unit, if it is FAILED, CRASHED or DBT_TEST_FAILED; a run that did not
     fail and holds no failed task gives []. Raises the client's errors (RunNotFound: run gone).
     """
     run = client.flow_run(flow_run_id)
@@ -114,12 +114,17 @@ def _failed_subflows(client: PrefectClient, run: FlowRun, lineage: tuple[str, ..
     return {
         child.parent_task_run_id: child
         for child in children
-        if child.parent_task_run_id and child.state_type in FAILED_STATE_TYPES and child.id not in lineage
+        if child.parent_task_run_id and _failed(child) and child.id not in lineage
     }
 
 
+# Dalgo turns dbt test failures into State(type=COMPLETED, name="DBT_TEST_FAILED") so they do not
+# fail the flow; they are failures all the same.
+FAILED_STATE_NAMES = frozenset({"DBT_TEST_FAILED"})
+
+
 def _failed(run: TaskRun | FlowRun) -> bool:
-    return run.state_type in FAILED_STATE_TYPES
+    return run.state_type in FAILED_STATE_TYPES or run.state_name in FAILED_STATE_NAMES
 
 
 def _upstream_id(task: TaskRun) -> str | None:

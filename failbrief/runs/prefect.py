@@ -7,9 +7,7 @@ with jittered backoff, and raises only the domain errors of `failbrief.runs.erro
 
 from __future__ import annotations
 
-import email.utils
 import json
-import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -20,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from failbrief.lib.http import backoff_seconds, excerpt, retry_after_seconds
 from failbrief.runs.errors import (
     PrefectAuthError,
     PrefectBadResponse,
@@ -235,11 +234,33 @@ class PrefectClient:
         Prefect can only sort by end time newest first, so when `limit` runs come back there may be
         older ones: call again with `until` set to the oldest end_time returned.
         """
+        return self._ended_runs({"type": {"any_": list(FAILED_STATE_TYPES)}}, since, until, limit)
+
+    def flow_runs_in_state_named(
+        self, state_name: str, since: datetime, until: datetime | None = None, limit: int = 200
+    ) -> list[FlowRun]:
+        """Flow runs whose state is named `state_name` (e.g. Dalgo's DBT_TEST_FAILED, a COMPLETED
+        state) that ended after `since` (and before `until`), oldest first; page as failed_flow_runs."""
+        runs = self._ended_runs({"name": {"any_": [state_name]}}, since, until, limit)
+        return [run for run in runs if run.state_name == state_name]
+
+    def _ended_runs(
+        self, state_filter: dict[str, Any], since: datetime, until: datetime | None, limit: int
+    ) -> list[FlowRun]:
         window = {"after_": _iso(since)} | ({"before_": _iso(until)} if until else {})
-        runs_filter = {"state": {"type": {"any_": list(FAILED_STATE_TYPES)}}, "end_time": window}
-        body = {"flow_runs": runs_filter, "sort": "END_TIME_DESC"}
+        body = {"flow_runs": {"state": state_filter, "end_time": window}, "sort": "END_TIME_DESC"}
         runs = self._pages("flow_runs/filter", body, FlowRun, max_records=limit)
         return sorted(runs, key=lambda run: run.end_time or datetime.min.replace(tzinfo=UTC))
+
+    def completed_runs_of_deployment(self, deployment_id: str, limit: int = 3) -> list[FlowRun]:
+        """The deployment's most recent runs that ended COMPLETED, newest first (a Completed-type
+        state may still be a failure by name, e.g. Dalgo's DBT_TEST_FAILED: callers check)."""
+        runs_filter = {
+            "deployment_id": {"any_": [_uuid(deployment_id)]},
+            "state": {"type": {"any_": ["COMPLETED"]}},
+        }
+        body = {"flow_runs": runs_filter, "sort": "END_TIME_DESC"}
+        return self._pages("flow_runs/filter", body, FlowRun, max_records=limit)
 
     def _get(self, path: str, model: type[Model]) -> Model:
         return _parse(f"GET /{path}", model, self._call("GET", path, None))
@@ -264,7 +285,7 @@ class PrefectClient:
             except PrefectUnavailable as error:
                 if attempt >= self._retries:
                     raise
-                self._sleep(_backoff(attempt, error.retry_after))
+                self._sleep(backoff_seconds(attempt, error.retry_after, BACKOFF_BASE, BACKOFF_CAP))
                 attempt += 1
 
     def _attempt(self, method: str, path: str, body: Mapping[str, Any] | None) -> Any:
@@ -320,12 +341,6 @@ def _unique(logs: Iterable[PrefectLog]) -> list[PrefectLog]:
     return list(by_id.values())
 
 
-def _backoff(attempt: int, retry_after: float | None) -> float:
-    if retry_after is not None:
-        return max(0.0, min(retry_after, BACKOFF_CAP))
-    return random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
-
-
 def _read_before(deadline: float, response: httpx.Response, what: str) -> bytes:
     # httpx's timeouts apply per socket operation; a server dripping bytes would never trip
     # them, so the total deadline is checked between chunks.
@@ -338,39 +353,19 @@ def _read_before(deadline: float, response: httpx.Response, what: str) -> bytes:
 
 
 def _decode(what: str, status: int, headers: httpx.Headers, content: bytes) -> Any:
-    said = f"{what} answered {status}: {_excerpt(content)}"
+    said = f"{what} answered {status}: {excerpt(content, EXCERPT_CHARS)}"
     if status == 404:
         raise RunNotFound(said, status=status)
     if status in (401, 403):
         raise PrefectAuthError(said, status=status)
     if status in (408, 429) or status >= 500:
-        raise PrefectUnavailable(said, status=status, retry_after=_retry_after(headers))
+        raise PrefectUnavailable(said, status=status, retry_after=retry_after_seconds(headers))
     if not 200 <= status < 300:
         raise PrefectBadResponse(said, status=status)
     try:
         return json.loads(content)
     except ValueError:
         raise PrefectBadResponse(f"{said} (not JSON)", status=status) from None
-
-
-def _excerpt(content: bytes) -> str:
-    text = " ".join(content.decode("utf-8", errors="replace").split())
-    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "..."
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _parse(what: str, model: type[Model], data: Any) -> Model:

@@ -160,7 +160,7 @@ RULES: tuple[Rule, ...] = (
         "cannot-connect",
         r"(?i)could not connect|connection refused|unable to connect|cannot connect|could not open connection"
         r"|communications link failure|checking (?:source )?connection failed"
-        r"|connection to server .{0,80}failed"
+        r"|connection to server .{0,80}failed|connection to \S{1,80} refused"
         r"|failed to connect|ssh tunnel|OperationalError|connection check failed",
     ),
     _rule(

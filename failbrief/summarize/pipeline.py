@@ -14,6 +14,7 @@ from django.conf import settings
 from failbrief.runs.errors import PrefectUnavailable
 from failbrief.runs.failed_units import FailedUnit
 from failbrief.runs.prefect import FlowRun, PrefectClient
+from failbrief.sources.baseline import baseline_records
 from failbrief.sources.for_unit import logs_for_unit
 from failbrief.summarize.condense import condense
 from failbrief.summarize.models import LlmSession
@@ -88,12 +89,14 @@ def _fields_from_logs(
     timer.figures["logs_waited"] = round(found.waited_seconds, 4)
     info = unit_info(unit, run)
     header = "\n".join(part for part in (context_header(info), found.note, found.preamble) if part)
-    context = condense(found.records, settings.CONTEXT_MAX_TOKENS, header=header)
+    baseline = baseline_records(client, unit, run)
+    timer.lap("baseline")
+    context = condense(found.records, settings.CONTEXT_MAX_TOKENS, header=header, baseline=baseline)
     timer.lap("condense")
-    written = write_brief(row.org, context, info)
+    written = write_brief(row.org, context, info, reuse=row.version == 1)  # a regenerate asks again
     timer.lap("summarize")
     return (
-        _brief_fields(written.brief)
+        brief_fields(written.brief)
         | {"summarizer": written.summarizer, "context_tokens": context.tokens, "log_lines": context.lines_in}
         | {"log_source": found.source, "source_note": found.note}
         | found.row_fields
@@ -134,10 +137,10 @@ def _cascade_fields(unit: FailedUnit, root: LlmSession | None) -> dict[str, obje
         explanation="This task did not run to completion because a task it depends on failed.",
         confidence="high",
     )
-    return _brief_fields(brief) | {"summarizer": "cascade", "log_source": "prefect"}
+    return brief_fields(brief) | {"summarizer": "cascade", "log_source": "prefect"}
 
 
-def _brief_fields(brief: Brief) -> dict[str, object]:
+def brief_fields(brief: Brief) -> dict[str, object]:
     return {
         "category": brief.category,
         "root_cause": brief.root_cause,

@@ -97,11 +97,21 @@ def link_runs(row: LlmSession, flow_run_ids: Iterable[str]) -> None:
 
 
 def complete_summary(row: LlmSession, **fields: object) -> None:
-    updated = LlmSession.objects.filter(pk=row.pk, session_status=Status.RUNNING).update(
-        session_status=Status.COMPLETED, error_reason="", updated_at=timezone.now(), **fields
-    )
+    try:
+        with transaction.atomic():
+            updated = _complete(row, fields)
+    except IntegrityError:
+        # Another row already holds this Airbyte attempt (one_summary_per_airbyte_attempt), e.g. a
+        # manual request that won a race with the webhook: it stays the attempt's summary.
+        updated = _complete(row, {**fields, "airbyte_job_id": None})
     if updated != 1:
         raise RuntimeError(f"summary {row.pk} was no longer running when it completed")
+
+
+def _complete(row: LlmSession, fields: dict[str, object]) -> int:
+    return LlmSession.objects.filter(pk=row.pk, session_status=Status.RUNNING).update(
+        session_status=Status.COMPLETED, error_reason="", updated_at=timezone.now(), **fields
+    )
 
 
 def fail_summary(row: LlmSession, reason: str) -> None:

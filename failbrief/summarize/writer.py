@@ -1,26 +1,138 @@
-"""Context in, brief out: which summarizer writes the brief for this org, and what the call cost."""
+"""Context in, brief out: which summarizer writes the brief for this org, and what the call cost.
+
+1. The offline brief is always made first: it is the brief of an org that has not opted in, the
+   fallback when the LLM fails, and its root-cause lines make the failure signature.
+2. An org that has not opted in (or whose provider is offline) gets it: nothing goes to an LLM.
+3. The same failure in the same org within the window reuses the stored LLM summary, unless this
+   is a regenerate (`reuse=False`).
+4. Otherwise one LLM request (plus one repair request for a malformed answer), inside the
+   per-summary deadline. Any fault stores the offline brief with `llm_error` saying why.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+import time
 from dataclasses import dataclass, field
 
 from failbrief.orgs.models import Org
 from failbrief.summarize.condense import Context
+from failbrief.summarize.models import LlmSession
 from failbrief.summarize.providers.base import Brief, FailedUnitInfo
-from failbrief.summarize.providers.registry import provider_for
+from failbrief.summarize.providers.llm_common import PROMPT_VERSION, LlmAnswer, LlmError, LlmProvider
+from failbrief.summarize.providers.offline import OfflineProvider
+from failbrief.summarize.providers.pricing import cost_usd
+from failbrief.summarize.providers.registry import Choice, choice_for, llm_provider
+from failbrief.summarize.redact import REDACTED, redact
+from failbrief.summarize.signature import count_reuse, failure_signature, reusable_summary, same_as
+
+log = logging.getLogger(__name__)
+# OpenAI-style keys as an error message may quote them ("Incorrect API key provided: sk-pr***1234").
+_ECHOED_KEY = re.compile(r"\bsk-[\w*.-]+")
 
 
 @dataclass
 class Written:
     brief: Brief
     summarizer: str
-    row_fields: dict[str, object] = field(
-        default_factory=dict
-    )  # provider, model, tokens, latency, llm_error…
+    # LlmSession columns to store with the brief: provider, model, tokens, latency, llm_error…
+    row_fields: dict[str, object] = field(default_factory=dict)
 
 
-def write_brief(org: Org, context: Context, unit: FailedUnitInfo) -> Written:
+def write_brief(org: Org, context: Context, unit: FailedUnitInfo, *, reuse: bool = True) -> Written:
     """The brief for this org's failure. Never raises for a provider's fault: it falls back to the
-    offline brief and records why."""
-    provider = provider_for()
-    return Written(brief=provider.write_brief(context, unit), summarizer=provider.name)
+    offline brief and records why. `reuse=False` (regenerate) always asks the LLM again."""
+    offline = OfflineProvider().write_brief(context, unit)
+    signature = failure_signature(offline)
+    choice = choice_for(org)
+    if choice is None:
+        return Written(offline, "offline", {"signature": signature})
+    earlier = reusable_summary(org, signature, choice.provider, choice.model) if reuse else None
+    if earlier is not None:
+        return _reused(earlier, offline, signature)
+    written = _from_llm(org, choice, context, unit, offline)
+    written.row_fields["signature"] = signature
+    return written
+
+
+def _from_llm(org: Org, choice: Choice, context: Context, unit: FailedUnitInfo, offline: Brief) -> Written:
+    provider = llm_provider(choice)
+    assert isinstance(provider, LlmProvider)
+    started = time.monotonic()
+    try:
+        answer = provider.answer(context, unit, org.name)
+    except Exception as exc:  # whatever went wrong, a summary must exist: the offline one
+        return _fallback(choice, offline, _reason(exc, provider), time.monotonic() - started)
+    return Written(answer.brief, choice.provider, _call_fields(choice, answer, started))
+
+
+def _call_fields(choice: Choice, answer: LlmAnswer, started: float) -> dict[str, object]:
+    # The model as configured, so the next occurrence of the failure finds this row; the API may
+    # answer with a dated snapshot name ("gpt-4o-mini-2024-07-18"), which prices the call.
+    return {
+        "provider": choice.provider,
+        "model": choice.model,
+        "prompt_version": PROMPT_VERSION,
+        "tokens_in": answer.tokens_in,
+        "tokens_out": answer.tokens_out,
+        "llm_latency_seconds": round(time.monotonic() - started, 4),
+        "cost_estimate_usd": cost_usd(answer.model or choice.model, answer.tokens_in, answer.tokens_out),
+        "llm_error": "",
+    }
+
+
+def _fallback(choice: Choice, offline: Brief, reason: str, seconds: float) -> Written:
+    log.warning("LLM %s/%s failed, offline brief stored: %s", choice.provider, choice.model, reason)
+    fields: dict[str, object] = {
+        "provider": choice.provider,
+        "model": choice.model,
+        "prompt_version": PROMPT_VERSION,
+        "llm_latency_seconds": round(seconds, 4),
+        "llm_error": reason[:4000],
+    }
+    return Written(offline, "offline", fields)
+
+
+def _reason(exc: Exception, provider: LlmProvider) -> str:
+    """Why the LLM gave no brief, safe to store and show: redacted, and the key itself scrubbed
+    (some APIs echo part of a wrong key back)."""
+    reason = str(exc) if isinstance(exc, LlmError) else f"{type(exc).__name__}: {exc}"
+    key = provider.config.api_key
+    if key:
+        reason = reason.replace(key, REDACTED)
+    return redact(_ECHOED_KEY.sub(REDACTED, reason))
+
+
+def _reused(earlier: LlmSession, offline: Brief, signature: str) -> Written:
+    """The earlier summary's reading of the failure, with this run's own evidence lines (the
+    earlier ones need not occur in this log) and failing step. No LLM call: no tokens, no cost."""
+    times = count_reuse(earlier)
+    brief = Brief(
+        root_cause=earlier.root_cause,
+        failing_step=offline.failing_step or earlier.failing_step,
+        category=earlier.category,
+        evidence=offline.evidence,
+        suggested_fix=earlier.suggested_fix,
+        explanation=earlier.explanation,
+        confidence=earlier.confidence,
+    )
+    fields: dict[str, object] = {
+        "signature": signature,
+        "reused_from": earlier,
+        "provider": earlier.provider,
+        "model": earlier.model,
+        "prompt_version": earlier.prompt_version,
+        "tokens_in": 0,
+        "tokens_out": 0,
+        "cost_estimate_usd": 0.0,
+        "response": _response_with_marker(brief, same_as(earlier), times),
+    }
+    return Written(brief, earlier.summarizer, fields)
+
+
+def _response_with_marker(brief: Brief, marker: str, times: int) -> list[dict[str, str]]:
+    from failbrief.summarize.pipeline import dalgo_response  # pipeline imports this module
+
+    note = f"This failure was summarized before: {marker}. Seen {times} times within the window."
+    return [*dalgo_response(brief), {"prompt": "Seen before", "response": note}]

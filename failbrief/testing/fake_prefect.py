@@ -361,8 +361,12 @@ class FakePrefect:
         found = [
             r
             for r in runs
-            if all(_admits(spec.get(name), r.get(name)) for name in ("id", "parent_task_run_id", "end_time"))
+            if all(
+                _admits(spec.get(name), r.get(name))
+                for name in ("id", "parent_task_run_id", "deployment_id", "end_time")
+            )
             and _admits((spec.get("state") or {}).get("type"), r.get("state_type"))
+            and _admits((spec.get("state") or {}).get("name"), r.get("state_name"))
         ]
         return _page(found, body, "ID_DESC")
 

@@ -116,3 +116,57 @@ def post_webhook(
     if key is not None:
         sent["X-Notification-Key"] = key
     return httpx.post(f"{base_url}/webhooks/v1/notification/", content=body, headers=sent, timeout=10)
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[Any]:
+    """A loopback fake of the OpenAI and Anthropic APIs (failbrief/testing/fake_llm.py)."""
+    from failbrief.testing.fake_llm import FakeLlm
+
+    with FakeLlm() as fake:
+        yield fake
+
+
+@pytest.fixture
+def llm_settings(settings: LazySettings, fake_llm: Any) -> LazySettings:
+    """Both LLM providers pointed at the fake with test keys, short timeouts and 2 retries;
+    LLM_PROVIDER=openai (an org must still opt in before anything is sent)."""
+    settings.LLM_PROVIDER = "openai"
+    settings.LLM_MODEL = ""
+    settings.OPENAI_BASE_URL = fake_llm.openai_url
+    settings.OPENAI_API_KEY = "sk-test-openai-key-1234567890"
+    settings.ANTHROPIC_BASE_URL = fake_llm.anthropic_url
+    settings.ANTHROPIC_API_KEY = "sk-ant-test-anthropic-key-1234567890"
+    settings.LLM_TIMEOUT_SECONDS = 5.0
+    settings.LLM_DEADLINE_SECONDS = 10.0
+    settings.LLM_MAX_RETRIES = 2
+    return settings
+
+
+AIRBYTE_TOKEN = "YWlyYnl0ZTpwYXNzd29yZA=="  # base64 of airbyte:password, Airbyte OSS's default
+
+
+@pytest.fixture
+def fake_airbyte() -> Iterator[Any]:
+    """A loopback fake Airbyte Config API that requires `Authorization: Basic <AIRBYTE_TOKEN>`."""
+    from failbrief.testing.fake_airbyte import FakeAirbyte
+
+    with FakeAirbyte(token=AIRBYTE_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def airbyte_settings(service_settings: LazySettings, fake_airbyte: Any) -> LazySettings:
+    """The service settings, with the fake Airbyte as the global AIRBYTE_API_URL."""
+    service_settings.AIRBYTE_API_URL = fake_airbyte.url
+    service_settings.AIRBYTE_API_TOKEN = AIRBYTE_TOKEN
+    service_settings.AIRBYTE_AUTH = "basic"
+    return service_settings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "prefect: runs against a real Prefect 3.9.1 server installed under .cache/prefect (the Prefect "
+        "tier; skipped when it cannot be installed, unless FAILBRIEF_REQUIRE_PREFECT=1)",
+    )

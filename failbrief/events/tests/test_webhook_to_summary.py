@@ -83,13 +83,18 @@ def test_both_failed_dbt_tasks_are_summarized_with_their_real_errors(live_server
     assert "not_null_stg_orders_customer_id" in test_evidence
 
 
-def test_a_subflow_and_its_parent_end_in_one_summary_readable_under_both_ids(live_server, default_org):
+@pytest.mark.parametrize("shape", ["robust", "dalgo"])
+def test_a_subflow_and_its_parent_end_in_one_summary_readable_under_both_ids(live_server, default_org, shape):
     from failbrief.summarize.models import LlmSession
 
     _, token = default_org
     parent_id = flow_run_id("c")
-    assert post_webhook(live_server.url, robust_body("c_subflow")).status_code == 202
-    assert post_webhook(live_server.url, robust_body("c")).status_code == 202
+    if shape == "robust":
+        bodies = [robust_body("c_subflow"), robust_body("c")]
+    else:
+        bodies = [dalgo_body(C_SUBFLOW, "yellow-lorikeet"), dalgo_body(parent_id, "dalgo-manual-run-002")]
+    for body in bodies:  # the subflow's webhook comes first, as Prefect sends them
+        assert post_webhook(live_server.url, body).status_code == 202
 
     under_parent = wait_for(lambda: read_summaries(live_server.url, token, parent_id), timeout=5)
     under_subflow = wait_for(lambda: read_summaries(live_server.url, token, C_SUBFLOW), timeout=5)

@@ -160,3 +160,17 @@ def test_a_top_level_run_is_its_own_root(client: PrefectClient) -> None:
 def test_the_walk_up_stops_at_the_highest_run_it_can_read(client: PrefectClient, fake: FakePrefect) -> None:
     fake.delete_flow_run(C_PARENT)
     assert root_flow_run_id(client, client.flow_run(C_SUBFLOW)) == (C_SUBFLOW,)
+
+
+def test_a_dalgo_dbt_test_failed_run_names_its_dbt_test_task(
+    client: PrefectClient, fake: FakePrefect
+) -> None:
+    # Dalgo turns a dbt test failure into State(type=COMPLETED, name="DBT_TEST_FAILED").
+    ids = fake.clone_scenario("b")
+    run = client.flow_run(ids[fake.flow_run_id_of("b")]).model_dump(mode="json")
+    fake.add_flow_run({**run, "state_type": "COMPLETED", "state_name": "DBT_TEST_FAILED"})
+    for task_id, state in ((ids[B_DBT_RUN], "Completed"), (ids[B_DBT_TEST], "DBT_TEST_FAILED")):
+        task = client.task_run(task_id).model_dump(mode="json")
+        fake.add_task_runs([{**task, "state_type": "COMPLETED", "state_name": state}])
+    (unit,) = failed_units(client, run["id"])
+    assert (unit.id, unit.name, unit.cascade) == (ids[B_DBT_TEST], "dbt-test", False)

@@ -1,15 +1,81 @@
-"""Every summarizer, at a glance. LLM providers join this registry in their own modules."""
+"""Every summarizer, at a glance, and which one (with which model) an org's failures go to."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 
+from failbrief.orgs.models import Org
+from failbrief.summarize.providers.anthropic import AnthropicProvider
 from failbrief.summarize.providers.base import Provider
+from failbrief.summarize.providers.llm_common import LlmConfig, LlmProvider
 from failbrief.summarize.providers.offline import OfflineProvider
+from failbrief.summarize.providers.openai import OpenAIProvider
 
-PROVIDERS: dict[str, type[Provider]] = {"offline": OfflineProvider}
+PROVIDERS: dict[str, type[Provider]] = {
+    "offline": OfflineProvider,
+    "openai": OpenAIProvider,
+    "anthropic": AnthropicProvider,
+}
+LLM_PROVIDERS: dict[str, type[LlmProvider]] = {"openai": OpenAIProvider, "anthropic": AnthropicProvider}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The provider and model an org's logs go to."""
+
+    provider: str
+    model: str
 
 
 def provider_for() -> Provider:
-    """The configured provider (LLM_PROVIDER, validated in settings)."""
-    return PROVIDERS[settings.LLM_PROVIDER]()
+    """The globally configured provider (LLM_PROVIDER, validated in settings), with global settings."""
+    return llm_provider(Choice(settings.LLM_PROVIDER, model_for(settings.LLM_PROVIDER, "")))
+
+
+def choice_for(org: Org) -> Choice | None:
+    """The org's provider (its override, else LLM_PROVIDER) and model (its override; else LLM_MODEL
+    when that belongs to the same provider; else the provider's default). None = offline: the org
+    has not opted in, or the provider is offline."""
+    name = provider_name_for(org)
+    if not org.llm_optin or name not in LLM_PROVIDERS:
+        return None
+    return Choice(name, model_for(name, org.llm_model))
+
+
+def provider_name_for(org: Org) -> str:
+    """The org's provider override, else LLM_PROVIDER (whether or not the org has opted in)."""
+    return org.llm_provider or str(settings.LLM_PROVIDER)
+
+
+def model_for(provider: str, org_model: str) -> str:
+    if org_model:
+        return org_model
+    if provider == settings.LLM_PROVIDER and settings.LLM_MODEL:
+        return str(settings.LLM_MODEL)
+    kind = LLM_PROVIDERS.get(provider)
+    return kind.default_model if kind else ""
+
+
+def llm_provider(choice: Choice) -> Provider:
+    """A provider instance for `choice`, configured from settings (keys stay in settings)."""
+    kind = PROVIDERS[choice.provider]
+    if not issubclass(kind, LlmProvider):
+        return kind()
+    keys = {
+        "openai": (settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL),
+        "anthropic": (settings.ANTHROPIC_API_KEY, settings.ANTHROPIC_BASE_URL),
+    }
+    api_key, base_url = keys[choice.provider]
+    return kind(
+        LlmConfig(
+            model=choice.model,
+            api_key=api_key,
+            base_url=base_url,
+            timeout_seconds=settings.LLM_TIMEOUT_SECONDS,
+            deadline_seconds=settings.LLM_DEADLINE_SECONDS,
+            max_retries=settings.LLM_MAX_RETRIES,
+            max_concurrency=settings.LLM_MAX_CONCURRENCY,
+        )
+    )

@@ -91,3 +91,11 @@ def test_an_exception_from_an_errors_module_is_the_root_cause_without_a_tracebac
     brief = OfflineProvider().write_brief(condense(lines), FailedUnitInfo(task_name="load_orders"))
     assert brief.root_cause == 'psycopg.errors.UndefinedTable: relation "staging.orders" does not exist'
     assert brief.evidence == ['psycopg.errors.UndefinedTable: relation "staging.orders" does not exist']
+
+
+def test_a_jdbc_connection_refused_is_a_source_connection_failure():
+    line = (
+        "org.postgresql.util.PSQLException: Connection to 10.0.3.7:5432 refused. Check the hostname and port."
+    )
+    brief = OfflineProvider().write_brief(condense([line]), FailedUnitInfo())
+    assert brief.category == "source_connection"

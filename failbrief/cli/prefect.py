@@ -1,0 +1,147 @@
+"""`failbrief setup-prefect` and `failbrief check-prefect`: install and inspect the Prefect automation
+that posts failed flow runs to failbrief. The work is in failbrief/runs/automation.py."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+import click
+
+from failbrief.cli.django_setup import migrate, setup_django
+from failbrief.runs import automation
+from failbrief.runs.automation import HookSpec, Installed, automation_name, check, install, prefect_http
+from failbrief.runs.errors import PrefectError
+
+PREFECT_URL_HELP = "Prefect's REST API, ending in /api (default: PREFECT_API_URL)."
+
+
+@click.command("setup-prefect")
+@click.option("--prefect-url", default=None, help=PREFECT_URL_HELP)
+@click.option(
+    "--public-url",
+    required=True,
+    help="failbrief's base URL as the Prefect server reaches it, e.g. https://failbrief.example.org.",
+)
+@click.option(
+    "--org",
+    "org_slug",
+    default=None,
+    help="Report as this org: the webhook carries its own key (a new one unless --webhook-key).",
+)
+@click.option("--webhook-key", default=None, help="With --org: the org's current key, kept as it is.")
+@click.option("--deployed-only", is_flag=True, help="Only runs of deployments (skips subflows, ad-hoc runs).")
+@click.option("--tag", "tags", multiple=True, help="Only runs carrying this tag (repeat for any of several).")
+@click.option("--dry-run", is_flag=True, help="Print the JSON it would send, change nothing.")
+def setup_prefect_command(
+    prefect_url: str | None,
+    public_url: str,
+    org_slug: str | None,
+    webhook_key: str | None,
+    deployed_only: bool,
+    tags: tuple[str, ...],
+    dry_run: bool,
+) -> None:
+    """Create or update the Webhook block and the Automation that post every failed, crashed or
+    timed-out flow run to failbrief. Running it again updates them in place: one block, one
+    automation."""
+    setup_django()
+    _quiet_http_log()
+    from django.conf import settings
+
+    if webhook_key and not org_slug:
+        raise click.UsageError(
+            "--webhook-key goes with --org; the global key is PREFECT_NOTIFICATIONS_WEBHOOK_KEY"
+        )
+    name = automation_name(org_slug)
+    if dry_run:
+        spec = HookSpec(public_url, "", name, deployed_only, tags)
+        click.echo(json.dumps(automation.dry_run(spec), indent=2))
+        return
+    key = _webhook_key(org_slug, webhook_key, settings.PREFECT_NOTIFICATIONS_WEBHOOK_KEY)
+    spec = HookSpec(public_url, key, name, deployed_only, tags)
+    api_url = prefect_url or settings.PREFECT_API_URL
+    try:
+        with prefect_http(api_url, settings.PREFECT_API_KEY, settings.PREFECT_TIMEOUT_SECONDS) as http:
+            done = install(http, spec)
+    except PrefectError as exc:
+        raise click.ClickException(f"Prefect at {api_url}: {exc}") from None
+    _report(done, spec)
+
+
+def _webhook_key(org_slug: str | None, given: str | None, global_key: str | None) -> str:
+    """The key the block sends. With an org, its own key (rotated unless given); else the global one."""
+    if org_slug is None:
+        if not global_key:
+            raise click.ClickException(
+                "PREFECT_NOTIFICATIONS_WEBHOOK_KEY is not set: set it, or use --org SLUG to give the "
+                "org its own key"
+            )
+        return global_key
+    migrate()
+    from failbrief.orgs.manage import OrgError, get_org, set_webhook_key
+    from failbrief.orgs.secrets import new_secret, secret_hash
+
+    try:
+        org = get_org(org_slug)
+    except OrgError as exc:
+        raise click.ClickException(str(exc)) from None
+    if given and org.webhook_key_hash and org.webhook_key_hash != secret_hash(given):
+        raise click.ClickException(
+            f"--webhook-key is not org {org_slug}'s key; leave it out to give the org a new one"
+        )
+    key = given or new_secret()
+    set_webhook_key(org, key)
+    if not given:
+        click.echo(
+            f"org {org_slug} has a new webhook key (the block sends it; the old one stops working)", err=True
+        )
+    return key
+
+
+def _quiet_http_log() -> None:
+    # Every request would be an INFO line on stderr; the command prints what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _report(done: Installed, spec: HookSpec) -> None:
+    click.echo(f"webhook block {spec.name!r} {done.block} ({done.block_id})")
+    click.echo(f"automation {spec.name!r} {done.automation} ({done.automation_id})")
+    for extra in done.removed_duplicates:
+        click.echo(f"removed a duplicate automation {spec.name!r} ({extra})")
+    click.echo(f"Prefect posts failed flow runs to {spec.webhook_url}")
+
+
+@click.command("check-prefect")
+@click.option("--prefect-url", default=None, help=PREFECT_URL_HELP)
+@click.option("--org", "org_slug", default=None, help="Check the automation set up with --org SLUG.")
+@click.option(
+    "--hours", default=24.0, show_default=True, help="How far back to look for failed webhook calls."
+)
+def check_prefect_command(prefect_url: str | None, org_slug: str | None, hours: float) -> None:
+    """Is Prefect reachable, which version, is the automation there and enabled, and did any of its
+    webhook calls fail lately (Prefect never retries them; the reconciler catches those runs).
+    Exits 1 when something is wrong."""
+    setup_django()
+    _quiet_http_log()
+    from django.conf import settings
+
+    api_url = prefect_url or settings.PREFECT_API_URL
+    name = automation_name(org_slug)
+    with prefect_http(api_url, settings.PREFECT_API_KEY, settings.PREFECT_TIMEOUT_SECONDS) as http:
+        health = check(http, name, since=timedelta(hours=hours))
+    click.echo(f"Prefect API {api_url}: {'reachable' if health.reachable else 'NOT reachable'}")
+    if health.version:
+        click.echo(f"Prefect version: {health.version}")
+    if health.automation_id:
+        state = "enabled" if health.enabled else "DISABLED"
+        click.echo(f"automation {name!r}: present, {state} ({health.automation_id})")
+        click.echo(f"posts to: {health.webhook_url or 'unknown'}")
+    click.echo(f"failed webhook calls in the last {hours:g} h: {len(health.failures)}")
+    for failure in health.failures[:10]:
+        click.echo(f"  {failure.occurred}  {failure.reason}")
+    for problem in health.problems:
+        click.echo(f"problem: {problem}", err=True)
+    if health.problems:
+        raise SystemExit(1)

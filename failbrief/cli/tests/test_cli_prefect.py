@@ -1,0 +1,128 @@
+"""failbrief setup-prefect / check-prefect, run as a person would: a real process, a loopback fake of
+Prefect's block and automation routes (the real Prefect 3.9.1: tests/prefect/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from failbrief.orgs.secrets import secret_hash
+from failbrief.testing.fake_automations import FakeAutomations
+
+
+def failbrief(var_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "PREFECT_NOTIFICATIONS_WEBHOOK_KEY"}
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "failbrief.cli", *args],
+        capture_output=True,
+        text=True,
+        env=base | {"FAILBRIEF_VAR_DIR": str(var_dir)} | env,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path) -> Path:
+    return tmp_path / "var"
+
+
+@pytest.fixture
+def prefect():
+    with FakeAutomations() as fake:
+        yield fake
+
+
+def test_the_dry_run_prints_the_json_and_changes_nothing(var_dir, prefect):
+    done = failbrief(
+        var_dir, "setup-prefect", "--prefect-url", prefect.url, "--public-url", "https://fb.example.org",
+        "--deployed-only", "--tag", "dalgo", "--dry-run",
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    assert shown["automation"]["trigger"]["within"] == 0
+    assert shown["automation"]["trigger"]["match_related"][0] == {"prefect.resource.role": "deployment"}
+    assert shown["block_document"]["data"]["url"] == "https://fb.example.org/webhooks/v1/notification/"
+    assert prefect.blocks == {}
+    assert prefect.automations == {}
+
+
+def test_without_a_webhook_key_it_says_how_to_set_one(var_dir, prefect):
+    done = failbrief(var_dir, "setup-prefect", "--prefect-url", prefect.url, "--public-url", "http://fb")
+
+    assert done.returncode == 1
+    assert "PREFECT_NOTIFICATIONS_WEBHOOK_KEY is not set" in done.stderr
+    assert prefect.blocks == {}
+
+
+def test_the_global_key_goes_into_the_block_and_a_second_run_updates_in_place(var_dir, prefect):
+    args = ("setup-prefect", "--prefect-url", prefect.url, "--public-url", "http://fb:8000")
+    first = failbrief(var_dir, *args, PREFECT_NOTIFICATIONS_WEBHOOK_KEY="global-key")
+    second = failbrief(var_dir, *args, PREFECT_NOTIFICATIONS_WEBHOOK_KEY="global-key")
+
+    assert "automation 'failbrief' created" in first.stdout
+    assert "automation 'failbrief' updated" in second.stdout
+    assert (len(prefect.blocks), len(prefect.automations)) == (1, 1)
+    assert prefect.block_data("failbrief")["headers"]["X-Notification-Key"] == "global-key"
+
+
+def test_an_org_gets_a_new_key_that_only_its_block_knows(var_dir, prefect):
+    assert failbrief(var_dir, "org", "add", "acme").returncode == 0
+
+    done = failbrief(
+        var_dir, "setup-prefect", "--prefect-url", prefect.url, "--public-url", "http://fb", "--org", "acme"
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "org acme has a new webhook key" in done.stderr
+    key = prefect.block_data("failbrief-acme")["headers"]["X-Notification-Key"]
+    assert key not in done.stdout + done.stderr
+    with sqlite3.connect(var_dir / "failbrief.sqlite3") as db:
+        (stored,) = db.execute("select webhook_key_hash from orgs_org where slug = 'acme'").fetchone()
+    assert stored == secret_hash(key)
+
+
+def test_a_key_that_is_not_the_orgs_is_refused(var_dir, prefect):
+    failbrief(var_dir, "org", "add", "acme", "--webhook-key", "the-real-key")
+
+    done = failbrief(
+        var_dir, "setup-prefect", "--prefect-url", prefect.url, "--public-url", "http://fb",
+        "--org", "acme", "--webhook-key", "a-guess",
+    )  # fmt: skip
+
+    assert done.returncode == 1
+    assert "is not org acme's key" in done.stderr
+    assert prefect.blocks == {}
+
+
+def test_check_prefect_exits_1_without_the_automation_and_0_with_it(var_dir, prefect):
+    missing = failbrief(var_dir, "check-prefect", "--prefect-url", prefect.url)
+    failbrief(var_dir, "setup-prefect", "--prefect-url", prefect.url, "--public-url", "http://fb",
+              PREFECT_NOTIFICATIONS_WEBHOOK_KEY="k")  # fmt: skip
+    present = failbrief(var_dir, "check-prefect", "--prefect-url", prefect.url)
+
+    assert missing.returncode == 1
+    assert "no automation named 'failbrief'" in missing.stderr
+    assert present.returncode == 0, present.stderr
+    assert "Prefect version: 3.9.1" in present.stdout
+    assert "automation 'failbrief': present, enabled" in present.stdout
+    assert "posts to: http://fb/webhooks/v1/notification/" in present.stdout
+
+
+def test_setup_prefect_against_a_prefect_that_does_not_answer_fails_with_one_line(var_dir):
+    with FakeAutomations() as gone:
+        url = gone.url
+    done = failbrief(var_dir, "setup-prefect", "--prefect-url", url, "--public-url", "http://fb",
+                     PREFECT_NOTIFICATIONS_WEBHOOK_KEY="k")  # fmt: skip
+
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"Error: Prefect at {url}: GET /block_types/slug/webhook")

@@ -1,0 +1,318 @@
+"""A thin client for Airbyte's Config API, the one Dalgo uses. Pure: no Django; settings come in.
+
+Three reads: a connection's jobs (`POST jobs/list`), one job with its attempts
+(`POST jobs/get_without_logs`) and one attempt with its logs (`POST attempt/get_for_job`). Logs
+come back as `logs.logLines` (logType "formatted", or no logType before Airbyte 1.4) or as
+`logs.events[]` (logType "structured"). Every call has a timeout, transient failures are retried
+with jittered backoff (honouring Retry-After), and only the domain errors below escape.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from failbrief.lib.http import backoff_seconds, excerpt, retry_after_seconds
+
+CONNECT_TIMEOUT = 5.0
+BACKOFF_BASE = 0.2
+BACKOFF_CAP = 5.0
+EXCERPT_CHARS = 200
+PAGE_SIZE = 20
+SYNC_CONFIG_TYPES = ("sync", "reset_connection", "clear", "refresh")
+Auth = Literal["basic", "bearer"]
+
+
+class AirbyteError(Exception):
+    """Base of every failure talking to Airbyte. `status` is the HTTP status, None without one."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class AirbyteUnavailable(AirbyteError):
+    """Transient: refused, reset, timed out, 408, 429 or 5xx. `retry_after` is the server's
+    Retry-After in seconds when it sent one."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class AirbyteNotFound(AirbyteError):
+    """Airbyte answered 404: no such job, attempt or connection."""
+
+
+class AirbyteAuthError(AirbyteError):
+    """Airbyte answered 401 or 403: the token is missing, wrong, or of the wrong kind."""
+
+
+class AirbyteBadResponse(AirbyteError):
+    """An answer we cannot use (not JSON, wrong shape) or a 4xx such as 422: retrying won't help."""
+
+
+class _AirbyteModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class FailureReason(_AirbyteModel):
+    """One entry of an attempt's failure summary; `timestamp` is epoch milliseconds."""
+
+    failure_origin: str | None = Field(None, alias="failureOrigin")
+    failure_type: str | None = Field(None, alias="failureType")
+    external_message: str | None = Field(None, alias="externalMessage")
+    internal_message: str | None = Field(None, alias="internalMessage")
+    stacktrace: str | None = None
+    retryable: bool | None = None
+    timestamp: int | None = None
+
+
+class FailureSummary(_AirbyteModel):
+    failures: list[FailureReason] = Field(default_factory=list)
+    partial_success: bool | None = Field(None, alias="partialSuccess")
+
+
+class Attempt(_AirbyteModel):
+    """An attempt (AttemptRead). `id` is the attempt number, counted from 0; times are epoch seconds."""
+
+    id: int
+    status: str
+    created_at: int | None = Field(None, alias="createdAt")
+    updated_at: int | None = Field(None, alias="updatedAt")
+    ended_at: int | None = Field(None, alias="endedAt")
+    failure_summary: FailureSummary | None = Field(None, alias="failureSummary")
+
+
+class Job(_AirbyteModel):
+    """A job (JobRead). `config_id` is the connection id; times are epoch seconds."""
+
+    id: int
+    config_type: str = Field("", alias="configType")
+    config_id: str = Field("", alias="configId")
+    status: str
+    created_at: int = Field(alias="createdAt")
+    updated_at: int | None = Field(None, alias="updatedAt")
+    started_at: int | None = Field(None, alias="startedAt")
+
+
+class JobWithAttempts(_AirbyteModel):
+    """A job and its attempts, oldest first, as jobs/list and jobs/get_without_logs give them."""
+
+    job: Job
+    attempts: list[Attempt] = Field(default_factory=list)
+
+
+class AttemptLogs(_AirbyteModel):
+    """One attempt and its log lines, whichever logType Airbyte used. Structured events become
+    "<logSource> > <message>" lines (the formatted logs' own shape) with their level kept."""
+
+    attempt: Attempt
+    log_type: str = "formatted"
+    lines: list[str] = Field(default_factory=list)
+    levels: list[str | None] = Field(default_factory=list)  # per line; None for formatted logs
+    timestamps: list[int | None] = Field(default_factory=list)  # epoch ms per line, structured only
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class AirbyteClient:
+    """Reads from one Airbyte server. `api_url` ends in `/api/v1` (e.g. http://airbyte:8000/api/v1).
+
+    `token` is sent as `Authorization: Basic <token>` (Dalgo's way: the token is already the base64
+    of user:password) or `Bearer <token>` when `auth` is "bearer". `timeout` bounds every socket wait
+    and each attempt as a whole; transient failures get `retries` more attempts. Methods raise
+    AirbyteUnavailable, AirbyteNotFound, AirbyteAuthError or AirbyteBadResponse, nothing else.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        token: str | None = None,
+        *,
+        auth: Auth = "basic",
+        timeout: float = 15.0,
+        retries: int = 2,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._timeout = timeout
+        self._retries = retries
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=api_url.rstrip("/") + "/",
+            headers=_headers(token, auth),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
+            transport=transport,
+        )
+
+    def __enter__(self) -> AirbyteClient:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def jobs(
+        self,
+        connection_id: str,
+        created_after: datetime,
+        created_before: datetime,
+        *,
+        config_types: tuple[str, ...] = SYNC_CONFIG_TYPES,
+        max_jobs: int = 100,
+    ) -> list[JobWithAttempts]:
+        """The connection's jobs created in the window, newest first, at most `max_jobs`. Older
+        Airbyte servers ignore the createdAt filter, so it is applied here too."""
+        body = {
+            "configTypes": list(config_types),
+            "configId": connection_id,
+            "createdAtStart": _iso(created_after),
+            "createdAtEnd": _iso(created_before),
+        }
+        jobs = self._pages(body, max_jobs)
+        low, high = created_after.timestamp(), created_before.timestamp()
+        inside = [j for j in jobs if low <= j.job.created_at <= high]
+        return sorted(inside, key=lambda j: (j.job.created_at, j.job.id), reverse=True)
+
+    def job(self, job_id: int) -> JobWithAttempts:
+        """The job and its attempts, without logs. AirbyteNotFound when there is no such job."""
+        data = self._call("jobs/get_without_logs", {"id": int(job_id)})
+        if isinstance(data, dict) and isinstance(data.get("attempts"), list):
+            # JobInfoRead nests each attempt as {"attempt": AttemptRead, "logs": ...}.
+            data = {
+                **data,
+                "attempts": [a.get("attempt", a) for a in data["attempts"] if isinstance(a, dict)],
+            }
+        return _parse("jobs/get_without_logs", JobWithAttempts, data)
+
+    def attempt_logs(self, job_id: int, attempt_number: int) -> AttemptLogs:
+        """The attempt and its log lines. AirbyteNotFound when the job or attempt does not exist."""
+        body = {"jobId": int(job_id), "attemptNumber": int(attempt_number)}
+        data = self._call("attempt/get_for_job", body)
+        if not isinstance(data, dict):
+            raise AirbyteBadResponse(f"attempt/get_for_job: expected an object, got {type(data).__name__}")
+        return _parse("attempt/get_for_job", AttemptLogs, {"attempt": data.get("attempt"), **_lines(data)})
+
+    def _pages(self, body: Mapping[str, Any], max_jobs: int) -> list[JobWithAttempts]:
+        found: list[JobWithAttempts] = []
+        while len(found) < max_jobs:
+            page_body = {**body, "pagination": {"pageSize": PAGE_SIZE, "rowOffset": len(found)}}
+            data = self._call("jobs/list", page_body)
+            jobs = data.get("jobs") if isinstance(data, dict) else None
+            if not isinstance(jobs, list):
+                raise AirbyteBadResponse("jobs/list: the answer has no `jobs` list")
+            found += [_parse("jobs/list", JobWithAttempts, item) for item in jobs]
+            if len(jobs) < PAGE_SIZE:
+                break
+        return found[:max_jobs]
+
+    def _call(self, path: str, body: Mapping[str, Any]) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(path, body)
+            except AirbyteUnavailable as error:
+                if attempt >= self._retries:
+                    raise
+                self._sleep(backoff_seconds(attempt, error.retry_after, BACKOFF_BASE, BACKOFF_CAP))
+                attempt += 1
+
+    def _attempt(self, path: str, body: Mapping[str, Any]) -> Any:
+        what = f"POST {path}"
+        deadline = time.monotonic() + self._timeout
+        try:
+            with self._http.stream("POST", path, json=body) as response:
+                content = _read_before(deadline, response, what)
+        except httpx.TimeoutException as error:
+            raise AirbyteUnavailable(f"{what}: no answer within {self._timeout:g} s") from error
+        except httpx.HTTPError as error:
+            raise AirbyteUnavailable(f"{what}: {error!r}") from error
+        return _decode(what, response.status_code, response.headers, content)
+
+
+def _headers(token: str | None, auth: Auth) -> dict[str, str]:
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"{'Bearer' if auth == 'bearer' else 'Basic'} {token}"
+    return headers
+
+
+def _iso(moment: datetime) -> str:
+    # Dalgo's format: milliseconds and a Z, which every Airbyte version parses.
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _lines(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The attempt's log lines from either log shape; {} lines when Airbyte kept none."""
+    raw = data.get("logs")
+    logs: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+    if data.get("logType") == "structured" or isinstance(logs.get("events"), list):
+        events = [e for e in logs.get("events") or [] if isinstance(e, dict)]
+        return {
+            "log_type": "structured",
+            "lines": [_event_line(e) for e in events],
+            "levels": [str(e["level"]) if e.get("level") else None for e in events],
+            "timestamps": [e["timestamp"] if isinstance(e.get("timestamp"), int) else None for e in events],
+        }
+    lines = [str(line) for line in logs.get("logLines") or []]
+    return {"log_type": "formatted", "lines": lines, "levels": [None] * len(lines), "timestamps": []}
+
+
+def _event_line(event: Mapping[str, Any]) -> str:
+    source, message = event.get("logSource") or "platform", str(event.get("message") or "")
+    trace = event.get("stackTrace")
+    return f"{source} > {message}" + (f"\n{trace}" if trace else "")
+
+
+def _read_before(deadline: float, response: httpx.Response, what: str) -> bytes:
+    # Per-socket timeouts never trip on a server dripping bytes: check the total between chunks.
+    chunks: list[bytes] = []
+    for chunk in response.iter_bytes():
+        if time.monotonic() > deadline:
+            raise AirbyteUnavailable(f"{what}: the answer took longer than the deadline")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode(what: str, status: int, headers: httpx.Headers, content: bytes) -> Any:
+    said = f"{what} answered {status}: {excerpt(content, EXCERPT_CHARS)}"
+    if status == 404:
+        raise AirbyteNotFound(said, status=status)
+    if status in (401, 403):
+        raise AirbyteAuthError(
+            f"{said} (check AIRBYTE_API_TOKEN / AIRBYTE_AUTH or the org's --airbyte-token)", status=status
+        )
+    if status in (408, 429) or status >= 500:
+        raise AirbyteUnavailable(said, status=status, retry_after=retry_after_seconds(headers))
+    if not 200 <= status < 300:
+        raise AirbyteBadResponse(said, status=status)
+    try:
+        return json.loads(content)
+    except ValueError:
+        raise AirbyteBadResponse(f"{said} (not JSON)", status=status) from None
+
+
+def _parse(what: str, model: type[Model], data: Any) -> Model:
+    if not isinstance(data, dict):
+        raise AirbyteBadResponse(f"{what}: expected a JSON object, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        place = ".".join(str(part) for part in problem["loc"])
+        raise AirbyteBadResponse(f"{what}: not a {model.__name__}: {place}: {problem['msg']}") from None

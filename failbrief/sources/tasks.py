@@ -1,0 +1,31 @@
+"""Celery tasks of the log sources: thin; the work is in summarize/on_demand_airbyte.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task
+
+from failbrief.celery import app
+from failbrief.sources.airbyte import AirbyteUnavailable
+from failbrief.summarize.on_demand_airbyte import fill_airbyte_requested
+
+MAX_RETRIES = 6
+
+
+@app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
+def summarize_airbyte_requested(self: Task[Any, Any], row_id: int) -> None:
+    """Fill a requested Airbyte attempt summary; an unreachable Airbyte is retried with backoff,
+    then the row fails with the reason."""
+    try:
+        fill_airbyte_requested(row_id, self.request.id or "")
+    except AirbyteUnavailable as exc:
+        from failbrief.summarize.models import LlmSession
+        from failbrief.summarize.store import fail_summary
+
+        if self.request.retries >= MAX_RETRIES:
+            fail_summary(LlmSession.objects.get(pk=row_id), f"Airbyte unavailable: {exc}")
+            return
+        from failbrief.events.tasks import backoff_seconds
+
+        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries, exc.retry_after)) from exc

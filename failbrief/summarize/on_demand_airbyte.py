@@ -1,0 +1,205 @@
+"""Summaries of one Airbyte attempt that a person asks for (Dalgo's connection logsummary trigger).
+
+The attempt is the key: a request finds the webhook's summary of the same (org, job, attempt) and
+reuses it, and a webhook that completes after a request leaves the request's row the attempt's
+summary (store.complete_summary). A connection is this org's when we stored one of its jobs or
+summaries for the org, or when the org's own Airbyte (its --airbyte-url, or the global
+AIRBYTE_API_URL for the default org) knows the job under that connection; otherwise it is a 404.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from failbrief.orgs.models import Org
+from failbrief.sources.airbyte import (
+    AirbyteClient,
+    AirbyteError,
+    AirbyteNotFound,
+    AirbyteUnavailable,
+    JobWithAttempts,
+)
+from failbrief.sources.airbyte_jobs import AirbyteFound, attempt_found, client_for, remember
+from failbrief.sources.airbyte_units import AIRBYTE_SESSION
+from failbrief.sources.models import AirbyteJob
+from failbrief.summarize.condense import condense
+from failbrief.summarize.models import LlmSession
+from failbrief.summarize.on_demand import newest
+from failbrief.summarize.pipeline import Timer, brief_fields, context_header
+from failbrief.summarize.providers.base import FailedUnitInfo
+from failbrief.summarize.store import claim_summary, complete_summary, fail_summary, new_version
+from failbrief.summarize.writer import write_brief
+
+Status = LlmSession.Status
+ATTEMPT_KIND = "airbyte_attempt"  # LlmSession.unit_kind of a row made for a request
+
+
+class NotThisOrgsConnection(LookupError):
+    """The connection or job is unknown, or belongs to another org: both are a 404 to the caller."""
+
+
+def request_airbyte_summary(
+    org: Org,
+    connection_id: str,
+    job_id: int,
+    attempt_number: int | None = None,
+    *,
+    regenerate: bool = False,
+    orguser: str | None = None,
+) -> tuple[LlmSession, bool]:
+    """The row a caller polls for the attempt (its last failed one when `attempt_number` is None),
+    and whether a worker must now fill it. Raises NotThisOrgsConnection, or the Airbyte client's
+    errors when the org's Airbyte must be asked and cannot answer."""
+    connection_id = _connection_uuid(connection_id)
+    job = owned_job(org, connection_id, job_id)
+    number = attempt_number if attempt_number is not None else _last_failed(job)
+    current = newest(attempt_rows(org, job_id, number))
+    if current is not None and not regenerate and current.session_status != Status.FAILED:
+        return current, False
+    if current is not None:
+        row = new_version(current, orguser=orguser)
+        LlmSession.objects.filter(pk=row.pk).update(**_attempt_fields(connection_id, job_id, number))
+        return row, True
+    return _claim_attempt(org, connection_id, job_id, number, orguser)
+
+
+def attempt_rows(org: Org, job_id: int, attempt_number: int) -> QuerySet[LlmSession]:
+    """Every version of the attempt's summary in the org (a webhook's row or a request's)."""
+    return LlmSession.objects.filter(org=org, airbyte_job_id=job_id, airbyte_attempt_number=attempt_number)
+
+
+def owned_job(org: Org, connection_id: str, job_id: int) -> AirbyteJob:
+    """The stored job, after checking that it is `connection_id`'s and the connection is the org's."""
+    stored = AirbyteJob.objects.filter(org=org, job_id=job_id).first()
+    if stored is not None:
+        if stored.config_id != connection_id:
+            raise NotThisOrgsConnection(f"job {job_id} is not a job of connection {connection_id}")
+        return stored
+    client = client_for(org, own_only=not _known_connection(org, connection_id))
+    if client is None:
+        raise NotThisOrgsConnection(f"no connection {connection_id} for this org")
+    with client:
+        return remember(org, _job_of(client, connection_id, job_id))
+
+
+def _known_connection(org: Org, connection_id: str) -> bool:
+    return (
+        AirbyteJob.objects.filter(org=org, config_id=connection_id).exists()
+        or LlmSession.objects.filter(org=org, airbyte_connection_id=connection_id).exists()
+    )
+
+
+def _job_of(client: AirbyteClient, connection_id: str, job_id: int) -> JobWithAttempts:
+    try:
+        job = client.job(job_id)
+    except AirbyteNotFound:
+        raise NotThisOrgsConnection(f"no job {job_id} of connection {connection_id}") from None
+    if job.job.config_id.lower() != connection_id:
+        raise NotThisOrgsConnection(f"job {job_id} is not a job of connection {connection_id}")
+    return job
+
+
+def _last_failed(job: AirbyteJob) -> int:
+    attempts = [a for a in job.attempts or [] if isinstance(a, dict) and isinstance(a.get("number"), int)]
+    failed = [int(a["number"]) for a in attempts if a.get("status") == "failed"]
+    return max(failed or [int(a["number"]) for a in attempts] or [0])
+
+
+def _connection_uuid(connection_id: str) -> str:
+    try:
+        return str(uuid.UUID(connection_id))
+    except ValueError:
+        raise NotThisOrgsConnection(f"{connection_id[:60]!r} is not an Airbyte connection id") from None
+
+
+def _attempt_fields(connection_id: str, job_id: int, number: int) -> dict[str, object]:
+    return {
+        "airbyte_job_id": job_id,
+        "airbyte_attempt_number": number,
+        "airbyte_connection_id": connection_id,
+    }
+
+
+def _claim_attempt(
+    org: Org, connection_id: str, job_id: int, number: int, orguser: str | None
+) -> tuple[LlmSession, bool]:
+    """A new row holding the attempt's key; a concurrent request or webhook that got there first
+    keeps it, and its row is returned instead."""
+    try:
+        return claim_summary(
+            org,
+            "",  # no flow run is known: the attempt is the key
+            f"airbyte:{job_id}:{number}",
+            "",
+            session_type=AIRBYTE_SESSION,
+            orguser=orguser,
+            task_name=f"Airbyte sync of connection {connection_id}",
+            unit_kind=ATTEMPT_KIND,
+            **_attempt_fields(connection_id, job_id, number),
+        )
+    except LlmSession.DoesNotExist:
+        winner = newest(attempt_rows(org, job_id, number))
+        assert winner is not None
+        return winner, False
+
+
+def fill_airbyte_requested(row_id: int, worker_task_id: str) -> None:
+    """Fill a requested attempt row. AirbyteUnavailable propagates for a retry; other errors fail it."""
+    claimed = LlmSession.objects.filter(
+        Q(worker_task_id="") | Q(worker_task_id=worker_task_id), pk=row_id, session_status=Status.RUNNING
+    ).update(worker_task_id=worker_task_id)
+    if not claimed:
+        return
+    row = LlmSession.objects.select_related("org").get(pk=row_id)
+    timer = Timer()
+    try:
+        found = _attempt_of_row(row)
+    except AirbyteUnavailable:
+        raise
+    except (AirbyteError, NotThisOrgsConnection) as exc:
+        fail_summary(row, f"{type(exc).__name__}: {exc}")
+        return
+    timer.lap("logs")
+    complete_summary(row, **_fields(row, found, timer), timings=timer.total())
+
+
+def _attempt_of_row(row: LlmSession) -> AirbyteFound:
+    client = client_for(row.org)
+    if client is None:
+        raise NotThisOrgsConnection("Airbyte is not configured for this org (see docs/airbyte.md)")
+    assert row.airbyte_job_id is not None
+    assert row.airbyte_attempt_number is not None
+    with client:
+        job = client.job(row.airbyte_job_id)
+        remember(row.org, job)
+        return attempt_found(client, job, row.airbyte_attempt_number)
+
+
+def _fields(row: LlmSession, found: AirbyteFound, timer: Timer) -> dict[str, object]:
+    info = _attempt_info(row, found)
+    context = condense(
+        found.records, settings.CONTEXT_MAX_TOKENS, header=f"{context_header(info)}\n{found.preamble}"
+    )
+    timer.lap("condense")
+    written = write_brief(row.org, context, info)
+    timer.lap("summarize")
+    return (
+        brief_fields(written.brief)
+        | {"summarizer": written.summarizer, "context_tokens": context.tokens, "log_lines": context.lines_in}
+        | {"log_source": "airbyte", "source_note": ""}
+        | found.row_fields()
+        | written.row_fields
+    )
+
+
+def _attempt_info(row: LlmSession, found: AirbyteFound) -> FailedUnitInfo:
+    attempt = next((a for a in found.job.attempts if a.id == found.attempt_number), None)
+    reasons = attempt.failure_summary.failures if attempt and attempt.failure_summary else []
+    return FailedUnitInfo(
+        task_name=row.task_name or f"Airbyte sync of connection {found.job.job.config_id}",
+        state_name=attempt.status if attempt else found.job.job.status,
+        state_message=next((r.external_message for r in reasons if r.external_message), ""),
+    )

@@ -1,0 +1,243 @@
+"""What every LLM provider shares: the prompt, one request per summary with retries inside a
+deadline, the repair retry, and the domain errors. Pure: no Django (settings come in LlmConfig).
+
+A provider module only implements `complete()`: one HTTP request through its official SDK, with
+the SDK's own retries off, turning the SDK's errors into `Transient` (worth retrying: 429, 5xx,
+timeouts, refused connections) or `LlmRefused` (not worth it: 400, 401, 403, 404).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import ClassVar
+
+from failbrief.summarize.condense import Context
+from failbrief.summarize.providers.base import Brief, FailedUnitInfo, Provider
+from failbrief.summarize.providers.limiter import NoFreeSlot, provider_slot
+from failbrief.summarize.providers.llm_output import MalformedOutput, parse_brief
+from failbrief.summarize.redact import redact
+
+PROMPT_VERSION = "v1"
+PROMPTS = Path(__file__).resolve().parent / "prompts"
+MAX_OUTPUT_TOKENS = 1500
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 20.0
+
+
+class LlmError(Exception):
+    """The LLM gave no usable brief; the message says why (never a key)."""
+
+
+class LlmNotConfigured(LlmError):
+    """A setting the provider needs is missing (its API key)."""
+
+
+class LlmUnavailable(LlmError):
+    """No answer: timeouts, 429 or 5xx until the retries or the per-summary deadline ran out."""
+
+
+class LlmRefused(LlmError):
+    """The provider refused the request (bad key, unknown model, bad request): retrying won't help."""
+
+
+class LlmMalformed(LlmError):
+    """The model's answer was not a valid brief, twice (once more after a repair request)."""
+
+
+class Transient(Exception):
+    """One failed request worth retrying; `retry_after` is the server's Retry-After, if any."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class LlmConfig:
+    """Everything a provider needs to call its API (from settings and the org's overrides)."""
+
+    model: str
+    api_key: str | None = None
+    base_url: str | None = None
+    timeout_seconds: float = 60.0
+    deadline_seconds: float = 120.0
+    max_retries: int = 3
+    max_concurrency: int = 4
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer of the API: the model's text (or tool input as JSON) and what it cost."""
+
+    text: str
+    tokens_in: int | None
+    tokens_out: int | None
+    model: str
+
+
+@dataclass(frozen=True)
+class LlmAnswer:
+    brief: Brief
+    model: str
+    tokens_in: int | None
+    tokens_out: int | None
+    requests: int  # 1, or 2 after a repair request (retries of one request are not counted)
+
+
+class Deadline:
+    """The per-summary deadline: every request, wait and retry fits inside it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.ends = time.monotonic() + seconds
+        self.seconds = seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.ends - time.monotonic())
+
+
+@lru_cache(maxsize=4)
+def system_prompt(version: str = PROMPT_VERSION) -> str:
+    return (PROMPTS / f"system_{version}.txt").read_text(encoding="utf-8")
+
+
+def user_message(context: Context, unit: FailedUnitInfo, org_name: str = "") -> str:
+    """What the model reads: the org's name, the run's metadata and the condensed logs, redacted
+    again as a whole (the context already is; the metadata comes from Prefect unredacted)."""
+    facts = [
+        ("Organisation", org_name),
+        ("Flow", unit.flow_name),
+        ("Flow run", unit.flow_run_name),
+        ("Deployment", unit.deployment_name),
+        ("Failed task", unit.task_name),
+        ("Final state", unit.state_name),
+        ("State message", unit.state_message),
+    ]
+    head = "\n".join(f"{name}: {value.strip()}" for name, value in facts if value.strip())
+    return redact(f"{head}\n\nCondensed logs of the failed task:\n<<<LOGS\n{context.text}\nLOGS>>>")
+
+
+def repair_message(sent: str, answer: str, problem: MalformedOutput) -> str:
+    """The one repair request: the same input, the rejected answer and what was wrong with it."""
+    return (
+        f"{sent}\n\nYour previous answer was rejected: {problem}\n"
+        f"Previous answer (first 2000 characters):\n{answer[:2000]}\n\n"
+        "Answer again with only the JSON object described in the instructions."
+    )
+
+
+def retry_after_seconds(headers: object) -> float | None:
+    """Retry-After (seconds or an HTTP date) or retry-after-ms from response headers; None if absent."""
+    get = getattr(headers, "get", None)
+    if get is None:
+        return None
+    millis, value = get("retry-after-ms"), get("retry-after")
+    try:
+        if millis:
+            return max(0.0, float(millis) / 1000)
+        if value:
+            return max(0.0, float(value))
+    except ValueError:
+        pass
+    if value:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def with_retries(
+    request: Callable[[float], Reply],
+    max_retries: int,
+    deadline: Deadline,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Reply:
+    """`request(timeout)` until it answers, at most 1 + `max_retries` times, waiting Retry-After or
+    an exponential backoff with jitter between tries. Raises LlmUnavailable when the tries or the
+    deadline run out (a Retry-After past the deadline gives up at once rather than sleep in vain)."""
+    tries = 0
+    while True:
+        timeout = deadline.remaining()
+        if timeout <= 0:
+            raise LlmUnavailable(f"no answer within the {deadline.seconds:.0f} s deadline per summary")
+        tries += 1
+        try:
+            return request(timeout)
+        except Transient as exc:
+            wait = _wait_before_retry(exc, tries, max_retries, deadline)
+        sleep(wait)
+
+
+def _wait_before_retry(exc: Transient, tries: int, max_retries: int, deadline: Deadline) -> float:
+    if tries > max_retries:
+        raise LlmUnavailable(f"{exc} (gave up after {tries} tries)")
+    backoff = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (tries - 1)) * random.uniform(0.5, 1.0)
+    wait = exc.retry_after if exc.retry_after is not None else backoff
+    if wait >= deadline.remaining():
+        raise LlmUnavailable(
+            f"{exc}; the next try (in {wait:.1f} s) would pass the {deadline.seconds:.0f} s deadline"
+        )
+    return wait
+
+
+class LlmProvider(Provider):
+    """An LLM behind an official SDK. One request per summary (one more to repair a malformed
+    answer): no agent loop, so small local models work too."""
+
+    default_model: ClassVar[str] = ""
+    key_setting: ClassVar[str] = ""
+
+    def __init__(self, config: LlmConfig) -> None:
+        self.config = config
+
+    def write_brief(self, context: Context, unit: FailedUnitInfo) -> Brief:
+        return self.answer(context, unit).brief
+
+    def answer(self, context: Context, unit: FailedUnitInfo, org_name: str = "") -> LlmAnswer:
+        """The model's brief. Raises LlmError (never an SDK exception for an API fault)."""
+        deadline = Deadline(self.config.deadline_seconds)
+        sent = user_message(context, unit, org_name)
+        first = self._request(sent, deadline)
+        try:
+            return self._answer(first, sent, [first])
+        except MalformedOutput as problem:
+            second = self._request(repair_message(sent, first.text, problem), deadline)
+            try:
+                return self._answer(second, sent, [first, second])
+            except MalformedOutput as again:
+                raise LlmMalformed(f"malformed answer twice: {again}") from None
+
+    def complete(self, system: str, user: str, timeout: float) -> Reply:
+        """One request. Raises Transient, LlmRefused or LlmNotConfigured."""
+        raise NotImplementedError
+
+    def _request(self, user: str, deadline: Deadline) -> Reply:
+        def one_try(timeout: float) -> Reply:
+            with provider_slot(self.name, self.config.max_concurrency, deadline.remaining()):
+                return self.complete(system_prompt(), user, min(timeout, self.config.timeout_seconds))
+
+        try:
+            return with_retries(one_try, self.config.max_retries, deadline)
+        except NoFreeSlot as exc:
+            raise LlmUnavailable(str(exc)) from None
+
+    @staticmethod
+    def _answer(reply: Reply, sent: str, replies: list[Reply]) -> LlmAnswer:
+        return LlmAnswer(
+            brief=parse_brief(reply.text, sent),
+            model=reply.model,
+            tokens_in=_total([r.tokens_in for r in replies]),
+            tokens_out=_total([r.tokens_out for r in replies]),
+            requests=len(replies),
+        )
+
+
+def _total(counts: list[int | None]) -> int | None:
+    known = [count for count in counts if count is not None]
+    return sum(known) if known else None

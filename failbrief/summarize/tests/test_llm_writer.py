@@ -1,0 +1,190 @@
+"""Which summarizer writes an org's brief: opt-in, the org's provider, reuse, and the offline fallback."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from failbrief.orgs.manage import add_org, set_llm, set_llm_optin
+from failbrief.summarize.condense import condense
+from failbrief.summarize.models import LlmSession
+from failbrief.summarize.store import claim_summary, complete_summary
+from failbrief.summarize.tests.llm_cases import DBT_LOG, ROOT_LINE, UNIT, brief_answer, dbt_context
+from failbrief.summarize.writer import Written, write_brief
+
+pytestmark = [pytest.mark.services, pytest.mark.usefixtures("llm_settings")]
+SECRETS = [
+    "hunter2-pw",
+    "s3cret-in-url",
+    "AKIAABCDEFGHIJKLMNOP",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijk",
+]
+
+
+@pytest.fixture
+def org(db):
+    org = add_org("acme", name="Acme Data")
+    set_llm_optin(org, True, "lead@acme.example")
+    return org
+
+
+def fields_of(written: Written) -> dict[str, Any]:
+    return dict(written.row_fields)
+
+
+def store(org, written: Written, run: str = "run-1") -> LlmSession:
+    """Complete a summary row with what the writer returned, as the pipeline does."""
+    row, _ = claim_summary(org, run, "task-1", "test")
+    brief = written.brief
+    complete_summary(
+        row,
+        root_cause=brief.root_cause,
+        category=brief.category,
+        evidence=brief.evidence,
+        explanation=brief.explanation,
+        suggested_fix=brief.suggested_fix,
+        confidence=brief.confidence,
+        summarizer=written.summarizer,
+        **written.row_fields,
+    )
+    row.refresh_from_db()
+    return row
+
+
+def test_an_org_that_has_not_opted_in_gets_the_offline_brief_and_sends_nothing(db, fake_llm):
+    quiet = add_org("quiet")
+    written = write_brief(quiet, dbt_context(), UNIT)
+    assert written.summarizer == "offline"
+    assert ROOT_LINE in "\n".join(written.brief.evidence)
+    assert "provider" not in written.row_fields
+    assert fake_llm.requests == []
+
+
+def test_an_org_that_opted_out_again_sends_nothing(org, fake_llm):
+    set_llm_optin(org, False, "lead@acme.example")
+    assert write_brief(org, dbt_context(), UNIT).summarizer == "offline"
+    assert fake_llm.requests == []
+
+
+def test_an_opted_in_org_gets_the_llms_brief_with_its_cost(org, fake_llm):
+    fake_llm.answer_next(brief_answer())
+    written = write_brief(org, dbt_context(), UNIT)
+    assert written.summarizer == "openai"
+    assert written.brief.category == "schema_mismatch"
+    fields = fields_of(written)
+    assert fields["provider"] == "openai"
+    assert fields["model"] == "gpt-4o-mini"
+    assert fields["prompt_version"] == "v1"
+    assert fields["tokens_in"] > 100
+    assert fields["cost_estimate_usd"] > 0
+    assert fields["llm_error"] == ""
+    assert fields["signature"]
+    assert "Organisation: Acme Data" in fake_llm.requests[0].text
+
+
+def test_a_model_that_finds_no_cause_says_insufficient_evidence_instead_of_guessing(org, fake_llm):
+    from failbrief.summarize.pipeline import dalgo_response
+
+    fake_llm.answer_next(brief_answer(root_cause=None, evidence=[], missing="the log stops before the error"))
+    written = write_brief(org, dbt_context(), UNIT)
+    assert written.brief.root_cause is None
+    assert written.brief.confidence == "low"
+    assert dalgo_response(written.brief)[0]["response"].startswith("Insufficient evidence")
+    assert "Missing: the log stops before the error" in written.brief.explanation
+
+
+def test_the_orgs_own_provider_and_model_win_over_the_global_ones(org, fake_llm):
+    set_llm(org, provider="anthropic", model="claude-sonnet-4-5")
+    written = write_brief(org, dbt_context(), UNIT)
+    assert written.summarizer == "anthropic"
+    assert fields_of(written)["model"] == "claude-sonnet-4-5"
+    assert fake_llm.requests[0].api == "anthropic"
+
+
+def test_secrets_in_the_logs_never_reach_the_llm(org, fake_llm):
+    log = [
+        *DBT_LOG[:3],
+        f"12:00:03  connecting to postgres://etl:{SECRETS[1]}@db.internal:5432/warehouse",
+        f"12:00:03  profile: password={SECRETS[0]} aws_access_key_id={SECRETS[2]}",
+        f"12:00:04  ERROR auth failed with Authorization: Bearer {SECRETS[3]}",
+        *DBT_LOG[3:],
+    ]
+    write_brief(org, condense(log, 4000), UNIT)
+    (request,) = fake_llm.requests
+    sent = json.dumps(request.body) + json.dumps(request.headers)
+    assert "postgres://etl:[REDACTED]@db.internal" in sent
+    assert not [secret for secret in SECRETS if secret in sent]
+
+
+def test_a_provider_that_keeps_failing_leaves_the_offline_brief_with_the_reason(org, fake_llm):
+    fake_llm.fail_next(10, status=500)
+    written = write_brief(org, dbt_context(), UNIT)
+    assert written.summarizer == "offline"
+    assert ROOT_LINE in "\n".join(written.brief.evidence)
+    assert "HTTP 500" in fields_of(written)["llm_error"]
+    assert fields_of(written)["provider"] == "openai"
+
+
+def test_malformed_output_twice_falls_back_to_the_offline_brief(org, fake_llm):
+    fake_llm.answer_next("not json", "still not json")
+    written = write_brief(org, dbt_context(), UNIT)
+    assert written.summarizer == "offline"
+    assert "malformed answer twice" in fields_of(written)["llm_error"]
+
+
+def test_a_missing_key_falls_back_and_the_error_says_what_to_set(org, fake_llm, settings):
+    settings.LLM_PROVIDER = "anthropic"
+    settings.ANTHROPIC_API_KEY = None
+    written = write_brief(org, dbt_context(), UNIT)
+    assert written.summarizer == "offline"
+    assert fields_of(written)["llm_error"].startswith("ANTHROPIC_API_KEY is not set")
+    assert fake_llm.requests == []
+
+
+def test_a_rejected_key_is_not_echoed_into_the_stored_error(org, fake_llm, settings):
+    fake_llm.fail_next(1, status=401)
+    written = write_brief(org, dbt_context(), UNIT)
+    assert settings.OPENAI_API_KEY not in fields_of(written)["llm_error"]
+    assert "HTTP 401" in fields_of(written)["llm_error"]
+
+
+def test_the_same_failure_again_reuses_the_stored_summary_without_a_call(org, fake_llm):
+    first = store(org, write_brief(org, dbt_context(), UNIT), run="run-1")
+    tonight = [line.replace("12:00", "23:41").replace("0.41s", "2.90s") for line in DBT_LOG]
+    written = write_brief(org, dbt_context(tonight), UNIT)
+    again = store(org, written, run="run-2")
+    assert len(fake_llm.requests) == 1
+    assert again.reused_from_id == first.pk
+    assert again.root_cause == first.root_cause
+    assert again.tokens_in == 0
+    assert fields_of(written)["response"][-1]["response"].startswith(
+        "This failure was summarized before: same as run-1 (2 times)"
+    )
+    first.refresh_from_db()
+    assert first.reuse_count == 1
+
+
+def test_regenerate_asks_the_llm_again_even_for_a_known_failure(org, fake_llm):
+    store(org, write_brief(org, dbt_context(), UNIT), run="run-1")
+    written = write_brief(org, dbt_context(), UNIT, reuse=False)
+    assert len(fake_llm.requests) == 2
+    assert "reused_from" not in written.row_fields
+
+
+def test_an_offline_fallback_is_never_reused(org, fake_llm):
+    fake_llm.fail_next(3, status=500)  # every try of the first summary (LLM_MAX_RETRIES=2)
+    store(org, write_brief(org, dbt_context(), UNIT), run="run-1")
+    written = write_brief(org, dbt_context(), UNIT)
+    assert len(fake_llm.requests) == 4
+    assert written.summarizer == "openai"
+    assert "reused_from" not in written.row_fields
+
+
+def test_another_org_with_the_same_failure_does_not_reuse_it(org, fake_llm):
+    store(org, write_brief(org, dbt_context(), UNIT), run="run-1")
+    other = add_org("other")
+    set_llm_optin(other, True, "x@other.example")
+    write_brief(other, dbt_context(), UNIT)
+    assert len(fake_llm.requests) == 2

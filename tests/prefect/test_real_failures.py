@@ -1,0 +1,98 @@
+"""Real flows fail on a real Prefect 3.9.1; its automation posts to failbrief, which stores a summary
+that cites the real error line, read back through the API."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from failbrief.testing.fixtures import wait_for
+from failbrief.testing.prefect_server import run_flow, start_deployment
+from tests.prefect.conftest import completed_summaries, failbrief_cli, setup_prefect, wait_until_ended
+
+pytestmark = pytest.mark.prefect
+
+
+def evidence_of(summary: dict[str, object]) -> str:
+    return "\n".join([str(summary["root_cause"]), *map(str, summary["evidence"])])  # type: ignore[call-overload]
+
+
+def test_setup_prefect_run_twice_leaves_one_block_and_one_automation(automation, live_server):
+    again = setup_prefect(automation, live_server.url)
+
+    assert "automation 'failbrief' updated" in again.stdout
+    found = httpx.post(
+        f"{automation.api_url}/automations/filter", json={"automations": {"name": {"any_": ["failbrief"]}}}
+    ).json()
+    assert len(found) == 1
+    assert found[0]["enabled"]
+    assert found[0]["trigger"]["within"] == 0
+    blocks = httpx.post(f"{automation.api_url}/block_documents/filter", json={}).json()
+    assert [b["name"] for b in blocks if b["name"] == "failbrief"] == ["failbrief"]
+
+
+def test_check_prefect_reports_the_version_and_the_enabled_automation(automation, live_server):
+    done = failbrief_cli("check-prefect", "--prefect-url", automation.api_url)
+
+    assert "Prefect version: 3.9.1" in done.stdout
+    assert "automation 'failbrief': present, enabled" in done.stdout
+    assert f"posts to: {live_server.url}/webhooks/v1/notification/" in done.stdout
+
+
+def test_a_python_task_that_raises_is_summarized_with_its_error_line(real_prefect, live_server):
+    server, token = real_prefect
+    run_id = run_flow(server, "orders_etl.py", str(uuid.uuid4()))
+
+    (summary,) = wait_for(lambda: completed_summaries(live_server.url, token, run_id), timeout=60, every=0.5)
+
+    assert "transform_orders" in str(summary["task_name"])
+    assert "Cannot convert order 0: unsupported currency None" in evidence_of(summary)
+
+
+def test_a_failing_airbyte_subflow_is_summarized_once_under_its_dalgo_parent(real_prefect, live_server):
+    server, token = real_prefect
+    connection = str(uuid.uuid4())
+    steps = [
+        {"slug": "sync-orders", "type": "Airbyte Connection", "seq": 1, "connection_id": connection},
+        {"slug": "dbt-run", "type": "dbt Core Operation", "seq": 2},
+    ]
+    parent_id = start_deployment(
+        server, "deployment_schedule_flow_v4/dalgo-like-pipeline", {"config": {"tasks": steps}}
+    )
+    assert wait_until_ended(server, parent_id)["state_type"] == "FAILED"
+
+    (summary,) = wait_for(
+        lambda: completed_summaries(live_server.url, token, parent_id), timeout=60, every=0.5
+    )
+
+    assert "Connection refused (host=10.0.3.7 port=5432)" in evidence_of(summary)
+    assert summary["flow_run_id"] == parent_id
+    subflow_id = str(summary["task_id"])  # the unit is the subflow run itself
+    (under_subflow,) = completed_summaries(live_server.url, token, subflow_id) or [None]
+    assert under_subflow is not None
+    assert under_subflow["id"] == summary["id"]
+
+
+def test_a_process_killed_mid_task_is_summarized_as_a_crash(real_prefect, live_server):
+    server, token = real_prefect
+    run_id = start_deployment(server, "crashy-ingest/crashy-ingest-deployment", {"mode": "sigkill"})
+    assert wait_until_ended(server, run_id)["state_type"] == "CRASHED"
+
+    (summary,) = wait_for(lambda: completed_summaries(live_server.url, token, run_id), timeout=60, every=0.5)
+
+    assert "SIGKILL" in evidence_of(summary) or "-9" in evidence_of(summary)
+
+
+def test_a_broken_dbt_model_is_summarized_with_the_database_error(real_prefect, live_server, dbt_env):
+    server, token = real_prefect
+    run_id = run_flow(server, "shop_analytics.py", timeout=180, **dbt_env)
+
+    summaries = wait_for(lambda: completed_summaries(live_server.url, token, run_id), timeout=90, every=0.5)
+
+    by_name = {str(s["task_name"]): s for s in summaries}
+    dbt_run = next(s for name, s in by_name.items() if "dbt-run" in name)
+    assert "column o.amount_usd does not exist" in evidence_of(dbt_run)
+    dbt_test = next(s for name, s in by_name.items() if "dbt-test" in name)
+    assert "not_null_stg_orders_customer_id" in evidence_of(dbt_test)
