@@ -124,14 +124,18 @@ class Block:
 
 
 def message_lines(lines: list[str]) -> list[str]:
-    """The lines of a block that say something: not frames, source excerpts, markers or boilerplate."""
+    """The lines of a block that say something: not frames, source excerpts, markers or boilerplate.
+
+    Java's `Caused by: x.FooException: message` continues a trace like a frame but states a cause,
+    so it counts as a message line.
+    """
     out: list[str] = []
     in_frame = False
     for line in lines:
         text = ln.inner_text(line)
         if not text.strip() or ln.is_caret_line(text) or _BOILERPLATE.search(text):
             continue
-        if ln.is_frame(text):
+        if ln.is_frame(text) and not ln.is_cause_line(text):
             in_frame = text.lstrip().startswith("File ")
             continue
         if in_frame and ln.is_indented(text):

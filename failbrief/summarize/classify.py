@@ -29,9 +29,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 _SOURCE_CONTEXT = r"(?i)\bsource >|source connector|source connection|\bsource-\w+|failureOrigin\W+source"
+# An Airbyte destination: its log prefix (`destination >`, older `destination - 2021-...`), its
+# image, its failure origin, or its code (Java io.airbyte.integrations.destination.*, Python
+# integration_code/destination_*/).
 _DESTINATION_CONTEXT = (
-    r"(?i)\bdestination >|destination connector|failureOrigin\W+destination|\bdestination-\w+"
-    r"|DestinationException|Failure in destination"
+    r"(?i)\bdestination >|\bdestination - \d{4}-\d\d-\d\d|destination connector|failureOrigin\W+destination"
+    r"|\bdestination-\w+|DestinationException|Failure in destination|\bintegrations\.destination\."
+    r"|\bdestination_[a-z]\w*/"
 )
 
 
@@ -76,7 +80,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "network",
         "connect-timeout",
-        r"(?i)(?:connect|connection|socket|read)\w*(?: \w+){0,3} timed? ?out|(?:Socket|Connect)Timeout",
+        r"(?i)(?:connect|connection|socket|read)\w*(?: \w+){0,3} timed? ?out|(?:Socket|Connect|Read|Write)Timeout",
     ),
     _rule(
         "resource_limit_oom_timeout",
@@ -102,7 +106,8 @@ RULES: tuple[Rule, ...] = (
         "tool-internal-or-version",
         r"(?i)internally failed|this is an error in dbt|internal error|version conflict|VersionConflict"
         r"|incompatible (?:version|with)|is not compatible|requires .{1,60} but .{1,60} is installed"
-        r"|ResolutionImpossible|could not find a version|no matching distribution|unsupported version"
+        r"|ResolutionImpossible|could not find a (?:\w+ ){0,2}version|version error for package"
+        r"|no matching distribution|unsupported version"
         r"|cannot import name|ImportError|DistributionNotFound|package .{1,60} not found"
         r"|deprecated and removed",
     ),
@@ -134,6 +139,7 @@ RULES: tuple[Rule, ...] = (
         "config_error",
         "missing-config-or-object",
         r"(?i)dbt_project\.yml|profiles\.yml|could not find profile|profile .{0,40}not found"
+        r"|no profile (?:was |is )?(?:specified|configured|found)"
         r"|invalid value for '--"
         r"|no such file or directory|env var(?:iable)? .{0,60}(?:not|required)|is not set|missing required"
         r"|invalid (?:config|configuration|project|profile)|parsing error|compilation error"

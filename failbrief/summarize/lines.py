@@ -32,6 +32,7 @@ _SEPARATOR = re.compile(r"[ \t:|]*")
 _FRAME = re.compile(
     r"\s*(?:at\s+[\w$.<>/\-]+\(|File\s+\"|\.\.\.\s*\d+\s+(?:more|common frames)|Caused by:|Suppressed:)"
 )
+_CAUSE = re.compile(r"\s*(?:Caused by|Suppressed):")
 _EXCEPTION_LINE = re.compile(
     r"(?:E\s+)?(?:(?:[a-z_][\w]*\.)+[A-Z]\w*|[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Abort|Warning|Failure"
     r"|Fault|Failed|Timeout|Killed|Denied))(?::\s|:$|$)"
@@ -88,6 +89,11 @@ def is_indented_after_prefix(line: str) -> bool:
 def is_frame(text: str) -> bool:
     """A stack-trace frame: Java `at x.y(...)`, Python `File "..."`, `... 12 more`, `Caused by:`."""
     return _FRAME.match(text) is not None
+
+
+def is_cause_line(text: str) -> bool:
+    """Java's `Caused by: ...` / `Suppressed: ...`: part of the trace, but it carries an exception message."""
+    return _CAUSE.match(text) is not None
 
 
 def is_exception_line(text: str) -> bool:

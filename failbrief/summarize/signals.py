@@ -74,7 +74,9 @@ _WEIGHTED: tuple[tuple[int, tuple[str, ...], re.Pattern[str]], ...] = tuple(
         ),
         (85, "internal", r"internally failed|Internal error"),
         (80, "caused by", r"^\s*Caused by:"),
-        (80, "exception|error", r"\b[A-Z]\w*(?:Exception|Error)\b(?::|$)"),
+        # Exception classes: FooError, BarException, and the Timeout classes of HTTP clients
+        # (httpx.ReadTimeout, requests ConnectTimeout) that end in neither.
+        (80, "exception|error|timeout", r"\b[A-Z]\w*(?:Exception|Error|Timeout)\b(?::|$)"),
         # A class from an errors/exceptions module: psycopg.errors.UndefinedTable, sqlalchemy.exc.X,
         # google.api_core.exceptions.NotFound; the class name itself need not end in Error.
         (80, "errors.|exceptions.|exc.", r"\b(?:[a-z_]\w*\.)+(?:errors|exceptions|exc)\.[A-Z]\w*(?::\s|$)"),
@@ -97,6 +99,13 @@ _WEIGHTED: tuple[tuple[int, tuple[str, ...], re.Pattern[str]], ...] = tuple(
             "failed|crashed|killed|timed out",
             r"(?i)\b(?:task|job|run|sync|step|command|process|attempt) (?:\S+ ){0,3}"
             r"(?:failed|crashed|was killed|timed out)",
+        ),
+        # A message that opens with "Failed to <verb>" is an error statement (Java and Python
+        # libraries log it at any level); lines logged at WARN/INFO/DEBUG stay rest lines.
+        (
+            65,
+            "failed to",
+            r"^(?!.*\b(?:WARN|WARNING|INFO|DEBUG)\b).*\bFailed to [a-z]+",
         ),
         (
             65,

@@ -84,9 +84,9 @@ def default_org(transactional_db: None) -> tuple[Any, str]:
     return org, create_token(org)
 
 
-@pytest.fixture
-def celery_worker(transactional_db: None, service_settings: LazySettings) -> Iterator[Any]:
-    """A real Celery worker (threads pool) consuming from the configured broker."""
+@pytest.fixture(scope="session")
+def _session_celery_worker() -> Iterator[Any]:
+    """One real Celery worker (threads pool) for the whole session: stopping one takes seconds."""
     import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping, which start_worker expects)
     from celery.contrib.testing.worker import start_worker
 
@@ -97,6 +97,19 @@ def celery_worker(transactional_db: None, service_settings: LazySettings) -> Ite
         app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=10
     ) as worker:
         yield worker
+
+
+@pytest.fixture
+def celery_worker(
+    transactional_db: None, service_settings: LazySettings, _session_celery_worker: Any
+) -> Iterator[Any]:
+    """A real Celery worker consuming from the configured broker, with an empty queue. Settings
+    overridden by the test apply to it (same process)."""
+    from failbrief.celery import app
+
+    app.control.purge()
+    yield _session_celery_worker
+    app.control.purge()  # a retry a test left behind must not run in the next one
 
 
 def wait_for(check: Callable[[], Any], timeout: float, every: float = 0.05) -> Any:
