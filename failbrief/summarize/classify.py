@@ -80,7 +80,8 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "network",
         "connect-timeout",
-        r"(?i)(?:connect|connection|socket|read)\w*(?: \w+){0,3} timed? ?out|(?:Socket|Connect|Read|Write)Timeout",
+        r"(?i)(?:connect|connection|socket|read)\w*(?: \w+){0,3} timed? ?out"
+        r"|(?:Socket|Connect|Read|Write)Timeout",
     ),
     _rule(
         "resource_limit_oom_timeout",
