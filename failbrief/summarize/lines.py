@@ -19,7 +19,7 @@ _PREFIX_TOKEN = re.compile(
       \[?\d{4}-\d{2}-\d{2}[T\ ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|\ ?[+-]\d{2}:?\d{2}|\ UTC)?\]?
     | \d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\ ?[AP]M)?
     | [A-Z][a-z]{2}\ [\ \d]\d\ \d{2}:\d{2}:\d{2}
-    | (?:source|destination|replication-orchestrator|orchestrator|platform|normalization)\ >
+    | (?:source|destination|replication-orchestrator|orchestrator|platform|normalization)\ [>-](?=\s)
     | \[(?:trace|debug|info|warn(?:ing)?|error|fatal|critical)\s*\]
     | (?:TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|FATAL|CRITICAL|SEVERE)(?=[\s:\]|-])
     | \{[\w.\-]+:\d+\}
@@ -27,7 +27,9 @@ _PREFIX_TOKEN = re.compile(
     re.VERBOSE,
 )
 # Tokens that only make sense after a first prefix token (a dash, a thread name in brackets).
-_TRAILING_TOKEN = re.compile(r"-(?=\s)|\[[\w\- ().]{1,40}\]:?|\|")
+# Java loggers print "(thread) Logger(method):line -", e.g. "() LineGobbler(voidCall):82 -" or
+# "i.a.w.g.DefaultReplicationWorker(run):123 -".
+_TRAILING_TOKEN = re.compile(r"-(?=\s)|\[[\w\- ().]{1,40}\]:?|\||\(\)|[\w.$]{1,80}\([\w$]{0,40}\):\d+(?=\s)")
 _SEPARATOR = re.compile(r"[ \t:|]*")
 _FRAME = re.compile(
     r"\s*(?:at\s+[\w$.<>/\-]+\(|File\s+\"|\.\.\.\s*\d+\s+(?:more|common frames)|Caused by:|Suppressed:)"

@@ -99,3 +99,16 @@ def test_a_jdbc_connection_refused_is_a_source_connection_failure():
     )
     brief = OfflineProvider().write_brief(condense([line]), FailedUnitInfo())
     assert brief.category == "source_connection"
+
+
+def test_the_root_cause_drops_airbytes_role_time_level_and_java_logger_prefix():
+    line = (
+        'destination - 2021-11-12 06:25:23 ERROR () LineGobbler(voidCall):82 - Exception in thread "main" '
+        "java.lang.RuntimeException: com.google.cloud.bigquery.BigQueryException: Error while reading data"
+    )
+    brief = OfflineProvider().write_brief(
+        condense(["destination - 2021-11-12 06:25:20 INFO () starting", line]), FailedUnitInfo()
+    )
+    assert brief.root_cause is not None
+    assert brief.root_cause.startswith('Exception in thread "main" java.lang.RuntimeException')
+    assert brief.evidence[0] == line  # evidence stays verbatim
