@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from failbrief.testing.loopback import FakeHttpServer, Loopback
 
 Record = dict[str, Any]
 _LINE = re.compile(
@@ -126,7 +126,7 @@ class _Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class FakeAirbyte:
+class FakeAirbyte(Loopback):
     """The fake server. `url` ends in /api/v1. With `token`, requests must carry
     `Authorization: Basic <token>` (or Bearer, with auth="bearer"), else 401."""
 
@@ -137,28 +137,14 @@ class FakeAirbyte:
         self._expected = f"{'Bearer' if auth == 'bearer' else 'Basic'} {token}" if token else None
         self._deny = False
         self._requests: list[tuple[str, Any, str | None]] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
-    def __enter__(self) -> FakeAirbyte:
-        self._server = _Server(("127.0.0.1", 0), self)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "enter the fake first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}/api/v1"
+        return self.base_url + "/api/v1"
 
     @property
     def requests(self) -> list[tuple[str, Any, str | None]]:
@@ -267,7 +253,7 @@ def _json(raw: bytes) -> Any:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
-    server: _Server
+    server: FakeHttpServer
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -282,18 +268,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], fake: FakeAirbyte) -> None:
-        super().__init__(address, _Handler)
-        self.fake = fake
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 # --- scenario c: the Airbyte side of testdata/prefect/c_* -------------------------------------

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from failbrief.summarize.tokens import count_tokens
+from failbrief.testing.loopback import FakeHttpServer, Loopback
 
 _ERRORISH = re.compile(r"error|exception|failed|refused|denied", re.IGNORECASE)
 _LOGS = re.compile(r"<<<LOGS\n(.*?)\nLOGS>>>", re.DOTALL)
@@ -80,14 +79,12 @@ def plausible_brief(text: str) -> dict[str, Any]:
     }
 
 
-class FakeLlm:
+class FakeLlm(Loopback):
     """The fake server. Use as a context manager, or start() / stop()."""
 
     def __init__(self, port: int = 0) -> None:
         self._lock = threading.Lock()
-        self._port = port
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(port)
         self._requests: list[Recorded] = []
         self._answers: list[dict[str, Any] | str] = []
         self._faults: list[_Fault] = []
@@ -96,32 +93,12 @@ class FakeLlm:
         self._in_flight = 0
         self.max_in_flight = 0
 
-    def __enter__(self) -> FakeLlm:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def start(self) -> FakeLlm:
-        self._server = _Server(("127.0.0.1", self._port), self)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.base_url + ""
 
     @property
     def openai_url(self) -> str:
@@ -288,7 +265,7 @@ def _anthropic_message(model: str, answer: dict[str, Any] | str, tokens_in: int)
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
-    server: _Server
+    server: FakeHttpServer
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -307,16 +284,3 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], fake: FakeLlm) -> None:
-        super().__init__(address, _Handler)
-        self.fake = fake
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that timed out leaves a broken pipe behind: not worth a traceback.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)

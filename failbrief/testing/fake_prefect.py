@@ -20,18 +20,19 @@ import re
 import signal
 import socket
 import struct
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
+
+from failbrief.testing.loopback import FakeHttpServer, Loopback
 
 DEFAULT_PAYLOAD_DIR = Path(__file__).resolve().parents[2] / "testdata" / "prefect"
 MAX_LIMIT = 200
@@ -184,16 +185,14 @@ def _bundle_ids(bundle: Record) -> set[str]:
     return ids
 
 
-class FakePrefect:
+class FakePrefect(Loopback):
     """The fake server. Use as a context manager, or `start()` / `stop()`. `url` ends in /api."""
 
     def __init__(self, payload_dir: Path | None = None, port: int = 0) -> None:
         self._lock = threading.Lock()
         self._store = _Store()
         self._store.load(payload_dir or DEFAULT_PAYLOAD_DIR)
-        self._port = port
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(port)
         self._failures: list[Answer] = []
         self._holds: dict[str, tuple[int, float]] = {}
         self._delay = 0.0
@@ -202,34 +201,12 @@ class FakePrefect:
 
     # lifecycle
 
-    def __enter__(self) -> FakePrefect:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def start(self) -> FakePrefect:
-        """Starts listening on 127.0.0.1 (a free port unless one was given); returns self."""
-        self._server = _Server(("127.0.0.1", self._port), self)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stops listening; later connections are refused."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}/api"
+        return self.base_url + "/api"
 
     # the captured data
 
@@ -426,7 +403,7 @@ def _json_body(raw: bytes) -> Any:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as uvicorn does; the client pools connections
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms ACK stalls
-    server: _Server
+    server: FakeHttpServer
 
     def do_GET(self) -> None:
         self._serve("GET")
@@ -455,19 +432,6 @@ class _Handler(BaseHTTPRequestHandler):
         # SO_LINGER 0: closing sends RST, so the client sees the connection die with no answer.
         self.close_connection = True
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], fake: FakePrefect) -> None:
-        super().__init__(address, _Handler)
-        self.fake = fake
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (timeout tests) leaves a broken pipe behind: not worth a traceback.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 def main(argv: list[str] | None = None) -> None:
