@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
     from failbrief.summarize.condense import Context
 
-CATEGORIES: tuple[str, ...] = (
+Category = Literal[
     "source_connection",
     "auth_credentials",
     "schema_mismatch",
@@ -22,7 +22,8 @@ CATEGORIES: tuple[str, ...] = (
     "code_bug",
     "rate_limit",
     "unknown",
-)
+]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from failbrief.summarize.providers.base import CATEGORIES, Brief
+from failbrief.summarize.providers.base import CATEGORIES, Brief, Category
 
 MAX_EVIDENCE = 5
 MAX_FIX_STEPS = 5
@@ -22,21 +22,6 @@ MAX_FIX_STEPS = 5
 MIN_EVIDENCE_CHARS = 8
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
-Category = Literal[
-    "source_connection",
-    "auth_credentials",
-    "schema_mismatch",
-    "sql_error",
-    "data_quality_test",
-    "resource_limit_oom_timeout",
-    "config_error",
-    "dependency_version",
-    "network",
-    "destination_write",
-    "code_bug",
-    "rate_limit",
-    "unknown",
-]
 Confidence = Literal["high", "medium", "low"]
 
 
