@@ -16,14 +16,18 @@ def excerpt(content: bytes, limit: int = 200) -> str:
 
 
 def retry_after_seconds(headers: httpx.Headers) -> float | None:
-    """Retry-After as seconds (it may be a number of seconds or an HTTP date); None when absent."""
-    value = headers.get("retry-after")
-    if not value:
-        return None
+    """Retry-After as seconds (a number of seconds or an HTTP date; OpenAI-style APIs also send
+    retry-after-ms); None when absent or unreadable."""
+    millis, value = headers.get("retry-after-ms"), headers.get("retry-after")
     try:
-        return max(0.0, float(value))
+        if millis:
+            return max(0.0, float(millis) / 1000)
+        if value:
+            return max(0.0, float(value))
     except ValueError:
         pass
+    if not value:
+        return None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -14,6 +14,7 @@ import anthropic
 import httpx
 from anthropic.types import Message, ToolParam
 
+from failbrief.lib.http import retry_after_seconds
 from failbrief.summarize.providers.llm_common import (
     MAX_OUTPUT_TOKENS,
     LlmNotConfigured,
@@ -21,7 +22,6 @@ from failbrief.summarize.providers.llm_common import (
     LlmRefused,
     Reply,
     Transient,
-    retry_after_seconds,
 )
 from failbrief.summarize.providers.llm_output import BRIEF_JSON_SCHEMA
 

@@ -12,7 +12,6 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
@@ -129,27 +128,6 @@ def repair_message(sent: str, answer: str, problem: MalformedOutput) -> str:
         f"Previous answer (first 2000 characters):\n{answer[:2000]}\n\n"
         "Answer again with only the JSON object described in the instructions."
     )
-
-
-def retry_after_seconds(headers: object) -> float | None:
-    """Retry-After (seconds or an HTTP date) or retry-after-ms from response headers; None if absent."""
-    get = getattr(headers, "get", None)
-    if get is None:
-        return None
-    millis, value = get("retry-after-ms"), get("retry-after")
-    try:
-        if millis:
-            return max(0.0, float(millis) / 1000)
-        if value:
-            return max(0.0, float(value))
-    except ValueError:
-        pass
-    if value:
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
-    return None
 
 
 def with_retries(

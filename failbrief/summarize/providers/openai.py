@@ -16,6 +16,7 @@ import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
+from failbrief.lib.http import retry_after_seconds
 from failbrief.summarize.providers.llm_common import (
     MAX_OUTPUT_TOKENS,
     LlmNotConfigured,
@@ -23,7 +24,6 @@ from failbrief.summarize.providers.llm_common import (
     LlmRefused,
     Reply,
     Transient,
-    retry_after_seconds,
 )
 from failbrief.summarize.providers.llm_output import BRIEF_JSON_SCHEMA
 
