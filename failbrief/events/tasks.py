@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from failbrief.celery import app
+from failbrief.deliveries import first_copy
 from failbrief.events.intake import enqueue_event, events_to_requeue
 from failbrief.events.models import FailureEvent
 from failbrief.events.process import finish_event, summarize_event
@@ -32,6 +33,16 @@ def backoff_seconds(retries: int, retry_after: float | None) -> float:
 
 @app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def process_event(self: Task[Any, Any], event_id: int) -> None:
+    with first_copy(self.request.id or "") as first:
+        if not first:
+            log.info(
+                "event=%s duplicate delivery of task %s dropped: it is running", event_id, self.request.id
+            )
+            return
+        _process_event(self, event_id)
+
+
+def _process_event(self: Task[Any, Any], event_id: int) -> None:
     try:
         with prefect_client() as client:
             summarize_event(event_id, self.request.id or "", client)

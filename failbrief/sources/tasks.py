@@ -7,6 +7,7 @@ from typing import Any
 from celery import Task
 
 from failbrief.celery import app
+from failbrief.deliveries import first_copy
 from failbrief.sources.airbyte import AirbyteUnavailable
 from failbrief.summarize.on_demand_airbyte import fill_airbyte_requested
 
@@ -17,6 +18,12 @@ MAX_RETRIES = 6
 def summarize_airbyte_requested(self: Task[Any, Any], row_id: int) -> None:
     """Fill a requested Airbyte attempt summary; an unreachable Airbyte is retried with backoff,
     then the row fails with the reason."""
+    with first_copy(self.request.id or "") as first:
+        if first:
+            _fill(self, row_id)
+
+
+def _fill(self: Task[Any, Any], row_id: int) -> None:
     try:
         fill_airbyte_requested(row_id, self.request.id or "")
     except AirbyteUnavailable as exc:

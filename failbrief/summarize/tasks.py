@@ -8,6 +8,7 @@ from typing import Any
 from celery import Task
 
 from failbrief.celery import app
+from failbrief.deliveries import first_copy
 from failbrief.runs.errors import PrefectUnavailable
 from failbrief.summarize import store
 from failbrief.summarize.on_demand import fill_requested
@@ -19,6 +20,12 @@ MAX_RETRIES = 8
 
 @app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
 def summarize_requested(self: Task[Any, Any], row_id: int) -> None:
+    with first_copy(self.request.id or "") as first:
+        if first:
+            _summarize_requested(self, row_id)
+
+
+def _summarize_requested(self: Task[Any, Any], row_id: int) -> None:
     try:
         with prefect_client() as client:
             fill_requested(row_id, self.request.id or "", client)
