@@ -7,6 +7,7 @@ quietly replaced by a default.
 from __future__ import annotations
 
 import os
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -57,6 +58,19 @@ def env_url(name: str, default: str, schemes: set[str]) -> str:
     return value
 
 
+def env_networks(name: str, default: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated networks ("10.0.0.0/8,::1/128"; a bare address is one host); "none" is none."""
+    raw = env_str(name, default)
+    if raw.lower() == "none":
+        return ()
+    try:
+        return tuple(ip_network(part.strip()) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"{name} must be comma-separated networks such as 10.0.0.0/8, or 'none': {exc}"
+        ) from None
+
+
 def env_choice(name: str, default: str, choices: set[str]) -> str:
     value = env_str(name, default)
     if value not in choices:
@@ -78,6 +92,7 @@ INSTALLED_APPS = [
     "failbrief.events",
     "failbrief.summarize",
     "failbrief.sources",
+    "failbrief.notify",
 ]
 
 MIDDLEWARE = [
@@ -194,17 +209,66 @@ AIRBYTE_AUTH = env_choice(
 )  # Authorization: Basic <token> as Dalgo
 AIRBYTE_TIMEOUT_SECONDS = env_float("AIRBYTE_TIMEOUT_SECONDS", 15.0, minimum=0.1)
 
+# --- Notifications (see docs/notifications.md) ---------------------------------------------------
+# The link in every message. {flow_run_id} is the top-level run; {prefect_ui} is PREFECT_UI_URL.
+PREFECT_UI_URL = env_url(
+    "PREFECT_UI_URL", PREFECT_API_URL.removesuffix("/api") or PREFECT_API_URL, {"http", "https"}
+).rstrip("/")
+RUN_URL_TEMPLATE = env_str("FAILBRIEF_RUN_URL_TEMPLATE", "{prefect_ui}/runs/flow-run/{flow_run_id}")
+try:
+    RUN_URL_TEMPLATE.format(prefect_ui="", flow_run_id="", org="")
+except (KeyError, IndexError, ValueError):
+    raise ImproperlyConfigured(
+        "FAILBRIEF_RUN_URL_TEMPLATE may use only {prefect_ui}, {flow_run_id} and {org}, "
+        f"not {RUN_URL_TEMPLATE!r}"
+    ) from None
+# The same failure of the same pipeline again within this window is held, then sent as one
+# "failing again (N×)" message when the window closes. 0 = every failure is its own message.
+NOTIFY_REPEAT_WINDOW_SECONDS = env_float("FAILBRIEF_NOTIFY_REPEAT_WINDOW_SECONDS", 3600.0)
+NOTIFY_TIMEOUT_SECONDS = env_float("FAILBRIEF_NOTIFY_TIMEOUT_SECONDS", 10.0, minimum=0.5)  # one request
+NOTIFY_MAX_ATTEMPTS = env_int("FAILBRIEF_NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
+
+# --- Email notifications (Django's mail settings) -------------------------------------------------
+# EMAIL_HOST "" = email is not configured: the email channel fails at once saying so, unless
+# EMAIL_BACKEND names another backend (console, file, a provider's API).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_flag("EMAIL_USE_TLS", False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env_flag("EMAIL_USE_SSL", False)  # TLS from the first byte, usually port 465
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive; set one of them")
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0, minimum=0.1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "failbrief@localhost")
+
 # --- Missed-webhook reconciler (beat) ------------------------------------------------------------
 RECONCILE_EVERY_SECONDS = env_float("FAILBRIEF_RECONCILE_EVERY_SECONDS", 60.0, minimum=0.0)  # 0 = off
 RECONCILE_OVERLAP_SECONDS = env_float("FAILBRIEF_RECONCILE_OVERLAP_SECONDS", 120.0)
 
+# --- Metrics (GET /metrics; see docs/metrics.md) -------------------------------------------------
+# A scrape is allowed from these networks ("none": from no address), or with this Bearer token.
+# Behind a reverse proxy the address is the proxy's.
+METRICS_TOKEN = env_str("FAILBRIEF_METRICS_TOKEN", "") or None
+METRICS_ALLOW = env_networks("FAILBRIEF_METRICS_ALLOW", "127.0.0.1/32,::1/128")
+# prometheus_client reads this variable itself, when first imported; read here so the scrape
+# knows to sum every process's files. `failbrief run` sets it for its processes.
+METRICS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "") or None
+if METRICS_MULTIPROC_DIR:
+    Path(METRICS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", {"plain", "json"})  # json: one object per line
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "failbrief.lib.json_logs.JsonFormatter"},
+    },
     # The handler's level too: Django's own loggers propagate to it whatever the root's level is.
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "level": LOG_LEVEL}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "level": LOG_LEVEL}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

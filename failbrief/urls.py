@@ -5,9 +5,11 @@ from django.urls import path
 from failbrief.api import api
 from failbrief.events.views import notification
 from failbrief.health import healthz
+from failbrief.metrics.views import metrics
 
 urlpatterns = [
     path("webhooks/v1/notification/", notification, name="webhook"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("api/", api.urls),
 ]

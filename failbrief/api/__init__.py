@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from failbrief.api import airbyte, dalgo, org, summaries
+from failbrief.api import airbyte, channels, dalgo, org, summaries
 from failbrief.api.auth import OrgToken
 from failbrief.runs.errors import PrefectError, PrefectUnavailable
 from failbrief.summarize.on_demand import NotThisOrgsRun
@@ -13,6 +13,7 @@ from failbrief.summarize.on_demand import NotThisOrgsRun
 api = NinjaAPI(title="failbrief", version="1", auth=OrgToken(), urls_namespace="api")
 api.add_router("/v1", summaries.router)
 api.add_router("/v1", org.router)
+api.add_router("/v1", channels.router)
 api.add_router("/", dalgo.router)
 api.add_router("/", airbyte.router)
 

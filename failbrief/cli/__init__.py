@@ -26,3 +26,12 @@ from failbrief.cli.prefect import check_prefect_command, setup_prefect_command  
 
 main.add_command(setup_prefect_command)
 main.add_command(check_prefect_command)
+
+from failbrief.cli.channels import channel_group, notifications_command  # noqa: E402
+
+main.add_command(channel_group)
+main.add_command(notifications_command)
+
+from failbrief.cli.backfill import backfill_command  # noqa: E402
+
+main.add_command(backfill_command)

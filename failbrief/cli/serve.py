@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -27,6 +28,7 @@ def run_command(host: str, web_workers: int, concurrency: int) -> None:
 
     migrate(verbosity=1)
     _first_start_bootstrap()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir())  # the children inherit it
     bind = f"{host}:{settings.PORT}"
     children = [
         _spawn(
@@ -78,6 +80,18 @@ def _first_start_bootstrap() -> None:
         click.echo("  webhook key: PREFECT_NOTIFICATIONS_WEBHOOK_KEY", err=True)
     click.echo(f"  API token (Authorization: Bearer …): {token}", err=True)
     click.echo("  These are shown once; make more with 'failbrief token create default'.", err=True)
+
+
+def _fresh_metrics_dir() -> Path:
+    """Where every child keeps its counters, so the web server's /metrics sums the worker's too.
+    A previous run's files would add its counts to this run's, so they go."""
+    from django.conf import settings
+
+    folder = Path(settings.METRICS_MULTIPROC_DIR or settings.VAR_DIR / "metrics")
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):
+        old.unlink()
+    return folder
 
 
 def _spawn(program: str, *args: str) -> subprocess.Popen[bytes]:

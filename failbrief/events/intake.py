@@ -17,8 +17,11 @@ from failbrief.orgs.models import Org
 from failbrief.publish import publish
 
 
-def store_notice(raw: bytes, notice: FailureNotice, org: Org | None) -> tuple[FailureEvent, bool]:
-    """Store the notice once. Returns (event, duplicate); a duplicate does no new work."""
+def store_notice(
+    raw: bytes, notice: FailureNotice, org: Org | None, *, enqueue: bool = True
+) -> tuple[FailureEvent, bool]:
+    """Store the notice once. Returns (event, duplicate); a duplicate does no new work.
+    `enqueue=False` is for a caller that processes the event itself (backfill)."""
     for _ in range(3):
         try:
             with transaction.atomic():
@@ -28,7 +31,7 @@ def store_notice(raw: bytes, notice: FailureNotice, org: Org | None) -> tuple[Fa
             if existing is not None:
                 return existing, True
             continue  # the row we collided with was rolled back; try again
-        if event.status == FailureEvent.Status.PENDING:
+        if enqueue and event.status == FailureEvent.Status.PENDING:
             transaction.on_commit(partial(enqueue_event, event.pk))
         return event, False
     raise RuntimeError(f"could not store the event for flow run {notice.flow_run_id}")

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-Shape = Literal["dalgo", "robust", "raw_event", "reconciler"]  # reconciler: events/reconcile.py
+# reconciler: events/reconcile.py; backfill: events/backfill.py (summarized, never announced)
+Shape = Literal["dalgo", "robust", "raw_event", "reconciler", "backfill"]
 
 # The run name is free text and may itself contain "with id ... entered state ...", so the
 # last match is the one Prefect appended.

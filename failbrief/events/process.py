@@ -11,11 +11,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from failbrief.events.models import FailureEvent
+from failbrief.notify.trigger import notify_summaries
 from failbrief.orgs.models import Org
 from failbrief.orgs.resolve import org_for_run
 from failbrief.runs.errors import PrefectError, PrefectUnavailable
 from failbrief.runs.failed_units import FailedUnit, failed_units, root_flow_run_id
-from failbrief.runs.prefect import PrefectClient
+from failbrief.runs.prefect import FlowRun, PrefectClient
 from failbrief.sources.airbyte_units import AIRBYTE_SESSION, airbyte_unit
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.pipeline import summarize_unit
@@ -90,7 +91,20 @@ def _summarize_claimed(event: FailureEvent, worker_task_id: str, client: Prefect
     for unit, (row, mine) in zip(units, claims, strict=True):
         if mine:
             summarize_unit(client, row, unit, run, root_cause_of=root_row if unit.cascade else None)
+    _notify(event, top, [row for row, _ in claims], client)
     finish_event(event, Status.DONE, f"{len(units)} failed unit(s); org from {match.how}")
+
+
+def _notify(event: FailureEvent, top: FlowRun, rows: list[LlmSession], client: PrefectClient) -> None:
+    """Every completed row, not only the ones this task wrote: a redelivered task whose first copy
+    stored the summaries and died before this point still plans their notifications (once: they
+    are UNIQUE per summary and channel). A notification fault never fails the summarized event."""
+    for row in rows:
+        row.refresh_from_db()
+    try:
+        notify_summaries(event, top, rows, client)
+    except Exception:
+        log.exception("event=%s flow_run_id=%s: notifications not planned", event.pk, event.flow_run_id)
 
 
 def _claim_unit(

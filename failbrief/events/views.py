@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from failbrief.events.intake import store_notice
 from failbrief.events.parse import BadWebhook, parse_notice
+from failbrief.metrics.record import count_refused_webhook, count_stored_webhook
 from failbrief.orgs.models import Org
 from failbrief.orgs.secrets import same_secret, secret_hash
 
@@ -35,10 +36,13 @@ def notification(request: HttpRequest) -> JsonResponse:
         raw = _json_body(request)
         notice = parse_notice(raw)
     except Refused as exc:
+        count_refused_webhook(exc.status)
         return JsonResponse({"detail": exc.detail}, status=exc.status)
     except BadWebhook as exc:
+        count_refused_webhook(400)
         return JsonResponse({"detail": str(exc)}, status=400)
     event, duplicate = store_notice(raw, notice, org)
+    count_stored_webhook(duplicate, notice.starts_work)
     answer: dict[str, object] = {"event_id": event.pk, "duplicate": duplicate}
     if not notice.starts_work:
         answer |= {"ignored": True, "reason": event.status_reason}

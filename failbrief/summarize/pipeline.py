@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from failbrief.metrics.record import observe_summary_stored
 from failbrief.runs.errors import PrefectUnavailable
 from failbrief.runs.failed_units import FailedUnit
 from failbrief.runs.prefect import FlowRun, PrefectClient
@@ -70,6 +71,7 @@ def summarize_unit(
             fail_summary(row, f"{type(exc).__name__}: {exc}")
         raise
     complete_summary(row, **fields, timings=timer.total())
+    observe_summary_stored(row, str(fields["summarizer"]))
     log.info(
         "summary=%s flow_run_id=%s task_id=%s category=%s summarizer=%s duration=%.3f",
         row.pk,

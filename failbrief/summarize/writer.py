@@ -16,6 +16,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from failbrief.metrics.record import observe_llm_call
 from failbrief.orgs.models import Org
 from failbrief.summarize.condense import Context
 from failbrief.summarize.models import LlmSession
@@ -52,6 +53,7 @@ def write_brief(org: Org, context: Context, unit: FailedUnitInfo, *, reuse: bool
     if earlier is not None:
         return _reused(earlier, offline, signature)
     written = _from_llm(org, choice, context, unit, offline)
+    observe_llm_call(written.row_fields)
     written.row_fields["signature"] = signature
     return written
 

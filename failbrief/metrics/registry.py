@@ -1,0 +1,48 @@
+"""The series each process records as things happen. The scrape adds the ones read from the
+database and the broker at scrape time (collect.py); docs/metrics.md lists them all.
+
+With PROMETHEUS_MULTIPROC_DIR set (`failbrief run` sets it), prometheus_client keeps these values
+in files in that directory, one per process, so the web server's /metrics sums the worker's too.
+It decides when it is first imported, from the environment, so the variable must be set before
+the process starts (the parent sets it for its children)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram, disable_created_metrics
+
+# The *_created series double the output and multiprocess mode omits them anyway.
+disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped upstream
+
+WEBHOOK_RESULTS = (
+    "accepted",  # stored; a worker will summarize it
+    "duplicate",  # a repeat of a stored webhook: no new work
+    "ignored",  # a state that is not a failure: stored for the record only
+    "bad_request",  # the body is not one of the shapes Prefect sends
+    "unauthorized",  # missing or wrong X-Notification-Key
+    "unsupported_media_type",
+    "too_large",
+    "no_key_configured",  # the endpoint refuses everything until a webhook key exists
+)
+
+WEBHOOKS = Counter("failbrief_webhooks_received", "Webhooks received, by what we did with them", ["result"])
+for _result in WEBHOOK_RESULTS:
+    WEBHOOKS.labels(result=_result)  # every result exists from the start, so rate() sees the first one
+
+WEBHOOK_TO_SUMMARY = Histogram(
+    "failbrief_webhook_to_summary_seconds",
+    "From the webhook's arrival (or the reconciler storing the event) to its summary stored",
+    ["summarizer"],
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600),
+)
+
+LLM_LATENCY = Histogram(
+    "failbrief_llm_request_seconds",
+    "One summary's LLM call, retries and repair request included; outcome=error stored the offline brief",
+    ["provider", "model", "outcome"],
+    buckets=(0.5, 1, 2, 4, 8, 15, 30, 60, 90, 120),
+)
+LLM_TOKENS_IN = Counter("failbrief_llm_tokens_in", "Prompt tokens sent to LLMs", ["provider", "model"])
+LLM_TOKENS_OUT = Counter("failbrief_llm_tokens_out", "Completion tokens LLMs answered", ["provider", "model"])
+LLM_COST = Counter(
+    "failbrief_llm_cost_usd", "Estimated LLM cost in US dollars (known models only)", ["provider", "model"]
+)

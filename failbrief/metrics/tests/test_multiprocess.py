@@ -1,0 +1,137 @@
+"""With PROMETHEUS_MULTIPROC_DIR, /metrics answers for every process: the gunicorn workers' and
+the Celery worker's counters, summed, whichever process serves the scrape."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from failbrief.metrics.tests.reading import samples, value
+from failbrief.testing.fake_prefect import FakePrefect
+from failbrief.testing.fixtures import WEBHOOK_KEY, post_webhook
+from failbrief.testing.scenarios import robust_body
+
+# One web process refusing one webhook that carries no key (refused before any database access).
+REFUSE_ONE = """
+import django
+django.setup()
+from django.test import Client
+answer = Client().post("/webhooks/v1/notification/", data=b"{}", content_type="application/json")
+assert answer.status_code == 401, answer.content
+"""
+DROP = {"DATABASE_URL", "CELERY_BROKER_URL", "PROMETHEUS_MULTIPROC_DIR", "LOG_FORMAT"}
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in DROP} | {
+        "FAILBRIEF_VAR_DIR": str(tmp_path / "var"),
+        "PREFECT_NOTIFICATIONS_WEBHOOK_KEY": WEBHOOK_KEY,
+        **extra,
+    }
+
+
+@pytest.mark.django_db
+def test_the_scrape_sums_what_two_processes_counted(tmp_path, client, settings):
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    env = clean_env(
+        tmp_path, PROMETHEUS_MULTIPROC_DIR=str(shared), DJANGO_SETTINGS_MODULE="failbrief.settings"
+    )
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", REFUSE_ONE], env=env, check=True, timeout=60)
+    settings.METRICS_MULTIPROC_DIR = str(shared)
+
+    scraped = samples(client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode())
+
+    assert value(scraped, "failbrief_webhooks_received_total", result="unauthorized") == 2
+    assert value(scraped, "failbrief_webhooks_received_total", result="accepted") == 0
+
+
+def test_failbrief_run_serves_the_workers_counters_and_json_logs(tmp_path):
+    port = free_port()
+    log_file = tmp_path / "run.log"
+    with FakePrefect() as prefect, log_file.open("w") as out:
+        env = clean_env(
+            tmp_path,
+            PORT=str(port),
+            PREFECT_API_URL=prefect.url,
+            FAILBRIEF_LOG_SETTLE_SECONDS="0.3",
+            FAILBRIEF_LOG_SETTLE_CAP_SECONDS="3",
+            LOG_FORMAT="json",
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "failbrief.cli", "run"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_answer(f"{base}/healthz", proc, log_file)
+            assert post_webhook(base, robust_body("b")).status_code == 202
+            scraped = wait_for_metrics(
+                f"{base}/metrics",
+                lambda s: value(s, "failbrief_events", status="done", source="webhook") == 1,
+                proc,
+                log_file,
+            )
+        finally:
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout=30)
+
+    # Counted by a gunicorn worker, and by the Celery worker: both reach the one scrape.
+    assert value(scraped, "failbrief_webhooks_received_total", result="accepted") == 1
+    assert value(scraped, "failbrief_webhook_to_summary_seconds_count", summarizer="offline") == 2
+    assert list((tmp_path / "var" / "metrics").glob("*.db"))
+    done = [line for line in json_lines(log_file) if line["logger"] == "failbrief.events.process"]
+    assert done, log_file.read_text()[-3000:]
+    assert done[-1]["status"] == "done"
+    assert done[-1]["event"] == "1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_answer(url: str, proc: subprocess.Popen[bytes], log_file: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log_file.read_text()
+        try:
+            httpx.get(url, timeout=5)
+            return
+        except httpx.TransportError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def wait_for_metrics(url, check, proc, log_file: Path, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log_file.read_text()
+        scraped = samples(httpx.get(url, timeout=10).text)
+        if check(scraped):
+            return scraped
+        time.sleep(0.3)
+    raise AssertionError(f"the metrics never showed it: {log_file.read_text()[-3000:]}")
+
+
+def json_lines(path: Path) -> list[dict[str, object]]:
+    found = []
+    for line in path.read_text().splitlines():
+        if line.startswith("{"):
+            found.append(json.loads(line))
+    return found

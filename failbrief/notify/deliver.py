@@ -1,0 +1,128 @@
+"""Send one notification through its channel and record what happened. A channel that fails
+never touches the summary or the other channels: each notification is its own task and row."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from failbrief.lib.http import backoff_seconds
+from failbrief.notify.channels.base import DeliveryError
+from failbrief.notify.channels.registry import channel as channel_of
+from failbrief.notify.compose import message_of
+from failbrief.notify.models import Notification
+from failbrief.orgs.vault import VaultError, unseal
+
+log = logging.getLogger(__name__)
+Status = Notification.Status
+# A sender holds its row for one request plus this, so a duplicate task does not send in parallel.
+LOCK_MARGIN_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # sent | failed | retry | skipped
+    reason: str = ""
+    retry_in: float | None = None
+
+
+def http_client() -> httpx.Client:
+    return httpx.Client(timeout=settings.NOTIFY_TIMEOUT_SECONDS, follow_redirects=False)
+
+
+def deliver(notification_id: int, http: httpx.Client) -> Outcome:
+    """One attempt. Sent and failed are final; `retry` says when to try again."""
+    if not _claim(notification_id):
+        return Outcome("skipped", "not pending, or another worker is sending it")
+    notification = Notification.objects.select_related("channel").get(pk=notification_id)
+    channel = notification.channel
+    if not channel.enabled:
+        return _fail(notification, f"channel {channel.name} is disabled")
+    try:
+        config = json.loads(unseal(channel.config_sealed))
+    except VaultError as exc:
+        return _fail(notification, str(exc))
+    try:
+        channel_of(channel.kind).send(config, message_of(notification), http, str(notification.delivery_id))
+    except DeliveryError as exc:
+        if exc.retryable and notification.attempts < settings.NOTIFY_MAX_ATTEMPTS:
+            return _retry_later(notification, exc)
+        return _fail(notification, _attempts_note(notification, exc))
+    except Exception as exc:
+        log.exception("notification=%s channel=%s: unexpected error", notification.pk, channel.name)
+        return _fail(notification, f"internal error: {type(exc).__name__}: {exc}")
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Status.SENT, sent_at=timezone.now(), reason="", locked_until=None, next_attempt_at=None
+    )
+    log.info(
+        "notification=%s summary=%s channel=%s kind=%s sent attempts=%s repeat_count=%s",
+        notification.pk,
+        notification.summary_id,
+        channel.name,
+        channel.kind,
+        notification.attempts,
+        notification.repeat_count,
+    )
+    return Outcome("sent")
+
+
+def due_for_requeue(limit: int = 500) -> list[int]:
+    """Pending notifications no task is on: their publish failed, their retry was lost with a
+    worker, or the broker dropped them (the embedded SQLite broker does not redeliver)."""
+    now = timezone.now()
+    grace = timedelta(seconds=60)
+    lost_retry = Q(next_attempt_at__lt=now - grace)
+    never_tried = Q(next_attempt_at__isnull=True, updated_at__lt=now - grace)
+    unlocked = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    rows = (
+        Notification.objects.filter(status=Status.PENDING).filter(lost_retry | never_tried).filter(unlocked)
+    )
+    return list(rows.order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def _claim(notification_id: int) -> bool:
+    now = timezone.now()
+    lock = now + timedelta(seconds=settings.NOTIFY_TIMEOUT_SECONDS + LOCK_MARGIN_SECONDS)
+    unlocked = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    return (
+        Notification.objects.filter(pk=notification_id, status=Status.PENDING)
+        .filter(unlocked)
+        .update(locked_until=lock, attempts=F("attempts") + 1, updated_at=now)
+    ) == 1
+
+
+def _retry_later(notification: Notification, exc: DeliveryError) -> Outcome:
+    delay = backoff_seconds(notification.attempts, exc.retry_after, base=5.0, cap=600.0)
+    Notification.objects.filter(pk=notification.pk).update(
+        reason=_attempts_note(notification, exc),
+        locked_until=None,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+    )
+    log.warning(
+        "notification=%s channel=%s attempt %s failed, retry in %.1f s: %s",
+        notification.pk,
+        notification.channel.name,
+        notification.attempts,
+        delay,
+        exc.reason,
+    )
+    return Outcome("retry", exc.reason, retry_in=delay)
+
+
+def _fail(notification: Notification, reason: str) -> Outcome:
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Status.FAILED, reason=reason[:4000], locked_until=None, next_attempt_at=None
+    )
+    log.warning("notification=%s failed: %s", notification.pk, reason)
+    return Outcome("failed", reason)
+
+
+def _attempts_note(notification: Notification, exc: DeliveryError) -> str:
+    return f"attempt {notification.attempts}: {exc.reason}"

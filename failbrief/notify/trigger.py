@@ -1,0 +1,64 @@
+"""The moment a run's summaries are stored: plan each one's notifications and enqueue them.
+
+Called by event processing (events/process.py), never by regenerate, a manual summary request or
+a backfill: people are told about a failure once, when it happens."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from failbrief.events.models import FailureEvent
+from failbrief.notify.compose import compose
+from failbrief.notify.models import NotifyChannel
+from failbrief.notify.plan import plan_notifications
+from failbrief.publish import publish
+from failbrief.runs.errors import PrefectError
+from failbrief.runs.prefect import FlowRun, PrefectClient
+from failbrief.summarize.models import LlmSession
+
+log = logging.getLogger(__name__)
+QUIET_SHAPES = {"backfill"}  # events of past failures: summarized, not announced
+
+
+def notify_summaries(
+    event: FailureEvent, top: FlowRun, rows: Iterable[LlmSession], client: PrefectClient
+) -> list[int]:
+    """Plan notifications for the event's completed root-cause summaries (cascades point at them and
+    are not sent on their own); returns the ids published for delivery."""
+    if event.shape in QUIET_SHAPES:
+        return []
+    wanted = [
+        row
+        for row in rows
+        if row.session_status == LlmSession.Status.COMPLETED and not row.is_cascade and row.version == 1
+    ]
+    if not wanted or not NotifyChannel.objects.filter(org=wanted[0].org, enabled=True).exists():
+        return []
+    deployment = _deployment_name(client, top)
+    pipeline = deployment or top.name or top.id
+    due: list[int] = []
+    for row in wanted:
+        message = compose(
+            row,
+            flow_run_name=top.name or event.flow_run_name,
+            deployment=deployment,
+            failed_at=event.state_timestamp or top.end_time,
+        )
+        due += plan_notifications(row, message, pipeline)
+    from failbrief.notify.tasks import deliver_notification
+
+    for notification_id in due:
+        publish(deliver_notification, notification_id)  # a failed publish is retried by beat
+    return due
+
+
+def _deployment_name(client: PrefectClient, run: FlowRun) -> str:
+    if not run.deployment_id:
+        return ""
+    try:
+        return client.deployment(run.deployment_id).name
+    except PrefectError as exc:
+        # The message still goes out, named after the flow run.
+        log.warning("deployment %s of %s not read for the notification: %s", run.deployment_id, run.id, exc)
+        return ""
