@@ -18,7 +18,7 @@ import email
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler
@@ -39,6 +39,7 @@ class Received:
     path: str
     headers: dict[str, str]  # names lower-cased
     body: bytes
+    received_at: float = field(default_factory=time.time)  # wall clock, to compare with the database's
 
     @property
     def json(self) -> Any:
