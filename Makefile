@@ -21,7 +21,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 run: $(VENV)/.installed   ## web server + worker + beat on the embedded defaults (Ctrl-C stops all)
 	$(BIN)/failbrief run
 
-test: $(VENV)/.installed-test   ## the whole suite; the services tier runs when PostgreSQL and Redis answer
+test: $(VENV)/.installed-test   ## the whole suite; the services tiers run when PostgreSQL and Redis / RabbitMQ answer
 	$(BIN)/python -m failbrief.testing.tiers
 
 lint: $(VENV)/.installed-test
@@ -38,7 +38,7 @@ fix: $(VENV)/.installed-test
 docs: $(VENV)/.installed
 	$(BIN)/python -m failbrief.cli.docs --write
 
-services: $(VENV)/.installed-test   ## do PostgreSQL and Redis answer on 127.0.0.1?
+services: $(VENV)/.installed-test   ## do PostgreSQL, Redis and RabbitMQ answer on 127.0.0.1?
 	$(BIN)/python -m failbrief.testing.services
 
 clean:

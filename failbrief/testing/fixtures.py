@@ -25,7 +25,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     and FAILBRIEF_REQUIRE_SERVICES=1; outside CI it is skipped with the reason."""
     if not IN_SERVICES_TIER:
         return
-    missing = missing_services()
+    broker = "RabbitMQ" if os.environ.get("CELERY_BROKER_URL", "").startswith("amqp") else "Redis"
+    missing = missing_services(("PostgreSQL", broker))
     if missing and os.environ.get("FAILBRIEF_REQUIRE_SERVICES") != "1":
         skip = pytest.mark.skip(reason=f"{', '.join(missing)} did not answer")
         for item in items:
@@ -42,8 +43,10 @@ def _broker_through_proxy() -> Iterator[TcpProxy | None]:
     from failbrief.celery import app
 
     url = urlparse(str(app.conf.broker_url))
-    proxy = TcpProxy(url.hostname or "127.0.0.1", url.port or 6379).up()
-    through = url._replace(netloc=f"{url.hostname}:{proxy.port}").geturl()
+    default_port = 5672 if url.scheme.startswith("amqp") else 6379
+    proxy = TcpProxy(url.hostname or "127.0.0.1", url.port or default_port).up()
+    login = url.netloc.rpartition("@")[0]
+    through = url._replace(netloc=f"{login + '@' if login else ''}{url.hostname}:{proxy.port}").geturl()
     # broker_url itself comes from the namespaced Django setting; the read/write URLs win over it.
     app.conf.update(broker_write_url=through, broker_read_url=through)
     yield proxy

@@ -1,13 +1,33 @@
-"""Do PostgreSQL and Redis answer on 127.0.0.1? (`make services`, and the test tiers.)"""
+"""Do PostgreSQL, Redis and RabbitMQ answer on 127.0.0.1? (`make services`, and the test tiers.)
+
+The storage and queue tests (marked `services`) run once per broker we support in production, each
+time on PostgreSQL: a `ServiceTier` says which database and broker, and which services it needs."""
 
 from __future__ import annotations
 
 import socket
 import sys
+from dataclasses import dataclass
 
-SERVICES = {"PostgreSQL": ("127.0.0.1", 5432), "Redis": ("127.0.0.1", 6379)}
+SERVICES = {
+    "PostgreSQL": ("127.0.0.1", 5432),
+    "Redis": ("127.0.0.1", 6379),
+    "RabbitMQ": ("127.0.0.1", 5672),
+}
 TIER_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/failbrief"
-TIER_BROKER_URL = "redis://127.0.0.1:6379/15"
+
+
+@dataclass(frozen=True)
+class ServiceTier:
+    label: str
+    broker_url: str
+    needs: tuple[str, ...]
+
+
+SERVICE_TIERS = (
+    ServiceTier("PostgreSQL + Redis", "redis://127.0.0.1:6379/15", ("PostgreSQL", "Redis")),
+    ServiceTier("PostgreSQL + RabbitMQ", "amqp://guest:guest@127.0.0.1:5672//", ("PostgreSQL", "RabbitMQ")),
+)
 
 
 def answers(host: str, port: int, timeout: float = 1.0) -> bool:
@@ -18,8 +38,10 @@ def answers(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
-def missing_services() -> list[str]:
-    return [f"{name} {host}:{port}" for name, (host, port) in SERVICES.items() if not answers(host, port)]
+def missing_services(names: tuple[str, ...] | None = None) -> list[str]:
+    """Those of `names` (default: all) that do not answer, as "Name host:port"."""
+    wanted = SERVICES if names is None else {name: SERVICES[name] for name in names}
+    return [f"{name} {host}:{port}" for name, (host, port) in wanted.items() if not answers(host, port)]
 
 
 def main() -> int:

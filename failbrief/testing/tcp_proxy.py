@@ -55,6 +55,9 @@ class TcpProxy:
             except OSError:
                 client.close()
                 continue
+            # The timeout was for connecting only: left on, an idle connection (an AMQP producer
+            # between publishes) would be cut after 5 s, an outage the real broker never had.
+            upstream.settimeout(None)
             with self._lock:
                 self._open |= {client, upstream}
             threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()

@@ -1,10 +1,10 @@
 """`make test`: the whole suite on the embedded defaults (SQLite, SQLite broker), then the storage
-and queue tests (marked `services`) again on PostgreSQL + Redis.
+and queue tests (marked `services`) again on PostgreSQL + Redis and on PostgreSQL + RabbitMQ.
 
-The second tier runs when both answer on 127.0.0.1; with FAILBRIEF_REQUIRE_SERVICES=1 (CI) a
-missing service fails the run instead of skipping the tier.
+Each services tier runs when its services answer on 127.0.0.1; with FAILBRIEF_REQUIRE_SERVICES=1
+(CI) a missing service fails the run instead of skipping the tier.
 
-The third tier (tests marked `prefect`, in tests/prefect/) runs real flows on a real Prefect 3.9.1
+The real Prefect tier (tests marked `prefect`, in tests/prefect/) runs real flows on a real Prefect 3.9.1
 server installed under .cache/prefect on first use; when it cannot be installed its tests skip with
 the reason, and with FAILBRIEF_REQUIRE_PREFECT=1 (CI) they fail instead.
 """
@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 
-from failbrief.testing.services import TIER_BROKER_URL, TIER_DATABASE_URL, missing_services
+from failbrief.testing.services import SERVICE_TIERS, TIER_DATABASE_URL, ServiceTier, missing_services
 
 NO_TESTS_COLLECTED = 5  # pytest's exit status when a selection (e.g. `-k`) leaves a tier empty
 
@@ -29,23 +29,28 @@ def main(argv: list[str]) -> int:
     base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
     status = run_pytest("embedded (SQLite database, SQLite broker)", ["-m", "not prefect", *argv], base)
     status = run_prefect_tier(argv, base) or status
-    missing = missing_services()
-    required = os.environ.get("FAILBRIEF_REQUIRE_SERVICES") == "1"
+    for tier in SERVICE_TIERS:
+        status = run_services_tier(tier, argv, base) or status
+    return status
+
+
+def run_services_tier(tier: ServiceTier, argv: list[str], base: dict[str, str]) -> int:
+    missing = missing_services(tier.needs)
     if missing:
+        required = os.environ.get("FAILBRIEF_REQUIRE_SERVICES") == "1"
         print(
-            f"\n===== tier: PostgreSQL + Redis: {'FAILED' if required else 'skipped'}: "
+            f"\n===== tier: {tier.label}: {'FAILED' if required else 'skipped'}: "
             f"{', '.join(missing)} did not answer =====",
             flush=True,
         )
-        return status or (1 if required else 0)
-    services_env = base | {
+        return 1 if required else 0
+    env = base | {
         "DATABASE_URL": TIER_DATABASE_URL,
-        "CELERY_BROKER_URL": TIER_BROKER_URL,
+        "CELERY_BROKER_URL": tier.broker_url,
         "FAILBRIEF_TIER": "services",
         "SECRET_KEY": "test-tier-only-secret",
     }
-    services_status = run_pytest("PostgreSQL + Redis", ["-m", "services", *argv], services_env)
-    return status or services_status
+    return run_pytest(tier.label, ["-m", "services", *argv], env)
 
 
 def run_prefect_tier(argv: list[str], base: dict[str, str]) -> int:

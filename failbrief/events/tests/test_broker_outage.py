@@ -16,7 +16,8 @@ from failbrief.testing.scenarios import robust_body
 pytestmark = [
     pytest.mark.services,
     pytest.mark.skipif(
-        os.environ.get("FAILBRIEF_TIER") != "services", reason="needs a network broker (Redis tier)"
+        os.environ.get("FAILBRIEF_TIER") != "services",
+        reason="needs a network broker (the Redis and RabbitMQ tiers)",
     ),
 ]
 

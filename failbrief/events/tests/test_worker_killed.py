@@ -73,7 +73,7 @@ def test_a_worker_killed_mid_task_is_redelivered_and_summarized_once(
     live_server, default_org, fake_prefect, workers, tmp_path
 ):
     if not IN_SERVICES_TIER:
-        pytest.skip("redelivery needs Redis: the embedded SQLite broker deletes a message on receipt")
+        pytest.skip("redelivery needs Redis or RabbitMQ: the SQLite broker deletes a message on receipt")
     from failbrief.celery import app
 
     app.control.purge()
