@@ -104,8 +104,17 @@ def complete_summary(row: LlmSession, **fields: object) -> None:
         # Another row already holds this Airbyte attempt (one_summary_per_airbyte_attempt), e.g. a
         # manual request that won a race with the webhook: it stays the attempt's summary.
         updated = _complete(row, {**fields, "airbyte_job_id": None})
-    if updated != 1:
+    if updated != 1 and not _completed_by_same_task(row):
         raise RuntimeError(f"summary {row.pk} was no longer running when it completed")
+
+
+def _completed_by_same_task(row: LlmSession) -> bool:
+    """Another copy of this very task (a broker redelivery while the first still ran, in another
+    worker process) finished the row first: the work is done once, nothing is wrong."""
+    done = LlmSession.objects.filter(
+        pk=row.pk, session_status=Status.COMPLETED, worker_task_id=row.worker_task_id
+    ).exists()
+    return done and bool(row.worker_task_id)
 
 
 def _complete(row: LlmSession, fields: dict[str, object]) -> int:

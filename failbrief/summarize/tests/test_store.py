@@ -48,6 +48,29 @@ def test_a_failed_row_may_be_retried_and_a_completed_one_is_reused(org):
     assert not mine_again
 
 
+def test_two_copies_of_one_task_complete_a_row_once_and_neither_fails(org):
+    """Redis redelivers a task whose visibility timeout passed while it still runs elsewhere: both
+    copies hold the row under one task id. The first completion stands; the second is a no-op."""
+    first, _ = claim_summary(org, RUN, "task", "celery-task-1")
+    second, mine = claim_summary(org, RUN, "task", "celery-task-1")
+    assert mine
+    complete_summary(first, root_cause="from the first copy")
+    complete_summary(second, root_cause="from the second copy")
+    first.refresh_from_db()
+    assert (first.session_status, first.root_cause) == ("completed", "from the first copy")
+
+
+def test_completing_a_row_another_task_took_over_is_an_error(org, settings):
+    settings.STUCK_AFTER_SECONDS = 60
+    mine, _ = claim_summary(org, RUN, "task", "w1")
+    LlmSession.objects.filter(pk=mine.pk).update(updated_at=timezone.now() - timedelta(seconds=120))
+    theirs, took_over = claim_summary(org, RUN, "task", "w2")
+    assert took_over
+    complete_summary(theirs, root_cause="w2's")
+    with pytest.raises(RuntimeError, match="no longer running"):
+        complete_summary(mine, root_cause="w1's, too late")
+
+
 def test_rows_stuck_running_past_the_deadline_are_failed_with_the_reason(org, settings):
     settings.STUCK_AFTER_SECONDS = 60
     stuck, _ = claim_summary(org, RUN, "stuck", "w1")
