@@ -82,13 +82,14 @@ def fresh_database() -> None:
 
 @contextmanager
 def failbrief(prefect: PrefectServer, receiver: FakeReceiver) -> Iterator[None]:
-    """gunicorn and one Celery worker (2 processes) on a fresh database, with Prefect set up to post to
-    them and the org's summaries sent to `receiver`. The reconciler is off: every summary here comes
-    from a webhook. The repeat window is 0: every run fails the same way, and each is to be sent."""
+    """gunicorn and one Celery worker (2 processes) on a fresh database, with Prefect set up to post
+    to them and the org's summaries sent to `receiver` (on loopback, hence ALLOW_PRIVATE). The
+    reconciler is off: every summary here comes from a webhook. The repeat window is 0: every run
+    fails the same way, and each is to be sent."""
     port = free_port()
     env = server_env(port) | {"DATABASE_URL": DATABASE_URL, "CELERY_BROKER_URL": BROKER_URL}
     env |= {"PREFECT_API_URL": prefect.api_url, "FAILBRIEF_RECONCILE_EVERY_SECONDS": "0"}
-    env |= {"FAILBRIEF_NOTIFY_REPEAT_WINDOW_SECONDS": "0"}
+    env |= {"FAILBRIEF_NOTIFY_REPEAT_WINDOW_SECONDS": "0", "FAILBRIEF_NOTIFY_ALLOW_PRIVATE": "true"}
     cli(env, "org", "add", "bench", "--default")
     cli(env, "channel", "add", "bench", "receiver", "--kind", "webhook", "--url", receiver.url("/failbrief"))
     cli(env, "setup-prefect", "--prefect-url", prefect.api_url, "--public-url", f"http://127.0.0.1:{port}")

@@ -227,6 +227,9 @@ except (KeyError, IndexError, ValueError):
 NOTIFY_REPEAT_WINDOW_SECONDS = env_float("FAILBRIEF_NOTIFY_REPEAT_WINDOW_SECONDS", 3600.0)
 NOTIFY_TIMEOUT_SECONDS = env_float("FAILBRIEF_NOTIFY_TIMEOUT_SECONDS", 10.0, minimum=0.5)  # one request
 NOTIFY_MAX_ATTEMPTS = env_int("FAILBRIEF_NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
+# Channel URLs whose host resolves to a loopback, private or link-local address are refused (an
+# org's token must not make failbrief POST into its own network) unless this is true.
+NOTIFY_ALLOW_PRIVATE = env_flag("FAILBRIEF_NOTIFY_ALLOW_PRIVATE", False)
 
 # --- Email notifications (Django's mail settings) -------------------------------------------------
 # EMAIL_HOST "" = email is not configured: the email channel fails at once saying so, unless

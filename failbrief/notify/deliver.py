@@ -17,6 +17,7 @@ from failbrief.lib.http import backoff_seconds
 from failbrief.notify.channels.base import DeliveryError
 from failbrief.notify.channels.registry import channel as channel_of
 from failbrief.notify.compose import message_of
+from failbrief.notify.destinations import BlockedDestination, guard_request
 from failbrief.notify.models import Notification
 from failbrief.orgs.vault import VaultError, unseal
 
@@ -34,7 +35,11 @@ class Outcome:
 
 
 def http_client() -> httpx.Client:
-    return httpx.Client(timeout=settings.NOTIFY_TIMEOUT_SECONDS, follow_redirects=False)
+    return httpx.Client(
+        timeout=settings.NOTIFY_TIMEOUT_SECONDS,
+        follow_redirects=False,
+        event_hooks={"request": [guard_request]},
+    )
 
 
 def deliver(notification_id: int, http: httpx.Client) -> Outcome:
@@ -55,6 +60,8 @@ def deliver(notification_id: int, http: httpx.Client) -> Outcome:
         if exc.retryable and notification.attempts < settings.NOTIFY_MAX_ATTEMPTS:
             return _retry_later(notification, exc)
         return _fail(notification, _attempts_note(notification, exc))
+    except BlockedDestination as exc:
+        return _fail(notification, f"not sent: {exc}")
     except Exception as exc:
         log.exception("notification=%s channel=%s: unexpected error", notification.pk, channel.name)
         return _fail(notification, f"internal error: {type(exc).__name__}: {exc}")

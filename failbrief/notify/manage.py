@@ -13,6 +13,7 @@ from failbrief.notify.channels.base import ConfigError, DeliveryError
 from failbrief.notify.channels.registry import channel as channel_of
 from failbrief.notify.compose import run_url
 from failbrief.notify.deliver import http_client
+from failbrief.notify.destinations import BlockedDestination, refusal
 from failbrief.notify.message import Message
 from failbrief.notify.models import NotifyChannel
 from failbrief.orgs.models import Org
@@ -34,6 +35,8 @@ def add_channel(
         config = channel_of(kind).clean_config(raw)
     except ConfigError as exc:
         raise ChannelError(str(exc)) from None
+    if "url" in config and (reason := refusal(config["url"])) is not None:
+        raise ChannelError(f"{kind} webhook URL refused: {reason}")
     try:
         with transaction.atomic():
             channel = NotifyChannel.objects.create(
@@ -77,6 +80,8 @@ def send_test(channel: NotifyChannel) -> str:
             channel_of(channel.kind).send(config, sample_message(channel.org), http, f"test-{channel.pk}")
     except DeliveryError as exc:
         return exc.reason
+    except BlockedDestination as exc:
+        return f"not sent: {exc}"
     return ""
 
 
