@@ -98,7 +98,22 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Token-authenticated API and webhook views are exempt (django-ninja and @csrf_exempt); any
+    # cookie-authenticated page is protected from the start.
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Behind an HTTPS-terminating proxy (docs/deploy.md): trust its X-Forwarded-Proto, redirect plain
+# HTTP (but not the probes a load balancer sends over HTTP inside the network), secure cookies.
+HTTPS = env_flag("FAILBRIEF_HTTPS", False)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("FAILBRIEF_HSTS_SECONDS", 0)  # opt in: HSTS is hard to take back
 
 ROOT_URLCONF = "failbrief.urls"
 WSGI_APPLICATION = "failbrief.wsgi.application"

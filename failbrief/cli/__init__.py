@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from failbrief.cli.orgs import org_group, token_group
-from failbrief.cli.serve import run_command
+from failbrief.cli.serve import beat_command, migrate_command, run_command, web_command, worker_command
 
 
 @click.group()
@@ -16,6 +16,8 @@ def main() -> None:
 main.add_command(org_group)
 main.add_command(token_group)
 main.add_command(run_command)
+for _server_command in (migrate_command, web_command, worker_command, beat_command):
+    main.add_command(_server_command)
 
 from failbrief.cli.logs import condense_command, summarize_command  # noqa: E402
 

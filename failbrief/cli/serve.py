@@ -1,5 +1,11 @@
-"""failbrief run: migrate, bootstrap a first org, then the web server, a worker and beat, in the
-foreground. Ctrl-C stops all three."""
+"""The server processes.
+
+`failbrief run` (what `make run` starts): migrate, bootstrap a first org, then the web server and a
+worker with beat, in the foreground; Ctrl-C stops all of them. Production runs the same pieces as
+separate processes, one systemd unit or Procfile line each (docs/deploy.md): `failbrief migrate`
+once per release, then `failbrief web`, `failbrief worker` (as many as needed, on any host) and
+exactly one `failbrief beat`. Each checks the configuration first and then becomes the real
+gunicorn or Celery process (exec), so the supervisor's signals reach it directly."""
 
 from __future__ import annotations
 
@@ -13,52 +19,135 @@ from pathlib import Path
 import click
 
 from failbrief.cli.django_setup import migrate, setup_django
+from failbrief.cli.preflight import broker_problem, require_broker_transport, require_database
+
+HOST_OPTION = click.option(
+    "--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), help="Address to bind (env HOST)."
+)
+
+
+def gunicorn_args(bind: str, workers: int, threads: int) -> list[str]:
+    # gthread: a client that sends its request slowly holds one thread, not a whole worker, and
+    # gunicorn parks connections that have sent nothing yet. Production still sits behind a
+    # buffering proxy (docs/deploy.md), which absorbs slow clients before they reach us.
+    return [
+        "gunicorn",
+        "failbrief.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+    ]
+
+
+def worker_args(concurrency: int, beat_schedule: str | None = None) -> list[str]:
+    args = ["celery", "-A", "failbrief.celery", "worker", "--loglevel", "INFO"]
+    args += ["--concurrency", str(concurrency)]
+    if beat_schedule is not None:
+        args += ["--beat", "--schedule", beat_schedule]
+    return args
+
+
+def beat_args(schedule: str) -> list[str]:
+    return ["celery", "-A", "failbrief.celery", "beat", "--loglevel", "INFO", "--schedule", schedule]
 
 
 @click.command("run")
-@click.option(
-    "--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), help="Address to bind (env HOST)."
-)
+@HOST_OPTION
 @click.option("--web-workers", default=2, show_default=True, help="gunicorn worker processes.")
+@click.option("--threads", default=4, show_default=True, help="Threads per gunicorn worker.")
 @click.option("--concurrency", default=2, show_default=True, help="Celery worker processes.")
-def run_command(host: str, web_workers: int, concurrency: int) -> None:
+def run_command(host: str, web_workers: int, threads: int, concurrency: int) -> None:
     """Serve failbrief on $PORT (default 8000) with one Celery worker and beat."""
-    setup_django()
     from django.conf import settings
 
+    _preflight(check_migrated=False)  # it migrates itself
     migrate(verbosity=1)
     _first_start_bootstrap()
+    _warn_if_broker_down()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir())  # the children inherit it
     bind = f"{host}:{settings.PORT}"
     children = [
-        _spawn(
-            "gunicorn",
-            "failbrief.wsgi:application",
-            "--bind",
-            bind,
-            "--workers",
-            str(web_workers),
-            "--access-logfile",
-            "-",
-            "--graceful-timeout",
-            "10",
-        ),
-        _spawn(
-            "celery",
-            "-A",
-            "failbrief.celery",
-            "worker",
-            "--beat",
-            "--loglevel",
-            "INFO",
-            "--concurrency",
-            str(concurrency),
-            "--schedule",
-            settings.CELERY_BEAT_SCHEDULE_FILENAME,
-        ),
+        _spawn(gunicorn_args(bind, web_workers, threads)),
+        _spawn(worker_args(concurrency, beat_schedule=settings.CELERY_BEAT_SCHEDULE_FILENAME)),
     ]
     click.echo(f"failbrief on http://{bind}  (API docs: http://{bind}/api/docs; Ctrl-C stops)", err=True)
     sys.exit(_supervise(children))
+
+
+@click.command("migrate")
+def migrate_command() -> None:
+    """Create or update the database tables; run once per release, before the other processes."""
+    _preflight(check_migrated=False)
+    migrate(verbosity=1)
+
+
+@click.command("web")
+@HOST_OPTION
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
+@click.option("--threads", default=4, show_default=True, help="Threads per gunicorn worker.")
+def web_command(host: str, workers: int, threads: int) -> None:
+    """The web server alone (gunicorn on $HOST:$PORT): webhooks, API, /healthz, /metrics."""
+    from django.conf import settings
+
+    _preflight()
+    _warn_if_broker_down()
+    _exec(gunicorn_args(f"{host}:{settings.PORT}", workers, threads))
+
+
+@click.command("worker")
+@click.option("--concurrency", default=2, show_default=True, help="Celery worker processes.")
+def worker_command(concurrency: int) -> None:
+    """A Celery worker alone; run as many as needed, on any host sharing the database and broker."""
+    _preflight()
+    _warn_if_broker_down()
+    _exec(worker_args(concurrency))
+
+
+@click.command("beat")
+def beat_command() -> None:
+    """The scheduler alone (re-enqueue, reconcile, stuck rows); run exactly one per deployment."""
+    from django.conf import settings
+
+    _preflight()
+    _warn_if_broker_down()
+    _exec(beat_args(settings.CELERY_BEAT_SCHEDULE_FILENAME))
+
+
+def _preflight(check_migrated: bool = True) -> None:
+    setup_django()
+    require_database()
+    require_broker_transport()
+    if check_migrated:
+        _require_migrated()
+
+
+def _require_migrated() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    connection.close()
+    # Separate processes on several hosts must not race each other to migrate: one release step does.
+    if pending:
+        raise click.ClickException(
+            f"the database is missing {len(pending)} migration(s); run 'failbrief migrate' first"
+        )
+
+
+def _warn_if_broker_down() -> None:
+    problem = broker_problem()
+    if problem:
+        click.echo(f"warning: {problem}; webhooks are stored and will be processed once it answers", err=True)
 
 
 def _first_start_bootstrap() -> None:
@@ -94,9 +183,16 @@ def _fresh_metrics_dir() -> Path:
     return folder
 
 
-def _spawn(program: str, *args: str) -> subprocess.Popen[bytes]:
-    executable = os.path.join(os.path.dirname(sys.executable), program)
-    return subprocess.Popen([executable, *args])
+def _executable(program: str) -> str:
+    return os.path.join(os.path.dirname(sys.executable), program)
+
+
+def _exec(args: list[str]) -> None:
+    os.execv(_executable(args[0]), [_executable(args[0]), *args[1:]])  # noqa: S606 (fixed argv, no shell)
+
+
+def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([_executable(args[0]), *args[1:]])
 
 
 def _supervise(children: list[subprocess.Popen[bytes]]) -> int:

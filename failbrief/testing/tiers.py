@@ -4,6 +4,10 @@ and queue tests (marked `services`) again on PostgreSQL + Redis and on PostgreSQ
 Each services tier runs when its services answer on 127.0.0.1; with FAILBRIEF_REQUIRE_SERVICES=1
 (CI) a missing service fails the run instead of skipping the tier.
 
+The production smoke tier (tests marked `smoke`, in tests/smoke/) builds a fresh virtualenv with the
+runtime dependencies only and runs `make run` in it on PostgreSQL + Redis and PostgreSQL + RabbitMQ:
+what the other tiers' test virtualenv would hide (a dependency only the test extras pull in) fails here.
+
 The real Prefect tier (tests marked `prefect`, in tests/prefect/) runs real flows on a real Prefect 3.9.1
 server installed under .cache/prefect on first use; when it cannot be installed its tests skip with
 the reason, and with FAILBRIEF_REQUIRE_PREFECT=1 (CI) they fail instead.
@@ -27,11 +31,20 @@ def run_pytest(label: str, args: list[str], env: dict[str, str]) -> int:
 
 def main(argv: list[str]) -> int:
     base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
-    status = run_pytest("embedded (SQLite database, SQLite broker)", ["-m", "not prefect", *argv], base)
+    status = run_pytest(
+        "embedded (SQLite database, SQLite broker)", ["-m", "not prefect and not smoke", *argv], base
+    )
     status = run_prefect_tier(argv, base) or status
     for tier in SERVICE_TIERS:
         status = run_services_tier(tier, argv, base) or status
-    return status
+    return run_smoke_tier(argv, base) or status
+
+
+def run_smoke_tier(argv: list[str], base: dict[str, str]) -> int:
+    """A runtime-only virtualenv running `make run` on each production broker (tests/smoke)."""
+    label = "production smoke (runtime-only virtualenv, make run; PostgreSQL + Redis, PostgreSQL + RabbitMQ)"
+    status = run_pytest(label, ["-m", "smoke", "tests/smoke", "--durations=0", *argv], base)
+    return 0 if status == NO_TESTS_COLLECTED else status
 
 
 def run_services_tier(tier: ServiceTier, argv: list[str], base: dict[str, str]) -> int:

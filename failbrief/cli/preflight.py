@@ -1,0 +1,81 @@
+"""Checks every server command runs before it starts a process, so the likely deployment mistakes
+end in one line naming the variable and the fix, not in a child's traceback minutes later.
+
+SECRET_KEY and malformed values are refused by settings.py itself (see `setup_django`); here we
+check what only connecting or importing can tell: the database answers, and the broker URL's
+transport can load in this installation."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+import click
+
+
+def require_database() -> None:
+    """Exit with one line if the database refuses the connection."""
+    from django.conf import settings
+    from django.db import OperationalError, connection
+
+    try:
+        connection.ensure_connection()
+    except OperationalError as exc:
+        reason = _first_line(exc)
+        raise click.ClickException(
+            f"DATABASE_URL: cannot connect to {without_password(settings.DATABASE_URL)} ({reason}); "
+            "start the database or correct DATABASE_URL"
+        ) from None
+    finally:
+        connection.close()
+
+
+def require_broker_transport() -> None:
+    """Exit with one line if the broker URL names a transport this installation cannot load.
+
+    A worker would otherwise die at start with an ImportError from deep inside kombu (a transport
+    whose own dependency is missing), while the web server kept answering as if all were well."""
+    from django.conf import settings
+    from kombu.transport import resolve_transport
+
+    url = settings.CELERY_BROKER_URL
+    scheme = urlsplit(url).scheme
+    try:
+        resolve_transport(
+            scheme.split("+")[0]
+        )  # "sqla+sqlite": kombu's sqla transport; imports the transport's module, as a worker will
+    except (ImportError, KeyError) as exc:
+        raise click.ClickException(
+            f"CELERY_BROKER_URL: the {scheme!r} transport of {without_password(url)} cannot load "
+            f"({_first_line(exc)}); reinstall failbrief with its dependencies (pip install failbrief), "
+            "or use redis://, amqp:// or the embedded sqla+sqlite:// broker"
+        ) from None
+
+
+def broker_problem() -> str | None:
+    """Why the broker does not answer right now, or None. Not fatal: webhooks are stored in the
+    database and re-enqueued once it answers, and workers keep retrying to connect."""
+    from django.conf import settings
+
+    from failbrief.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:  # kombu raises transport-specific errors
+        return f"CELERY_BROKER_URL: {without_password(settings.CELERY_BROKER_URL)} does not answer ({exc})"
+    return None
+
+
+def without_password(url: str) -> str:
+    """The URL with its password replaced, for messages: they end up in logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = (parts.username or "") + ":***"
+    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}"))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
