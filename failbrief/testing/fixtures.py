@@ -134,6 +134,19 @@ def post_webhook(
     return httpx.post(f"{base_url}/webhooks/v1/notification/", content=body, headers=sent, timeout=10)
 
 
+def completed_summaries(base_url: str, token: str, run_id: str) -> list[dict[str, object]] | None:
+    """The run's summaries through the read API once all are completed, else None (for wait_for)."""
+    answer = httpx.get(
+        f"{base_url}/api/v1/flow-runs/{run_id}/summaries",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
+    if answer.status_code != 200:
+        return None
+    summaries: list[dict[str, object]] = answer.json()["summaries"]
+    return summaries if summaries and all(s["status"] == "completed" for s in summaries) else None
+
+
 @pytest.fixture
 def fake_llm() -> Iterator[Any]:
     """A loopback fake of the OpenAI and Anthropic APIs (failbrief/testing/fake_llm.py)."""

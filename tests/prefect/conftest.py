@@ -92,18 +92,6 @@ def real_prefect(automation: PrefectServer, celery_worker, settings, default_org
     return automation, default_org[1]
 
 
-def completed_summaries(base_url: str, token: str, flow_run_id: str) -> list[dict[str, object]] | None:
-    answer = httpx.get(
-        f"{base_url}/api/v1/flow-runs/{flow_run_id}/summaries",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    if answer.status_code != 200:
-        return None
-    summaries: list[dict[str, object]] = answer.json()["summaries"]
-    return summaries if summaries and all(s["status"] == "completed" for s in summaries) else None
-
-
 def wait_until_ended(server: PrefectServer, flow_run_id: str, timeout: float = 60.0) -> dict[str, object]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -8,9 +8,9 @@ import uuid
 import httpx
 import pytest
 
-from failbrief.testing.fixtures import wait_for
+from failbrief.testing.fixtures import completed_summaries, wait_for
 from failbrief.testing.prefect_server import run_flow, start_deployment
-from tests.prefect.conftest import completed_summaries, failbrief_cli, setup_prefect, wait_until_ended
+from tests.prefect.conftest import failbrief_cli, setup_prefect, wait_until_ended
 
 pytestmark = pytest.mark.prefect
 

@@ -11,9 +11,9 @@ import pytest
 from failbrief.events.models import FailureEvent, ReconcilerWatermark
 from failbrief.events.reconcile import WATERMARK
 from failbrief.events.tasks import reconcile_missed_webhooks
-from failbrief.testing.fixtures import wait_for
+from failbrief.testing.fixtures import completed_summaries, wait_for
 from failbrief.testing.prefect_server import free_port, run_flow
-from tests.prefect.conftest import completed_summaries, failbrief_cli, setup_prefect
+from tests.prefect.conftest import failbrief_cli, setup_prefect
 
 pytestmark = pytest.mark.prefect
 

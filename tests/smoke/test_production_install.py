@@ -13,19 +13,20 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import httpx
 import psycopg
 import pytest
 
 from failbrief.testing.fake_prefect import FakePrefect
+from failbrief.testing.fixtures import completed_summaries
+from failbrief.testing.prefect_server import free_port
 from failbrief.testing.scenarios import flow_run_id, robust_body
 from failbrief.testing.services import answers
 
@@ -98,13 +99,6 @@ class Server:
         self._reader.join(timeout=5)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def fresh_database(name: str) -> str:
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -118,7 +112,7 @@ def empty_broker(url: str) -> None:
 
     # RabbitMQ refuses to purge a queue that was never declared: then there is nothing to drop.
     with Connection(url, connect_timeout=5) as conn, contextlib.suppress(Exception):
-        conn.default_channel.queue_purge("celery")
+        conn.default_channel.queue_purge("celery")  # type: ignore[attr-defined]
 
 
 @pytest.fixture(params=sorted(BROKERS))
@@ -172,10 +166,12 @@ def test_runtime_only_install_summarizes_a_failure(
         )
         assert posted.status_code == 202, posted.text
 
-        summaries = _until(lambda: _completed(base, token, run_id), SUMMARY_SECONDS, server, "the summary")
+        summaries = _until(
+            lambda: completed_summaries(base, token, run_id), SUMMARY_SECONDS, server, "the summary"
+        )
         root = summaries[0]
         assert "transform_orders" in str(root["task_name"])
-        assert any("unsupported currency None" in line for line in root["evidence"])
+        assert any("unsupported currency None" in line for line in cast(list[str], root["evidence"]))
     finally:
         server.stop()
     assert "Traceback" not in server.output, server.output
@@ -188,16 +184,6 @@ def _healthy(base: str) -> dict[str, object] | None:
         return None
     body: dict[str, object] = answer.json()
     return body if answer.status_code == 200 else None
-
-
-def _completed(base: str, token: str, run_id: str) -> list[dict[str, object]] | None:
-    answer = httpx.get(
-        f"{base}/api/v1/flow-runs/{run_id}/summaries", headers={"Authorization": f"Bearer {token}"}, timeout=5
-    )
-    if answer.status_code != 200:
-        return None
-    summaries: list[dict[str, object]] = answer.json()["summaries"]
-    return summaries if summaries and all(s["status"] == "completed" for s in summaries) else None
 
 
 def _until(read: Callable[[], T | None], seconds: float, server: Server, what: str) -> T:

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from failbrief.testing.fixtures import post_webhook, wait_for
+from failbrief.testing.fixtures import completed_summaries, post_webhook, wait_for
 from failbrief.testing.scenarios import dalgo_body, flow_run_id, robust_body
 
 pytestmark = [pytest.mark.services, pytest.mark.usefixtures("celery_worker", "service_settings")]
@@ -17,16 +17,6 @@ A2_LOAD = "01a20fef-38a7-7e53-a0f3-8835b396b300"
 B_DBT_RUN = "01a20fec-41a7-7e01-9e03-dc6641808cf4"
 B_DBT_TEST = "01a20fec-4c1d-7faa-be7c-80024a1a93ae"
 C_SUBFLOW = "350bade4-02c0-409c-8eda-e43d40bdb33f"
-
-
-def read_summaries(base: str, token: str, run_id: str) -> list[dict[str, object]] | None:
-    answer = httpx.get(
-        f"{base}/api/v1/flow-runs/{run_id}/summaries", headers={"Authorization": f"Bearer {token}"}, timeout=5
-    )
-    if answer.status_code != 200:
-        return None
-    summaries: list[dict[str, object]] = answer.json()["summaries"]
-    return summaries if summaries and all(s["status"] == "completed" for s in summaries) else None
 
 
 def dalgo_poll(base: str, token: str, run_id: str, task_id: str) -> dict[str, object]:
@@ -52,7 +42,7 @@ def test_a_failing_task_is_named_first_and_its_not_ready_successor_is_a_cascade(
     body = robust_body("a2") if shape == "robust" else dalgo_body(run_id, "rich-bobcat")
     assert post_webhook(live_server.url, body).status_code == 202
 
-    summaries = wait_for(lambda: read_summaries(live_server.url, token, run_id), timeout=5)
+    summaries = wait_for(lambda: completed_summaries(live_server.url, token, run_id), timeout=5)
 
     assert [s["task_id"] for s in summaries] == [A2_TRANSFORM, A2_LOAD]
     root, cascade = summaries
@@ -72,7 +62,7 @@ def test_both_failed_dbt_tasks_are_summarized_with_their_real_errors(live_server
     body = robust_body("b") if shape == "robust" else dalgo_body(run_id, "dashing-crane")
     assert post_webhook(live_server.url, body).status_code == 202
 
-    summaries = wait_for(lambda: read_summaries(live_server.url, token, run_id), timeout=5)
+    summaries = wait_for(lambda: completed_summaries(live_server.url, token, run_id), timeout=5)
 
     by_task = {s["task_id"]: s for s in summaries}
     assert set(by_task) == {B_DBT_RUN, B_DBT_TEST}
@@ -96,8 +86,8 @@ def test_a_subflow_and_its_parent_end_in_one_summary_readable_under_both_ids(liv
     for body in bodies:  # the subflow's webhook comes first, as Prefect sends them
         assert post_webhook(live_server.url, body).status_code == 202
 
-    under_parent = wait_for(lambda: read_summaries(live_server.url, token, parent_id), timeout=5)
-    under_subflow = wait_for(lambda: read_summaries(live_server.url, token, C_SUBFLOW), timeout=5)
+    under_parent = wait_for(lambda: completed_summaries(live_server.url, token, parent_id), timeout=5)
+    under_subflow = wait_for(lambda: completed_summaries(live_server.url, token, C_SUBFLOW), timeout=5)
 
     assert LlmSession.objects.count() == 1
     assert [s["id"] for s in under_parent] == [s["id"] for s in under_subflow]
