@@ -102,6 +102,7 @@ MIDDLEWARE = [
     # cookie-authenticated page is protected from the start.
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "failbrief.lib.json_errors.JsonErrors",
 ]
 
 # Behind an HTTPS-terminating proxy (docs/deploy.md): trust its X-Forwarded-Proto, redirect plain

@@ -4,10 +4,10 @@ became of each message. Channel configs carry secrets and are never shown back."
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja import Status as WithStatus
 from ninja.errors import HttpError
 
@@ -46,10 +46,10 @@ class ChannelOut(Schema):
 
 
 class ChannelIn(Schema):
-    name: str
+    name: str = Field(max_length=100)
     kind: Kind
     # slack/discord/teams: {"url"}; email: {"to": "a@x.org, b@y.org"}; webhook: {"url", "secret"?}
-    config: dict[str, str]
+    config: dict[str, Annotated[str, Field(max_length=2000)]] = Field(max_length=10)
 
 
 class ChannelCreatedOut(ChannelOut):

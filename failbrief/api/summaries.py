@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema
@@ -65,6 +66,16 @@ def regenerate(request: HttpRequest, summary_id: int) -> WithStatus[SummaryOut]:
     return WithStatus(202, SummaryOut.of(fresh))
 
 
+CURSOR = re.compile(r"[0-9]{1,18}")
+
+
+def _in_utc(since: datetime) -> datetime:
+    try:
+        return since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
+    except OverflowError:
+        raise HttpError(400, "since is out of range") from None
+
+
 class ListParams(Schema):
     status: Status | None = None
     since: datetime | None = None
@@ -81,9 +92,10 @@ def list_summaries(request: HttpRequest, params: Query[ListParams]) -> SummaryPa
     if params.status:
         rows = rows.filter(session_status=params.status)
     if params.since:
-        rows = rows.filter(created_at__gte=params.since)
+        rows = rows.filter(created_at__gte=_in_utc(params.since))
     if params.cursor:
-        if not params.cursor.isdigit():
+        # ASCII digits within a row id's range: str.isdigit() also takes "²", which int() refuses.
+        if not CURSOR.fullmatch(params.cursor):
             raise HttpError(400, "cursor is not one this API gave out")
         rows = rows.filter(pk__lt=int(params.cursor))
     page = list(rows[: params.limit + 1])
