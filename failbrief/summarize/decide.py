@@ -1,0 +1,147 @@
+"""Which evidence decides a failure's category, and how sure that makes us. Pure: no Django.
+
+The most specific evidence decides, wherever it is in the failure:
+
+1. A specific signal (evidence.SIGNALS: status code, SQLSTATE, vendor code, OAuth error, exit
+   code or signal, exception class) in the error blocks, read whole: the exception chain,
+   `Caused by:` lines, "The above exception was the direct cause" and JSON error bodies. It beats
+   any wrapper line. The blocks are read in order: the one the root-cause line was found in, then
+   the others by importance; the first block holding a specific signal decides, and within it the
+   table's order ranks them (a 429 beats the timeouts after it, a failing test its wrapper).
+   Confidence `high`.
+2. A weaker signal (evidence rows with specific=False) in the blocks, then the keyword families of
+   classify.py over the error lines: `medium`.
+3. A specific signal elsewhere in the context (the lines just before the failure, repeated and
+   other lines; warnings skipped): `medium`, since nothing ties it to the failure itself.
+4. The unit's state message (a crash whose logs just stop): `medium`.
+5. Nothing: `low`, category `unknown`.
+
+A database or type error raised while an Airbyte destination or a Singer target writes is the
+destination's write failure (destination_write), whatever SQLSTATE it carries.
+
+Also used to give an LLM the deciding signal as a hint it may overrule (llm_common.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from failbrief.summarize.blocks import message_lines
+from failbrief.summarize.classify import classify
+from failbrief.summarize.evidence import SIGNALS, Signal, first_signal
+from failbrief.summarize.signals import is_benign
+
+_RANK = {signal.name: index for index, signal in enumerate(SIGNALS)}
+_SKIPPED_SECTIONS = ("## What failed", "## Error blocks")
+_WARNING = re.compile(r"\b(?:WARN|WARNING)\b|\[warn\s*\]|\bWarning:")
+# An Airbyte destination or a Singer/Meltano target writes the data.
+_WRITE_CONTEXT = re.compile(
+    r"(?i)\bdestination >|\bdestination - \d{4}-|failureOrigin\W+destination|Failure Origin: destination"
+    r"|\bdestination-\w+|\bintegrations\.destination\.|\bdestination_[a-z]\w*/|\btarget-\w+ \|"
+)
+_WRITE_FAILURES = {"sql_error", "schema_mismatch", "code_bug"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The category, how sure, and the evidence that decided it (None when no line did)."""
+
+    category: str
+    confidence: str  # high, medium or low
+    rule: str  # the signal's or classify rule's name; "no-rule" when nothing decided
+    signal: Signal | None = None
+    line: str | None = None  # the verbatim line that carries the deciding signal
+    block: str | None = None  # its error block; None for a line outside the blocks
+
+
+UNDECIDED = Decision("unknown", "low", "no-rule")
+
+
+def decide(
+    blocks: Sequence[str],
+    context_text: str,
+    error_lines: Sequence[tuple[str, str]] = (),
+    state_message: str = "",
+) -> Decision:
+    """The deciding evidence of a failure.
+
+    `blocks`: the error blocks to read, the one holding the root-cause line first. `context_text`:
+    the whole condensed context (its other lines are read after the blocks). `error_lines`: (line,
+    block) pairs for the keyword fallback, most important first.
+    """
+    return _as_write_failure(_decide(blocks, context_text, error_lines, state_message))
+
+
+def _decide(
+    blocks: Sequence[str], context_text: str, error_lines: Sequence[tuple[str, str]], state_message: str
+) -> Decision:
+    found = [
+        (signal, line, block)
+        for block in blocks
+        for signal, line in _signals_in(message_lines(block.split("\n")), block, context_text)
+    ]
+    specific = [hit for hit in found if hit[0].specific]
+    if specific:
+        first_block = specific[0][2]
+        signal, line, block = min(
+            (hit for hit in specific if hit[2] == first_block), key=lambda hit: _RANK[hit[0].name]
+        )  # min keeps the earliest line among equals
+        return Decision(signal.category, "high", signal.name, signal, line, block)
+    if found:
+        signal, line, block = found[0]
+        return Decision(signal.category, "medium", signal.name, signal, line, block)
+    category, rule = classify(list(error_lines), context_text)
+    if category != "unknown":
+        return Decision(category, "medium", rule)
+    outside = [hit for hit in _signals_in(other_lines(context_text), "", context_text) if hit[0].specific]
+    if outside:
+        signal, line = min(outside, key=lambda hit: _RANK[hit[0].name])
+        return Decision(signal.category, "medium", signal.name, signal, line, None)
+    return decide_state_message(state_message)
+
+
+def decide_state_message(message: str) -> Decision:
+    """The unit's final state message alone (a crash whose logs just stop): never more than medium."""
+    message = message.strip()
+    if not message:
+        return UNDECIDED
+    signal = first_signal(message, message)
+    if signal is not None:
+        return Decision(signal.category, "medium", signal.name, signal, message, None)
+    category, rule = classify([(message, message)])
+    return Decision(category, "medium", rule, None, message, None) if category != "unknown" else UNDECIDED
+
+
+def _signals_in(lines: Sequence[str], block: str, whole: str) -> list[tuple[Signal, str]]:
+    """Each line's first signal, in line order; benign lines and (outside blocks) warnings skipped."""
+    out: list[tuple[Signal, str]] = []
+    for line in lines:
+        if is_benign(line) or (not block and _WARNING.search(line)):
+            continue
+        signal = first_signal(line, block or line, whole)
+        if signal is not None:
+            out.append((signal, line))
+    return out
+
+
+def _as_write_failure(decision: Decision) -> Decision:
+    """A SQL, type or code error in a destination's or target's block is its write failure."""
+    where = decision.block if decision.block is not None else decision.line
+    if decision.category in _WRITE_FAILURES and where and _WRITE_CONTEXT.search(where):
+        return replace(decision, category="destination_write")
+    return decision
+
+
+def other_lines(context_text: str) -> list[str]:
+    """The context's lines outside its header and error-block sections, without `[xN]` counts."""
+    out: list[str] = []
+    skipping = False
+    for line in context_text.split("\n"):
+        if line.startswith("## "):
+            skipping = line.startswith(_SKIPPED_SECTIONS)
+            continue
+        if not skipping and line.strip():
+            out.append(line[line.index("] ") + 2 :] if line.startswith("[x") and "] " in line else line)
+    return out
