@@ -37,7 +37,7 @@ _SOURCE_CONTEXT = r"(?i)\bsource >|source connector|source connection|\bsource-\
 _DESTINATION_CONTEXT = (
     r"(?i)\bdestination >|\bdestination - \d{4}-\d\d-\d\d|destination connector|failureOrigin\W+destination"
     r"|\bdestination-\w+|DestinationException|Failure in destination|\bintegrations\.destination\."
-    r"|\bdestination_[a-z]\w*/"
+    r"|\bdestination_[a-z]\w*/|\bdlt\.destinations\."
 )
 
 

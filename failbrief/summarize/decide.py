@@ -39,7 +39,7 @@ _WARNING = re.compile(r"\b(?:WARN|WARNING)\b|\[warn\s*\]|\bWarning:")
 # An Airbyte destination or a Singer/Meltano target writes the data.
 _WRITE_CONTEXT = re.compile(
     r"(?i)\bdestination >|\bdestination - \d{4}-|failureOrigin\W+destination|Failure Origin: destination"
-    r"|\bdestination-\w+|\bintegrations\.destination\.|\bdestination_[a-z]\w*/|\btarget-\w+ \|"
+    r"|\bdestination-\w+|\bintegrations\.destination\.|\bdestination_[a-z]\w*/|\btarget-[\w-]+\s+\||\bdlt\.destinations\."
 )
 _WRITE_FAILURES = {"sql_error", "schema_mismatch", "code_bug"}
 
@@ -80,15 +80,17 @@ def _decide(
     found = [
         (signal, line, block)
         for block in blocks
-        for signal, line in _signals_in(message_lines(block.split("\n")), block, context_text)
+        for signal, line in _signals_in(_readable(block), block, context_text)
     ]
     specific = [hit for hit in found if hit[0].specific]
     if specific:
         first_block = specific[0][2]
-        signal, line, block = min(
-            (hit for hit in specific if hit[2] == first_block), key=lambda hit: _RANK[hit[0].name]
-        )  # min keeps the earliest line among equals
-        return Decision(signal.category, "high", signal.name, signal, line, block)
+        in_block = [hit for hit in specific if hit[2] == first_block]
+        signal, line, block = min(in_block, key=lambda hit: _RANK[hit[0].name])  # the earliest among equals
+        # Specific signals of the same block that point at different categories: the table's order
+        # picks one, but the evidence disagrees with itself, so it is not certain.
+        agreed = len({hit[0].category for hit in in_block}) == 1
+        return Decision(signal.category, "high" if agreed else "medium", signal.name, signal, line, block)
     if found:
         signal, line, block = found[0]
         return Decision(signal.category, "medium", signal.name, signal, line, block)
@@ -124,6 +126,13 @@ def _signals_in(lines: Sequence[str], block: str, whole: str) -> list[tuple[Sign
         if signal is not None:
             out.append((signal, line))
     return out
+
+
+def _readable(block: str) -> list[str]:
+    """A block's message lines, plus frame lines a paste glued a `Caused by:` onto."""
+    lines = block.split("\n")
+    messages = message_lines(lines)
+    return messages + [line for line in lines if "Caused by:" in line and line not in messages]
 
 
 def _as_write_failure(decision: Decision) -> Decision:

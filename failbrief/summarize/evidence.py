@@ -184,6 +184,7 @@ SIGNALS: tuple[Signal, ...] = (
         "cloud error code",
         r"\b(?:InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken\w*|UnrecognizedClientException"
         r"|InvalidClientTokenId|DefaultCredentialsError|UNAUTHENTICATED)\b"
+        r"|(?i:default credentials were not found)"
         r"|(?i:security token included in the request is (?:invalid|expired)|could not automatically "
         r"determine credentials|request had invalid authentication credentials|credentials? (?:file"
         r"|path) .{0,60}"
@@ -295,7 +296,9 @@ SIGNALS: tuple[Signal, ...] = (
         + _code("22001")
         + r"|StringDataRightTruncation|numeric field overflow|out of range for type"
         r"|column count doesn't match"
-        r"|invalid input syntax for (?:type|integer)",
+        r"|invalid input syntax for (?:type|integer)|number of columns .{0,60}does not match|"
+        + _code("22018")
+        + r"|(?i:numeric value .{0,80} is not recognized)",
         "The column's type in the target against the type of the values now arriving (a changed source "
         "type, a widened string): cast explicitly, or rebuild the table (full refresh) with the new type.",
     ),
@@ -345,6 +348,7 @@ SIGNALS: tuple[Signal, ...] = (
         + r"|You have an error in your SQL syntax",
         "The compiled SQL at the position the error gives (target/compiled or target/run): the "
         "statement the warehouse rejects, often a dialect difference or a macro that rendered empty.",
+        specific=False,
     ),
     _signal(
         "undefined-function",
