@@ -1,6 +1,6 @@
 """How good are the offline briefs on real logs we did not tune on? (issue 13)
 
-    .venv/bin/python bench/brief_quality.py [--part dev|heldout|all] [--misses]
+    .venv/bin/python bench/brief_quality.py [--part dev|heldout|all] [--misses] [--by-signal]
 
 For each part, every case is condensed and summarized offline, exactly as `failbrief summarize
 LOG --json` does, and scored against its labels:
@@ -10,6 +10,9 @@ LOG --json` does, and scored against its labels:
   a line of at least 20 characters that one of them contains (the cut-off line of a long log);
 - category: the brief's category equals the label (judged from what fixed the failure);
 - per confidence level (high / medium / low): how many briefs, and the share whose category is right.
+
+`--misses` lists the dev cases scored wrong and `--by-signal` breaks the dev reliability down by
+the rule that decided; both look only at the dev part, never at the held-out cases one by one.
 
 The reference printed beside them is the majority-class baseline (always the part's most common
 category), measured on the same cases: a classifier must beat it to be worth anything.
@@ -31,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from failbrief.summarize.condense import condense, read_log_file  # noqa: E402
 from failbrief.summarize.providers.base import FailedUnitInfo  # noqa: E402
-from failbrief.summarize.providers.offline import OfflineProvider  # noqa: E402
+from failbrief.summarize.providers.offline import OfflineProvider, offline_decision  # noqa: E402
 
 TESTDATA = ROOT / "testdata"
 PARTS = {
@@ -51,12 +54,14 @@ class Scored:
     kept: bool
     quoted: bool
     root_cause: str
+    rule: str
 
 
 def score(case_dir: Path) -> Scored:
     case = json.loads((case_dir / "case.json").read_text())
     context = condense(read_log_file(case_dir / "log.txt"), max_tokens=BUDGET)
     brief = OfflineProvider().write_brief(context, FailedUnitInfo())
+    decision = offline_decision(context, FailedUnitInfo())
     must_keep: list[str] = case["must_keep"]
     root = " ".join((brief.root_cause or "").split())
     quoted = any(
@@ -70,6 +75,7 @@ def score(case_dir: Path) -> Scored:
         kept=all(m in context.text for m in must_keep) and context.tokens <= BUDGET,
         quoted=quoted,
         root_cause=root,
+        rule=f"{decision.rule} ({decision.confidence})",
     )
 
 
@@ -77,7 +83,7 @@ def share(n: int, of: int) -> str:
     return f"{n}/{of} ({100 * n / of:.0f}%)" if of else "0/0"
 
 
-def report(name: str, scored: list[Scored], misses: bool) -> None:
+def report(name: str, scored: list[Scored], misses: bool, by_signal: bool = False) -> None:
     total = len(scored)
     majority, majority_n = Counter(s.label for s in scored).most_common(1)[0]
     print(f"\n== {name}: {total} cases")
@@ -90,6 +96,10 @@ def report(name: str, scored: list[Scored], misses: bool) -> None:
     for level in LEVELS:
         at = [s for s in scored if s.confidence == level]
         print(f"  {level:<7} {len(at):>4}  {share(sum(s.category == s.label for s in at), len(at))}")
+    if by_signal:
+        print("by deciding rule (briefs, category right):")
+        for rule, n in sorted(Counter(s.rule for s in scored).items()):
+            print(f"  {rule:<48} {share(sum(s.category == s.label for s in scored if s.rule == rule), n)}")
     if misses:
         for s in scored:
             if s.category != s.label or not s.quoted or not s.kept:
@@ -101,12 +111,16 @@ def report(name: str, scored: list[Scored], misses: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--part", choices=["dev", "heldout", "all"], default="all")
-    parser.add_argument("--misses", action="store_true", help="list each case scored wrong")
+    parser.add_argument("--misses", action="store_true", help="list each dev case scored wrong")
+    parser.add_argument("--by-signal", action="store_true", help="dev reliability per deciding rule")
     args = parser.parse_args()
     for name, dirs in PARTS.items():
         if args.part in (name, "all"):
             cases = sorted(p.parent for d in dirs for p in d.glob("*/case.json"))
-            report(name, [score(c) for c in cases], args.misses)
+            # The held-out part is only ever seen in aggregate: tuning rules on its cases would
+            # make its score meaningless.
+            dev = name == "dev"
+            report(name, [score(c) for c in cases], args.misses and dev, args.by_signal and dev)
 
 
 if __name__ == "__main__":

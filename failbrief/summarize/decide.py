@@ -9,12 +9,14 @@ The most specific evidence decides, wherever it is in the failure:
    the others by importance; the first block holding a specific signal decides, and within it the
    table's order ranks them (a 429 beats the timeouts after it, a failing test its wrapper).
    Confidence `high`.
-2. A weaker signal (evidence rows with specific=False) in the blocks, then the keyword families of
-   classify.py over the error lines: `medium`.
-3. A specific signal elsewhere in the context (the lines just before the failure, repeated and
+2. A weaker signal (evidence rows with specific=False) in the blocks: `medium`.
+3. A specific signal in the lines logged just before the main block ("Last lines before the
+   failure": a `429` beside the wrapper that reports it): `high`.
+4. The keyword families of classify.py over the error lines: `medium`.
+5. A specific signal elsewhere in the context (the last lines of the log, repeated and
    other lines; warnings skipped): `medium`, since nothing ties it to the failure itself.
-4. The unit's state message (a crash whose logs just stop): `medium`.
-5. Nothing: `low`, category `unknown`.
+6. The unit's state message (a crash whose logs just stop): `medium`.
+7. Nothing: `low`, category `unknown`.
 
 A database or type error raised while an Airbyte destination or a Singer target writes is the
 destination's write failure (destination_write), whatever SQLSTATE it carries.
@@ -25,7 +27,7 @@ Also used to give an LLM the deciding signal as a hint it may overrule (llm_comm
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from failbrief.summarize.blocks import message_lines
@@ -35,6 +37,7 @@ from failbrief.summarize.signals import is_benign
 
 _RANK = {signal.name: index for index, signal in enumerate(SIGNALS)}
 _SKIPPED_SECTIONS = ("## What failed", "## Error blocks")
+_LEAD_IN = "## Last lines before the failure"
 _WARNING = re.compile(r"\b(?:WARN|WARNING)\b|\[warn\s*\]|\bWarning:")
 # An Airbyte destination or a Singer/Meltano target writes the data.
 _WRITE_CONTEXT = re.compile(
@@ -89,11 +92,20 @@ def _decide(
         signal, line, block = min(in_block, key=lambda hit: _RANK[hit[0].name])  # the earliest among equals
         # Specific signals of the same block that point at different categories: the table's order
         # picks one, but the evidence disagrees with itself, so it is not certain.
-        agreed = len({hit[0].category for hit in in_block}) == 1
+        # An HTTP status is coarse (BigQuery answers a rate limit with 403): a finer signal refines it.
+        agreed = (
+            len({hit[0].category for hit in in_block if hit[0].kind != "HTTP status"} | {signal.category})
+            == 1
+        )
         return Decision(signal.category, "high" if agreed else "medium", signal.name, signal, line, block)
     if found:
         signal, line, block = found[0]
         return Decision(signal.category, "medium", signal.name, signal, line, block)
+    lead_in = [hit for hit in _signals_in(lead_in_lines(context_text), "", context_text) if hit[0].specific]
+    if lead_in:
+        # The lines logged just before the failure, beside the wrapper that reported it.
+        signal, line = min(lead_in, key=lambda hit: _RANK[hit[0].name])
+        return Decision(signal.category, "high", signal.name, signal, line, None)
     category, rule = classify(list(error_lines), context_text)
     if category != "unknown":
         return Decision(category, "medium", rule)
@@ -143,14 +155,23 @@ def _as_write_failure(decision: Decision) -> Decision:
     return decision
 
 
+def lead_in_lines(context_text: str) -> list[str]:
+    """The context's "Last lines before the failure": the lines logged just before the main block."""
+    return _section_lines(context_text, lambda title: title.startswith(_LEAD_IN))
+
+
 def other_lines(context_text: str) -> list[str]:
-    """The context's lines outside its header and error-block sections, without `[xN]` counts."""
+    """The context's lines outside its header, error-block and lead-in sections, without `[xN]` counts."""
+    return _section_lines(context_text, lambda title: not title.startswith((*_SKIPPED_SECTIONS, _LEAD_IN)))
+
+
+def _section_lines(context_text: str, wanted: Callable[[str], bool]) -> list[str]:
     out: list[str] = []
-    skipping = False
+    taking = False
     for line in context_text.split("\n"):
         if line.startswith("## "):
-            skipping = line.startswith(_SKIPPED_SECTIONS)
+            taking = wanted(line)
             continue
-        if not skipping and line.strip():
+        if taking and line.strip():
             out.append(line[line.index("] ") + 2 :] if line.startswith("[x") and "] " in line else line)
     return out

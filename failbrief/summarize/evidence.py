@@ -292,15 +292,26 @@ SIGNALS: tuple[Signal, ...] = (
         r"(?i)"
         + _code("42804")
         + r"|is of type \S+ but expression is of type|\bDatatypeMismatch\b|cannot be cast|cannot cast"
-        r"|provided schema does not match|schema mismatch|type mismatch|value too long for|"
+        r"|provided schema does not match|schema mismatch|type mismatch|column count doesn't match"
+        r"|number of columns .{0,60}does not match",
+        "The column's type in the target against the type of the values now arriving (a changed source "
+        "type, a new column): cast explicitly, or rebuild the table (full refresh) with the new shape.",
+    ),
+    # A value that does not fit its column (too long, out of range, unparsable): the column, the
+    # data or the writer that sized the column may be at fault, so it only suggests.
+    _signal(
+        "value-does-not-fit",
+        "schema_mismatch",
+        "SQLSTATE / vendor code",
+        r"(?i)value too long for|"
         + _code("22001")
         + r"|StringDataRightTruncation|numeric field overflow|out of range for type"
-        r"|column count doesn't match"
-        r"|invalid input syntax for (?:type|integer)|number of columns .{0,60}does not match|"
+        r"|invalid input syntax for (?:type|integer)|"
         + _code("22018")
-        + r"|(?i:numeric value .{0,80} is not recognized)",
-        "The column's type in the target against the type of the values now arriving (a changed source "
-        "type, a widened string): cast explicitly, or rebuild the table (full refresh) with the new type.",
+        + r"|numeric value .{0,80} is not recognized",
+        "The column the value is written to against the longest or widest value now arriving: widen "
+        "the column (or let the loader re-create it), or clean or truncate the field upstream.",
+        specific=False,
     ),
     # -- objects and files that are not there --------------------------------------------------------
     _signal(

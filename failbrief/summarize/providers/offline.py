@@ -89,6 +89,15 @@ class OfflineProvider(Provider):
         )
 
 
+def offline_decision(context: Context, unit: FailedUnitInfo) -> Decision:
+    """The deciding evidence the offline brief would use: also the hint an LLM is given."""
+    candidates = _candidates(context.error_blocks)
+    if not candidates:
+        return decide([], context.text, (), unit.state_message)
+    best = max(candidates, key=lambda c: (c.score, -c.order))
+    return _decide(best, candidates, unit, context)
+
+
 def _candidates(blocks: list[str]) -> list[_Candidate]:
     out: list[_Candidate] = []
     for rank, block in enumerate(blocks[:MAX_BLOCKS_READ]):

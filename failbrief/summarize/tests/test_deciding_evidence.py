@@ -1,0 +1,230 @@
+"""The most specific evidence decides the brief: signal ranking, calibrated confidence, the fix
+from the evidence, and the same hint for an LLM. Log shapes are general (dbt, Airbyte, Airflow,
+Python and Java chains), not copies of one case."""
+
+from __future__ import annotations
+
+import json
+
+from failbrief.summarize.condense import condense, read_log_file
+from failbrief.summarize.decide import decide, lead_in_lines
+from failbrief.summarize.evidence import BY_NAME, SIGNALS
+from failbrief.summarize.fixes import FIXES
+from failbrief.summarize.providers.base import Brief, FailedUnitInfo
+from failbrief.summarize.providers.llm_common import logs_part, user_message
+from failbrief.summarize.providers.llm_output import parse_brief
+from failbrief.summarize.providers.offline import OfflineProvider, offline_decision
+from failbrief.summarize.tests.conftest import REPO
+from failbrief.summarize.tests.llm_cases import brief_answer
+
+DEV_PARTS = [REPO / "testdata" / part for part in ("corpus", "corpus_extra", "corpus_dev")]
+
+
+def _brief(lines: list[str], unit: FailedUnitInfo | None = None) -> Brief:
+    return OfflineProvider().write_brief(condense(lines), unit or FailedUnitInfo())
+
+
+# -- ranking: a specific signal beats the wrapper that reports it --------------------------------
+
+
+def test_an_oauth_error_under_a_dbt_database_error_is_a_credential_problem_not_sql():
+    brief = _brief(
+        [
+            "12:00:01  1 of 3 START sql table model analytics.orders ... [RUN]",
+            "12:00:02  Database Error in model orders (models/orders.sql)",
+            "12:00:02    ('invalid_grant: Token has been expired or revoked.', "
+            "{'error': 'invalid_grant', 'error_description': 'Token has been expired or revoked.'})",
+            "12:00:02  1 of 3 ERROR creating sql table model analytics.orders ... [ERROR in 0.9s]",
+        ]
+    )
+    assert (brief.category, brief.confidence) == ("auth_credentials", "high")
+    assert "invalid_grant" in (brief.root_cause or "")
+    assert (brief.root_cause or "").startswith(
+        "Database Error in model orders"
+    )  # the wrapper stays as context
+    assert brief.suggested_fix == BY_NAME["oauth-invalid-grant"].check
+
+
+def test_a_429_beside_a_stream_read_wrapper_decides_and_the_wrapper_stays_in_the_evidence():
+    brief = _brief(
+        [
+            "2024-05-02 10:00:00 source > Syncing stream: events",
+            "2024-05-02 10:00:03 source > Stream events: 429 Too Many Requests - "
+            '{"error": "rate limit exceeded"}',
+            "2024-05-02 10:00:03 source > Encountered an exception while reading stream events",
+            "Traceback (most recent call last):",
+            '  File "/airbyte/integration_code/source.py", line 12, in read',
+            "    raise exc",
+        ]
+    )
+    assert (brief.category, brief.confidence) == ("rate_limit", "high")
+    assert "429 Too Many Requests" in (brief.root_cause or "")
+    assert any("Encountered an exception while reading stream" in line for line in brief.evidence)
+    assert "backoff" in brief.suggested_fix
+    assert "quota" in brief.suggested_fix
+
+
+def test_the_direct_cause_of_a_python_exception_chain_decides_over_the_wrapper_exception():
+    brief = _brief(
+        [
+            "[2024-05-02, 10:00:00 UTC] {taskinstance.py:1937} ERROR - Task failed with exception",
+            "Traceback (most recent call last):",
+            '  File "/opt/dags/load.py", line 40, in load',
+            "    cursor.execute(sql)",
+            'psycopg2.errors.InsufficientPrivilege: permission denied for table "orders"',
+            "",
+            "The above exception was the direct cause of the following exception:",
+            "",
+            "Traceback (most recent call last):",
+            '  File "/opt/dags/load.py", line 44, in load',
+            "    raise LoadFailed(table) from exc",
+            "dags.load.LoadFailed: could not load orders",
+        ]
+    )
+    assert (brief.category, brief.confidence) == ("auth_credentials", "high")
+    assert "permission denied for table" in (brief.root_cause or "")
+
+
+def test_a_java_caused_by_decides_over_the_runtime_exception_that_wraps_it():
+    brief = _brief(
+        [
+            "2024-05-02 10:00:00 ERROR i.a.w.g.DefaultReplicationWorker(run):120 - Sync worker failed.",
+            "java.lang.RuntimeException: java.util.concurrent.ExecutionException: failed to read",
+            "\tat io.airbyte.workers.general.DefaultReplicationWorker.run(DefaultReplicationWorker.java:190)",
+            "Caused by: org.postgresql.util.PSQLException: FATAL: password authentication failed for user "
+            '"airbyte"',
+            "\tat org.postgresql.core.v3.ConnectionFactoryImpl.doAuth(ConnectionFactoryImpl.java:61)",
+        ]
+    )
+    assert (brief.category, brief.confidence) == ("auth_credentials", "high")
+    assert "password authentication failed" in (brief.root_cause or "")
+
+
+def test_a_reason_in_a_nested_json_error_body_decides():
+    brief = _brief(
+        [
+            "2024-05-02 10:00:00 ERROR - Job failed: googleapiclient.errors.HttpError: <HttpError 403 when "
+            'requesting https://bigquery.googleapis.com/bigquery/v2/projects/p/jobs returned "Exceeded rate '
+            "limits\". Details: \"[{'reason': 'rateLimitExceeded'}]\">",
+            "{",
+            '  "error": {',
+            '    "code": 403,',
+            '    "errors": [{"reason": "rateLimitExceeded", "message": "Exceeded rate limits"}]',
+            "  }",
+            "}",
+        ]
+    )
+    # A 403 that is really a rate limit: the table ranks the rate limit above the bare status.
+    assert (brief.category, brief.confidence) == ("rate_limit", "high")
+
+
+def test_an_oom_kill_exit_code_is_a_resource_limit_whatever_wrapped_it():
+    brief = _brief(
+        [
+            "2024-05-02 10:00:00 INFO Starting flow run 'calm-otter'",
+            "2024-05-02 10:05:00 ERROR Flow run infrastructure exited with non-zero status code:",
+            " Container 'prefect' terminated with reason OOMKilled, exit code 137",
+        ]
+    )
+    assert (brief.category, brief.confidence) == ("resource_limit_oom_timeout", "high")
+    assert "memory limit" in brief.suggested_fix
+
+
+# -- confidence: high only when a specific signal decided ---------------------------------------
+
+
+def test_a_bare_non_zero_exit_abstains_with_low_confidence_and_no_category_fix():
+    brief = _brief(
+        [
+            "2024-05-02 10:00:00 INFO Running command: python load.py",
+            "2024-05-02 10:00:09 ERROR Command failed with exit code 1",
+            "2024-05-02 10:00:09 ERROR Task run failed with exception: RuntimeError('Command failed')",
+        ]
+    )
+    assert (brief.category, brief.confidence) == ("unknown", "low")
+    assert brief.suggested_fix == FIXES["unknown"].action
+    other_fixes = [fix.action for name, fix in FIXES.items() if name != "unknown"]
+    assert not any(fix in brief.suggested_fix for fix in other_fixes)
+    assert "does not guess" in brief.explanation
+
+
+def test_a_programming_error_class_alone_is_only_medium_and_its_fix_is_hedged():
+    brief = _brief(
+        [
+            "Traceback (most recent call last):",
+            '  File "/app/flows/transform.py", line 8, in run',
+            "    total = row['amount'] + fee",
+            "TypeError: unsupported operand type(s) for +: 'NoneType' and 'int'",
+        ]
+    )
+    assert (brief.category, brief.confidence) == ("code_bug", "medium")
+    assert brief.suggested_fix.startswith("Likely, not certain")
+    assert BY_NAME["programming-error"].check in brief.suggested_fix
+
+
+def test_a_specific_signal_outside_the_error_blocks_is_only_medium():
+    decision = decide([], "## Last lines of the log\nupstream said: 429 Too Many Requests\n")
+    assert (decision.category, decision.confidence) == ("rate_limit", "medium")
+
+
+def test_warnings_outside_the_error_blocks_never_decide():
+    text = "## Other lines by score\n12:00:00 [warn ] [WARNING]: Test 'x' depends on a node named 'y'\n"
+    assert decide([], text).category == "unknown"
+
+
+def test_no_dev_corpus_brief_is_high_without_a_specific_signal_in_the_failure():
+    for part in DEV_PARTS:
+        for case_dir in sorted(path.parent for path in part.glob("*/case.json")):
+            context = condense(read_log_file(case_dir / "log.txt"))
+            brief = OfflineProvider().write_brief(context, FailedUnitInfo())
+            decision = offline_decision(context, FailedUnitInfo())
+            assert brief.confidence == decision.confidence, case_dir.name
+            if brief.confidence == "high":
+                assert decision.signal is not None, case_dir.name
+                assert decision.signal.specific, case_dir.name
+                # ...in an error block, or logged just before it (its lead-in)
+                assert decision.line is not None, case_dir.name
+                assert decision.line in context.text, case_dir.name
+                lead_in = lead_in_lines(context.text)
+                assert decision.block is not None or decision.line in lead_in, case_dir.name
+            if brief.category == "unknown":
+                assert brief.confidence == "low", case_dir.name
+
+
+# -- the fix follows the evidence ------------------------------------------------------------------
+
+
+def test_two_credential_failures_with_different_signals_get_different_checks():
+    expired = _brief(
+        ["ERROR - google.auth.exceptions.RefreshError: ('invalid_grant: Invalid JWT Signature.')"]
+    )
+    denied = _brief(
+        [
+            "ERROR - google.api_core.exceptions.Forbidden: 403 Access Denied: Table p:d.t: "
+            "User does not have permission"
+        ]
+    )
+    assert expired.category == denied.category == "auth_credentials"
+    assert "clock" in expired.suggested_fix
+    assert expired.suggested_fix != denied.suggested_fix
+    assert denied.suggested_fix in {BY_NAME["insufficient-privilege"].check, BY_NAME["http-403"].check}
+
+
+def test_every_signal_has_its_own_short_check():
+    checks = [signal.check for signal in SIGNALS]
+    assert len(set(checks)) == len(checks)
+    assert all(40 <= len(check) <= 300 for check in checks)
+
+
+# -- the LLM gets the same deciding signal as a hint it may overrule -----------------------------
+
+
+def test_the_llm_prompt_carries_the_deciding_signal_and_evidence_from_the_hint_is_not_verified():
+    lines = ["2024-05-02 10:00:03 ERROR source > Stream events: 429 Too Many Requests"]
+    sent = user_message(condense(lines), FailedUnitInfo(task_name="sync"))
+    assert "Rule-based hint" in sent
+    assert "rate_limit, confidence high" in sent
+    hint_only = "What to check: " + BY_NAME["http-429"].check
+    answer = brief_answer(evidence=[hint_only, "Stream events: 429 Too Many Requests"])
+    brief = parse_brief(json.dumps(answer), logs_part(sent))
+    assert brief.evidence == ["Stream events: 429 Too Many Requests"]
