@@ -16,8 +16,8 @@ the rule that decided; both look only at the dev part, never at the held-out cas
 
 The reference printed beside them is the majority-class baseline (always the part's most common
 category), measured on the same cases: a classifier must beat it to be worth anything.
-The dev part is testdata/corpus + corpus_extra + corpus_dev; the held-out part is testdata/heldout,
-frozen and never tuned on. Not part of the test suite.
+The dev part is testdata/corpus + corpus_extra + corpus_dev + corpus_dev2; the held-out part is
+testdata/heldout, frozen and never tuned on. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from failbrief.summarize.providers.offline import OfflineProvider, offline_decis
 
 TESTDATA = ROOT / "testdata"
 PARTS = {
-    "dev": [TESTDATA / "corpus", TESTDATA / "corpus_extra", TESTDATA / "corpus_dev"],
+    "dev": [TESTDATA / part for part in ("corpus", "corpus_extra", "corpus_dev", "corpus_dev2")],
     "heldout": [TESTDATA / "heldout"],
 }
 BUDGET = 4000
