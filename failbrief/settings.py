@@ -6,6 +6,8 @@ quietly replaced by a default.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -13,6 +15,8 @@ from urllib.parse import urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from failbrief.lib.private_files import private_dir, private_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FAILBRIEF_VAR_DIR", str(BASE_DIR / "var")))
@@ -69,6 +73,22 @@ def env_networks(name: str, default: str) -> tuple[IPv4Network | IPv6Network, ..
         raise ImproperlyConfigured(
             f"{name} must be comma-separated networks such as 10.0.0.0/8, or 'none': {exc}"
         ) from None
+
+
+def env_fernet_keys(name: str) -> tuple[str, ...]:
+    """Comma-separated Fernet keys (`failbrief vault generate-key` makes one); () when unset."""
+    keys = tuple(part.strip() for part in env_str(name, "").split(",") if part.strip())
+    for number, key in enumerate(keys, start=1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            valid = False
+        if not valid:
+            raise ImproperlyConfigured(
+                f"{name}: key {number} is not a Fernet key (44 URL-safe base64 characters); "
+                "make one with 'failbrief vault generate-key'"
+            )
+    return keys
 
 
 def env_choice(name: str, default: str, choices: set[str]) -> str:
@@ -140,8 +160,6 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     _db.setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-failbrief.sqlite3")
 DATABASES = {"default": _db}
-if _db["ENGINE"] == "django.db.backends.sqlite3" or DATABASE_URL.startswith("sqla"):
-    VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded defaults' files live here
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USES_SQLITE = _db["ENGINE"] == "django.db.backends.sqlite3"
 
@@ -162,6 +180,15 @@ CELERY_BROKER_URL = env_url(
     f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}",
     {"sqla", "redis", "rediss", "amqp", "amqps", "pyamqp"},
 )
+# The embedded files hold every org's data: readable by the service's user alone (0600, in a 0700
+# directory), including files an older install left world-readable.
+_SQLITE_BROKER = "sqla+sqlite:///"
+if USES_SQLITE or CELERY_BROKER_URL.startswith(_SQLITE_BROKER):
+    private_dir(VAR_DIR)
+if USES_SQLITE and str(_db["NAME"]) not in {"", ":memory:"}:
+    private_file(Path(_db["NAME"]))
+if CELERY_BROKER_URL.startswith(_SQLITE_BROKER) and CELERY_BROKER_URL != _SQLITE_BROKER + ":memory:":
+    private_file(Path(CELERY_BROKER_URL.removeprefix(_SQLITE_BROKER)))
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -180,6 +207,13 @@ if CELERY_BROKER_URL.startswith(("redis", "rediss")):
         "visibility_timeout": env_int("FAILBRIEF_VISIBILITY_TIMEOUT_SECONDS", 600, minimum=10),
     }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Vault: the key that encrypts stored secrets (Airbyte tokens, channel configs) ---------------
+# FAILBRIEF_VAULT_KEY: comma-separated keys; the first encrypts, all decrypt (during a rotation).
+# Unset: the key file, made with a random key on first use (0600). Every host must use the same key:
+# a PostgreSQL deployment's server commands refuse to start without FAILBRIEF_VAULT_KEY.
+VAULT_KEYS = env_fernet_keys("FAILBRIEF_VAULT_KEY")
+VAULT_KEY_FILE = VAR_DIR / "vault.key"
 
 # --- Prefect ------------------------------------------------------------------------------------
 PREFECT_API_URL = env_url("PREFECT_API_URL", "http://127.0.0.1:4200/api", {"http", "https"}).rstrip("/")

@@ -19,7 +19,12 @@ from pathlib import Path
 import click
 
 from failbrief.cli.django_setup import migrate, setup_django
-from failbrief.cli.preflight import broker_problem, require_broker_transport, require_database
+from failbrief.cli.preflight import (
+    broker_problem,
+    require_broker_transport,
+    require_database,
+    require_vault_key,
+)
 
 HOST_OPTION = click.option(
     "--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), help="Address to bind (env HOST)."
@@ -123,7 +128,11 @@ def beat_command() -> None:
 
 
 def _preflight(check_migrated: bool = True) -> None:
+    # Everything the servers write (databases, the key, beat's schedule, metrics) is the service
+    # user's alone; gunicorn and Celery inherit this when they replace or follow this process.
+    os.umask(0o077)
     setup_django()
+    require_vault_key()
     require_database()
     require_broker_transport()
     if check_migrated:
