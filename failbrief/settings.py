@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlparse
@@ -89,6 +90,22 @@ def env_fernet_keys(name: str) -> tuple[str, ...]:
                 "make one with 'failbrief vault generate-key'"
             )
     return keys
+
+
+_RATE = re.compile(r"[1-9][0-9]*/([1-9][0-9]*)?[smhd]")
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A rate limit such as "5/h", "60/m", "100/d" or "30/10m" (30 per 10 minutes); "off" = none."""
+    value = env_str(name, default)
+    if value.lower() == "off":
+        return None
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 5/h, 60/m, 100/d or 30/10m (count/period), or 'off', "
+            f"not {value!r}"
+        )
+    return value
 
 
 def env_choice(name: str, default: str, choices: set[str]) -> str:
@@ -214,6 +231,43 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # a PostgreSQL deployment's server commands refuse to start without FAILBRIEF_VAULT_KEY.
 VAULT_KEYS = env_fernet_keys("FAILBRIEF_VAULT_KEY")
 VAULT_KEY_FILE = VAR_DIR / "vault.key"
+
+# --- Cache: the rate limits' counters ------------------------------------------------------------
+# CACHE_URL (redis://), else the broker's Redis when the broker is Redis, else a table in the
+# database (web processes on one host or many share it; increments are atomic).
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL:
+    CACHE_URL = env_url("CACHE_URL", "", {"redis", "rediss"})
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHE_URL = CELERY_BROKER_URL
+CACHE_TABLE = None if CACHE_URL else "failbrief_cache"  # made by `failbrief migrate`
+if CACHE_URL:
+    CACHES: dict[str, dict[str, object]] = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "failbrief",  # apart from the broker's keys when they share a database
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "failbrief.lib.atomic_db_cache.AtomicDatabaseCache",
+            "LOCATION": CACHE_TABLE,
+            # Culling would drop live counters; expired ones are culled first, so it seldom reaches them.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
+# --- Rate limits (429 with Retry-After; see docs/api.md) -----------------------------------------
+# Regenerating asks the LLM again (a paid call); a channel test sends a message out; every
+# token-authenticated write (and every summary request) counts against its org's write limit.
+RATE_REGENERATE_PER_SUMMARY = env_rate("FAILBRIEF_RATE_REGENERATE_PER_SUMMARY", "5/h")
+RATE_REGENERATE_PER_ORG = env_rate("FAILBRIEF_RATE_REGENERATE_PER_ORG", "60/h")
+RATE_CHANNEL_TEST = env_rate("FAILBRIEF_RATE_CHANNEL_TEST", "20/h")
+RATE_WRITES = env_rate("FAILBRIEF_RATE_WRITES", "120/m")
+RATELIMIT_CACHE_PREFIX = "rl:"
 
 # --- Prefect ------------------------------------------------------------------------------------
 PREFECT_API_URL = env_url("PREFECT_API_URL", "http://127.0.0.1:4200/api", {"http", "https"}).rstrip("/")

@@ -20,14 +20,15 @@ def setup_django() -> None:
 
 
 def migrate(verbosity: int = 0) -> None:
-    """Bring the database up to date: its tables, and secrets stored under the pre-vault key moved
-    under the vault key."""
+    """Bring the database up to date: tables, the cache table (rate limits, when the cache is the
+    database), and secrets stored under the pre-vault key moved under the vault key."""
     from django.core.management import call_command
 
     from failbrief.orgs.vault import VaultError
     from failbrief.orgs.vault_rotate import move_legacy_secrets
 
     call_command("migrate", interactive=False, verbosity=verbosity)
+    call_command("createcachetable", verbosity=verbosity)
     try:
         moved = move_legacy_secrets()
     except VaultError as exc:

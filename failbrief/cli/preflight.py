@@ -37,7 +37,7 @@ def require_vault_key() -> None:
     environment (FAILBRIEF_VAULT_KEY)."""
     from django.conf import settings
 
-    from failbrief.orgs.vault import VaultError, keys
+    from failbrief.orgs.vault import VaultError, current_keys
 
     if not settings.VAULT_KEYS and not settings.USES_SQLITE and not settings.DEBUG:
         raise click.ClickException(
@@ -45,7 +45,7 @@ def require_vault_key() -> None:
             "make one with 'failbrief vault generate-key' and set it everywhere (docs/deploy.md)"
         )
     try:
-        keys()
+        current_keys()
     except VaultError as exc:
         raise click.ClickException(f"vault: {exc}") from None
 

@@ -140,16 +140,30 @@ def _preflight(check_migrated: bool = True) -> None:
 
 
 def _require_migrated() -> None:
+    from django.conf import settings
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
+    from failbrief.orgs.vault_rotate import legacy_secrets
+
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    connection.close()
     # Separate processes on several hosts must not race each other to migrate: one release step does.
     if pending:
+        connection.close()
         raise click.ClickException(
             f"the database is missing {len(pending)} migration(s); run 'failbrief migrate' first"
+        )
+    table = settings.CACHE_TABLE
+    if table and table not in connection.introspection.table_names():
+        connection.close()
+        raise click.ClickException("the database has no rate-limit table; run 'failbrief migrate' first")
+    waiting = legacy_secrets()
+    connection.close()
+    if waiting:
+        raise click.ClickException(
+            f"{len(waiting)} stored secret(s) are still under the key derived from SECRET_KEY; "
+            "run 'failbrief migrate' first"
         )
 
 

@@ -17,7 +17,7 @@ class VaultError(ValueError):
     """A stored secret cannot be read, e.g. the vault key changed since it was stored."""
 
 
-def keys() -> list[str]:
+def current_keys() -> list[str]:
     """The vault's keys, the one that encrypts first."""
     if settings.VAULT_KEYS:
         return list(settings.VAULT_KEYS)
@@ -37,12 +37,12 @@ def fernet_of(key_list: list[str]) -> MultiFernet:
 
 
 def seal(secret: str) -> str:
-    return fernet_of(keys()).encrypt(secret.encode()).decode()
+    return fernet_of(current_keys()).encrypt(secret.encode()).decode()
 
 
 def unseal(sealed: str) -> str:
     try:
-        return fernet_of(keys()).decrypt(sealed.encode()).decode()
+        return fernet_of(current_keys()).decrypt(sealed.encode()).decode()
     except InvalidToken:
         raise VaultError(
             f"a stored secret cannot be decrypted with the vault key ({key_source()}): was the key "

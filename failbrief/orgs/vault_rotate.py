@@ -69,17 +69,36 @@ def reseal(writer: str, readers: list[str], leave: list[str]) -> Resealed:
     return done
 
 
+def legacy_secrets() -> list[str]:
+    """The secrets still under the key derived from SECRET_KEY (labels), waiting for `failbrief migrate`."""
+    current = MultiFernet([Fernet(key.encode()) for key in vault.current_keys()])
+    legacy = Fernet(legacy_key(settings.SECRET_KEY).encode())
+    waiting = []
+    for secret in stored_secrets():
+        try:
+            current.decrypt(secret.sealed.encode())
+            continue
+        except InvalidToken:
+            pass
+        try:
+            legacy.decrypt(secret.sealed.encode())
+            waiting.append(secret.label)
+        except InvalidToken:
+            pass
+    return waiting
+
+
 def move_legacy_secrets() -> Resealed:
     """Secrets stored before the vault key existed were encrypted with a key derived from SECRET_KEY;
     move them under the vault key, so they stay readable and the database alone no longer is."""
-    keys = vault.keys()
+    keys = vault.current_keys()
     return reseal(keys[0], [legacy_key(settings.SECRET_KEY)], leave=keys)
 
 
 def rotate_to_first_key() -> Resealed:
     """Move every secret under the first vault key, until none is left under another; then the
     other keys (and the legacy one) decrypt nothing and may go."""
-    keys = vault.keys()
+    keys = vault.current_keys()
     readers = [*keys, legacy_key(settings.SECRET_KEY)]
     total = reseal(keys[0], readers, leave=keys[:1])
     # A process that read the key list just before it changed may have sealed one secret under the

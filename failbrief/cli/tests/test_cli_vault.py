@@ -155,6 +155,19 @@ def test_an_upgraded_install_moves_its_secrets_off_the_secret_key_on_first_start
             "UPDATE notify_notifychannel SET config_sealed = ?", [old.encrypt(config.encode()).decode()]
         )
     (var_dir / "vault.key").unlink()
+    refused = subprocess.run(
+        [sys.executable, "-m", "failbrief.cli", "web"],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        | {"FAILBRIEF_VAR_DIR": str(var_dir)},
+        timeout=120,
+    )
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "Error: 2 stored secret(s) are still under the key derived from SECRET_KEY; "
+        "run 'failbrief migrate' first"
+    )
 
     started = failbrief(var_dir, "migrate")
 
