@@ -200,12 +200,18 @@ CELERY_BROKER_URL = env_url(
 # The embedded files hold every org's data: readable by the service's user alone (0600, in a 0700
 # directory), including files an older install left world-readable.
 _SQLITE_BROKER = "sqla+sqlite:///"
-if USES_SQLITE or CELERY_BROKER_URL.startswith(_SQLITE_BROKER):
-    private_dir(VAR_DIR)
-if USES_SQLITE and str(_db["NAME"]) not in {"", ":memory:"}:
-    private_file(Path(_db["NAME"]))
-if CELERY_BROKER_URL.startswith(_SQLITE_BROKER) and CELERY_BROKER_URL != _SQLITE_BROKER + ":memory:":
-    private_file(Path(CELERY_BROKER_URL.removeprefix(_SQLITE_BROKER)))
+try:
+    if USES_SQLITE or CELERY_BROKER_URL.startswith(_SQLITE_BROKER):
+        private_dir(VAR_DIR)
+    if USES_SQLITE and str(_db["NAME"]) not in {"", ":memory:"}:
+        private_file(Path(_db["NAME"]))
+    if CELERY_BROKER_URL.startswith(_SQLITE_BROKER) and CELERY_BROKER_URL != _SQLITE_BROKER + ":memory:":
+        private_file(Path(CELERY_BROKER_URL.removeprefix(_SQLITE_BROKER)))
+except OSError as exc:
+    raise ImproperlyConfigured(
+        f"cannot create the embedded files in {exc.filename or VAR_DIR} ({exc.strerror}); "
+        "set FAILBRIEF_VAR_DIR to a directory the service's user may write"
+    ) from None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

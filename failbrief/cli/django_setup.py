@@ -24,9 +24,13 @@ def migrate(verbosity: int = 0) -> None:
     database), and secrets stored under the pre-vault key moved under the vault key."""
     from django.core.management import call_command
 
+    from failbrief.cli.preflight import require_vault_key
     from failbrief.orgs.vault import VaultError
     from failbrief.orgs.vault_rotate import move_legacy_secrets
 
+    # Every command that stores or reads secrets comes here first: on PostgreSQL none may seal with
+    # a key file of this host's own.
+    require_vault_key()
     call_command("migrate", interactive=False, verbosity=verbosity)
     call_command("createcachetable", verbosity=verbosity)
     try:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from cryptography.fernet import Fernet
 
 
@@ -128,9 +129,12 @@ def test_a_missing_secret_key_on_postgresql_is_one_line(tmp_path: Path):
     )
 
 
-def test_a_postgresql_deployment_without_a_shared_vault_key_is_one_line(tmp_path: Path):
+@pytest.mark.parametrize(
+    "args", [["web"], ["migrate"], ["vault", "rotate"], ["org", "set", "acme", "--airbyte-token", "t"]]
+)
+def test_a_postgresql_deployment_without_a_shared_vault_key_is_one_line(tmp_path: Path, args: list[str]):
     result = _start_error(
-        ["web"],
+        args,
         tmp_path,
         DATABASE_URL="postgresql://postgres@127.0.0.1:5432/failbrief",
         SECRET_KEY="a-real-deployment-key",
