@@ -12,6 +12,7 @@ from ninja import Status as WithStatus
 from ninja.errors import HttpError
 
 from failbrief.api.auth import request_org
+from failbrief.api.limits import limit_channel_test
 from failbrief.api.schemas import ErrorOut
 from failbrief.notify.manage import (
     ChannelError,
@@ -115,6 +116,7 @@ def delete_channel(request: HttpRequest, name: str) -> WithStatus[None]:
 @router.post("/channels/{name}/test", response={200: TestOut, 404: ErrorOut})
 def test_channel(request: HttpRequest, name: str) -> TestOut:
     """Send a sample message now and say whether it went through."""
+    limit_channel_test(request)
     reason = send_test(_channel(request, name))
     return TestOut(sent=not reason, reason=reason)
 

@@ -11,6 +11,7 @@ from ninja import Status as WithStatus
 from ninja.errors import HttpError
 
 from failbrief.api.auth import request_org
+from failbrief.api.limits import limit_regenerate
 from failbrief.api.schemas import ErrorOut, RunSummariesOut, SummaryOut, SummaryPageOut
 from failbrief.publish import publish
 from failbrief.summarize.models import LlmSession
@@ -59,6 +60,7 @@ def regenerate(request: HttpRequest, summary_id: int) -> WithStatus[SummaryOut]:
     row = LlmSession.objects.filter(org=request_org(request), pk=summary_id).first()
     if row is None:
         raise Http404("no such summary")
+    limit_regenerate(request, f"{row.flow_run_id}:{row.task_id}")
     fresh = new_version(row)
     if not publish(summarize_requested, fresh.pk):
         fail_summary(fresh, "the task queue was unreachable; ask again")
