@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from failbrief.summarize.calibration import may_say_high
 from failbrief.summarize.condense import condense, read_log_file
 from failbrief.summarize.decide import decide, lead_in_lines
 from failbrief.summarize.evidence import BY_NAME, SIGNALS
@@ -18,6 +19,10 @@ from failbrief.summarize.tests.conftest import REPO
 from failbrief.summarize.tests.llm_cases import brief_answer
 
 DEV_PARTS = [REPO / "testdata" / part for part in ("corpus", "corpus_extra", "corpus_dev")]
+
+
+def _calibrated(signal_name: str) -> str:
+    return "high" if may_say_high(signal_name) else "medium"
 
 
 def _brief(lines: list[str], unit: FailedUnitInfo | None = None) -> Brief:
@@ -81,7 +86,8 @@ def test_the_direct_cause_of_a_python_exception_chain_decides_over_the_wrapper_e
             "dags.load.LoadFailed: could not load orders",
         ]
     )
-    assert (brief.category, brief.confidence) == ("auth_credentials", "high")
+    # high only if the dev corpus backs the permission signal (calibration.py), else medium
+    assert (brief.category, brief.confidence) == ("auth_credentials", _calibrated("insufficient-privilege"))
     assert "permission denied for table" in (brief.root_cause or "")
 
 
@@ -207,7 +213,7 @@ def test_two_credential_failures_with_different_signals_get_different_checks():
     assert expired.category == denied.category == "auth_credentials"
     assert "clock" in expired.suggested_fix
     assert expired.suggested_fix != denied.suggested_fix
-    assert denied.suggested_fix in {BY_NAME["insufficient-privilege"].check, BY_NAME["http-403"].check}
+    assert any(BY_NAME[name].check in denied.suggested_fix for name in ("insufficient-privilege", "http-403"))
 
 
 def test_every_signal_has_its_own_short_check():
