@@ -21,7 +21,7 @@ DEV_RECORDS: dict[str, tuple[int, int]] = {
     "quota-or-rate-limit": (2, 2),
     "resources-exceeded": (3, 3),
     "statement-timeout": (1, 1),
-    "type-mismatch": (3, 2),
+    "type-mismatch": (4, 3),
     "undefined-column": (2, 2),
     "undefined-function": (3, 3),
     "undefined-object": (5, 5),

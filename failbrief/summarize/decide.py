@@ -47,6 +47,16 @@ _WRITE_CONTEXT = re.compile(
     r"|\bdestination-\w+|\bintegrations\.destination\.|\bdestination_[a-z]\w*/|\btarget-[\w-]+\s+\||\bdlt\.destinations\."
 )
 _WRITE_FAILURES = {"sql_error", "schema_mismatch", "code_bug"}
+# A value that does not fit its column while a loader inserts or copies rows (not a dbt model
+# building its own table): the destination rejected the write. Airbyte's worker calls the
+# destination its "target".
+_LOAD_CONTEXT = re.compile(
+    r"(?i)\binsert into\b|\.execute(?:many)?\([^)]*insert|\bexecutemany\b|\bcopy into\b|\bto_sql\b"
+    r"|target process|DefaultAirbyteDestination|\bbulk[ _-]?(?:insert|load)"
+)
+_DBT_RUN = re.compile(
+    r"Running with dbt=|\b(?:Database|Runtime) Error in (?:model|seed|snapshot)\b|\bdbt\.adapters\."
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ def decide(
     the whole condensed context (its other lines are read after the blocks). `error_lines`: (line,
     block) pairs for the keyword fallback, most important first.
     """
-    return _as_write_failure(_decide(blocks, context_text, error_lines, state_message))
+    return _as_write_failure(_decide(blocks, context_text, error_lines, state_message), context_text)
 
 
 def _decide(
@@ -157,10 +167,13 @@ def _readable(block: str) -> list[str]:
     return messages + [line for line in lines if "Caused by:" in line and line not in messages]
 
 
-def _as_write_failure(decision: Decision) -> Decision:
-    """A SQL, type or code error in a destination's or target's block is its write failure."""
+def _as_write_failure(decision: Decision, whole: str) -> Decision:
+    """A SQL, type or code error in a destination's or target's block is its write failure; so is a
+    value too long or out of range for its column while a loader writes rows (`whole`: the context)."""
     where = decision.block if decision.block is not None else decision.line
     if decision.category in _WRITE_FAILURES and where and _WRITE_CONTEXT.search(where):
+        return replace(decision, category="destination_write")
+    if decision.rule == "value-does-not-fit" and _LOAD_CONTEXT.search(whole) and not _DBT_RUN.search(whole):
         return replace(decision, category="destination_write")
     return decision
 

@@ -271,6 +271,29 @@ SIGNALS: tuple[Signal, ...] = (
         "The versions the error names: which package requires which version; pin a compatible set "
         "(tool, adapter or connector image, libraries) and reinstall.",
     ),
+    # SQLAlchemy 2.0 removed Engine.execute() and plain-string statements; pandas < 2.0 still calls
+    # them. A code that predates the installed library, not a bug of the pipeline's own code.
+    _signal(
+        "removed-library-api",
+        "dependency_version",
+        "exception class",
+        r"'(?:Option)?Engine' object has no attribute '(?:execute|cursor)'|\bObjectNotExecutableError\b"
+        r"|Not an executable object: '",
+        "The versions of the library named in the traceback and of its caller (SQLAlchemy 2.0 removed "
+        "Engine.execute; pandas < 2.0 still calls it): pin the older library or upgrade the caller.",
+        specific=False,
+    ),
+    # An installed dbt package whose own dbt_project.yml this dbt cannot read: the package is
+    # made for another dbt version (config-version, require-dbt-version).
+    _signal(
+        "dbt-package-unreadable",
+        "dependency_version",
+        "dbt error",
+        r"Failed to read package at \S*(?:dbt_modules|dbt_packages)/",
+        "The dbt version the package release requires (its dbt_project.yml, require-dbt-version) "
+        "against the installed dbt: pin a package release for this dbt, or upgrade dbt.",
+        specific=False,
+    ),
     # -- schema: columns and types ------------------------------------------------------------------
     _signal(
         "undefined-column",
@@ -428,6 +451,16 @@ SIGNALS: tuple[Signal, ...] = (
         r"|read timed out|SocketTimeoutException|\bEOF occurred\b",
         "What sits between the worker and the remote host (proxy, NAT, SSH tunnel, load balancer idle "
         "timeout): a long transfer was cut; retry, and add keep-alives or a shorter page size.",
+    ),
+    # MySQL client error 2013 "during query": the server dropped a long query or transfer; the
+    # MySQL manual's usual causes are net_read_timeout / net_write_timeout and max_allowed_packet.
+    _signal(
+        "mysql-lost-during-query",
+        "resource_limit_oom_timeout",
+        "vendor code",
+        r"(?i)lost connection to mysql server during query",
+        "The MySQL session limits against the size of the job: net_read_timeout, net_write_timeout, "
+        "wait_timeout and max_allowed_packet; raise them for this job or read in smaller pieces.",
     ),
     _signal(
         "cannot-connect",

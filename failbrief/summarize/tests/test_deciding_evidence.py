@@ -234,3 +234,69 @@ def test_the_llm_prompt_carries_the_deciding_signal_and_evidence_from_the_hint_i
     answer = brief_answer(evidence=[hint_only, "Stream events: 429 Too Many Requests"])
     brief = parse_brief(json.dumps(answer), logs_part(sent))
     assert brief.evidence == ["Stream events: 429 Too Many Requests"]
+
+
+# -- classes of failure: who wrote, which version, a cause glued onto a frame ----------------------
+
+
+def test_a_value_too_long_while_a_loader_inserts_rows_is_the_destination_write():
+    brief = _brief(
+        [
+            "Traceback (most recent call last):",
+            '  File "/app/load.py", line 39, in <module>',
+            "    cursor.executemany(insert_query, rows)",
+            "psycopg2.errors.StringDataRightTruncation: value too long for type character varying(25)",
+        ]
+    )
+    assert brief.category == "destination_write"
+    assert brief.confidence == "medium"
+    assert "value too long" in (brief.root_cause or "")
+
+
+def test_a_value_too_long_in_a_dbt_model_stays_a_schema_mismatch():
+    brief = _brief(
+        [
+            "12:00:00  Running with dbt=1.7.4",
+            "12:00:05  Database Error in model events (models/events.sql)",
+            "12:00:05    value too long for type character varying(256)",
+            "12:00:05    compiled Code at target/run/proj/models/events.sql",
+        ]
+    )
+    assert brief.category == "schema_mismatch"
+
+
+def test_a_library_api_removed_by_a_new_major_version_is_a_dependency_problem():
+    brief = _brief(
+        [
+            "Traceback (most recent call last):",
+            '  File "/venv/lib/python3.10/site-packages/pandas/io/sql.py", line 1405, in execute',
+            "    return self.connectable.execution_options().execute(*args, **kwargs)",
+            "AttributeError: 'OptionEngine' object has no attribute 'execute'",
+        ]
+    )
+    assert (brief.category, brief.confidence) == ("dependency_version", "medium")
+    assert "SQLAlchemy" in brief.suggested_fix
+
+
+def test_an_installed_dbt_package_this_dbt_cannot_read_is_a_version_problem():
+    brief = _brief(
+        [
+            "Encountered an error:",
+            "Runtime Error",
+            "  Failed to read package at /app/dbt_packages/dbt_utils: Runtime Error",
+            "    at path []: Additional properties are not allowed ('config-version' was unexpected)",
+        ]
+    )
+    assert (brief.category, brief.confidence) == ("dependency_version", "medium")
+
+
+def test_a_cause_a_paste_glued_onto_a_java_frame_still_decides_and_is_quoted():
+    brief = _brief(
+        [
+            "at org.apache.spark.deploy.SparkSubmit.main(SparkSubmit.scala)Caused by: "
+            "com.google.cloud.bigquery.BigQueryException: Provided Schema does not match Table p.d.t. "
+            "Field dt has changed type from TIMESTAMP to STRING"
+        ]
+    )
+    assert brief.category == "schema_mismatch"
+    assert (brief.root_cause or "").startswith("Provided Schema does not match Table p.d.t.")
