@@ -69,7 +69,8 @@ def _code(codes: str) -> str:
 def _http(codes: str, reasons: str) -> str:
     return (
         rf"(?i)\b(?:{codes})\b[\s:,-]{{0,3}}(?:{reasons}|client error|server error)"
-        rf"|(?i:\b(?:http|status|status_code|code|response|error|returned|statuscode)\W{{0,14}}(?:code\W{{0,3}})?)(?:{codes})\b"
+        rf"|(?i:\b(?:http|status|status_code|code|response|error|returned|statuscode)\W{{0,14}}"
+        rf"(?:code\W{{0,3}}(?:is\W{{1,3}})?)?)(?:{codes})\b"
     )
 
 
@@ -204,7 +205,7 @@ SIGNALS: tuple[Signal, ...] = (
         + _code("390100")
         + r"|"
         + _code("18456")
-        + r"|invalid (?:username|user name) or password|invalid credentials"
+        + r"|invalid (?:username|user name) or password|invalid credentials|\bbad credentials\b"
         r"|(?:bad|wrong|invalid) password|Authentication failed for '|could not read Username for"
         r"|Permission denied \(publickey",
         "The user name and password (or key) stored for this connection: rotated or mistyped secrets, "
@@ -267,7 +268,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"that satisfies|Version error for package|could not find a satisfactory version"
         r"|requires .{1,60} but "
         r".{1,60} is installed|(?i:incompatible (?:version|with)|is not compatible with|unsupported version"
-        r"|version mismatch|require-dbt-version)",
+        r"|version mismatch|require-dbt-version|this version of dbt is not supported)",
         "The versions the error names: which package requires which version; pin a compatible set "
         "(tool, adapter or connector image, libraries) and reinstall.",
     ),
@@ -289,7 +290,8 @@ SIGNALS: tuple[Signal, ...] = (
         "dbt-package-unreadable",
         "dependency_version",
         "dbt error",
-        r"Failed to read package at \S*(?:dbt_modules|dbt_packages)/",
+        r"Failed to read package(?: at \S*(?:dbt_modules|dbt_packages)/|:)"
+        r"|Error encountered in \S*(?:dbt_modules|dbt_packages|packages-install-path\])/\w+/dbt_project\.yml",
         "The dbt version the package release requires (its dbt_project.yml, require-dbt-version) "
         "against the installed dbt: pin a package release for this dbt, or upgrade dbt.",
         specific=False,

@@ -1,5 +1,5 @@
-"""The collected dev corpus (testdata/corpus_dev): recall within the budget, and the brief quality
-the dev parts reach stays where it is (bench/brief_quality.py prints the same figures)."""
+"""The collected dev corpus (testdata/corpus_dev, corpus_dev2): recall within the budget, and the
+brief quality the dev parts reach stays where it is (bench/brief_quality.py prints the same figures)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from failbrief.summarize.providers.offline import OfflineProvider
 from failbrief.summarize.tests.conftest import REPO
 
 TESTDATA = REPO / "testdata"
-CASES = sorted(path.parent for path in (TESTDATA / "corpus_dev").glob("*/case.json"))
+CASES = sorted(
+    p.parent for part in ("corpus_dev", "corpus_dev2") for p in (TESTDATA / part).glob("*/case.json")
+)
 DEV = sorted(
     p.parent
-    for part in ("corpus", "corpus_extra", "corpus_dev")
+    for part in ("corpus", "corpus_extra", "corpus_dev", "corpus_dev2")
     for p in (TESTDATA / part).glob("*/case.json")
 )
 
@@ -45,8 +47,7 @@ def test_the_dev_briefs_keep_their_category_accuracy_and_high_confidence_stays_r
         if brief.confidence == "high":
             high += 1
             high_right += correct
-    assert len(DEV) >= 100
-    assert (
-        right / len(DEV) >= 0.80
-    )  # 89/109 when written (83/109 before calibration, 61/109 before the table)
-    assert high_right / high >= 0.95  # 37/37 when calibrated (57/62 hand-set, 52/73 before)
+    assert len(DEV) >= 130
+    # 108/138 when calibrated (of the 109 older cases: 89 now, 83 before calibration, 61 before the table)
+    assert right / len(DEV) >= 0.77
+    assert high_right / high >= 0.95  # 44/44 when calibrated (57/62 hand-set on 109 cases, 52/73 before)

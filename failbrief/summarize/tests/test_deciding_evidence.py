@@ -300,3 +300,13 @@ def test_a_cause_a_paste_glued_onto_a_java_frame_still_decides_and_is_quoted():
     )
     assert brief.category == "schema_mismatch"
     assert (brief.root_cause or "").startswith("Provided Schema does not match Table p.d.t.")
+
+
+def test_a_singer_tap_rejected_with_401_or_bad_credentials_is_a_credential_problem():
+    for line in (
+        "2019-10-18 07:32:29,040Z    tap - CRITICAL Invalid response from API, status code is 401",
+        'CRITICAL {"message":"Bad credentials","documentation_url":"https://developer.github.com/v3"}',
+    ):
+        brief = _brief(["INFO Starting sync", line, "INFO tap exited"])
+        assert brief.category == "auth_credentials", line
+        assert brief.confidence != "low", line
