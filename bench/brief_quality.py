@@ -1,6 +1,6 @@
 """How good are the offline briefs on real logs we did not tune on? (issue 13)
 
-    .venv/bin/python bench/brief_quality.py [--part dev|heldout|all] [--misses] [--by-signal]
+    .venv/bin/python bench/brief_quality.py [--part dev|heldout|all] [--misses] [--by-signal] [--calibrate]
 
 For each part, every case is condensed and summarized offline, exactly as `failbrief summarize
 LOG --json` does, and scored against its labels:
@@ -12,12 +12,15 @@ LOG --json` does, and scored against its labels:
 - per confidence level (high / medium / low): how many briefs, and the share whose category is right.
 
 `--misses` lists the dev cases scored wrong and `--by-signal` breaks the dev reliability down by
-the rule that decided; both look only at the dev part, never at the held-out cases one by one.
+the rule that decided, with each specific signal's calibration record (briefs it decided with
+nothing disagreeing, category right, and whether calibration.py lets it say `high`); `--calibrate`
+writes those records to failbrief/summarize/calibration_table.py. All three look only at the dev
+part, never at the held-out cases one by one.
 
 The reference printed beside them is the majority-class baseline (always the part's most common
 category), measured on the same cases: a classifier must beat it to be worth anything.
-The dev part is testdata/corpus + corpus_extra + corpus_dev + corpus_dev2; the held-out part is
-testdata/heldout, frozen and never tuned on. Not part of the test suite.
+The dev part is every testdata/corpus* directory; the held-out part is testdata/heldout, frozen and
+never tuned on. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -32,15 +35,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from failbrief.summarize import calibration  # noqa: E402
 from failbrief.summarize.condense import condense, read_log_file  # noqa: E402
 from failbrief.summarize.providers.base import FailedUnitInfo  # noqa: E402
 from failbrief.summarize.providers.offline import OfflineProvider, offline_decision  # noqa: E402
 
 TESTDATA = ROOT / "testdata"
 PARTS = {
-    "dev": [TESTDATA / part for part in ("corpus", "corpus_extra", "corpus_dev", "corpus_dev2")],
+    "dev": sorted(TESTDATA.glob("corpus*")),
     "heldout": [TESTDATA / "heldout"],
 }
+TABLE = ROOT / "failbrief" / "summarize" / "calibration_table.py"
 BUDGET = 4000
 LEVELS = ("high", "medium", "low")
 
@@ -55,6 +60,7 @@ class Scored:
     quoted: bool
     root_cause: str
     rule: str
+    signal: str | None  # the specific signal that decided with nothing disagreeing, if one did
 
 
 def score(case_dir: Path) -> Scored:
@@ -76,7 +82,13 @@ def score(case_dir: Path) -> Scored:
         quoted=quoted,
         root_cause=root,
         rule=f"{decision.rule} ({decision.confidence})",
+        signal=decision.rule if decision.eligible else None,
     )
+
+
+def records(scored: list[Scored]) -> dict[str, calibration.Record]:
+    """The calibration records of the specific signals, from scored dev cases."""
+    return calibration.measure((s.signal, s.category == s.label) for s in scored if s.signal is not None)
 
 
 def share(n: int, of: int) -> str:
@@ -100,6 +112,10 @@ def report(name: str, scored: list[Scored], misses: bool, by_signal: bool = Fals
         print("by deciding rule (briefs, category right):")
         for rule, n in sorted(Counter(s.rule for s in scored).items()):
             print(f"  {rule:<48} {share(sum(s.category == s.label for s in scored if s.rule == rule), n)}")
+        print("calibration of the specific signals (decided alone: briefs, category right, may say high):")
+        for name, record in records(scored).items():
+            granted = "high" if calibration.grants_high(name, record) else "medium"
+            print(f"  {name:<32} {share(record.right, record.cases):<14} {granted}")
     if misses:
         for s in scored:
             if s.category != s.label or not s.quoted or not s.kept:
@@ -113,14 +129,22 @@ def main() -> None:
     parser.add_argument("--part", choices=["dev", "heldout", "all"], default="all")
     parser.add_argument("--misses", action="store_true", help="list each dev case scored wrong")
     parser.add_argument("--by-signal", action="store_true", help="dev reliability per deciding rule")
+    parser.add_argument("--calibrate", action="store_true", help=f"write {TABLE.name} from the dev part")
     args = parser.parse_args()
-    for name, dirs in PARTS.items():
+    if args.calibrate:
+        TABLE.write_text(calibration.table_source(records([score(c) for c in cases_of("dev")])))
+        print(f"wrote {TABLE.relative_to(ROOT)}; re-run to see the figures with it")
+        return
+    for name in PARTS:
         if args.part in (name, "all"):
-            cases = sorted(p.parent for d in dirs for p in d.glob("*/case.json"))
             # The held-out part is only ever seen in aggregate: tuning rules on its cases would
             # make its score meaningless.
             dev = name == "dev"
-            report(name, [score(c) for c in cases], args.misses and dev, args.by_signal and dev)
+            report(name, [score(c) for c in cases_of(name)], args.misses and dev, args.by_signal and dev)
+
+
+def cases_of(part: str) -> list[Path]:
+    return sorted(p.parent for d in PARTS[part] for p in d.glob("*/case.json"))
 
 
 if __name__ == "__main__":

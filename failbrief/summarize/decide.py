@@ -8,10 +8,11 @@ The most specific evidence decides, wherever it is in the failure:
    any wrapper line. The blocks are read in order: the one the root-cause line was found in, then
    the others by importance; the first block holding a specific signal decides, and within it the
    table's order ranks them (a 429 beats the timeouts after it, a failing test its wrapper).
-   Confidence `high`.
+   Confidence `high` if the calibration measured on the dev corpus grants that signal high
+   (calibration.py), else `medium`.
 2. A weaker signal (evidence rows with specific=False) in the blocks: `medium`.
 3. A specific signal in the lines logged just before the main block ("Last lines before the
-   failure": a `429` beside the wrapper that reports it): `high`.
+   failure": a `429` beside the wrapper that reports it): `high` if calibrated, else `medium`.
 4. The keyword families of classify.py over the error lines: `medium`.
 5. A specific signal elsewhere in the context (the last lines of the log, repeated and
    other lines; warnings skipped): `medium`, since nothing ties it to the failure itself.
@@ -31,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from failbrief.summarize.blocks import message_lines
+from failbrief.summarize.calibration import may_say_high
 from failbrief.summarize.classify import classify
 from failbrief.summarize.evidence import SIGNALS, Signal, first_signal
 from failbrief.summarize.signals import is_benign
@@ -45,6 +47,16 @@ _WRITE_CONTEXT = re.compile(
     r"|\bdestination-\w+|\bintegrations\.destination\.|\bdestination_[a-z]\w*/|\btarget-[\w-]+\s+\||\bdlt\.destinations\."
 )
 _WRITE_FAILURES = {"sql_error", "schema_mismatch", "code_bug"}
+# A value that does not fit its column while a loader inserts or copies rows (not a dbt model
+# building its own table): the destination rejected the write. Airbyte's worker calls the
+# destination its "target".
+_LOAD_CONTEXT = re.compile(
+    r"(?i)\binsert into\b|\.execute(?:many)?\([^)]*insert|\bexecutemany\b|\bcopy into\b|\bto_sql\b"
+    r"|target process|DefaultAirbyteDestination|\bbulk[ _-]?(?:insert|load)"
+)
+_DBT_RUN = re.compile(
+    r"Running with dbt=|\b(?:Database|Runtime) Error in (?:model|seed|snapshot)\b|\bdbt\.adapters\."
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,9 @@ class Decision:
     signal: Signal | None = None
     line: str | None = None  # the verbatim line that carries the deciding signal
     block: str | None = None  # its error block; None for a line outside the blocks
+    # A specific signal decided and nothing in its block disagreed: `high` if the calibration
+    # (calibration.py, measured on the dev corpus) grants this signal high, else `medium`.
+    eligible: bool = False
 
 
 UNDECIDED = Decision("unknown", "low", "no-rule")
@@ -74,7 +89,7 @@ def decide(
     the whole condensed context (its other lines are read after the blocks). `error_lines`: (line,
     block) pairs for the keyword fallback, most important first.
     """
-    return _as_write_failure(_decide(blocks, context_text, error_lines, state_message))
+    return _as_write_failure(_decide(blocks, context_text, error_lines, state_message), context_text)
 
 
 def _decide(
@@ -97,7 +112,7 @@ def _decide(
             len({hit[0].category for hit in in_block if hit[0].kind != "HTTP status"} | {signal.category})
             == 1
         )
-        return Decision(signal.category, "high" if agreed else "medium", signal.name, signal, line, block)
+        return _specific(signal, line, block, eligible=agreed)
     if found:
         signal, line, block = found[0]
         return Decision(signal.category, "medium", signal.name, signal, line, block)
@@ -105,7 +120,7 @@ def _decide(
     if lead_in:
         # The lines logged just before the failure, beside the wrapper that reported it.
         signal, line = min(lead_in, key=lambda hit: _RANK[hit[0].name])
-        return Decision(signal.category, "high", signal.name, signal, line, None)
+        return _specific(signal, line, None, eligible=True)
     category, rule = classify(list(error_lines), context_text)
     if category != "unknown":
         return Decision(category, "medium", rule)
@@ -114,6 +129,11 @@ def _decide(
         signal, line = min(outside, key=lambda hit: _RANK[hit[0].name])
         return Decision(signal.category, "medium", signal.name, signal, line, None)
     return decide_state_message(state_message)
+
+
+def _specific(signal: Signal, line: str, block: str | None, *, eligible: bool) -> Decision:
+    confidence = "high" if eligible and may_say_high(signal.name) else "medium"
+    return Decision(signal.category, confidence, signal.name, signal, line, block, eligible)
 
 
 def decide_state_message(message: str) -> Decision:
@@ -147,10 +167,13 @@ def _readable(block: str) -> list[str]:
     return messages + [line for line in lines if "Caused by:" in line and line not in messages]
 
 
-def _as_write_failure(decision: Decision) -> Decision:
-    """A SQL, type or code error in a destination's or target's block is its write failure."""
+def _as_write_failure(decision: Decision, whole: str) -> Decision:
+    """A SQL, type or code error in a destination's or target's block is its write failure; so is a
+    value too long or out of range for its column while a loader writes rows (`whole`: the context)."""
     where = decision.block if decision.block is not None else decision.line
     if decision.category in _WRITE_FAILURES and where and _WRITE_CONTEXT.search(where):
+        return replace(decision, category="destination_write")
+    if decision.rule == "value-does-not-fit" and _LOAD_CONTEXT.search(whole) and not _DBT_RUN.search(whole):
         return replace(decision, category="destination_write")
     return decision
 

@@ -69,7 +69,8 @@ def _code(codes: str) -> str:
 def _http(codes: str, reasons: str) -> str:
     return (
         rf"(?i)\b(?:{codes})\b[\s:,-]{{0,3}}(?:{reasons}|client error|server error)"
-        rf"|(?i:\b(?:http|status|status_code|code|response|error|returned|statuscode)\W{{0,14}}(?:code\W{{0,3}})?)(?:{codes})\b"
+        rf"|(?i:\b(?:http|status|status_code|code|response|error|returned|statuscode)\W{{0,14}}"
+        rf"(?:code\W{{0,3}}(?:is\W{{1,3}})?)?)(?:{codes})\b"
     )
 
 
@@ -204,7 +205,7 @@ SIGNALS: tuple[Signal, ...] = (
         + _code("390100")
         + r"|"
         + _code("18456")
-        + r"|invalid (?:username|user name) or password|invalid credentials"
+        + r"|invalid (?:username|user name) or password|invalid credentials|\bbad credentials\b"
         r"|(?:bad|wrong|invalid) password|Authentication failed for '|could not read Username for"
         r"|Permission denied \(publickey",
         "The user name and password (or key) stored for this connection: rotated or mistyped secrets, "
@@ -267,9 +268,33 @@ SIGNALS: tuple[Signal, ...] = (
         r"that satisfies|Version error for package|could not find a satisfactory version"
         r"|requires .{1,60} but "
         r".{1,60} is installed|(?i:incompatible (?:version|with)|is not compatible with|unsupported version"
-        r"|version mismatch|require-dbt-version)",
+        r"|version mismatch|require-dbt-version|this version of dbt is not supported)",
         "The versions the error names: which package requires which version; pin a compatible set "
         "(tool, adapter or connector image, libraries) and reinstall.",
+    ),
+    # SQLAlchemy 2.0 removed Engine.execute() and plain-string statements; pandas < 2.0 still calls
+    # them. A code that predates the installed library, not a bug of the pipeline's own code.
+    _signal(
+        "removed-library-api",
+        "dependency_version",
+        "exception class",
+        r"'(?:Option)?Engine' object has no attribute '(?:execute|cursor)'|\bObjectNotExecutableError\b"
+        r"|Not an executable object: '",
+        "The versions of the library named in the traceback and of its caller (SQLAlchemy 2.0 removed "
+        "Engine.execute; pandas < 2.0 still calls it): pin the older library or upgrade the caller.",
+        specific=False,
+    ),
+    # An installed dbt package whose own dbt_project.yml this dbt cannot read: the package is
+    # made for another dbt version (config-version, require-dbt-version).
+    _signal(
+        "dbt-package-unreadable",
+        "dependency_version",
+        "dbt error",
+        r"Failed to read package(?: at \S*(?:dbt_modules|dbt_packages)/|:)"
+        r"|Error encountered in \S*(?:dbt_modules|dbt_packages|packages-install-path\])/\w+/dbt_project\.yml",
+        "The dbt version the package release requires (its dbt_project.yml, require-dbt-version) "
+        "against the installed dbt: pin a package release for this dbt, or upgrade dbt.",
+        specific=False,
     ),
     # -- schema: columns and types ------------------------------------------------------------------
     _signal(
@@ -428,6 +453,16 @@ SIGNALS: tuple[Signal, ...] = (
         r"|read timed out|SocketTimeoutException|\bEOF occurred\b",
         "What sits between the worker and the remote host (proxy, NAT, SSH tunnel, load balancer idle "
         "timeout): a long transfer was cut; retry, and add keep-alives or a shorter page size.",
+    ),
+    # MySQL client error 2013 "during query": the server dropped a long query or transfer; the
+    # MySQL manual's usual causes are net_read_timeout / net_write_timeout and max_allowed_packet.
+    _signal(
+        "mysql-lost-during-query",
+        "resource_limit_oom_timeout",
+        "vendor code",
+        r"(?i)lost connection to mysql server during query",
+        "The MySQL session limits against the size of the job: net_read_timeout, net_write_timeout, "
+        "wait_timeout and max_allowed_packet; raise them for this job or read in smaller pieces.",
     ),
     _signal(
         "cannot-connect",

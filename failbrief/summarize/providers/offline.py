@@ -34,6 +34,7 @@ _DBT_HEADING = re.compile(
 )
 _PYTEST_E = re.compile(r"^E\s{2,}")
 _SPACES = re.compile(r"\s+")
+_EXCEPTION_PREFIX = re.compile(r"(?:[\w$]+\.)*[\w$]*(?:Exception|Error):\s")
 
 
 # How much weaker than the best error block another may be and still be named in the evidence.
@@ -58,7 +59,9 @@ class OfflineProvider(Provider):
         candidates = _candidates(context.error_blocks)
         step = context.failing_step or find_failing_step(context.error_blocks) or unit.task_name or None
         if not candidates:
-            decision = decide([], context.text, (), "")
+            # Blocks of frame lines only (a paste that glued `Caused by: ...` onto a frame) are
+            # still read for a signal.
+            decision = decide(context.error_blocks[:MAX_BLOCKS_READ], context.text, (), "")
             if decision.line is not None:
                 return _brief_from_a_line_outside_blocks(decision, unit, step)
             return _brief_without_log_evidence(unit, step)
@@ -93,7 +96,7 @@ def offline_decision(context: Context, unit: FailedUnitInfo) -> Decision:
     """The deciding evidence the offline brief would use: also the hint an LLM is given."""
     candidates = _candidates(context.error_blocks)
     if not candidates:
-        return decide([], context.text, (), unit.state_message)
+        return decide(context.error_blocks[:MAX_BLOCKS_READ], context.text, (), unit.state_message)
     best = max(candidates, key=lambda c: (c.score, -c.order))
     return _decide(best, candidates, unit, context)
 
@@ -136,6 +139,15 @@ def _clean(line: str) -> str:
     """A log line without its prefix, pytest's `E` marker and runs of whitespace."""
     text = _PYTEST_E.sub("", ln.inner_text(line).strip())
     return _SPACES.sub(" ", text).strip()
+
+
+def _from_glued_cause(text: str) -> str:
+    """A frame line a paste glued a `Caused by: x.Error: message` onto: the cause, from its class on."""
+    if not ln.is_frame(text) or "Caused by:" not in text:
+        return text
+    cause = text[text.index("Caused by:") + len("Caused by:") :].strip()
+    exception = _EXCEPTION_PREFIX.match(cause)
+    return cause[exception.end() :].strip() if exception and cause[exception.end() :].strip() else cause
 
 
 def _root_cause(best: _Candidate) -> tuple[str, list[str]]:
@@ -226,7 +238,7 @@ def _explanation(step: str | None, decision: Decision, root_cause: str) -> str:
 def _brief_from_a_line_outside_blocks(decision: Decision, unit: FailedUnitInfo, step: str | None) -> Brief:
     """No error block, but a line of the context carries a specific signal (a paste of one message)."""
     assert decision.line is not None
-    root_cause = _clean(decision.line)[:MAX_ROOT_CAUSE_CHARS]
+    root_cause = _from_glued_cause(_clean(decision.line))[:MAX_ROOT_CAUSE_CHARS]
     return Brief(
         root_cause=root_cause,
         failing_step=step,
