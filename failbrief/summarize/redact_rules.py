@@ -13,7 +13,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 Span = tuple[int, int]
 
@@ -30,6 +30,8 @@ class Rule:
     # A regex that must match somewhere for `find` to yield anything: a regex rule's own pattern,
     # tried once before the finder's per-match work.
     gate: re.Pattern[str] | None = None
+    # Runs on the whole text (a private key block spans lines); every other rule runs per line.
+    multiline: bool = False
 
 
 # Values that are not secrets: missing, masked or templated credentials (evidence, kept).
@@ -360,7 +362,7 @@ def own_rules_before() -> list[Rule]:
     """Rules that run before detect-secrets' plugins: they keep names, users and hosts, which a
     plugin's whole-match replacement would lose."""
     return [
-        regex_rule("private key block", ("private key",), _PRIVATE_KEY),
+        replace(regex_rule("private key block", ("private key",), _PRIVATE_KEY), multiline=True),
         regex_rule("private key body line", ("",), _KEY_BODY_LINE),
         _secret_group("webhook url", ("hooks.slack.com", "/webhooks/", "webhook.office.com"), _WEBHOOK),
         _secret_group("url password", ("://",), _URL_PASSWORD),
