@@ -8,6 +8,7 @@ pay for it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from failbrief.summarize.redact_rules import Rule, regex_rule
@@ -65,6 +66,19 @@ _CHECKS: dict[str, Callable[[str], bool]] = {
 }
 
 
+# detect-secrets' build_assignment_regex joins key and value with `(?: *)(?:=|:|:=|=>| +|::)(?: *)`:
+# three ways to split one run of spaces, so a line with a key word and a few thousand spaces that
+# do not end in a value backtracks for hours. This form matches exactly the same strings, linearly.
+_CUBIC_ASSIGNMENT = "(?: *)(?:=|:|:=|=>| +|::)(?: *)"
+_LINEAR_ASSIGNMENT = "(?: *(?:=|:|:=|=>|::) *| +)"
+
+
+def _linear(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    if _CUBIC_ASSIGNMENT not in pattern.pattern:
+        return pattern
+    return re.compile(pattern.pattern.replace(_CUBIC_ASSIGNMENT, _LINEAR_ASSIGNMENT), pattern.flags)
+
+
 def detector_rules() -> list[Rule]:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
@@ -77,7 +91,7 @@ def detector_rules() -> list[Rule]:
         name = plugin.__name__
         if not issubclass(plugin, RegexBasedDetector) or name in _SKIP:
             continue
-        for pattern in plugin().denylist:
+        for pattern in map(_linear, plugin().denylist):
             by_group = name in _VALUE_GROUP and pattern.groups >= 1
             rules.append(
                 regex_rule(

@@ -162,10 +162,10 @@ _WEBHOOK = re.compile(
 )
 # scheme://user:password@host. The password may hold `@`: it runs to the LAST `@` before the host.
 _URL_PASSWORD = re.compile(
-    r"\b[a-zA-Z][\w+.-]*://[^\s:/@'\"<>]*:(?P<secret>[^\s/;'\"<>]+)@(?=[\w\[])",
+    r"(?<![\w+.-])[a-zA-Z][\w+.-]*://[^\s:/@'\"<>]*:(?P<secret>[^\s/;'\"<>]+)@(?=[\w\[])",
 )
 # scheme://TOKEN@host: a generated user name is a token (GitHub, Sentry DSN keys, ...).
-_URL_TOKEN_USER = re.compile(r"\b[a-zA-Z][\w+.-]*://(?P<secret>[A-Za-z0-9_-]{20,})@(?=[\w\[])")
+_URL_TOKEN_USER = re.compile(r"(?<![\w+.-])[a-zA-Z][\w+.-]*://(?P<secret>[A-Za-z0-9_-]{20,})@(?=[\w\[])")
 
 # --- headers and flags ------------------------------------------------------------------------
 
@@ -200,11 +200,12 @@ _AUTH_TUPLE = re.compile(
 
 # name = value, name: value, "name": "value", 'name': 'value', name => value, and the same inside
 # an escaped JSON string (\"name\": \"value\"). A quoted value runs to its closing quote.
-_PAIR = re.compile(
+_PAIR_HEAD = re.compile(
     r"(?<![\w.-])(?P<name>[A-Za-z_][\w.-]*)(?P<kq>\\{0,2}[\"'])?[ \t]*(?P<sep>=>|:=|[:=])(?P<ws>[ \t]*)"
-    r"(?:(?P<q>\\{0,2}[\"'])(?P<quoted>(?:(?!(?P=q)).)*)(?P=q)"
-    r"|(?P<bare>(?:[^\s\"',;&)}\]\\]|\\(?![nrt\"'\\]))+))"
 )
+_QUOTED_VALUE = re.compile(r"(?P<q>\\{0,2}[\"'])(?P<value>(?:(?!(?P=q)).)*)(?P=q)")
+# Where a run of unquoted value characters ends does not depend on where in the run it starts.
+_BARE_VALUE = re.compile(r"(?:[^\s\"',;&)}\]\\]|\\(?![nrt\"'\\]))+")
 # A name ending like this holds a secret whatever the value looks like (compared without `_-.`).
 _ALWAYS_SECRET = (
     "password", "passwd", "passphrase", "secret", "apikey", "accesskey", "privatekey", "accountkey",
@@ -235,34 +236,50 @@ def _name_strength(name: str) -> str:
 
 
 def _find_pairs(text: str) -> Iterator[Span]:
+    """Linear in the text: a name that is not secret-ish costs no value scan, and the end of an
+    unquoted run, once found, serves every pair that starts inside it (`key=key=key=...`)."""
     position = 0
-    while match := _PAIR.search(text, position):
-        group = "quoted" if match.group("q") is not None else "bare"
-        if _is_secret_pair(match, group):
-            yield match.span(group)
-            position = match.end()
-        else:  # the value may itself start the next pair: `headers: csrftoken=...`
-            position = match.end("ws")
+    run: Span = (-1, -1)
+    while head := _PAIR_HEAD.search(text, position):
+        strength = _name_strength(head.group("name"))
+        start = head.end()
+        position = start
+        if not strength:
+            continue
+        quoted = _QUOTED_VALUE.match(text, start)
+        if quoted:
+            span, bare = quoted.span("value"), False
+        else:
+            if not run[0] < start < run[1]:
+                found = _BARE_VALUE.match(text, start)
+                run = (start, found.end()) if found else (-1, -1)
+            if run[0] > start or run[0] < 0:
+                continue
+            span, bare = (start, run[1]), True
+        if _is_secret_pair(head, strength, text[span[0] : span[1]], bare):
+            yield span
+            position = span[1]
+        elif strength == "always":  # a placeholder: skip it whole
+            position = span[1]
+        # else the value may itself start the next pair: `headers: csrftoken=...`
 
 
-def _is_secret_pair(match: re.Match[str], group: str) -> bool:
-    strength = _name_strength(match.group("name"))
-    value = match.group(group)
+def _is_secret_pair(head: re.Match[str], strength: str, value: str, bare: bool) -> bool:
     # `secret:prod/db` in an ARN, `12:00`, `http://`: a bare name, a colon and no space is no pair.
-    if match.group("sep") == ":" and not match.group("kq") and group == "bare" and not match.group("ws"):
+    if head.group("sep") == ":" and not head.group("kq") and bare and not head.group("ws"):
         return False
-    if not strength or is_placeholder(value) or value.startswith(("{", "[", "(")):
-        return False
-    # `Cookie: sessionid=...`: the value is itself a pair, judged on its own name.
-    if strength == "if-random" and group == "bare" and _NESTED_PAIR.search(value):
+    if is_placeholder(value) or value.startswith(("{", "[", "(")):
         return False
     if strength == "always":
         return True
+    # `Cookie: sessionid=...`: the value is itself a pair, judged on its own name.
+    if bare and _NESTED_PAIR.search(value):
+        return False
     # Next to a merely secret-ish name, a path or a uuid is an identifier: Prefect's
     # "storage_key": "/srv/.../<hex>" and "dynamic_key": "<uuid>" are evidence, not credentials.
     if value.startswith(("/", "./", "~/")) or "://" in value or _UUID.fullmatch(value):
         return False
-    return looks_random(value) or _weak_token(match.group("name"), value)
+    return looks_random(value) or _weak_token(head.group("name"), value)
 
 
 def _weak_token(name: str, value: str) -> bool:
