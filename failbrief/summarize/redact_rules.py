@@ -36,8 +36,8 @@ class Rule:
 
 # Values that are not secrets: missing, masked or templated credentials (evidence, kept).
 _PLACEHOLDER = re.compile(
-    r"(?i)(?:|none|null|nil|undefined|true|false|yes|no|\*.*|x{3,}|\[redacted\]|redacted"
-    r"|<[^>]*>|\$\{.*|\$[A-Z_][A-Z0-9_]*|\{\{.*|%\(.*|\[(?:hidden|masked|filtered)\]|\(hidden\))"
+    r"(?i)(?:|none|null|nil|undefined|true|false|yes|no|\*{3,}.*|x{3,}|\[redacted\]|redacted"
+    r"|<[^>]*>|\$\{.*|(?-i:\$[A-Z_][A-Z0-9_]*)|\{\{.*|%\(.*|\[(?:hidden|masked|filtered)\]|\(hidden\))"
 )
 _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_-]")
 _LEADING = " \t\r\n\"'=:"
