@@ -2,7 +2,10 @@
 could make failbrief POST into its own network (the Prefect API, a metadata service, a database's
 HTTP port). Unless FAILBRIEF_NOTIFY_ALLOW_PRIVATE is set, every address the host resolves to must
 be a public one; it is checked when a channel is added and again before every request, since DNS
-may answer differently later."""
+may answer differently later.
+
+A refusal never says what a name resolves to: it would tell any org's token what failbrief's
+internal DNS knows ("db.internal resolves to 10.0.4.7")."""
 
 from __future__ import annotations
 
@@ -13,6 +16,9 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 
+NOT_PUBLIC = "points into a private, loopback or link-local network"
+ALLOW_HINT = "set FAILBRIEF_NOTIFY_ALLOW_PRIVATE=true to allow channels on private networks"
+
 
 class BlockedDestination(httpx.RequestError):
     """The request was not sent: its host is not a public address. Not a TransportError, so it is
@@ -20,8 +26,8 @@ class BlockedDestination(httpx.RequestError):
 
 
 def private_address(host: str, port: int | None = None) -> str | None:
-    """Why `host` is not a public destination ("resolves to 10.0.0.5"), or None when every address
-    it resolves to is global. A host that does not resolve is left to fail on its own."""
+    """Why `host` is not a public destination, or None when every address it resolves to is
+    global. A host that does not resolve is left to fail on its own."""
     try:
         infos = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
@@ -29,7 +35,7 @@ def private_address(host: str, port: int | None = None) -> str | None:
     for *_, sockaddr in infos:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
         if not address.is_global:
-            return f"{host} resolves to {address}, which is not a public address"
+            return f"{host} {NOT_PUBLIC}"
     return None
 
 
@@ -41,7 +47,7 @@ def refusal(url: str) -> str | None:
     reason = private_address(parts.hostname or "", parts.port)
     if reason is None:
         return None
-    return f"{reason}; set FAILBRIEF_NOTIFY_ALLOW_PRIVATE=true to allow channels on private networks"
+    return f"{reason}; {ALLOW_HINT}"
 
 
 def guard_request(request: httpx.Request) -> None:

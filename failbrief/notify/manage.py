@@ -36,7 +36,7 @@ def add_channel(
     except ConfigError as exc:
         raise ChannelError(str(exc)) from None
     if "url" in config and (reason := refusal(config["url"])) is not None:
-        raise ChannelError(f"{kind} webhook URL refused: {reason}")
+        raise ChannelError(f"{kind} channel URL refused: {reason}")
     try:
         with transaction.atomic():
             channel = NotifyChannel.objects.create(

@@ -4,6 +4,7 @@ refused, when the channel is added and again before every send, unless the opera
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -43,7 +44,7 @@ def hook() -> Iterator[FakeReceiver]:
 )
 def test_an_org_cannot_add_a_channel_into_failbriefs_network(org, settings, url):
     settings.NOTIFY_ALLOW_PRIVATE = False
-    with pytest.raises(ChannelError, match="not a public address"):
+    with pytest.raises(ChannelError, match="points into a private, loopback or link-local network"):
         add_channel(org, "sneaky", "webhook", {"url": url})
 
 
@@ -66,5 +67,24 @@ def test_a_stored_channel_is_checked_again_before_each_send(org, hook, settings)
     assert outcome.status == "failed"
     assert "127.0.0.1" in outcome.reason
     assert Notification.objects.get(pk=notification_id).status == "failed"
-    assert "not a public address" in send_test(channel)
+    assert "points into a private, loopback or link-local network" in send_test(channel)
     assert hook.requests == []  # nothing reached it
+
+
+def test_a_refused_name_does_not_say_what_it_resolves_to(org, hook, settings):
+    """Any org's token must not learn what failbrief's internal names resolve to."""
+    resolved = {str(sockaddr[0]) for *_, sockaddr in socket.getaddrinfo("localhost", 80)}
+    internal_url = hook.url("/services/T/B/x").replace("127.0.0.1", "localhost")
+    channel, _ = add_channel(org, "ops", "slack", {"url": internal_url})  # allowed then
+    _, [notification_id] = plan(org)
+    settings.NOTIFY_ALLOW_PRIVATE = False
+    admin = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(org)}")
+    body = {"name": "sneaky", "kind": "webhook", "config": {"url": "http://localhost:6379/"}}
+    added = admin.post("/api/v1/channels", json.dumps(body), content_type="application/json")
+    with http_client() as http:
+        delivered = deliver(notification_id, http)
+    said = [added.json()["detail"], delivered.reason, send_test(channel)]
+    for reason in said:
+        assert "localhost points into a private, loopback or link-local network" in reason
+        assert not [address for address in resolved if address in reason], reason
+    assert hook.requests == []
