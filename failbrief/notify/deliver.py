@@ -17,8 +17,9 @@ from failbrief.lib.http import backoff_seconds
 from failbrief.notify.channels.base import DeliveryError
 from failbrief.notify.channels.registry import channel as channel_of
 from failbrief.notify.compose import message_of
-from failbrief.notify.destinations import BlockedDestination, guard_request
+from failbrief.notify.destinations import BlockedDestination, Resolver, system_resolver
 from failbrief.notify.models import Notification
+from failbrief.notify.transport import GuardedTransport
 from failbrief.orgs.vault import VaultError, unseal
 
 log = logging.getLogger(__name__)
@@ -34,11 +35,13 @@ class Outcome:
     retry_in: float | None = None
 
 
-def http_client() -> httpx.Client:
+def http_client(resolver: Resolver = system_resolver) -> httpx.Client:
+    """The client every channel sends with: it connects only to addresses the destination check
+    passed (transport.py). It ignores HTTP(S)_PROXY: a proxy would resolve the name again itself."""
     return httpx.Client(
         timeout=settings.NOTIFY_TIMEOUT_SECONDS,
         follow_redirects=False,
-        event_hooks={"request": [guard_request]},
+        transport=GuardedTransport(resolver),
     )
 
 
