@@ -240,7 +240,12 @@ except (KeyError, IndexError, ValueError):
 # The same failure of the same pipeline again within this window is held, then sent as one
 # "failing again (N×)" message when the window closes. 0 = every failure is its own message.
 NOTIFY_REPEAT_WINDOW_SECONDS = env_float("FAILBRIEF_NOTIFY_REPEAT_WINDOW_SECONDS", 3600.0)
-NOTIFY_TIMEOUT_SECONDS = env_float("FAILBRIEF_NOTIFY_TIMEOUT_SECONDS", 10.0, minimum=0.5)  # one request
+NOTIFY_TIMEOUT_SECONDS = env_float("FAILBRIEF_NOTIFY_TIMEOUT_SECONDS", 10.0, minimum=0.5)  # each phase
+# The whole of one send (connect, headers, body), however slowly the receiver drips its answer;
+# a send past it is retried like a timeout. The test message of a channel has a shorter one, as
+# the person who asked for it is waiting on a web request.
+NOTIFY_DEADLINE_SECONDS = env_float("FAILBRIEF_NOTIFY_DEADLINE_SECONDS", 15.0, minimum=0.5)
+NOTIFY_TEST_DEADLINE_SECONDS = env_float("FAILBRIEF_NOTIFY_TEST_DEADLINE_SECONDS", 5.0, minimum=0.5)
 NOTIFY_MAX_ATTEMPTS = env_int("FAILBRIEF_NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
 # Channel URLs whose host resolves to a loopback, private or link-local address are refused (an
 # org's token must not make failbrief POST into its own network) unless this is true.

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from failbrief.lib.deadline import within
 from failbrief.lib.http import backoff_seconds
 from failbrief.notify.channels.base import DeliveryError
 from failbrief.notify.channels.registry import channel as channel_of
@@ -24,7 +25,8 @@ from failbrief.orgs.vault import VaultError, unseal
 
 log = logging.getLogger(__name__)
 Status = Notification.Status
-# A sender holds its row for one request plus this, so a duplicate task does not send in parallel.
+# A sender holds its row for one send's deadline plus this, so a duplicate task does not send in
+# parallel.
 LOCK_MARGIN_SECONDS = 30.0
 
 
@@ -58,7 +60,10 @@ def deliver(notification_id: int, http: httpx.Client) -> Outcome:
     except VaultError as exc:
         return _fail(notification, str(exc))
     try:
-        channel_of(channel.kind).send(config, message_of(notification), http, str(notification.delivery_id))
+        with within(settings.NOTIFY_DEADLINE_SECONDS):
+            channel_of(channel.kind).send(
+                config, message_of(notification), http, str(notification.delivery_id)
+            )
     except DeliveryError as exc:
         if exc.retryable and notification.attempts < settings.NOTIFY_MAX_ATTEMPTS:
             return _retry_later(notification, exc)
@@ -99,7 +104,7 @@ def due_for_requeue(limit: int = 500) -> list[int]:
 
 def _claim(notification_id: int) -> bool:
     now = timezone.now()
-    lock = now + timedelta(seconds=settings.NOTIFY_TIMEOUT_SECONDS + LOCK_MARGIN_SECONDS)
+    lock = now + timedelta(seconds=settings.NOTIFY_DEADLINE_SECONDS + LOCK_MARGIN_SECONDS)
     unlocked = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
     return (
         Notification.objects.filter(pk=notification_id, status=Status.PENDING)

@@ -6,19 +6,29 @@ resolves it a second time, and a name whose DNS answers a public address to the 
 the name is resolved once, per connection: every address is checked (destinations.py) and the
 socket is opened to a checked address. The URL is untouched, so the Host header, TLS SNI and the
 certificate check are still for the hostname.
+
+httpx's timeouts are per phase: connect, and each single read or write. A receiver that sends its
+answer one byte every few seconds never trips them and holds the worker as long as it likes. So
+every blocking socket call here (connect, TLS handshake, read, write) is also cut to what is left
+of the send's deadline (lib/deadline.py, set by deliver.py and manage.py), which makes it one
+wall-clock limit on connect, headers and body together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import ssl
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import httpcore
 import httpx
 from httpcore._backends.base import SOCKET_OPTION as SocketOption
 
+from failbrief.lib.deadline import current
 from failbrief.notify.destinations import Resolver, checked_addresses, system_resolver
 
 LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=10)
+WRITE_CHUNK = 16 * 1024  # a write of many chunks is cut to the deadline chunk by chunk
 
 
 class GuardedBackend(httpcore.NetworkBackend):
@@ -43,7 +53,9 @@ class GuardedBackend(httpcore.NetworkBackend):
         failure: Exception | None = None
         for address in addresses:  # as a browser does: the next address when one refuses
             try:
-                return self._sockets.connect_tcp(address, port, timeout, local_address, socket_options)
+                with by_deadline(timeout, httpcore.ConnectTimeout) as cut:
+                    stream = self._sockets.connect_tcp(address, port, cut, local_address, socket_options)
+                return DeadlineStream(stream)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
         assert failure is not None
@@ -56,6 +68,55 @@ class GuardedBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self._sockets.sleep(seconds)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every blocking call ends by the send's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        with by_deadline(timeout, httpcore.ReadTimeout) as cut:
+            return self._stream.read(max_bytes, cut)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        for start in range(0, len(buffer), WRITE_CHUNK):
+            with by_deadline(timeout, httpcore.WriteTimeout) as cut:
+                self._stream.write(buffer[start : start + WRITE_CHUNK], cut)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        # The handshake's own socket calls share one timeout (CPython's SSL handshake has a deadline).
+        with by_deadline(timeout, httpcore.ConnectTimeout) as cut:
+            return DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, cut))
+
+    def get_extra_info(self, info: str) -> object:
+        return self._stream.get_extra_info(info)
+
+
+@contextmanager
+def by_deadline(timeout: float | None, error: type[httpcore.TimeoutException]) -> Iterator[float | None]:
+    """Yields the timeout for one blocking call: `timeout`, or what is left of the deadline when
+    that is shorter. A call cut short, or one made after the deadline, raises `error` saying so."""
+    deadline = current()
+    if deadline is None:
+        yield timeout
+        return
+    left = deadline.remaining()
+    if left <= 0:
+        raise error(deadline.passed_message())
+    if timeout is not None and timeout < left:
+        yield timeout
+        return
+    try:
+        yield left
+    except httpcore.TimeoutException:
+        raise error(deadline.passed_message()) from None
 
 
 class GuardedTransport(httpx.HTTPTransport):

@@ -144,8 +144,17 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         fake: FakeReceiver = self.server.fake
         answer = fake.answer(Received(self.command, self.path, headers, raw))
-        if fake.drip_seconds:
-            self.wfile = _Drip(self.wfile, fake)  # type: ignore[assignment]
+        if not fake.drip_seconds:
+            self._send(answer)
+            return
+        stream = self.wfile
+        self.wfile = _Drip(stream, fake)  # type: ignore[assignment]
+        try:
+            self._send(answer)
+        finally:
+            self.wfile = stream
+
+    def _send(self, answer: _Answer) -> None:
         self.send_response(answer.status)
         body = b"" if answer.status in {204, 304} else answer.body
         for name, value in answer.headers.items():

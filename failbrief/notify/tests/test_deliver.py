@@ -166,3 +166,22 @@ def test_operators_see_sent_and_failed_notifications_in_metrics(org, channel, ho
         (s.labels["kind"], s.labels["status"]): s.value for s in families["failbrief_notifications"].samples
     }
     assert counts == {("slack", "sent"): 1.0, ("slack", "failed"): 1.0}
+
+
+def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_deadline_and_retried(org, hook, settings):
+    """httpx's timeouts are per read: a receiver sending one byte every 0.1 s never trips a 1 s read
+    timeout, and would hold the worker as long as it likes. The whole send has a deadline."""
+    settings.NOTIFY_TIMEOUT_SECONDS = 1.0
+    settings.NOTIFY_DEADLINE_SECONDS = 1.0
+    add_channel(org, "ops", "slack", {"url": hook.url("/services/T0/B0/xoxbSecretTokenValue9f3a")})
+    hook.drip(0.1)  # its ~110-byte answer would take 11 s
+    notification = one_pending(org)
+    with http_client() as http:
+        outcome = deliver(notification.pk, http)
+    assert outcome.status == "retry"
+    assert outcome.retry_in is not None
+    assert "did not answer in time: the 1 s deadline of this send passed" in outcome.reason
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts, notification.locked_until) == ("pending", 1, None)
+    assert "deadline" in notification.reason
+    assert len(hook.requests) == 1
