@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import httpcore
@@ -27,6 +28,9 @@ from httpcore._backends.base import SOCKET_OPTION as SocketOption
 from failbrief.lib.deadline import current
 from failbrief.notify.destinations import Resolver, checked_addresses, system_resolver
 
+# Lookups stuck on a slow name server hold these threads until it gives up; more lookups then
+# wait for a thread, and give up at their own deadline.
+_lookups = ThreadPoolExecutor(max_workers=4, thread_name_prefix="notify-dns")
 LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=10)
 WRITE_CHUNK = 16 * 1024  # a write of many chunks is cut to the deadline chunk by chunk
 
@@ -47,7 +51,7 @@ class GuardedBackend(httpcore.NetworkBackend):
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.NetworkStream:
         try:
-            addresses = checked_addresses(host, port, self._resolver)
+            addresses = self._checked_addresses(host, port)
         except OSError as exc:
             raise httpcore.ConnectError(f"{host} does not resolve: {exc}") from None
         failure: Exception | None = None
@@ -60,6 +64,20 @@ class GuardedBackend(httpcore.NetworkBackend):
                 failure = exc
         assert failure is not None
         raise failure
+
+    def _checked_addresses(self, host: str, port: int) -> list[str]:
+        deadline = current()
+        if deadline is None:
+            return checked_addresses(host, port, self._resolver)
+        # The system resolver takes no timeout (a slow name server holds it for its own retries):
+        # it runs on a lookup thread, and this send stops waiting for it at the deadline.
+        lookup = _lookups.submit(checked_addresses, host, port, self._resolver)
+        try:
+            return lookup.result(timeout=max(0.0, deadline.remaining()))
+        except TimeoutError:
+            if lookup.done():  # the resolver's own error
+                raise
+            raise httpcore.ConnectTimeout(f"resolving {host}: {deadline.passed_message()}") from None
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[SocketOption] | None = None

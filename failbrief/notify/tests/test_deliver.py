@@ -3,6 +3,7 @@ recorded when it goes through, when it should be tried again, and when it is giv
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -185,3 +186,24 @@ def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_deadline_and_retried
     assert (notification.status, notification.attempts, notification.locked_until) == ("pending", 1, None)
     assert "deadline" in notification.reason
     assert len(hook.requests) == 1
+
+
+def test_a_name_server_that_does_not_answer_is_cut_off_at_the_deadline(org, channel, hook, settings):
+    """The system resolver takes no timeout; a slow name server must not stretch the deadline."""
+    settings.NOTIFY_DEADLINE_SECONDS = 1.0
+    answered = threading.Event()
+
+    def silent_name_server(host: str, port: int) -> list[str]:
+        answered.wait(30)
+        return ["127.0.0.1"]
+
+    try:
+        with http_client(resolver=silent_name_server) as http:
+            outcome = deliver(one_pending(org).pk, http)
+    finally:
+        answered.set()
+    assert outcome.status == "retry"
+    assert "did not answer in time: resolving 127.0.0.1: the 1 s deadline of this send passed" in (
+        outcome.reason
+    )
+    assert hook.requests == []
