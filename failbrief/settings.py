@@ -247,6 +247,9 @@ NOTIFY_TIMEOUT_SECONDS = env_float("FAILBRIEF_NOTIFY_TIMEOUT_SECONDS", 10.0, min
 NOTIFY_DEADLINE_SECONDS = env_float("FAILBRIEF_NOTIFY_DEADLINE_SECONDS", 15.0, minimum=0.5)
 NOTIFY_TEST_DEADLINE_SECONDS = env_float("FAILBRIEF_NOTIFY_TEST_DEADLINE_SECONDS", 5.0, minimum=0.5)
 NOTIFY_MAX_ATTEMPTS = env_int("FAILBRIEF_NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
+# At most this many sends of one org in flight at once, across all workers: an org whose channels
+# hang holds this many notify worker slots, never all of them. The others wait their turn.
+NOTIFY_ORG_CONCURRENCY = env_int("FAILBRIEF_NOTIFY_ORG_CONCURRENCY", 4, minimum=1)
 # Channel URLs whose host resolves to a loopback, private or link-local address are refused (an
 # org's token must not make failbrief POST into its own network) unless this is true.
 NOTIFY_ALLOW_PRIVATE = env_flag("FAILBRIEF_NOTIFY_ALLOW_PRIVATE", False)

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
 import pytest
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from failbrief.events.models import FailureEvent
-from failbrief.notify.deliver import deliver, due_for_requeue, http_client
+from failbrief.notify.deliver import Outcome, deliver, due_for_requeue, http_client
 from failbrief.notify.manage import add_channel, send_test, set_enabled
 from failbrief.notify.models import Notification, NotifyChannel
 from failbrief.notify.tests.test_repeats import plan
@@ -24,6 +26,7 @@ from failbrief.orgs.models import Org
 from failbrief.runs.prefect import FlowRun, PrefectClient
 from failbrief.summarize.models import LlmSession
 from failbrief.testing.fake_receivers import FakeReceiver
+from failbrief.testing.fixtures import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +210,39 @@ def test_a_name_server_that_does_not_answer_is_cut_off_at_the_deadline(org, chan
         outcome.reason
     )
     assert hook.requests == []
+
+
+def deliver_on_own_connection(notification_id: int) -> Outcome:
+    """What one worker does: its own HTTP client and database connection."""
+    try:
+        with http_client() as http:
+            return deliver(notification_id, http)
+    finally:
+        connections.close_all()
+
+
+@pytest.mark.services  # the cap holds across workers by the database's locks: on PostgreSQL too
+@pytest.mark.django_db(transaction=True)
+def test_an_org_has_at_most_its_cap_of_sends_in_flight_and_other_orgs_are_not_held_up(settings):
+    settings.NOTIFY_ORG_CONCURRENCY = 2
+    acme, globex = add_org("acme"), add_org("globex")
+    with FakeReceiver() as stuck, FakeReceiver() as fine, ThreadPoolExecutor(4) as workers:
+        stuck.hang()
+        add_channel(acme, "ops", "slack", {"url": stuck.url("/services/T0/B0/acme")})
+        add_channel(globex, "ops", "slack", {"url": fine.url("/services/T0/B0/globex")})
+        waiting = [one_pending(acme) for _ in range(4)]
+        try:
+            sends = [workers.submit(deliver_on_own_connection, n.pk) for n in waiting]
+            wait_for(lambda: len(stuck.requests) == 2 and sum(s.done() for s in sends) == 2, timeout=10)
+            turned_away = [s.result() for s in sends if s.done()]
+            assert [o.status for o in turned_away] == ["busy", "busy"]
+            assert all(o.retry_in is not None and o.retry_in > 0 for o in turned_away)
+            with http_client() as http:
+                assert deliver(one_pending(globex).pk, http).status == "sent"
+            assert len(fine.requests) == 1
+        finally:
+            stuck.release()
+        assert sorted(s.result().status for s in sends) == ["busy", "busy", "sent", "sent"]
+    attempts = sorted(Notification.objects.filter(pk__in=[n.pk for n in waiting]).values_list("attempts"))
+    assert attempts == [(0,), (0,), (1,), (1,)]  # being turned away is not an attempt
+    assert len(stuck.requests) == 2
