@@ -180,6 +180,14 @@ if CELERY_BROKER_URL.startswith(("redis", "rediss")):
         "visibility_timeout": env_int("FAILBRIEF_VISIBILITY_TIMEOUT_SECONDS", 600, minimum=10),
     }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Notification tasks have their own queue, for their own workers (`failbrief worker --queues
+# notify`; `failbrief run` starts one): a worker that takes only the default queue never has a
+# slot held by a channel that hangs, so summaries never wait behind notifications. A worker
+# started without a queue list (plain `celery worker`, `failbrief worker`) takes both.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+NOTIFY_QUEUE = "notify"
+CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {CELERY_TASK_DEFAULT_QUEUE: {}, NOTIFY_QUEUE: {}}
+CELERY_TASK_ROUTES = {"failbrief.notify.tasks.*": {"queue": NOTIFY_QUEUE}}
 
 # --- Prefect ------------------------------------------------------------------------------------
 PREFECT_API_URL = env_url("PREFECT_API_URL", "http://127.0.0.1:4200/api", {"http", "https"}).rstrip("/")
