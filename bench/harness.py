@@ -24,6 +24,7 @@ DATABASE = "failbrief_bench"
 DATABASE_URL = f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
 BROKER_URL = "redis://127.0.0.1:6379/14"
 WEBHOOK_KEY = "bench-webhook-key"
+VAULT_KEY = "YmVuY2gtb25seS12YXVsdC1rZXktMzItYnl0ZXMhISE="  # 32 bytes, URL-safe base64: a Fernet key
 
 
 def free_port() -> int:
@@ -39,6 +40,7 @@ def server_env(port: int) -> dict[str, str]:
         "CELERY_BROKER_URL": BROKER_URL,
         "PORT": str(port),
         "SECRET_KEY": "bench-only-secret",
+        "FAILBRIEF_VAULT_KEY": VAULT_KEY,
         "PREFECT_NOTIFICATIONS_WEBHOOK_KEY": WEBHOOK_KEY,
         "LOG_LEVEL": "ERROR",
     }

@@ -1,18 +1,40 @@
-"""GET /healthz: can we reach the database and the broker?"""
+"""GET /healthz: can we reach the database and the broker?
+
+Anyone may ask (load balancers do), but the reasons name hosts, ports and driver errors, so only
+those who may read /metrics (an allowed address, or the metrics token) get them."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
 from failbrief.celery import app
+from failbrief.metrics.access import refusal
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database(), "broker": _broker()}
     healthy = all(v == "ok" for v in checks.values())
+    status = 200 if healthy else 503
+    if _may_see_details(request):
+        return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=status)
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+        {"status": "ok" if healthy else "unavailable"}
+        | {name: "ok" if result == "ok" else "failing" for name, result in checks.items()},
+        status=status,
+    )
+
+
+def _may_see_details(request: HttpRequest) -> bool:
+    return (
+        refusal(
+            request.META.get("REMOTE_ADDR", ""),
+            request.headers.get("Authorization", ""),
+            settings.METRICS_TOKEN,
+            settings.METRICS_ALLOW,
+        )
+        is None
     )
 
 

@@ -6,13 +6,18 @@ quietly replaced by a default.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from failbrief.lib.private_files import private_dir, private_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FAILBRIEF_VAR_DIR", str(BASE_DIR / "var")))
@@ -71,6 +76,38 @@ def env_networks(name: str, default: str) -> tuple[IPv4Network | IPv6Network, ..
         ) from None
 
 
+def env_fernet_keys(name: str) -> tuple[str, ...]:
+    """Comma-separated Fernet keys (`failbrief vault generate-key` makes one); () when unset."""
+    keys = tuple(part.strip() for part in env_str(name, "").split(",") if part.strip())
+    for number, key in enumerate(keys, start=1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            valid = False
+        if not valid:
+            raise ImproperlyConfigured(
+                f"{name}: key {number} is not a Fernet key (44 URL-safe base64 characters); "
+                "make one with 'failbrief vault generate-key'"
+            )
+    return keys
+
+
+_RATE = re.compile(r"[1-9][0-9]*/([1-9][0-9]*)?[smhd]")
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A rate limit such as "5/h", "60/m", "100/d" or "30/10m" (30 per 10 minutes); "off" = none."""
+    value = env_str(name, default)
+    if value.lower() == "off":
+        return None
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 5/h, 60/m, 100/d or 30/10m (count/period), or 'off', "
+            f"not {value!r}"
+        )
+    return value
+
+
 def env_choice(name: str, default: str, choices: set[str]) -> str:
     value = env_str(name, default)
     if value not in choices:
@@ -102,6 +139,7 @@ MIDDLEWARE = [
     # cookie-authenticated page is protected from the start.
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "failbrief.lib.json_errors.JsonErrors",
 ]
 
 # Behind an HTTPS-terminating proxy (docs/deploy.md): trust its X-Forwarded-Proto, redirect plain
@@ -140,8 +178,6 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     _db.setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-failbrief.sqlite3")
 DATABASES = {"default": _db}
-if _db["ENGINE"] == "django.db.backends.sqlite3" or DATABASE_URL.startswith("sqla"):
-    VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded defaults' files live here
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USES_SQLITE = _db["ENGINE"] == "django.db.backends.sqlite3"
 
@@ -162,6 +198,21 @@ CELERY_BROKER_URL = env_url(
     f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}",
     {"sqla", "redis", "rediss", "amqp", "amqps", "pyamqp"},
 )
+# The embedded files hold every org's data: readable by the service's user alone (0600, in a 0700
+# directory), including files an older install left world-readable.
+_SQLITE_BROKER = "sqla+sqlite:///"
+try:
+    if USES_SQLITE or CELERY_BROKER_URL.startswith(_SQLITE_BROKER):
+        private_dir(VAR_DIR)
+    if USES_SQLITE and str(_db["NAME"]) not in {"", ":memory:"}:
+        private_file(Path(_db["NAME"]))
+    if CELERY_BROKER_URL.startswith(_SQLITE_BROKER) and CELERY_BROKER_URL != _SQLITE_BROKER + ":memory:":
+        private_file(Path(CELERY_BROKER_URL.removeprefix(_SQLITE_BROKER)))
+except OSError as exc:
+    raise ImproperlyConfigured(
+        f"cannot create the embedded files in {exc.filename or VAR_DIR} ({exc.strerror}); "
+        "set FAILBRIEF_VAR_DIR to a directory the service's user may write"
+    ) from None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -188,6 +239,50 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 NOTIFY_QUEUE = "notify"
 CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {CELERY_TASK_DEFAULT_QUEUE: {}, NOTIFY_QUEUE: {}}
 CELERY_TASK_ROUTES = {"failbrief.notify.tasks.*": {"queue": NOTIFY_QUEUE}}
+
+# --- Vault: the key that encrypts stored secrets (Airbyte tokens, channel configs) ---------------
+# FAILBRIEF_VAULT_KEY: comma-separated keys; the first encrypts, all decrypt (during a rotation).
+# Unset: the key file, made with a random key on first use (0600). Every host must use the same key:
+# a PostgreSQL deployment's server commands refuse to start without FAILBRIEF_VAULT_KEY.
+VAULT_KEYS = env_fernet_keys("FAILBRIEF_VAULT_KEY")
+VAULT_KEY_FILE = VAR_DIR / "vault.key"
+
+# --- Cache: the rate limits' counters ------------------------------------------------------------
+# CACHE_URL (redis://), else the broker's Redis when the broker is Redis, else a table in the
+# database (web processes on one host or many share it; increments are atomic).
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL:
+    CACHE_URL = env_url("CACHE_URL", "", {"redis", "rediss"})
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHE_URL = CELERY_BROKER_URL
+CACHE_TABLE = None if CACHE_URL else "failbrief_cache"  # made by `failbrief migrate`
+if CACHE_URL:
+    CACHES: dict[str, dict[str, object]] = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "failbrief",  # apart from the broker's keys when they share a database
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "failbrief.lib.atomic_db_cache.AtomicDatabaseCache",
+            "LOCATION": CACHE_TABLE,
+            # Culling would drop live counters; expired ones are culled first, so it seldom reaches them.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
+# --- Rate limits (429 with Retry-After; see docs/api.md) -----------------------------------------
+# Regenerating asks the LLM again (a paid call); a channel test sends a message out; every
+# token-authenticated write (and every summary request) counts against its org's write limit.
+RATE_REGENERATE_PER_SUMMARY = env_rate("FAILBRIEF_RATE_REGENERATE_PER_SUMMARY", "5/h")
+RATE_REGENERATE_PER_ORG = env_rate("FAILBRIEF_RATE_REGENERATE_PER_ORG", "60/h")
+RATE_CHANNEL_TEST = env_rate("FAILBRIEF_RATE_CHANNEL_TEST", "20/h")
+RATE_WRITES = env_rate("FAILBRIEF_RATE_WRITES", "120/m")
+RATELIMIT_CACHE_PREFIX = "rl:"
 
 # --- Prefect ------------------------------------------------------------------------------------
 PREFECT_API_URL = env_url("PREFECT_API_URL", "http://127.0.0.1:4200/api", {"http", "https"}).rstrip("/")

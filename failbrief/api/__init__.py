@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 
 from failbrief.api import airbyte, channels, dalgo, org, summaries
 from failbrief.api.auth import OrgToken
+from failbrief.api.limits import RateLimited
 from failbrief.runs.errors import PrefectError, PrefectUnavailable
 from failbrief.summarize.on_demand import NotThisOrgsRun
 
@@ -31,3 +32,10 @@ def prefect_unavailable(request: HttpRequest, exc: PrefectUnavailable) -> HttpRe
 @api.exception_handler(PrefectError)
 def prefect_error(request: HttpRequest, exc: PrefectError) -> HttpResponse:
     return api.create_response(request, {"detail": f"Prefect refused the request: {exc}"}, status=502)
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = api.create_response(request, {"detail": str(exc)}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response

@@ -11,6 +11,7 @@ from ninja import Router
 from ninja.errors import HttpError
 
 from failbrief.api.auth import request_org
+from failbrief.api.limits import limit_summary_request
 from failbrief.api.schemas import ErrorOut, TriggerOut
 from failbrief.publish import publish
 from failbrief.sources.airbyte import AirbyteError, AirbyteUnavailable
@@ -39,6 +40,8 @@ def trigger_airbyte_log_summary(
     or job that is not this org's."""
     if not 0 <= job_id <= MAX_JOB_ID or (attempt_number is not None and not 0 <= attempt_number < 2**31):
         raise HttpError(422, "job_id and attempt_number must be Airbyte's non-negative numbers")
+    unit = f"airbyte:{connection_id}:{job_id}:{attempt_number}"
+    limit_summary_request(request, unit, regenerate=bool(regenerate))
     try:
         row, needs_worker = request_airbyte_summary(
             request_org(request), connection_id, job_id, attempt_number, regenerate=bool(regenerate)

@@ -4,14 +4,15 @@ became of each message. Channel configs carry secrets and are never shown back."
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja import Status as WithStatus
 from ninja.errors import HttpError
 
 from failbrief.api.auth import request_org
+from failbrief.api.limits import limit_channel_test
 from failbrief.api.schemas import ErrorOut
 from failbrief.notify.manage import (
     ChannelError,
@@ -46,10 +47,10 @@ class ChannelOut(Schema):
 
 
 class ChannelIn(Schema):
-    name: str
+    name: str = Field(max_length=100)
     kind: Kind
     # slack/discord/teams: {"url"}; email: {"to": "a@x.org, b@y.org"}; webhook: {"url", "secret"?}
-    config: dict[str, str]
+    config: dict[str, Annotated[str, Field(max_length=2000)]] = Field(max_length=10)
 
 
 class ChannelCreatedOut(ChannelOut):
@@ -116,6 +117,7 @@ def delete_channel(request: HttpRequest, name: str) -> WithStatus[None]:
 def test_channel(request: HttpRequest, name: str) -> TestOut:
     """Send a sample message now and say whether it went through, within
     FAILBRIEF_NOTIFY_TEST_DEADLINE_SECONDS (5 s) however slowly the receiver answers."""
+    limit_channel_test(request)
     reason = send_test(_channel(request, name))
     return TestOut(sent=not reason, reason=reason)
 

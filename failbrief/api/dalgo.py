@@ -13,6 +13,7 @@ from ninja import Router
 from ninja.errors import HttpError
 
 from failbrief.api.auth import request_org
+from failbrief.api.limits import limit_summary_request
 from failbrief.api.schemas import ErrorOut, ProgressItem, ProgressOut, TriggerOut
 from failbrief.publish import publish
 from failbrief.summarize.models import LlmSession
@@ -33,6 +34,7 @@ def trigger_log_summary(
 ) -> TriggerOut:
     """Returns a handle to poll at /api/tasks/stp/{task_id}. A stored summary is reused (and is
     `completed` on the first poll) unless regenerate=1."""
+    limit_summary_request(request, f"{flow_run_id}:{task_id}", regenerate=bool(regenerate))
     with prefect_client() as client:
         row, needs_worker = request_summary(
             request_org(request), flow_run_id, task_id, regenerate=bool(regenerate), client=client

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 
 from failbrief.api.auth import request_org
@@ -45,7 +45,7 @@ class OrgOut(Schema):
 
 class OptinIn(Schema):
     optin: bool
-    by: str  # who decides (an email); recorded with the time
+    by: str = Field(max_length=200)  # who decides (an email); recorded with the time
 
 
 @router.get("/org", response={200: OrgOut})

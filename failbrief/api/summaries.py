@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema
@@ -10,6 +11,7 @@ from ninja import Status as WithStatus
 from ninja.errors import HttpError
 
 from failbrief.api.auth import request_org
+from failbrief.api.limits import limit_regenerate
 from failbrief.api.schemas import ErrorOut, RunSummariesOut, SummaryOut, SummaryPageOut
 from failbrief.publish import publish
 from failbrief.summarize.models import LlmSession
@@ -58,11 +60,22 @@ def regenerate(request: HttpRequest, summary_id: int) -> WithStatus[SummaryOut]:
     row = LlmSession.objects.filter(org=request_org(request), pk=summary_id).first()
     if row is None:
         raise Http404("no such summary")
+    limit_regenerate(request, f"{row.flow_run_id}:{row.task_id}")
     fresh = new_version(row)
     if not publish(summarize_requested, fresh.pk):
         fail_summary(fresh, "the task queue was unreachable; ask again")
         raise HttpError(503, "the task queue is unreachable; try again shortly")
     return WithStatus(202, SummaryOut.of(fresh))
+
+
+CURSOR = re.compile(r"[0-9]{1,18}")
+
+
+def _in_utc(since: datetime) -> datetime:
+    try:
+        return since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
+    except OverflowError:
+        raise HttpError(400, "since is out of range") from None
 
 
 class ListParams(Schema):
@@ -81,9 +94,10 @@ def list_summaries(request: HttpRequest, params: Query[ListParams]) -> SummaryPa
     if params.status:
         rows = rows.filter(session_status=params.status)
     if params.since:
-        rows = rows.filter(created_at__gte=params.since)
+        rows = rows.filter(created_at__gte=_in_utc(params.since))
     if params.cursor:
-        if not params.cursor.isdigit():
+        # ASCII digits within a row id's range: str.isdigit() also takes "²", which int() refuses.
+        if not CURSOR.fullmatch(params.cursor):
             raise HttpError(400, "cursor is not one this API gave out")
         rows = rows.filter(pk__lt=int(params.cursor))
     page = list(rows[: params.limit + 1])

@@ -37,3 +37,7 @@ main.add_command(notifications_command)
 from failbrief.cli.backfill import backfill_command  # noqa: E402
 
 main.add_command(backfill_command)
+
+from failbrief.cli.vault import vault_group  # noqa: E402
+
+main.add_command(vault_group)

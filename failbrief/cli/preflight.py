@@ -29,6 +29,27 @@ def require_database() -> None:
         connection.close()
 
 
+def require_vault_key() -> None:
+    """Exit with one line if the stored secrets' key is missing or unusable.
+
+    On PostgreSQL the processes may run on several hosts, and a key file in one host's var/ would
+    leave every other host unable to decrypt what it sealed: the key must come from the shared
+    environment (FAILBRIEF_VAULT_KEY)."""
+    from django.conf import settings
+
+    from failbrief.orgs.vault import VaultError, current_keys
+
+    if not settings.VAULT_KEYS and not settings.USES_SQLITE and not settings.DEBUG:
+        raise click.ClickException(
+            "FAILBRIEF_VAULT_KEY is not set; a PostgreSQL deployment's hosts must share one vault key: "
+            "make one with 'failbrief vault generate-key' and set it everywhere (docs/deploy.md)"
+        )
+    try:
+        current_keys()
+    except VaultError as exc:
+        raise click.ClickException(f"vault: {exc}") from None
+
+
 def require_broker_transport() -> None:
     """Exit with one line if the broker URL names a transport this installation cannot load.
 

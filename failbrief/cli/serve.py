@@ -21,7 +21,12 @@ from pathlib import Path
 import click
 
 from failbrief.cli.django_setup import migrate, setup_django
-from failbrief.cli.preflight import broker_problem, require_broker_transport, require_database
+from failbrief.cli.preflight import (
+    broker_problem,
+    require_broker_transport,
+    require_database,
+    require_vault_key,
+)
 
 HOST_OPTION = click.option(
     "--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), help="Address to bind (env HOST)."
@@ -174,7 +179,11 @@ def beat_command() -> None:
 
 
 def _preflight(check_migrated: bool = True) -> None:
+    # Everything the servers write (databases, the key, beat's schedule, metrics) is the service
+    # user's alone; gunicorn and Celery inherit this when they replace or follow this process.
+    os.umask(0o077)
     setup_django()
+    require_vault_key()
     require_database()
     require_broker_transport()
     if check_migrated:
@@ -182,16 +191,30 @@ def _preflight(check_migrated: bool = True) -> None:
 
 
 def _require_migrated() -> None:
+    from django.conf import settings
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
+    from failbrief.orgs.vault_rotate import legacy_secrets
+
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    connection.close()
     # Separate processes on several hosts must not race each other to migrate: one release step does.
     if pending:
+        connection.close()
         raise click.ClickException(
             f"the database is missing {len(pending)} migration(s); run 'failbrief migrate' first"
+        )
+    table = settings.CACHE_TABLE
+    if table and table not in connection.introspection.table_names():
+        connection.close()
+        raise click.ClickException("the database has no rate-limit table; run 'failbrief migrate' first")
+    waiting = legacy_secrets()
+    connection.close()
+    if waiting:
+        raise click.ClickException(
+            f"{len(waiting)} stored secret(s) are still under the key derived from SECRET_KEY; "
+            "run 'failbrief migrate' first"
         )
 
 

@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from failbrief.events.models import FailureEvent
 from failbrief.events.reconcile import DBT_TEST_FAILED, Fetch, runs_between
-from failbrief.orgs.models import Org
 from failbrief.orgs.resolve import OrgMatch, org_for_run
 from failbrief.runs.failed_units import root_flow_run_id
 from failbrief.runs.prefect import FlowRun, PrefectClient
@@ -162,7 +161,7 @@ def _count(rows: _Rows, row: LlmSession, stale: datetime) -> None:
 def _events_of(run_ids: list[str]) -> dict[str, list[FailureEvent]]:
     found: dict[str, list[FailureEvent]] = defaultdict(list)
     for chunk in _chunks(run_ids):
-        for event in FailureEvent.objects.filter(flow_run_id__in=chunk).select_related("org").order_by("pk"):
+        for event in FailureEvent.objects.filter(flow_run_id__in=chunk).order_by("pk"):
             found[event.flow_run_id].append(event)
     return found
 
@@ -179,23 +178,21 @@ class Work:
     run_id: str
     status: Status
     note: str = ""
-    signed_by: Org | None = None  # the org whose own key signed a webhook for the run
     org: str = ""  # the org of its completed summaries
 
 
 def _work(run_id: str, rows: _Rows, events: list[FailureEvent]) -> Work:
-    signed_by = next((e.org for e in events if e.org is not None), None)
     ours = [e for e in events if e.status == EventStatus.PROCESSING and e.worker_task_id == worker_id(run_id)]
     busy = [e for e in events if _busy(e, run_id)]
     if ours:
-        return Work(run_id, Status.TO_SUMMARIZE, f"resume event {ours[-1].pk}", signed_by)
+        return Work(run_id, Status.TO_SUMMARIZE, f"resume event {ours[-1].pk}")
     if busy:
-        return Work(run_id, Status.IN_PROGRESS, _busy_note(busy[-1]), signed_by)
+        return Work(run_id, Status.IN_PROGRESS, _busy_note(busy[-1]))
     if rows.busy:
-        return Work(run_id, Status.IN_PROGRESS, f"a summary is being written by {rows.busy}", signed_by)
+        return Work(run_id, Status.IN_PROGRESS, f"a summary is being written by {rows.busy}")
     if rows.completed and not rows.unfinished:
-        return Work(run_id, Status.SUMMARIZED, _count_of(rows.completed, "summary"), signed_by, rows.org)
-    return Work(run_id, Status.TO_SUMMARIZE, _retry_note(events, rows), signed_by)
+        return Work(run_id, Status.SUMMARIZED, _count_of(rows.completed, "summary"), rows.org)
+    return Work(run_id, Status.TO_SUMMARIZE, _retry_note(events, rows))
 
 
 def _count_of(n: int, noun: str) -> str:
@@ -232,16 +229,16 @@ def _retry_note(events: list[FailureEvent], rows: _Rows) -> str:
 
 class _OrgFinder:
     """The org of a run, found as event processing finds it: the top-level run's parameters,
-    deployment and tags, or the org that signed a webhook for it."""
+    deployment and tags."""
 
     def __init__(self, client: PrefectClient, known: dict[str, FlowRun]) -> None:
         self.client = client
         self.known = known
         self.tops: dict[str, str] = {}  # subflow run id -> its top-level run's id
 
-    def __call__(self, run: FlowRun, signed_by: Org | None) -> OrgMatch:
+    def __call__(self, run: FlowRun) -> OrgMatch:
         top = self._top_level(run)
-        return org_for_run(top.parameters or {}, top.deployment_id, top.tags or [], signed_by)
+        return org_for_run(top.parameters or {}, top.deployment_id, top.tags or [])
 
     def _top_level(self, run: FlowRun) -> FlowRun:
         if not run.parent_task_run_id:
@@ -255,10 +252,9 @@ class _OrgFinder:
 def _with_org(work: Work, orgs: _OrgFinder, org_slug: str | None) -> PlannedRun:
     run = orgs.known[work.run_id]
     if work.status is Status.SUMMARIZED or (work.status is Status.IN_PROGRESS and not org_slug):
-        org = work.org or (work.signed_by.slug if work.signed_by else None)
-        planned = PlannedRun(run, work.status, org, work.note)
+        planned = PlannedRun(run, work.status, work.org or None, work.note)
     else:
-        match = orgs(run, work.signed_by)
+        match = orgs(run)
         if match.org is None:
             return PlannedRun(run, Status.NO_ORG, None, match.how)
         planned = PlannedRun(run, work.status, match.org.slug, work.note)

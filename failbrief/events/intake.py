@@ -11,23 +11,25 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from failbrief.events.models import FailureEvent
+from failbrief.events.models import FailureEvent, signer_of
 from failbrief.events.parse import FailureNotice
 from failbrief.orgs.models import Org
 from failbrief.publish import publish
+from failbrief.summarize.redact import redact
 
 
 def store_notice(
-    raw: bytes, notice: FailureNotice, org: Org | None, *, enqueue: bool = True
+    raw: bytes, notice: FailureNotice, signed_by: Org | None, *, enqueue: bool = True
 ) -> tuple[FailureEvent, bool]:
-    """Store the notice once. Returns (event, duplicate); a duplicate does no new work.
-    `enqueue=False` is for a caller that processes the event itself (backfill)."""
+    """Store the notice once per signer. Returns (event, duplicate); a duplicate does no new work.
+    `signed_by` is the org whose own key signed it (None: the global key or our own reconciler and
+    backfill). `enqueue=False` is for a caller that processes the event itself (backfill)."""
     for _ in range(3):
         try:
             with transaction.atomic():
-                event = FailureEvent.objects.create(**_fields(raw, notice, org))
+                event = FailureEvent.objects.create(**_fields(raw, notice, signed_by))
         except IntegrityError:
-            existing = _duplicate_of(notice)
+            existing = _duplicate_of(notice, signer_of(signed_by))
             if existing is not None:
                 return existing, True
             continue  # the row we collided with was rolled back; try again
@@ -37,30 +39,32 @@ def store_notice(
     raise RuntimeError(f"could not store the event for flow run {notice.flow_run_id}")
 
 
-def _fields(raw: bytes, notice: FailureNotice, org: Org | None) -> dict[str, object]:
+def _fields(raw: bytes, notice: FailureNotice, signed_by: Org | None) -> dict[str, object]:
     ignored = not notice.starts_work
     return {
-        "raw_body": raw.decode("utf-8", "replace"),
+        # Prefect puts the state message (often an exception with a connection string) in the body.
+        "raw_body": redact(raw.decode("utf-8", "replace")),
         "shape": notice.shape,
         "flow_run_id": notice.flow_run_id,
         "flow_run_name": notice.flow_run_name[:500],
         "state_name": notice.state_name[:100],
         "state_type": (notice.state_type or "")[:40],
         "state_timestamp": notice.state_timestamp,
-        "state_message": notice.state_message,
+        "state_message": redact(notice.state_message),
         "prefect_event_id": notice.prefect_event_id,
         "dedup_key": notice.dedup_key[:200],
-        "org": org,
+        "signed_by": signed_by,
+        "signer": signer_of(signed_by),
         "status": FailureEvent.Status.IGNORED if ignored else FailureEvent.Status.PENDING,
         "status_reason": f"state {notice.state_name!r} is not a failure state" if ignored else "",
     }
 
 
-def _duplicate_of(notice: FailureNotice) -> FailureEvent | None:
+def _duplicate_of(notice: FailureNotice, signer: str) -> FailureEvent | None:
     same = Q(dedup_key=notice.dedup_key[:200])
     if notice.prefect_event_id:
         same |= Q(prefect_event_id=notice.prefect_event_id)
-    return FailureEvent.objects.filter(same).order_by("pk").first()
+    return FailureEvent.objects.filter(same, signer=signer).order_by("pk").first()
 
 
 def enqueue_event(event_id: int) -> bool:

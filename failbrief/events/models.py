@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from failbrief.orgs.models import Org
+
 
 class FailureEvent(models.Model):
     class Status(models.TextChoices):
@@ -23,12 +25,17 @@ class FailureEvent(models.Model):
     state_type = models.CharField(max_length=40, blank=True)
     state_timestamp = models.DateTimeField(null=True, blank=True)
     state_message = models.TextField(blank=True)
-    prefect_event_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    dedup_key = models.CharField(max_length=200, unique=True)
-    # Set when the webhook was signed with an org's own key: that org owns the event.
-    org = models.ForeignKey(
-        "orgs.Org", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    # NULL, not "": events without a Prefect id must not collide in the unique constraint.
+    prefect_event_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    dedup_key = models.CharField(max_length=200)
+    # The org whose own key signed the webhook (None: the global key, the reconciler, a backfill).
+    # It does not own the run: the run names its org, and a signer only starts work for its own.
+    signed_by = models.ForeignKey(
+        "orgs.Org", null=True, blank=True, on_delete=models.SET_NULL, related_name="signed_events"
     )
+    # Duplicates are judged per signer, so one key can neither hide another's webhook nor learn
+    # its event id: "global" or "org-<pk>".
+    signer = models.CharField(max_length=40, default="global")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     status_reason = models.TextField(blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
@@ -40,9 +47,19 @@ class FailureEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "received_at"], name="event_status_received")]
+        constraints = [
+            models.UniqueConstraint(fields=["signer", "dedup_key"], name="event_once_per_signer"),
+            models.UniqueConstraint(
+                fields=["signer", "prefect_event_id"], name="prefect_event_once_per_signer"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"event {self.pk}: {self.flow_run_id} {self.state_name} ({self.status})"
+
+
+def signer_of(org: Org | None) -> str:
+    return "global" if org is None else f"org-{org.pk}"
 
 
 class ReconcilerWatermark(models.Model):

@@ -12,8 +12,10 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
+
+from failbrief.lib.storable import unstorable
 
 # reconciler: events/reconcile.py; backfill: events/backfill.py (summarized, never announced)
 Shape = Literal["dalgo", "robust", "raw_event", "reconciler", "backfill"]
@@ -59,11 +61,20 @@ class FailureNotice:
 def parse_notice(raw: bytes) -> FailureNotice:
     """Parse a webhook body. Raises BadWebhook with a message fit for the sender."""
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # Strictly UTF-8: json.loads would also take UTF-16 and UTF-32, which we could not store.
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadWebhook(f"body is not UTF-8: {exc}") from None
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise BadWebhook(f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadWebhook("body is nested too deeply to be a Prefect notification") from None
     if not isinstance(body, dict):
         raise BadWebhook("body must be a JSON object")
+    if why := unstorable(body):
+        raise BadWebhook(f"body cannot be stored: {why}")
     if "body" in body and "flow_run_id" not in body:
         return _dalgo(body["body"])
     if "flow_run_id" in body:
@@ -197,4 +208,8 @@ def _timestamp(value: object, what: str) -> datetime | None:
         raise BadWebhook(f"'{what}' is not an ISO 8601 timestamp: {value[:80]!r}") from None
     if stamp.tzinfo is None:
         raise BadWebhook(f"'{what}' has no time zone: {value[:80]!r}")
+    try:
+        stamp.astimezone(UTC)  # what the database stores; year 1 or 9999 with an offset overflows
+    except OverflowError:
+        raise BadWebhook(f"'{what}' is out of range: {value[:80]!r}") from None
     return stamp

@@ -55,7 +55,15 @@ def claim_event(event_id: int, worker_task_id: str) -> FailureEvent | None:
         .filter(claimable)
         .update(status=Status.PROCESSING, worker_task_id=worker_task_id, started_at=timezone.now())
     )
-    return FailureEvent.objects.select_related("org").get(pk=event_id) if updated else None
+    return FailureEvent.objects.select_related("signed_by").get(pk=event_id) if updated else None
+
+
+def not_signers_run(signer: Org) -> str:
+    return (
+        f"signed with org {signer.slug!r}'s own webhook key, but the run does not name {signer.slug!r} "
+        f"as its org (parameters.config.org_slug, deployment mapping, org:{signer.slug} tag, or the "
+        "default org): a key only starts work for its own org's runs; nothing was summarized"
+    )
 
 
 def finish_event(event: FailureEvent, status: str, reason: str = "") -> None:
@@ -78,7 +86,12 @@ def _summarize_claimed(event: FailureEvent, worker_task_id: str, client: Prefect
     run = client.flow_run(event.flow_run_id)
     lineage = root_flow_run_id(client, run)
     top = run if len(lineage) == 1 else client.flow_run(lineage[0])
-    match = org_for_run(top.parameters or {}, top.deployment_id, top.tags or [], event.org)
+    match = org_for_run(top.parameters or {}, top.deployment_id, top.tags or [])
+    signer = event.signed_by
+    if signer is not None and match.org != signer:
+        # Neither which org owns the run nor why is the signer's business.
+        finish_event(event, Status.IGNORED, not_signers_run(signer))
+        return
     if match.org is None:
         finish_event(event, Status.UNMATCHED, match.how)
         return

@@ -16,13 +16,10 @@ class OrgMatch:
     how: str  # how it was found, or why nothing was
 
 
-def org_for_run(
-    parameters: dict[str, Any], deployment_id: str | None, tags: list[str], signed_by: Org | None
-) -> OrgMatch:
-    """In order: the org whose own key signed the webhook, Dalgo's parameters.config.org_slug, the
-    deployment → org mapping, an `org:<slug>` tag, then the default org."""
-    if signed_by is not None:
-        return OrgMatch(signed_by, "the org's own webhook key")
+def org_for_run(parameters: dict[str, Any], deployment_id: str | None, tags: list[str]) -> OrgMatch:
+    """The org the run itself names, in order: Dalgo's parameters.config.org_slug, the deployment →
+    org mapping, an `org:<slug>` tag, then the default org. Never whoever asked about the run: a
+    webhook key or API token only ever reaches runs that resolve to its own org."""
     slug = _dalgo_slug(parameters)
     if slug and (org := Org.objects.filter(slug=slug).first()):
         return OrgMatch(org, "parameters.config.org_slug")

@@ -28,6 +28,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from failbrief.summarize.evidence import mark_local_module
+
 _SOURCE_CONTEXT = r"(?i)\bsource >|source connector|source connection|\bsource-\w+|failureOrigin\W+source"
 # An Airbyte destination: its log prefix (`destination >`, older `destination - 2021-...`), its
 # image, its failure origin, or its code (Java io.airbyte.integrations.destination.*, Python
@@ -35,7 +37,7 @@ _SOURCE_CONTEXT = r"(?i)\bsource >|source connector|source connection|\bsource-\
 _DESTINATION_CONTEXT = (
     r"(?i)\bdestination >|\bdestination - \d{4}-\d\d-\d\d|destination connector|failureOrigin\W+destination"
     r"|\bdestination-\w+|DestinationException|Failure in destination|\bintegrations\.destination\."
-    r"|\bdestination_[a-z]\w*/"
+    r"|\bdestination_[a-z]\w*/|\bdlt\.destinations\."
 )
 
 
@@ -191,8 +193,6 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-_LOCAL_MODULE = re.compile(r"No module named '([\w]+)")
-
 
 def classify(evidence: Sequence[tuple[str, str]], whole_text: str = "") -> tuple[str, str]:
     """(category, rule name) for `evidence`: (line, its block text) pairs, most important first.
@@ -202,16 +202,8 @@ def classify(evidence: Sequence[tuple[str, str]], whole_text: str = "") -> tuple
     context) tells a project-local missing module from a missing package.
     """
     for line, block in evidence:
-        marked = _mark_local_module(line, block, whole_text)
+        marked = mark_local_module(line, block, whole_text)
         for rule in RULES:
             if rule.matches(line, marked):
                 return rule.category, rule.name
     return "unknown", "no-rule"
-
-
-def _mark_local_module(line: str, block: str, whole_text: str) -> str:
-    """Tag the block when a missing module is a directory of the project itself (a path problem)."""
-    match = _LOCAL_MODULE.search(line)
-    if match and re.search(rf"/{re.escape(match.group(1))}/", f"{block}\n{whole_text}"):
-        return block + "\n__local_module__"
-    return block

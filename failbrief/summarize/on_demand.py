@@ -8,7 +8,7 @@ from failbrief.orgs.models import Org
 from failbrief.orgs.resolve import org_for_run
 from failbrief.runs.errors import PrefectUnavailable, RunNotFound
 from failbrief.runs.failed_units import FailedUnit, failed_units, flow_unit, root_flow_run_id, task_unit
-from failbrief.runs.prefect import PrefectClient
+from failbrief.runs.prefect import FlowRun, PrefectClient
 from failbrief.summarize.models import LlmSession, SummaryRun
 from failbrief.summarize.pipeline import summarize_unit
 from failbrief.summarize.store import claim_summary, fail_summary, link_runs, new_version
@@ -51,6 +51,10 @@ def request_summary(
     if current is not None:
         return new_version(current, orguser=orguser), True
     lineage = _check_owner(org, flow_run_id, client)
+    try:
+        find_unit(client, flow_run_id, task_id)
+    except RunNotFound:
+        raise NotThisOrgsRun(task_id) from None
     row, mine = claim_summary(org, lineage[0], task_id, "", orguser=orguser)
     link_runs(row, lineage)
     return row, mine
@@ -63,7 +67,7 @@ def _check_owner(org: Org, flow_run_id: str, client: PrefectClient) -> tuple[str
         top = run if len(lineage) == 1 else client.flow_run(lineage[0])
     except RunNotFound:
         raise NotThisOrgsRun(flow_run_id) from None
-    if org_for_run(top.parameters or {}, top.deployment_id, top.tags or [], None).org != org:
+    if org_for_run(top.parameters or {}, top.deployment_id, top.tags or []).org != org:
         raise NotThisOrgsRun(flow_run_id)
     return lineage
 
@@ -90,7 +94,9 @@ def fill_requested(row_id: int, worker_task_id: str, client: PrefectClient) -> N
 
 def find_unit(client: PrefectClient, flow_run_id: str, task_id: str) -> FailedUnit:
     """The unit `task_id` names under the run: a failed unit found as the webhook path finds it, or
-    any task run or flow run by that id (a person may ask about any of them). Raises RunNotFound."""
+    any task run or flow run by that id (a person may ask about any of them) that is the run or
+    lies under it, in one of its subflows. Raises RunNotFound otherwise: an id from another run,
+    perhaps another org's, must not be read through this one."""
     for unit in failed_units(client, flow_run_id):
         if unit.id == task_id:
             return unit
@@ -98,5 +104,14 @@ def find_unit(client: PrefectClient, flow_run_id: str, task_id: str) -> FailedUn
         task = client.task_run(task_id)
     except RunNotFound:
         run = client.flow_run(task_id)
+        _require_under(client, flow_run_id, run, task_id)
         return flow_unit(run, tuple(dict.fromkeys((flow_run_id, run.id))))
-    return task_unit(task, (task.flow_run_id or flow_run_id,))
+    if not task.flow_run_id:
+        raise RunNotFound(f"task run {task_id} belongs to no flow run")
+    _require_under(client, flow_run_id, client.flow_run(task.flow_run_id), task_id)
+    return task_unit(task, (task.flow_run_id,))
+
+
+def _require_under(client: PrefectClient, flow_run_id: str, run: FlowRun, unit_id: str) -> None:
+    if flow_run_id not in root_flow_run_id(client, run):
+        raise RunNotFound(f"{unit_id} is not a task or subflow of flow run {flow_run_id}")

@@ -33,6 +33,7 @@ ANCHORS: tuple[str, ...] = (
     "timeout",  # TimeoutError, SocketTimeoutException, AirflowTaskTimeout
     "crash",  # Crashed, Crash detected
     "exit",  # exited with status code, exit code 137
+    "does not",  # does not exist, does not match any enabled nodes, does not have permission
 )
 # The same words as chunk-level sweeps: a regex that starts with a literal runs at str.find speed,
 # so words sharing their first letters share one sweep.
@@ -47,6 +48,7 @@ ANCHOR_SWEEPS: tuple[re.Pattern[str], ...] = tuple(
         "kill",
         "timeout",
         "crash",
+        "does not",
     )
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlparse
@@ -60,6 +61,13 @@ def broker_proxy(_broker_through_proxy: TcpProxy | None) -> Iterator[TcpProxy]:
     yield _broker_through_proxy
     if not _broker_through_proxy.is_up:
         _broker_through_proxy.up()
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counters(settings: LazySettings) -> None:
+    """Each test counts its own requests against the rate limits: the counters live in the cache
+    (Redis in the services tier), which outlives a test and a test run."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
 
 
 @pytest.fixture

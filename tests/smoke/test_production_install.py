@@ -23,6 +23,7 @@ from typing import TypeVar, cast
 import httpx
 import psycopg
 import pytest
+from cryptography.fernet import Fernet
 
 from failbrief.testing.fake_prefect import FakePrefect
 from failbrief.testing.fixtures import completed_summaries
@@ -43,7 +44,14 @@ SUMMARY_SECONDS = 120
 KEY_LINE = re.compile(r"webhook key \(X-Notification-Key\): (\S+)")
 TOKEN_LINE = re.compile(r"API token \(Authorization: Bearer …\): (\S+)")
 # Variables of the test tiers that a user's shell would not have.
-TEST_ONLY = {"DATABASE_URL", "CELERY_BROKER_URL", "FAILBRIEF_TIER", "SECRET_KEY", "VIRTUAL_ENV"}
+TEST_ONLY = {
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "FAILBRIEF_TIER",
+    "SECRET_KEY",
+    "FAILBRIEF_VAULT_KEY",
+    "VIRTUAL_ENV",
+}
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +149,7 @@ def test_runtime_only_install_summarizes_a_failure(
         "DATABASE_URL": fresh_database(f"failbrief_smoke_{tag}"),
         "CELERY_BROKER_URL": broker,
         "SECRET_KEY": "smoke-tier-" + "x" * 40,
+        "FAILBRIEF_VAULT_KEY": Fernet.generate_key().decode(),  # required with PostgreSQL
         "PORT": str(port),
         "FAILBRIEF_VAR_DIR": str(tmp_path / "var"),
         "PREFECT_API_URL": fake_prefect_server.url,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from cryptography.fernet import Fernet
 
 from failbrief.testing.fake_prefect import FakePrefect
 from failbrief.testing.fake_receivers import FakeReceiver
@@ -63,6 +66,12 @@ def test_run_serves_healthz_and_the_api_docs_past_slow_clients_and_stops_on_ctrl
     assert proc.returncode == 0, output
     assert "webhook key (X-Notification-Key): fb_" in output
     assert "API token (Authorization: Bearer …): fb_" in output
+    # What the web server, the worker and beat wrote (databases, the vault key, beat's schedule,
+    # metrics) only the service's user may read.
+    var = tmp_path / "var"
+    assert {"failbrief.sqlite3", "celery-broker.sqlite3", "vault.key"} <= {p.name for p in var.iterdir()}
+    for path in [var, *var.rglob("*")]:
+        assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
 
 
 def _half_sent_request(port: int) -> socket.socket:
@@ -112,6 +121,7 @@ def test_a_database_that_refuses_the_connection_is_one_line_naming_database_url(
         tmp_path,
         DATABASE_URL=f"postgresql://failbrief:hunter2@127.0.0.1:{closed}/failbrief",
         SECRET_KEY="a-real-deployment-key",
+        FAILBRIEF_VAULT_KEY=Fernet.generate_key().decode(),
     )
     line = _one_clean_line(result)
     assert line.startswith("Error: DATABASE_URL: cannot connect to postgresql://failbrief:***@127.0.0.1")
@@ -124,6 +134,22 @@ def test_a_missing_secret_key_on_postgresql_is_one_line(tmp_path: Path):
     assert _one_clean_line(result) == (
         "Error: configuration error: SECRET_KEY is not set; "
         "set it to a long random string for a PostgreSQL deployment"
+    )
+
+
+@pytest.mark.parametrize(
+    "args", [["web"], ["migrate"], ["vault", "rotate"], ["org", "set", "acme", "--airbyte-token", "t"]]
+)
+def test_a_postgresql_deployment_without_a_shared_vault_key_is_one_line(tmp_path: Path, args: list[str]):
+    result = _start_error(
+        args,
+        tmp_path,
+        DATABASE_URL="postgresql://postgres@127.0.0.1:5432/failbrief",
+        SECRET_KEY="a-real-deployment-key",
+    )
+    assert _one_clean_line(result) == (
+        "Error: FAILBRIEF_VAULT_KEY is not set; a PostgreSQL deployment's hosts must share one vault key: "
+        "make one with 'failbrief vault generate-key' and set it everywhere (docs/deploy.md)"
     )
 
 

@@ -93,7 +93,7 @@ def test_only_failure_states_start_work(state_type, state_name, works):
         (json.dumps({"flow_run_id": RUN, "state_name": "Failed", "tags": "x"}).encode(), "tags"),
         (json.dumps({"flow_run_id": RUN, "state_name": {"a": 1}}).encode(), "state_name"),
         (b'{"resource": {"prefect.resource.id": "prefect.task-run.x"}}', "not about a flow run"),
-        (b"\xff\xfe", "not valid JSON"),
+        (b"\xff\xfe", "not UTF-8"),
     ],
 )
 def test_it_says_what_is_wrong_with_a_bad_body(body, says):

@@ -1,4 +1,5 @@
-"""Whatever a sender posts, the answer is a JSON 2xx or 4xx, never a 500."""
+"""Whatever a sender posts, the answer is a JSON 2xx or 4xx, never a 500: on SQLite and, in the
+services tiers, on PostgreSQL (which refuses NUL characters SQLite stores)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,23 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from failbrief.events.models import FailureEvent
 from failbrief.testing.fixtures import WEBHOOK_KEY
 
+pytestmark = pytest.mark.services
+
 URL = "/webhooks/v1/notification/"
+ROBUST = {
+    "flow_run_id": "168dcf82-4af3-4c87-a159-01c7d0b6341c",
+    "flow_run_name": "rich-bobcat",
+    "state_name": "Failed",
+    "state_type": "FAILED",
+    "state_timestamp": "2026-11-24T23:41:06.592589+00:00",
+}
+# Every code point, lone surrogates and NUL included.
+any_text = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=60)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=60),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | any_text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=20), inner, max_size=5),
     max_leaves=20,
 )
@@ -55,3 +68,32 @@ def test_no_body_makes_the_webhook_fail_with_a_500(keyed_client, body):
     answer = keyed_client.post(URL, data=body, content_type="application/json")
     assert answer.status_code in {202, 400}
     assert isinstance(answer.json(), dict)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (json.dumps(ROBUST | {"flow_run_name": "x\ud800y"}).encode(), "surrogate"),  # a "\\ud800" escape
+        (json.dumps(ROBUST | {"state_message": "boom\x00"}).encode(), "NUL"),  # a "\\u0000" escape
+        (json.dumps(ROBUST | {"state_timestamp": "9999-12-31T23:59:59-23:59"}).encode(), "out of range"),
+        (json.dumps(ROBUST | {"state_timestamp": "0001-01-01T00:00:00+23:59"}).encode(), "out of range"),
+        (json.dumps(ROBUST).encode("utf-16"), "not UTF-8"),
+        (json.dumps(ROBUST | {"state_message": "café"}, ensure_ascii=False).encode("latin-1"), "not UTF-8"),
+    ],
+    ids=[
+        "nested",
+        "lone-surrogate",
+        "nul",
+        "offset-overflow-high",
+        "offset-overflow-low",
+        "utf-16",
+        "latin-1",
+    ],
+)
+def test_crafted_bodies_are_a_400_saying_what_is_wrong(keyed_client, body, says):
+    answer = keyed_client.post(URL, data=body, content_type="application/json")
+    assert answer.status_code == 400
+    assert says in answer.json()["detail"]
+    assert not FailureEvent.objects.exists()

@@ -97,12 +97,12 @@ def test_a_state_that_is_not_a_failure_is_stored_but_ignored():
 
 
 @pytest.mark.django_db
-def test_an_orgs_own_key_is_accepted_and_binds_the_event_to_that_org(settings):
+def test_an_orgs_own_key_is_accepted_and_recorded_as_the_signer(settings):
     settings.PREFECT_NOTIFICATIONS_WEBHOOK_KEY = None
     org = add_org("acme", webhook_key="acme-key")
     answer = post(DALGO, key="acme-key")
     assert answer.status_code == 202
-    assert FailureEvent.objects.get().org == org
+    assert FailureEvent.objects.get().signed_by == org
     assert post(DALGO, key="other-key").status_code == 401
 
 
@@ -110,3 +110,19 @@ def test_an_orgs_own_key_is_accepted_and_binds_the_event_to_that_org(settings):
 @pytest.mark.usefixtures("keyed")
 def test_only_post_is_allowed():
     assert Client().get(URL).status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("keyed")
+def test_secrets_in_the_state_message_are_redacted_before_they_are_stored():
+    body = json.loads(robust_body("a2"))
+    body["state_message"] = (
+        "Flow run encountered an exception: OperationalError: could not connect to "
+        "postgresql://loader:Hunter2-s3cret@db.internal:5432/warehouse (password=Hunter2-s3cret)"
+    )
+    assert post(json.dumps(body)).status_code == 202
+
+    event = FailureEvent.objects.get()
+    assert "Hunter2-s3cret" not in event.raw_body
+    assert "Hunter2-s3cret" not in event.state_message
+    assert "postgresql://loader:[REDACTED]@db.internal:5432/warehouse" in event.state_message

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from django.db import connections
 from django.test import Client
 from django.utils import timezone
@@ -104,14 +105,14 @@ def test_a_disabled_channel_fails_its_pending_messages_with_the_reason(org, chan
     assert hook.requests == []
 
 
-def test_a_config_sealed_under_another_secret_key_fails_with_a_reason_to_act_on(
+def test_a_config_sealed_under_another_vault_key_fails_with_a_reason_to_act_on(
     org, channel, hook, http, settings
 ):
     notification = one_pending(org)
-    settings.SECRET_KEY = "a-different-key-than-the-one-that-sealed-it"
+    settings.VAULT_KEYS = (Fernet.generate_key().decode(),)
     outcome = deliver(notification.pk, http)
     assert outcome.status == "failed"
-    assert "SECRET_KEY" in outcome.reason
+    assert "FAILBRIEF_VAULT_KEY" in outcome.reason
 
 
 def test_a_message_another_worker_is_sending_is_left_to_it(org, channel, hook, http):

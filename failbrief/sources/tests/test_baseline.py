@@ -70,7 +70,7 @@ def noise(seed: int) -> list[str]:
 
 
 @pytest.fixture
-def prefect() -> Iterator[FakePrefect]:
+def prefect(db: None) -> Iterator[FakePrefect]:  # the cache is a database table on the embedded defaults
     cache.clear()
     with FakePrefect() as fake:
         fake.add_flow_run(run(GOOD_RUN, "Completed", "2026-11-23T10:00:00+00:00"))

@@ -17,12 +17,16 @@ from pathlib import Path
 from typing import ClassVar
 
 from failbrief.summarize.condense import Context
+from failbrief.summarize.decide import Decision
 from failbrief.summarize.providers.base import Brief, FailedUnitInfo, Provider
 from failbrief.summarize.providers.limiter import NoFreeSlot, provider_slot
 from failbrief.summarize.providers.llm_output import MalformedOutput, parse_brief
+from failbrief.summarize.providers.offline import offline_decision
 from failbrief.summarize.redact import redact
 
 PROMPT_VERSION = "v1"
+# Between the logs and the rule hint: everything after it is ours, not the pipeline's.
+HINT_MARK = "\n\nRule-based hint (may be wrong; overrule it when the logs show otherwise): "
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 MAX_OUTPUT_TOKENS = 1500
 BACKOFF_BASE_SECONDS = 0.5
@@ -118,7 +122,30 @@ def user_message(context: Context, unit: FailedUnitInfo, org_name: str = "") -> 
         ("State message", unit.state_message),
     ]
     head = "\n".join(f"{name}: {value.strip()}" for name, value in facts if value.strip())
-    return redact(f"{head}\n\nCondensed logs of the failed task:\n<<<LOGS\n{context.text}\nLOGS>>>")
+    logs = f"{head}\n\nCondensed logs of the failed task:\n<<<LOGS\n{context.text}\nLOGS>>>"
+    return redact(f"{logs}{HINT_MARK}{rule_hint(offline_decision(context, unit))}")
+
+
+def rule_hint(decision: Decision) -> str:
+    """The offline rules' deciding signal and confidence, for the model to use or overrule."""
+    if decision.category == "unknown":
+        return "no error code, status, exception class or exit signal names the cause (confidence: low)."
+    what = (
+        f"{decision.signal.kind} ({decision.rule})"
+        if decision.signal is not None
+        else f"keywords ({decision.rule})"
+    )
+    lines = [f"{what} suggests category {decision.category}, confidence {decision.confidence}."]
+    if decision.line:
+        lines.append(f"Deciding line: {decision.line.strip()[:400]}")
+    if decision.signal is not None:
+        lines.append(f"What to check: {decision.signal.check}")
+    return "\n".join(lines)
+
+
+def logs_part(sent: str) -> str:
+    """What the model was sent without the rule hint: evidence must come from the logs, never the hint."""
+    return sent.split(HINT_MARK, 1)[0]
 
 
 def repair_message(sent: str, answer: str, problem: MalformedOutput) -> str:
@@ -208,7 +235,7 @@ class LlmProvider(Provider):
     @staticmethod
     def _answer(reply: Reply, sent: str, replies: list[Reply]) -> LlmAnswer:
         return LlmAnswer(
-            brief=parse_brief(reply.text, sent),
+            brief=parse_brief(reply.text, logs_part(sent)),
             model=reply.model,
             tokens_in=_total([r.tokens_in for r in replies]),
             tokens_out=_total([r.tokens_out for r in replies]),

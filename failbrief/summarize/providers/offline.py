@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from failbrief.summarize import lines as ln
 from failbrief.summarize.blocks import message_lines
-from failbrief.summarize.classify import classify
 from failbrief.summarize.condense import Context
+from failbrief.summarize.decide import Decision, decide, decide_state_message
 from failbrief.summarize.fixes import FIXES
 from failbrief.summarize.providers.base import Brief, FailedUnitInfo, Provider
 from failbrief.summarize.signals import has_detail, is_benign, is_generic, line_score
@@ -34,6 +34,7 @@ _DBT_HEADING = re.compile(
 )
 _PYTEST_E = re.compile(r"^E\s{2,}")
 _SPACES = re.compile(r"\s+")
+_EXCEPTION_PREFIX = re.compile(r"(?:[\w$]+\.)*[\w$]*(?:Exception|Error):\s")
 
 
 # How much weaker than the best error block another may be and still be named in the evidence.
@@ -58,21 +59,46 @@ class OfflineProvider(Provider):
         candidates = _candidates(context.error_blocks)
         step = context.failing_step or find_failing_step(context.error_blocks) or unit.task_name or None
         if not candidates:
+            # Blocks of frame lines only (a paste that glued `Caused by: ...` onto a frame) are
+            # still read for a signal.
+            decision = decide(context.error_blocks[:MAX_BLOCKS_READ], context.text, (), "")
+            if decision.line is not None:
+                return _brief_from_a_line_outside_blocks(decision, unit, step)
             return _brief_without_log_evidence(unit, step)
         best = max(candidates, key=lambda c: (c.score, -c.order))
-        root_cause, evidence = _root_cause(best)
-        evidence = _with_sibling_failures(evidence, best, candidates)
-        category, _rule = _category(best, root_cause, candidates, unit, context.text)
-        confidence = _confidence(best, category)
+        decision = _decide(best, candidates, unit, context)
+        chosen = _deciding_candidate(decision, best, candidates)
+        root_cause, evidence = _root_cause(chosen)
+        if (
+            decision.line is not None
+            and decision.block is None
+            and decision.line != unit.state_message.strip()
+        ):
+            # The signal sits outside the error blocks (the lines just before the failure): it is
+            # the root cause, the block's line stays as the failing step's context.
+            root_cause = _clean(decision.line)[:MAX_ROOT_CAUSE_CHARS]
+            evidence = [decision.line] + [line for line in evidence if line != decision.line]
+        elif chosen is not best and best.line not in evidence:
+            evidence.append(best.line)  # the wrapper that reported it: the failing step's context
+        evidence = _with_sibling_failures(evidence[:MAX_EVIDENCE], chosen, candidates)
         return Brief(
             root_cause=root_cause,
             failing_step=step,
-            category=category,
+            category=decision.category,
             evidence=evidence,
-            suggested_fix=FIXES[category].action,
-            explanation=_explanation(step, category, root_cause),
-            confidence=confidence,
+            suggested_fix=suggested_fix(decision),
+            explanation=_explanation(step, decision, root_cause),
+            confidence=decision.confidence,
         )
+
+
+def offline_decision(context: Context, unit: FailedUnitInfo) -> Decision:
+    """The deciding evidence the offline brief would use: also the hint an LLM is given."""
+    candidates = _candidates(context.error_blocks)
+    if not candidates:
+        return decide(context.error_blocks[:MAX_BLOCKS_READ], context.text, (), unit.state_message)
+    best = max(candidates, key=lambda c: (c.score, -c.order))
+    return _decide(best, candidates, unit, context)
 
 
 def _candidates(blocks: list[str]) -> list[_Candidate]:
@@ -115,6 +141,15 @@ def _clean(line: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def _from_glued_cause(text: str) -> str:
+    """A frame line a paste glued a `Caused by: x.Error: message` onto: the cause, from its class on."""
+    if not ln.is_frame(text) or "Caused by:" not in text:
+        return text
+    cause = text[text.index("Caused by:") + len("Caused by:") :].strip()
+    exception = _EXCEPTION_PREFIX.match(cause)
+    return cause[exception.end() :].strip() if exception and cause[exception.end() :].strip() else cause
+
+
 def _root_cause(best: _Candidate) -> tuple[str, list[str]]:
     messages = list(best.messages)
     index = messages.index(best.line)
@@ -148,42 +183,88 @@ def _with_sibling_failures(evidence: list[str], best: _Candidate, candidates: li
     return evidence[:MAX_EVIDENCE]
 
 
-def _category(
-    best: _Candidate, root_cause: str, candidates: list[_Candidate], unit: FailedUnitInfo, text: str
-) -> tuple[str, str]:
+def _decide(
+    best: _Candidate, candidates: list[_Candidate], unit: FailedUnitInfo, context: Context
+) -> Decision:
+    """The deciding evidence: the root-cause block first, then the other blocks, then the rest."""
+    blocks = [best.block] + [block for block in context.error_blocks[:MAX_BLOCKS_READ] if block != best.block]
     ordered = sorted(candidates, key=lambda c: (-c.score, c.order))
-    evidence = [(root_cause, best.block)] + [(c.line, c.block) for c in ordered]
-    category, rule = classify(evidence, text)
-    if category == "unknown" and unit.state_message:
-        category, rule = classify([(unit.state_message, unit.state_message)])
-    return category, rule
+    error_lines = [(c.line, c.block) for c in [best, *ordered]]
+    return decide(blocks, context.text, error_lines, unit.state_message)
 
 
-def _confidence(best: _Candidate, category: str) -> str:
-    if category == "unknown":
-        return "low"
-    return "high" if best.score >= 80 else "medium"
+def _deciding_candidate(decision: Decision, best: _Candidate, candidates: list[_Candidate]) -> _Candidate:
+    """The candidate line that carries the deciding signal, when it is one; else the best line."""
+    if (
+        decision.line is None
+        or decision.block is None
+        or decision.signal is None
+        or not decision.signal.specific
+    ):
+        return best
+    for candidate in candidates:
+        if candidate.line == decision.line and candidate.block == decision.block:
+            return candidate
+    messages = tuple(message_lines(decision.block.split("\n")))
+    return _Candidate(0, 10**6, decision.line, decision.block, messages)
 
 
-def _explanation(step: str | None, category: str, root_cause: str) -> str:
+def suggested_fix(decision: Decision) -> str:
+    """What to check: the deciding signal's own check; hedged when a weaker rule decided; and,
+    when nothing did, what to look at next rather than the fix of a category we are not sure of."""
+    if decision.category == "unknown":
+        return FIXES["unknown"].action
+    check = decision.signal.check if decision.signal is not None else FIXES[decision.category].action
+    if decision.confidence == "high":
+        return check
+    return f"Likely, not certain ({FIXES[decision.category].meaning}); check this first: {check}"
+
+
+def _explanation(step: str | None, decision: Decision, root_cause: str) -> str:
     subject = f"The {step}" if step else "The run"
     cause = root_cause if len(root_cause) <= 200 else root_cause[:197] + "..."
-    return f"{subject} failed with: {cause}. This looks like {FIXES[category].meaning}."
+    said = f"{subject} failed with: {cause}."
+    if decision.category == "unknown":
+        return (
+            f"{said} No error code, status, exception class or exit signal in the logs names the cause, "
+            "so this brief does not guess one."
+        )
+    meaning = FIXES[decision.category].meaning
+    if decision.confidence == "high" and decision.signal is not None:
+        return f"{said} The {decision.signal.kind} in it means {meaning}."
+    return f"{said} This probably means {meaning}; no specific error code confirms it."
+
+
+def _brief_from_a_line_outside_blocks(decision: Decision, unit: FailedUnitInfo, step: str | None) -> Brief:
+    """No error block, but a line of the context carries a specific signal (a paste of one message)."""
+    assert decision.line is not None
+    root_cause = _from_glued_cause(_clean(decision.line))[:MAX_ROOT_CAUSE_CHARS]
+    return Brief(
+        root_cause=root_cause,
+        failing_step=step,
+        category=decision.category,
+        evidence=[decision.line],
+        suggested_fix=suggested_fix(decision),
+        explanation=_explanation(step, decision, root_cause),
+        confidence=decision.confidence,
+    )
 
 
 def _brief_without_log_evidence(unit: FailedUnitInfo, step: str | None) -> Brief:
     """No error line in the logs. A state message that names a known cause (a crash's "exited due
     to a SIGKILL signal ... memory limits") is the root cause; otherwise there is none, low confidence."""
     message = unit.state_message.strip()
-    category = classify([(message, message)])[0] if message else "unknown"
+    decision = decide_state_message(message)
     state = f" The run's final state says: {message}" if message else ""
-    known = category != "unknown"
+    known = decision.category != "unknown"
     return Brief(
         root_cause=message[:MAX_ROOT_CAUSE_CHARS] if known else None,
         failing_step=step,
-        category=category,
+        category=decision.category,
         evidence=[message] if known else [],
-        suggested_fix=FIXES[category].action,
-        explanation=f"No error line was found in the logs.{state} This looks like {FIXES[category].meaning}.",
-        confidence="medium" if known else "low",
+        suggested_fix=suggested_fix(decision),
+        explanation=(
+            f"No error line was found in the logs.{state} This looks like {FIXES[decision.category].meaning}."
+        ),
+        confidence=decision.confidence,
     )

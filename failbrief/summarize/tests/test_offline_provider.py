@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from failbrief.summarize.calibration import may_say_high
 from failbrief.summarize.condense import Context, condense, read_log_file
+from failbrief.summarize.evidence import BY_NAME
 from failbrief.summarize.fixes import FIXES
 from failbrief.summarize.providers.base import CATEGORIES, Brief, FailedUnitInfo
 from failbrief.summarize.providers.offline import OfflineProvider
@@ -22,8 +24,10 @@ def test_it_names_the_database_error_and_the_failing_dbt_model():
     assert "column o.amount_usd does not exist" in brief.root_cause
     assert brief.failing_step == "model customer_revenue"
     assert brief.category == "schema_mismatch"
-    assert brief.confidence == "high"
-    assert brief.suggested_fix == FIXES["schema_mismatch"].action
+    # 42703 says high only once the dev corpus backs it (calibration.py); medium until then
+    assert brief.confidence == ("high" if may_say_high("undefined-column") else "medium")
+    # The fix is the deciding signal's own check (an undefined column), not the category's text.
+    assert brief.suggested_fix.endswith(BY_NAME["undefined-column"].check)
 
 
 def test_its_evidence_lines_are_verbatim_lines_of_the_context():

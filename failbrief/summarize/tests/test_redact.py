@@ -113,3 +113,13 @@ def test_no_known_secret_survives_in_any_corpus_context(tmp_path):
         ]
         assert leaked == [], case_file.parent.name
         assert KEY_BODY not in context.text
+
+
+def test_a_padded_line_is_redacted_in_one_pass_however_long_its_run_of_spaces():
+    # detect-secrets' assignment patterns backtrack cubically on spaces that end in no value: the
+    # second line took hours before redact_detectors.py compiled them in their linear form.
+    key = "A1b2C3d4E5" * 4 + "f6G7"  # an IBM Cloud IAM key shape: 44 characters
+    padded = "| ibm_api_key" + " " * 2000 + key + " |"
+    assert redact(padded) == "| ibm_api_key" + " " * 2000 + REDACTED + " |"
+    no_value = "| api_key" + " " * 2000 + "|"
+    assert redact(no_value) == no_value

@@ -1,0 +1,545 @@
+"""Specific signals: the error codes, statuses and exception classes that name a cause. Pure: no Django.
+
+A wrapper line ("Database Error in model ...", "Encountered an exception while reading stream",
+"Failed to execute job", a bare non-zero exit) says *that* something failed. A specific signal says
+*why*, with near certainty, because it is a code a system emits for one kind of problem: an HTTP
+status, a PostgreSQL SQLSTATE, a Snowflake or MySQL error number, a BigQuery error reason, an OAuth
+error code, an exit code or signal, an exception class. Each row carries its own "what to check",
+concrete to that signal, so the suggested fix follows the evidence and not the category.
+
+`specific=False` rows are weaker readings (a Python programming-error class that is often a
+symptom of bad configuration, an HTTP 404 that may be a wrong URL or a removed API): they may
+decide the category, but only with medium confidence.
+
+The table is ordered: when one block holds several signals, the first row that matches any of its
+lines decides (a 429 explains the timeouts after it; a failing dbt test explains its wrapper).
+Rules are classes of signals, never the wording of one particular log.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One row: `category` when `pattern` matches a line (and `context`, if any, its block)."""
+
+    name: str
+    category: str
+    kind: str  # what sort of evidence, for the explanation: "HTTP status", "SQLSTATE", ...
+    pattern: re.Pattern[str]
+    check: str  # what to check first, concrete to this signal
+    specific: bool = True
+    context: re.Pattern[str] | None = None
+
+    def matches(self, line: str, block: str) -> bool:
+        if self.pattern.search(line) is None:
+            return False
+        return self.context is None or self.context.search(block) is not None
+
+
+def _signal(
+    name: str,
+    category: str,
+    kind: str,
+    pattern: str,
+    check: str,
+    *,
+    specific: bool = True,
+    context: str | None = None,
+) -> Signal:
+    return Signal(
+        name, category, kind, re.compile(pattern), check, specific, re.compile(context) if context else None
+    )
+
+
+def _code(codes: str) -> str:
+    """A numeric error code as logs print it beside its kind ("SQLSTATE 42501", "Vender Code: 390144",
+    "002003 (42S02):", "(28000)", "ERROR 1045 (28000)"), never a bare number (a row count, a port)."""
+    return (
+        rf"(?:\b(?:SQLSTATE|SQLState|sqlstate|[Ss]tate|[Cc]ode|[Ee]rror|ERROR|[Ee]rrno)\W{{0,4}}(?:{codes})\b"
+        rf"|\b(?:{codes})\s*\(|\((?:{codes})\)|\b(?:{codes}):)"
+    )
+
+
+# An HTTP status in the shapes clients print it: "429 Too Many Requests", "HTTP 429", "status code
+# 429", "code": 429, "429 Client Error", "Http Error: 401", "returned 403".
+def _http(codes: str, reasons: str) -> str:
+    return (
+        rf"(?i)\b(?:{codes})\b[\s:,-]{{0,3}}(?:{reasons}|client error|server error)"
+        rf"|(?i:\b(?:http|status|status_code|code|response|error|returned|statuscode)\W{{0,14}}"
+        rf"(?:code\W{{0,3}}(?:is\W{{1,3}})?)?)(?:{codes})\b"
+    )
+
+
+SIGNALS: tuple[Signal, ...] = (
+    # -- data tests: the test itself says rows violate it ------------------------------------------
+    _signal(
+        "dbt-test-failed",
+        "data_quality_test",
+        "failing data test",
+        r"\bGot \d+ results?, configured to (?:fail|warn)|\b\d+ of \d+ FAIL \d+\b|\[FAIL \d+ in "
+        r"|(?i:expectation \S+ failed|data (?:quality|validation) (?:check|test) failed)",
+        "Run the failing test's compiled SQL (target/compiled/...) to see the offending rows; fix the "
+        "upstream data, or the test's definition (key columns, where clause, severity) if the rows are "
+        "legitimate.",
+    ),
+    # -- memory, disk and time limits ---------------------------------------------------------------
+    _signal(
+        "oom-kill",
+        "resource_limit_oom_timeout",
+        "exit code / signal",
+        r"OOMKilled|\bexit(?:ed)?(?: with)?(?: status| return)?(?: code)?:? 137\b|(?i:exit code:? 137)"
+        r"|\bSIGKILL\b|\bsignal 9\b|(?:status|exit) code:? -9\b|(?i:exceed\w* (?:its |the )?memory limit)"
+        r"|(?i:container killed .{0,60}memory)|^\s*Killed\s*$",
+        "The memory limit of the worker, pod or container that ran the step (OOMKilled, exit 137): "
+        "raise it, or lower the batch size / parallelism of the step.",
+    ),
+    _signal(
+        "out-of-memory",
+        "resource_limit_oom_timeout",
+        "exception class",
+        r"\bMemoryError\b|OutOfMemory|Java heap space|GC overhead limit exceeded|(?i:\bout of memory\b)"
+        r"|" + _code("53200") + r"|Cannot allocate memory|\bENOMEM\b",
+        "The memory available to the process (JVM -Xmx / heap, worker or warehouse size) against the "
+        "size of the data it loads at once; reduce the batch, page or partition size.",
+    ),
+    _signal(
+        "disk-full",
+        "resource_limit_oom_timeout",
+        "errno / SQLSTATE",
+        r"(?i)no space left on device|\bENOSPC\b|disk (?:is )?full|"
+        + _code("53100")
+        + r"|could not extend file",
+        "Free space on the volume named in the error (worker disk, temp directory, database storage); "
+        "clear old files or logs, or grow the volume.",
+    ),
+    _signal(
+        "statement-timeout",
+        "resource_limit_oom_timeout",
+        "SQLSTATE / vendor code",
+        r"(?i)canceling statement due to statement timeout|statement timeout|"
+        + _code("57014")
+        + r".{0,40}timeout"
+        r"|reached its statement or warehouse timeout|"
+        + _code("000630")
+        + r"|AirflowTaskTimeout|execution_timeout"
+        r"|Timeout, PID|query exceeded (?:the )?(?:maximum )?(?:execution|run) ?time",
+        "The query's or task's time limit (statement_timeout, warehouse timeout, execution_timeout) "
+        "against how long it now runs: make the query cheaper or raise the limit for this step.",
+    ),
+    _signal(
+        "resources-exceeded",
+        "resource_limit_oom_timeout",
+        "warehouse error reason",
+        r"\bresourcesExceeded\b|Resources exceeded during query execution|(?i:exceeded (?:the )?(?:memory"
+        r"|cpu) limit)",
+        "The query's size: BigQuery ran out of resources for one stage (a big ORDER BY, skewed JOIN "
+        "or window); split it, filter earlier or drop the global ordering.",
+    ),
+    # -- rate limits ----------------------------------------------------------------------------------
+    _signal(
+        "http-429",
+        "rate_limit",
+        "HTTP status",
+        _http("429", r"too many requests|rate") + r"|(?i:too many requests)|\bTooManyRequests\b",
+        "The API's rate limit and quota for this key, and the connector's concurrency and backoff: "
+        "lower parallel requests, honour Retry-After, or spread the sync over a longer window.",
+    ),
+    _signal(
+        "quota-or-rate-limit",
+        "rate_limit",
+        "API error reason",
+        r"\b(?:rateLimitExceeded|userRateLimitExceeded|quotaExceeded|RESOURCE_EXHAUSTED|ThrottlingException"
+        r"|SlowDown|RequestLimitExceeded)\b|(?i:rate limit(?:ed| exceeded| reached)|quota (?:exceeded"
+        r"|exhausted)"
+        r"|\bthrottl(?:ed|ing)\b|rate exceeded|exceeded .{0,40}\brate limit)",
+        "The provider's quota or rate limit the message names (per user, project or minute): lower the "
+        "request rate or concurrency, enable backoff, or request a higher quota.",
+    ),
+    # -- credentials and permissions ------------------------------------------------------------------
+    _signal(
+        "oauth-invalid-grant",
+        "auth_credentials",
+        "OAuth error",
+        r"\binvalid_grant\b|(?i:token has been expired or revoked|refresh token (?:is )?(?:expired|invalid"
+        r"|revoked)"
+        r"|invalid jwt|jwt token is invalid)|" + _code("390144"),
+        "The refresh token or key the connection uses: it was revoked, rotated or expired "
+        "(re-authenticate the connection); for a signed JWT or service-account grant, also the key "
+        "pair and the worker's clock.",
+    ),
+    _signal(
+        "oauth-invalid-client",
+        "auth_credentials",
+        "OAuth error",
+        r"\b(?:invalid_client|unauthorized_client|invalid_token)\b",
+        "The OAuth client id and secret configured for the connection, and that this client is "
+        "allowed the grant type and scopes it asks for.",
+    ),
+    _signal(
+        "cloud-key-rejected",
+        "auth_credentials",
+        "cloud error code",
+        r"\b(?:InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken\w*|UnrecognizedClientException"
+        r"|InvalidClientTokenId|DefaultCredentialsError|UNAUTHENTICATED)\b"
+        r"|(?i:default credentials were not found)"
+        r"|(?i:security token included in the request is (?:invalid|expired)|could not automatically "
+        r"determine credentials|request had invalid authentication credentials|credentials? (?:file"
+        r"|path) .{0,60}"
+        r"(?:not found|does not exist|was not found))",
+        "The cloud credentials the worker picks up (key id and secret, service-account file, "
+        "GOOGLE_APPLICATION_CREDENTIALS, instance role): present, for the right account, not expired.",
+    ),
+    _signal(
+        "login-rejected",
+        "auth_credentials",
+        "SQLSTATE / vendor code",
+        r"(?i)password authentication failed|authentication failed for user|\b28P01\b|"
+        + _code("28000")
+        + r"|no pg_hba\.conf entry|access denied for user|login failed for user"
+        r"|incorrect username or password"
+        r"|"
+        + _code("390100")
+        + r"|"
+        + _code("18456")
+        + r"|invalid (?:username|user name) or password|invalid credentials|\bbad credentials\b"
+        r"|(?:bad|wrong|invalid) password|Authentication failed for '|could not read Username for"
+        r"|Permission denied \(publickey",
+        "The user name and password (or key) stored for this connection: rotated or mistyped secrets, "
+        "the right user for this environment, and the server's allowed-hosts rule (pg_hba.conf).",
+    ),
+    _signal(
+        "insufficient-privilege",
+        "auth_credentials",
+        "SQLSTATE / permission error",
+        r"(?i)" + _code("42501") + r"|permission denied for|must be owner of|insufficient privileges?"
+        r"|has no privileges on|not authorized to (?:perform|access)|does not have [\w.]+ permission"
+        r"|permission [\w.]+ denied|Access Denied:|\baccessDenied\b|\bPERMISSION_DENIED\b"
+        r"|AccessDenied(?:Exception)?\b"
+        r"|\bAuthorizationError\b|\bPermissionError\b",
+        "The grants of the account the step runs as (role, service account or impersonated account): "
+        "give it the permission the message names on the object it names.",
+    ),
+    _signal(
+        "http-401",
+        "auth_credentials",
+        "HTTP status",
+        _http("401", r"unauthori[sz]ed|authentication"),
+        "The credential the request sends (API key, token, password): valid, not expired or "
+        "rotated, and the one for this account and environment.",
+    ),
+    _signal(
+        "http-403",
+        "auth_credentials",
+        "HTTP status",
+        _http("403", r"forbidden|access denied|permission"),
+        "The permissions of the account the request runs as: the role, scope or resource grant the "
+        "endpoint needs (and IP allow-lists on the provider's side).",
+    ),
+    # -- packages and versions ------------------------------------------------------------------------
+    _signal(
+        "local-module-not-on-path",
+        "config_error",
+        "exception class",
+        r"No module named '([\w.]+)'",
+        "The Python path of the worker: the project's own package is not importable where the step "
+        "runs (working directory, PYTHONPATH, the code copied into the image or pulled by the deployment).",
+        context=r"__local_module__",
+    ),
+    _signal(
+        "module-not-found",
+        "dependency_version",
+        "exception class",
+        r"\bModuleNotFoundError\b|No module named|\bcannot import name\b|\bDistributionNotFound\b"
+        r"|\bNoClassDefFoundError\b|\bClassNotFoundException\b|\bNoSuchMethodError\b"
+        r"|\bUnsupportedClassVersionError\b",
+        "The installed packages of the environment that ran the step: the package (or version) that "
+        "provides the missing module or name; pin the versions that work together and rebuild the image.",
+    ),
+    _signal(
+        "version-conflict",
+        "dependency_version",
+        "version error",
+        r"\bVersionConflict\b|\bResolutionImpossible\b|No matching distribution found"
+        r"|could not find a version "
+        r"that satisfies|Version error for package|could not find a satisfactory version"
+        r"|requires .{1,60} but "
+        r".{1,60} is installed|(?i:incompatible (?:version|with)|is not compatible with|unsupported version"
+        r"|version mismatch|require-dbt-version|this version of dbt is not supported)",
+        "The versions the error names: which package requires which version; pin a compatible set "
+        "(tool, adapter or connector image, libraries) and reinstall.",
+    ),
+    # SQLAlchemy 2.0 removed Engine.execute() and plain-string statements; pandas < 2.0 still calls
+    # them. A code that predates the installed library, not a bug of the pipeline's own code.
+    _signal(
+        "removed-library-api",
+        "dependency_version",
+        "exception class",
+        r"'(?:Option)?Engine' object has no attribute '(?:execute|cursor)'|\bObjectNotExecutableError\b"
+        r"|Not an executable object: '",
+        "The versions of the library named in the traceback and of its caller (SQLAlchemy 2.0 removed "
+        "Engine.execute; pandas < 2.0 still calls it): pin the older library or upgrade the caller.",
+        specific=False,
+    ),
+    # An installed dbt package whose own dbt_project.yml this dbt cannot read: the package is
+    # made for another dbt version (config-version, require-dbt-version).
+    _signal(
+        "dbt-package-unreadable",
+        "dependency_version",
+        "dbt error",
+        r"Failed to read package(?: at \S*(?:dbt_modules|dbt_packages)/|:)"
+        r"|Error encountered in \S*(?:dbt_modules|dbt_packages|packages-install-path\])/\w+/dbt_project\.yml",
+        "The dbt version the package release requires (its dbt_project.yml, require-dbt-version) "
+        "against the installed dbt: pin a package release for this dbt, or upgrade dbt.",
+        specific=False,
+    ),
+    # -- schema: columns and types ------------------------------------------------------------------
+    _signal(
+        "undefined-column",
+        "schema_mismatch",
+        "SQLSTATE / vendor code",
+        r"(?i)"
+        + _code("42703")
+        + r"|\bUndefinedColumn\b|column \"?[\w.\"`$-]+\"?(?: of relation \S+)? does not exist"
+        r"|unrecognized name:|invalid identifier|unknown column|no such column|"
+        + _code("000904")
+        + r"|cannot resolve .{0,80}given input columns|no such struct field|column .{0,60} not found",
+        "The upstream table's current columns against the ones the model or stream selects: a column "
+        "was renamed or dropped; update the model or refresh the source schema.",
+    ),
+    _signal(
+        "type-mismatch",
+        "schema_mismatch",
+        "SQLSTATE / vendor code",
+        r"(?i)"
+        + _code("42804")
+        + r"|is of type \S+ but expression is of type|\bDatatypeMismatch\b|cannot be cast|cannot cast"
+        r"|provided schema does not match|schema mismatch|type mismatch|column count doesn't match"
+        r"|number of columns .{0,60}does not match",
+        "The column's type in the target against the type of the values now arriving (a changed source "
+        "type, a new column): cast explicitly, or rebuild the table (full refresh) with the new shape.",
+    ),
+    # A value that does not fit its column (too long, out of range, unparsable): the column, the
+    # data or the writer that sized the column may be at fault, so it only suggests.
+    _signal(
+        "value-does-not-fit",
+        "schema_mismatch",
+        "SQLSTATE / vendor code",
+        r"(?i)value too long for|"
+        + _code("22001")
+        + r"|StringDataRightTruncation|numeric field overflow|out of range for type"
+        r"|invalid input syntax for (?:type|integer)|"
+        + _code("22018")
+        + r"|numeric value .{0,80} is not recognized",
+        "The column the value is written to against the longest or widest value now arriving: widen "
+        "the column (or let the loader re-create it), or clean or truncate the field upstream.",
+        specific=False,
+    ),
+    # -- objects and files that are not there --------------------------------------------------------
+    _signal(
+        "undefined-object",
+        "config_error",
+        "SQLSTATE / vendor code",
+        r"(?i)\b42P01\b|\b3D000\b|\b3F000\b|\bUndefinedTable\b|\bInvalidSchemaName\b"
+        r"|(?:relation|table|view|database|schema|dataset|catalog) [\"'`]?[\w.\"'`-]+[\"'`]? does not exist"
+        r"|"
+        + _code("002003")
+        + r"|does not exist or not authorized|not found: (?:table|dataset|project|view)"
+        r"|(?:table|dataset) \S+ (?:was )?not found|SCHEMA_NOT_FOUND|TABLE_NOT_FOUND|\bnotFound\b",
+        "That the database, schema or table the message names exists in the target the step points at "
+        "(profile/target, database and schema settings, upstream models built first).",
+    ),
+    _signal(
+        "missing-file",
+        "config_error",
+        "exception class",
+        r"\bFileNotFoundError\b|(?i:no such file or directory|could not find profile named|dbt_project\.yml"
+        r".{0,40}(?:not found|does not exist)|invalid value for '--|env var required but not provided"
+        r"|environment variable .{0,60}(?:not set|is required)|depends on a node named"
+        r"|unrecognized arguments)",
+        "The path, profile, option or environment variable the message names: set it where the step "
+        "runs (deployment, worker environment, working directory).",
+    ),
+    _signal(
+        "missing-env-var",
+        "config_error",
+        "exception class",
+        r"\bKeyError\b",
+        "The environment variable the KeyError names: set it in the deployment or worker environment.",
+        context=r"environ|getenv|env_var",
+    ),
+    # -- SQL the database rejected --------------------------------------------------------------------
+    _signal(
+        "sql-syntax",
+        "sql_error",
+        "SQLSTATE / vendor code",
+        r"(?i)"
+        + _code("42601")
+        + r"|syntax error at or near|syntax error at end of input|\bSyntaxError\b.{0,20}SQL"
+        r"|syntax error line \d+|Syntax error: |\binvalidQuery\b|"
+        + _code("001003")
+        + r"|You have an error in your SQL syntax",
+        "The compiled SQL at the position the error gives (target/compiled or target/run): the "
+        "statement the warehouse rejects, often a dialect difference or a macro that rendered empty.",
+        specific=False,
+    ),
+    _signal(
+        "undefined-function",
+        "sql_error",
+        "SQLSTATE / vendor code",
+        r"(?i)"
+        + _code("42883")
+        + r"|function .{0,80} does not exist|operator does not exist|no matching signature for"
+        r"|unknown function|must have an alias|\bUndefinedFunction\b|is ambiguous"
+        r"|must appear in the group by|"
+        + _code("42702")
+        + r"|"
+        + _code("42701")
+        + r"|division by zero|"
+        + _code("22012"),
+        "The function, operator or column reference the message names in the compiled SQL: argument "
+        "types (add a cast), the warehouse's dialect, or an ambiguous/ungrouped column.",
+    ),
+    # -- connections: DNS, TLS and transfers, then opening a connection -------------------------------
+    _signal(
+        "dns-unavailable",
+        "network",
+        "DNS error",
+        r"(?i)temporary failure in name resolution|\bEAI_AGAIN\b|try again later.{0,40}resol",
+        "The worker's DNS resolution at the failure time (DNS server, VPN, private DNS zone): the name "
+        "could not be looked up at all; retry, and check the resolver the worker uses.",
+    ),
+    # The resolver answered that the name does not exist: a mistyped or wrong host in the
+    # configuration as often as a DNS problem, so it only suggests.
+    _signal(
+        "dns-unknown-host",
+        "network",
+        "DNS error",
+        r"(?i)name or service not known|nodename nor servname|could not translate host name"
+        r"|\bgetaddrinfo\b|UnknownHostException|NameResolutionError|\bENOTFOUND\b"
+        r"|no address associated with hostname",
+        "The host name the message names: spelled as the service publishes it in the connection or "
+        "profile settings, and resolvable from the worker (VPN, private DNS zone).",
+        specific=False,
+    ),
+    _signal(
+        "tls",
+        "network",
+        "TLS error",
+        r"(?i)CERTIFICATE_VERIFY_FAILED|certificate verify failed|SSLCertVerificationError"
+        r"|PKIX path building failed|SSLHandshakeException|WRONG_VERSION_NUMBER|self[- ]signed certificate",
+        "The certificate chain between the worker and the host: a proxy or firewall that intercepts "
+        "TLS, a missing CA bundle in the image, or an expired server certificate.",
+    ),
+    _signal(
+        "http-5xx",
+        "network",
+        "HTTP status",
+        _http("50[234]", r"bad gateway|service unavailable|gateway time-?out|server error")
+        + r"|(?i:\bbad gateway\b|service unavailable|gateway time-?out)|Error 50[234] \(",
+        "The remote service's status at the failure time (a transient 502/503/504): retry with "
+        "backoff; if it recurs, the service or the proxy in front of it is overloaded or down.",
+    ),
+    _signal(
+        "connection-dropped",
+        "network",
+        "socket error",
+        r"(?i)connection reset|reset by peer|\bECONNRESET\b|broken pipe|\bEPIPE\b|RemoteDisconnected"
+        r"|connection aborted|IncompleteRead|ChunkedEncodingError|server closed the connection unexpectedly"
+        r"|SSL SYSCALL error|could not (?:receive|send) data (?:from|to) server|\bReadTimeout\b"
+        r"|read timed out|SocketTimeoutException|\bEOF occurred\b",
+        "What sits between the worker and the remote host (proxy, NAT, SSH tunnel, load balancer idle "
+        "timeout): a long transfer was cut; retry, and add keep-alives or a shorter page size.",
+    ),
+    # MySQL client error 2013 "during query": the server dropped a long query or transfer; the
+    # MySQL manual's usual causes are net_read_timeout / net_write_timeout and max_allowed_packet.
+    _signal(
+        "mysql-lost-during-query",
+        "resource_limit_oom_timeout",
+        "vendor code",
+        r"(?i)lost connection to mysql server during query",
+        "The MySQL session limits against the size of the job: net_read_timeout, net_write_timeout, "
+        "wait_timeout and max_allowed_packet; raise them for this job or read in smaller pieces.",
+    ),
+    _signal(
+        "cannot-connect",
+        "source_connection",
+        "SQLSTATE / socket error",
+        r"(?i)connection refused|\bECONNREFUSED\b|ConnectionRefusedError|could not connect to server"
+        r"|connection to server (?:at|on) .{0,120}failed|communications link failure|\b08S01\b|"
+        + _code("08001")
+        + r"|"
+        + _code("08006")
+        + r"|can't connect to (?:mysql|local mysql) server|"
+        + _code("2003")
+        + r".{0,20}can't connect|connection is not available"
+        r",? request timed out|connect(?:ion)? timed out|ConnectTimeout|failed to establish a new connection"
+        r"|NewConnectionError|unable to connect to|could not open connection|no route to host"
+        r"|network is unreachable"
+        r"|\bETIMEDOUT\b|login timeout expired",
+        "That the host and port are reachable from the worker: the service is up, and firewalls, "
+        "IP allow-lists, VPN or SSH tunnel let the worker's address through; then re-run the connection "
+        "check.",
+    ),
+    # -- weaker readings: medium confidence at most ---------------------------------------------------
+    _signal(
+        "http-404",
+        "config_error",
+        "HTTP status",
+        _http("404", r"not found"),
+        "The URL, object or API version the request names: an id or path that does not exist (or no "
+        "longer exists) for this account.",
+        specific=False,
+    ),
+    _signal(
+        "compilation-error",
+        "config_error",
+        "dbt error",
+        r"\b(?:Compilation|Parsing) Error\b",
+        "The model, macro or YAML file the error names, at the line it gives: a reference, config key "
+        "or Jinja expression dbt cannot resolve.",
+        specific=False,
+    ),
+    _signal(
+        "programming-error",
+        "code_bug",
+        "exception class",
+        r"\b(?:TypeError|KeyError|AttributeError|IndexError|NameError|ZeroDivisionError|UnboundLocalError"
+        r"|NotImplementedError|RecursionError|NullPointerException|ClassCastException"
+        r"|IndexOutOfBoundsException|ArrayIndexOutOfBoundsException)\b",
+        "The last frame of the traceback in your own code and the value it got (None, a missing key, "
+        "a wrong type); it may come from a config or input the code did not expect.",
+        specific=False,
+    ),
+)
+
+BY_NAME: dict[str, Signal] = {signal.name: signal for signal in SIGNALS}
+_MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
+_INSTALLED = re.compile(r"site-packages|dist-packages")
+
+
+def first_signal(line: str, block: str, whole_text: str = "") -> Signal | None:
+    """The first row of the table that `line` (in `block`) matches, or None."""
+    block = mark_local_module(line, block, whole_text)
+    for signal in SIGNALS:
+        if signal.matches(line, block):
+            return signal
+    return None
+
+
+def mark_local_module(line: str, block: str, whole_text: str) -> str:
+    """Tag the block when a missing module's package is a directory of the project itself, outside
+    any installed packages (`No module named 'utils'` with frames under /app/utils/...): the code is
+    not on the path, no package is missing. For a dotted name the parent package must be local."""
+    match = _MISSING_MODULE.search(line)
+    if match is None:
+        return block
+    parts = match.group(1).split(".")
+    probe = f"/{'/'.join(parts[:-1] if len(parts) > 1 else parts)}/"
+    for text_line in f"{block}\n{whole_text}".split("\n"):
+        if probe in text_line and _INSTALLED.search(text_line) is None:
+            return block + "\n__local_module__"
+    return block

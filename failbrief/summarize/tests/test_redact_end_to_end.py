@@ -1,0 +1,87 @@
+"""Secrets a failing task logged reach neither the LLM request nor the stored summary, the read API
+or a Slack notification: a webhook in, through the real service (Celery worker, fake Prefect, fake
+LLM through the official SDK, a loopback Slack receiver)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.forms.models import model_to_dict
+
+from failbrief.notify.manage import add_channel
+from failbrief.notify.models import Notification
+from failbrief.summarize.models import LlmSession
+from failbrief.summarize.redact import REDACTED
+from failbrief.summarize.tests.test_llm_end_to_end import opt_in
+from failbrief.summarize.tests.test_secret_corpus import KINDS, leaked
+from failbrief.testing.fake_receivers import FakeReceiver
+from failbrief.testing.fixtures import completed_summaries, post_webhook, wait_for
+from failbrief.testing.scenarios import captured, flow_run_id, robust_body
+
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.usefixtures("celery_worker", "service_settings", "llm_settings"),
+]
+
+# The kinds the issue names, as the failing task of scenario a2 logs them just before it fails.
+SEEDED = [
+    kind
+    for kind in KINDS
+    if kind["kind"]
+    in {
+        "url-password-with-at", "aws-secret-lowercase-ini", "aws-bare-secret-beside-key-id",
+        "github-oauth-token-bare", "github-classic-pat-in-clone-url", "gitlab-pat-in-url",
+        "slack-bot-token", "slack-webhook-url", "discord-webhook-url", "stripe-secret-key",
+        "google-api-key-bare", "openai-project-key", "shopify-access-token", "npm-token-bare",
+        "telegram-bot-token", "pgpassword-env", "cli-password-flag",
+        "gcp-service-account-json-private-key", "azure-sas-sig", "azure-storage-account-key",
+    }
+]  # fmt: skip
+
+
+def seeded_log_record() -> dict[str, object]:
+    """One ERROR record in the failing task's logs, between its retry and its final failure."""
+    [failing] = [r for r in captured("a2_logs_task.json") if r["level"] == 40][:1]
+    record: dict[str, object] = failing | {
+        "id": "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
+        "timestamp": "2026-11-24T23:41:05.609300Z",
+        "message": "\n".join(kind["line"] for kind in SEEDED),
+    }
+    return record
+
+
+@pytest.fixture
+def slack(settings):
+    settings.NOTIFY_ALLOW_PRIVATE = True  # the receiver listens on 127.0.0.1
+    with FakeReceiver() as receiver:
+        yield receiver
+
+
+def test_seeded_secrets_reach_neither_the_llm_nor_the_stored_summary_the_api_or_slack(
+    live_server, default_org, fake_llm, fake_prefect, slack
+):
+    org, token = default_org
+    opt_in(live_server.url, token)
+    add_channel(org, "ops-slack", "slack", {"url": slack.url("/services/T0/B0/abcd")})
+    fake_prefect.add_logs([seeded_log_record()])
+    assert post_webhook(live_server.url, robust_body("a2")).status_code == 202
+
+    summaries = wait_for(lambda: completed_summaries(live_server.url, token, flow_run_id("a2")), timeout=20)
+    wait_for(lambda: [n for n in Notification.objects.all() if n.status == "sent"], timeout=15)
+
+    sent_to_llm = "\n".join(request.text for request in fake_llm.requests)
+    assert REDACTED in sent_to_llm  # the seeded lines were in the context, redacted
+    where = {
+        "llm request": sent_to_llm,
+        "api": json.dumps(summaries),
+        "stored summary": json.dumps([model_to_dict(s) for s in LlmSession.objects.all()], default=str),
+        "slack": "\n".join(request.body.decode() for request in slack.requests),
+    }
+    leaks = [
+        (place, kind["kind"])
+        for place, text in where.items()
+        for kind in SEEDED
+        if any(leaked(secret, text) for secret in kind["secrets"])
+    ]
+    assert leaks == []
