@@ -13,6 +13,7 @@ defaults (FAILBRIEF_NOTIFY_TIMEOUT_SECONDS 10; FAILBRIEF_NOTIFY_DEADLINE_SECONDS
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -25,10 +26,10 @@ from contextlib import contextmanager
 import httpx
 import psycopg
 
-from bench.harness import ROOT, free_port
+from bench.harness import ROOT, VAULT_KEY, free_port
 from failbrief.testing.fake_prefect import FakePrefect
 from failbrief.testing.fake_receivers import FakeReceiver
-from failbrief.testing.scenarios import robust_body
+from failbrief.testing.scenarios import captured, robust_body
 
 GLOBAL_KEY = "bench-webhook-key"  # runs under it belong to the default org, acme
 OTHER_KEY = "bench-other-webhook-key"
@@ -100,6 +101,7 @@ def failbrief(args: argparse.Namespace, prefect: FakePrefect) -> Iterator[tuple[
         "DATABASE_URL": args.database_url,
         "CELERY_BROKER_URL": args.broker_url,
         "SECRET_KEY": "bench-only-secret",
+        "FAILBRIEF_VAULT_KEY": VAULT_KEY,
         "PORT": str(port),
         "PREFECT_API_URL": prefect.url,
         "PREFECT_NOTIFICATIONS_WEBHOOK_KEY": GLOBAL_KEY,
@@ -139,7 +141,7 @@ def timed_runs(base: str, prefect: FakePrefect, args: argparse.Namespace, label:
     summarized within the deadline."""
     run_ids = []
     for _ in range(args.runs):
-        run_ids.append(post(base, prefect, OTHER_KEY))
+        run_ids.append(post(base, prefect, OTHER_KEY, org="other"))
         time.sleep(1.0)
     done: dict[str, float] = {}
     deadline = time.monotonic() + args.deadline
@@ -152,16 +154,24 @@ def timed_runs(base: str, prefect: FakePrefect, args: argparse.Namespace, label:
     return list(done.values())
 
 
-def post(base: str, prefect: FakePrefect, key: str) -> str:
-    """A fresh copy of scenario a2 fails; its flow run id."""
+def post(base: str, prefect: FakePrefect, key: str, org: str | None = None) -> str:
+    """A fresh copy of scenario a2 fails (tagged `org:<org>` when given: an org's own webhook key
+    starts work only for runs that name the org); its flow run id."""
     ids = prefect.clone_scenario("a2")
-    body = robust_body("a2")
-    for old, new in ids.items():
-        body = body.replace(old, new)
+    if org is not None:
+        run = json.loads(renamed(json.dumps(captured("a2_flow_run.json")), ids))
+        prefect.add_flow_run(run | {"tags": [f"org:{org}"]})
+    body = renamed(robust_body("a2"), ids)
     headers = {"Content-Type": "application/json", "X-Notification-Key": key}
     answer = httpx.post(f"{base}/webhooks/v1/notification/", content=body, headers=headers, timeout=10)
     answer.raise_for_status()
     return ids[prefect.flow_run_id_of("a2")]
+
+
+def renamed(text: str, ids: dict[str, str]) -> str:
+    for old, new in ids.items():
+        text = text.replace(old, new)
+    return text
 
 
 def describe(seconds: list[float], asked: int) -> str:

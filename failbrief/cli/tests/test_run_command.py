@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet
 from failbrief.testing.fake_prefect import FakePrefect
 from failbrief.testing.fake_receivers import FakeReceiver
 from failbrief.testing.fixtures import WEBHOOK_KEY, completed_summaries, post_webhook, wait_for
-from failbrief.testing.scenarios import flow_run_id, robust_body
+from failbrief.testing.scenarios import captured, flow_run_id, robust_body
 
 GLOBEX_KEY = "globex-webhook-key"
 
@@ -213,6 +213,8 @@ def test_run_keeps_summarizing_and_notifying_other_orgs_while_ten_channels_hang(
             "FAILBRIEF_NOTIFY_ORG_CONCURRENCY": "4",
         }
         stuck.hang()
+        # Run b names globex as its org (an org's key starts work only for its own runs).
+        prefect.add_flow_run(captured("b_flow_run.json") | {"tags": ["org:globex"]})
         with (tmp_path / "run.log").open("w") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "failbrief.cli", "run"],
