@@ -231,6 +231,14 @@ if CELERY_BROKER_URL.startswith(("redis", "rediss")):
         "visibility_timeout": env_int("FAILBRIEF_VISIBILITY_TIMEOUT_SECONDS", 600, minimum=10),
     }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Notification tasks have their own queue, for their own workers (`failbrief worker --queues
+# notify`; `failbrief run` starts one): a worker that takes only the default queue never has a
+# slot held by a channel that hangs, so summaries never wait behind notifications. A worker
+# started without a queue list (plain `celery worker`, `failbrief worker`) takes both.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+NOTIFY_QUEUE = "notify"
+CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {CELERY_TASK_DEFAULT_QUEUE: {}, NOTIFY_QUEUE: {}}
+CELERY_TASK_ROUTES = {"failbrief.notify.tasks.*": {"queue": NOTIFY_QUEUE}}
 
 # --- Vault: the key that encrypts stored secrets (Airbyte tokens, channel configs) ---------------
 # FAILBRIEF_VAULT_KEY: comma-separated keys; the first encrypts, all decrypt (during a rotation).
@@ -335,8 +343,16 @@ except (KeyError, IndexError, ValueError):
 # The same failure of the same pipeline again within this window is held, then sent as one
 # "failing again (N×)" message when the window closes. 0 = every failure is its own message.
 NOTIFY_REPEAT_WINDOW_SECONDS = env_float("FAILBRIEF_NOTIFY_REPEAT_WINDOW_SECONDS", 3600.0)
-NOTIFY_TIMEOUT_SECONDS = env_float("FAILBRIEF_NOTIFY_TIMEOUT_SECONDS", 10.0, minimum=0.5)  # one request
+NOTIFY_TIMEOUT_SECONDS = env_float("FAILBRIEF_NOTIFY_TIMEOUT_SECONDS", 10.0, minimum=0.5)  # each phase
+# The whole of one send (connect, headers, body), however slowly the receiver drips its answer;
+# a send past it is retried like a timeout. The test message of a channel has a shorter one, as
+# the person who asked for it is waiting on a web request.
+NOTIFY_DEADLINE_SECONDS = env_float("FAILBRIEF_NOTIFY_DEADLINE_SECONDS", 15.0, minimum=0.5)
+NOTIFY_TEST_DEADLINE_SECONDS = env_float("FAILBRIEF_NOTIFY_TEST_DEADLINE_SECONDS", 5.0, minimum=0.5)
 NOTIFY_MAX_ATTEMPTS = env_int("FAILBRIEF_NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
+# At most this many sends of one org in flight at once, across all workers: an org whose channels
+# hang holds this many notify worker slots, never all of them. The others wait their turn.
+NOTIFY_ORG_CONCURRENCY = env_int("FAILBRIEF_NOTIFY_ORG_CONCURRENCY", 4, minimum=1)
 # Channel URLs whose host resolves to a loopback, private or link-local address are refused (an
 # org's token must not make failbrief POST into its own network) unless this is true.
 NOTIFY_ALLOW_PRIVATE = env_flag("FAILBRIEF_NOTIFY_ALLOW_PRIVATE", False)

@@ -115,7 +115,8 @@ def delete_channel(request: HttpRequest, name: str) -> WithStatus[None]:
 
 @router.post("/channels/{name}/test", response={200: TestOut, 404: ErrorOut})
 def test_channel(request: HttpRequest, name: str) -> TestOut:
-    """Send a sample message now and say whether it went through."""
+    """Send a sample message now and say whether it went through, within
+    FAILBRIEF_NOTIFY_TEST_DEADLINE_SECONDS (5 s) however slowly the receiver answers."""
     limit_channel_test(request)
     reason = send_test(_channel(request, name))
     return TestOut(sent=not reason, reason=reason)

@@ -1,9 +1,10 @@
 """The server processes.
 
-`failbrief run` (what `make run` starts): migrate, bootstrap a first org, then the web server and a
-worker with beat, in the foreground; Ctrl-C stops all of them. Production runs the same pieces as
-separate processes, one systemd unit or Procfile line each (docs/deploy.md): `failbrief migrate`
-once per release, then `failbrief web`, `failbrief worker` (as many as needed, on any host) and
+`failbrief run` (what `make run` starts): migrate, bootstrap a first org, then the web server, a
+worker with beat and a notification worker, in the foreground; Ctrl-C stops all of them.
+Production runs the same pieces as separate processes, one systemd unit or Procfile line each
+(docs/deploy.md): `failbrief migrate` once per release, then `failbrief web`, `failbrief worker
+--queues celery` and `failbrief worker --queues notify` (as many as needed, on any host) and
 exactly one `failbrief beat`. Each checks the configuration first and then becomes the real
 gunicorn or Celery process (exec), so the supervisor's signals reach it directly."""
 
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -53,12 +55,31 @@ def gunicorn_args(bind: str, workers: int, threads: int) -> list[str]:
     ]
 
 
-def worker_args(concurrency: int, beat_schedule: str | None = None) -> list[str]:
+QUEUES = ("celery", "notify")  # settings.CELERY_TASK_DEFAULT_QUEUE, settings.NOTIFY_QUEUE
+POOLS = ("prefork", "threads", "solo")
+
+
+def worker_args(
+    concurrency: int,
+    queues: Sequence[str] = QUEUES,
+    pool: str = "prefork",
+    beat_schedule: str | None = None,
+) -> list[str]:
     args = ["celery", "-A", "failbrief.celery", "worker", "--loglevel", "INFO"]
-    args += ["--concurrency", str(concurrency)]
+    # The node name says what the worker takes, so two workers on one host do not share a name.
+    args += ["--queues", ",".join(queues), "--hostname", f"{'-'.join(queues)}@%h"]
+    args += ["--pool", pool, "--concurrency", str(concurrency)]
     if beat_schedule is not None:
         args += ["--beat", "--schedule", beat_schedule]
     return args
+
+
+def _queue_list(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
+    queues = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    unknown = [queue for queue in queues if queue not in QUEUES]
+    if not queues or unknown:
+        raise click.BadParameter(f"a comma-separated list of {', '.join(QUEUES)}, not {value!r}")
+    return queues
 
 
 def beat_args(schedule: str) -> list[str]:
@@ -70,8 +91,14 @@ def beat_args(schedule: str) -> list[str]:
 @click.option("--web-workers", default=2, show_default=True, help="gunicorn worker processes.")
 @click.option("--threads", default=4, show_default=True, help="Threads per gunicorn worker.")
 @click.option("--concurrency", default=2, show_default=True, help="Celery worker processes.")
-def run_command(host: str, web_workers: int, threads: int, concurrency: int) -> None:
-    """Serve failbrief on $PORT (default 8000) with one Celery worker and beat."""
+@click.option(
+    "--notify-concurrency", default=8, show_default=True, help="Threads of the notification worker."
+)
+def run_command(host: str, web_workers: int, threads: int, concurrency: int, notify_concurrency: int) -> None:
+    """Serve failbrief on $PORT (default 8000): web server, workers and beat.
+
+    One Celery worker takes webhooks and summaries and runs beat; another, a thread pool, only sends
+    notifications, so a summary never waits behind a channel that hangs."""
     from django.conf import settings
 
     _preflight(check_migrated=False)  # it migrates itself
@@ -80,9 +107,17 @@ def run_command(host: str, web_workers: int, threads: int, concurrency: int) -> 
     _warn_if_broker_down()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir())  # the children inherit it
     bind = f"{host}:{settings.PORT}"
+    # Two workers. The first takes the default queue (webhooks, summaries) and runs beat; the
+    # second only sends notifications. One worker on both queues would not do: when every one of
+    # its slots holds a send to a receiver that hangs, the next summary waits (it waited 97 s
+    # behind ten such channels). Here no slot of the first is ever given to a send. Sends wait on
+    # the network, not the CPU, so the second is a thread pool: 8 threads cost little, and an org
+    # whose channels hang holds at most FAILBRIEF_NOTIFY_ORG_CONCURRENCY (4) of them.
+    beat = settings.CELERY_BEAT_SCHEDULE_FILENAME
     children = [
         _spawn(gunicorn_args(bind, web_workers, threads)),
-        _spawn(worker_args(concurrency, beat_schedule=settings.CELERY_BEAT_SCHEDULE_FILENAME)),
+        _spawn(worker_args(concurrency, [settings.CELERY_TASK_DEFAULT_QUEUE], beat_schedule=beat)),
+        _spawn(worker_args(notify_concurrency, [settings.NOTIFY_QUEUE], pool="threads")),
     ]
     click.echo(f"failbrief on http://{bind}  (API docs: http://{bind}/api/docs; Ctrl-C stops)", err=True)
     sys.exit(_supervise(children))
@@ -109,12 +144,28 @@ def web_command(host: str, workers: int, threads: int) -> None:
 
 
 @click.command("worker")
-@click.option("--concurrency", default=2, show_default=True, help="Celery worker processes.")
-def worker_command(concurrency: int) -> None:
-    """A Celery worker alone; run as many as needed, on any host sharing the database and broker."""
+@click.option("--concurrency", default=2, show_default=True, help="Celery worker processes (or threads).")
+@click.option(
+    "--queues",
+    default=",".join(QUEUES),
+    show_default=True,
+    callback=_queue_list,
+    help="The queues it takes: celery (webhooks, summaries), notify (notification sends).",
+)
+@click.option(
+    "--pool",
+    type=click.Choice(POOLS),
+    default="prefork",
+    show_default=True,
+    help="threads suits a notify worker: its tasks wait on the network.",
+)
+def worker_command(concurrency: int, queues: tuple[str, ...], pool: str) -> None:
+    """A Celery worker alone; run as many as needed, on any host sharing the database and broker.
+    In production run separate workers for `--queues celery` and `--queues notify`, so summaries
+    never wait behind notifications (docs/deploy.md)."""
     _preflight()
     _warn_if_broker_down()
-    _exec(worker_args(concurrency))
+    _exec(worker_args(concurrency, queues, pool))
 
 
 @click.command("beat")

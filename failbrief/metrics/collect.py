@@ -101,7 +101,8 @@ class BrokerCollector:
 
     def __init__(self, app: Celery, queues: Iterable[str] | None = None, timeout: int = 2) -> None:
         self.app = app
-        self.queues = list(queues or [str(app.conf.task_default_queue)])
+        # Every queue the app declares (failbrief's: `celery` and `notify`).
+        self.queues = list(queues or [str(name) for name in app.amqp.queues])
         self.timeout = timeout
 
     def collect(self) -> Iterator[Metric]:

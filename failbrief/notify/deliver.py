@@ -5,46 +5,63 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 import httpx
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from failbrief.lib.deadline import within
 from failbrief.lib.http import backoff_seconds
 from failbrief.notify.channels.base import DeliveryError
 from failbrief.notify.channels.registry import channel as channel_of
 from failbrief.notify.compose import message_of
-from failbrief.notify.destinations import BlockedDestination, guard_request
+from failbrief.notify.destinations import BlockedDestination, Resolver, system_resolver
 from failbrief.notify.models import Notification
+from failbrief.notify.transport import GuardedTransport
+from failbrief.orgs.models import Org
 from failbrief.orgs.vault import VaultError, unseal
 
 log = logging.getLogger(__name__)
 Status = Notification.Status
-# A sender holds its row for one request plus this, so a duplicate task does not send in parallel.
+# A sender holds its row for one send's deadline plus this, so a duplicate task does not send in
+# parallel.
 LOCK_MARGIN_SECONDS = 30.0
+# An org at its cap of sends in flight: its next send is tried again this many seconds later
+# (spread, so the waiting ones do not all come back at once). A send in flight ends by its deadline.
+BUSY_RETRY_SECONDS = (1.0, 5.0)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # sent | failed | retry | skipped
+    status: str  # sent | failed | retry | busy (the org is at its cap; not an attempt) | skipped
     reason: str = ""
     retry_in: float | None = None
 
 
-def http_client() -> httpx.Client:
+def http_client(resolver: Resolver = system_resolver) -> httpx.Client:
+    """The client every channel sends with: it connects only to addresses the destination check
+    passed (transport.py). It ignores HTTP(S)_PROXY: a proxy would resolve the name again itself."""
     return httpx.Client(
         timeout=settings.NOTIFY_TIMEOUT_SECONDS,
         follow_redirects=False,
-        event_hooks={"request": [guard_request]},
+        transport=GuardedTransport(resolver),
     )
 
 
 def deliver(notification_id: int, http: httpx.Client) -> Outcome:
-    """One attempt. Sent and failed are final; `retry` says when to try again."""
-    if not _claim(notification_id):
+    """One attempt. Sent and failed are final; `retry` and `busy` say when to try again."""
+    claim = _claim(notification_id)
+    if claim == "busy":
+        wait = random.uniform(*BUSY_RETRY_SECONDS)
+        cap = settings.NOTIFY_ORG_CONCURRENCY
+        return Outcome("busy", f"the org has {cap} sends in flight already", retry_in=wait)
+    if claim == "skipped":
         return Outcome("skipped", "not pending, or another worker is sending it")
     notification = Notification.objects.select_related("channel").get(pk=notification_id)
     channel = notification.channel
@@ -55,7 +72,10 @@ def deliver(notification_id: int, http: httpx.Client) -> Outcome:
     except VaultError as exc:
         return _fail(notification, str(exc))
     try:
-        channel_of(channel.kind).send(config, message_of(notification), http, str(notification.delivery_id))
+        with within(settings.NOTIFY_DEADLINE_SECONDS):
+            channel_of(channel.kind).send(
+                config, message_of(notification), http, str(notification.delivery_id)
+            )
     except DeliveryError as exc:
         if exc.retryable and notification.attempts < settings.NOTIFY_MAX_ATTEMPTS:
             return _retry_later(notification, exc)
@@ -94,15 +114,33 @@ def due_for_requeue(limit: int = 500) -> list[int]:
     return list(rows.order_by("pk").values_list("pk", flat=True)[:limit])
 
 
-def _claim(notification_id: int) -> bool:
+def _claim(notification_id: int) -> Literal["claimed", "busy", "skipped"]:
+    """Take the row to send it, unless another worker has it or its org has NOTIFY_ORG_CONCURRENCY
+    sends in flight already (rows held by a sender: `locked_until` ahead), across all workers."""
     now = timezone.now()
-    lock = now + timedelta(seconds=settings.NOTIFY_TIMEOUT_SECONDS + LOCK_MARGIN_SECONDS)
+    lock = now + timedelta(seconds=settings.NOTIFY_DEADLINE_SECONDS + LOCK_MARGIN_SECONDS)
     unlocked = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
-    return (
-        Notification.objects.filter(pk=notification_id, status=Status.PENDING)
-        .filter(unlocked)
-        .update(locked_until=lock, attempts=F("attempts") + 1, updated_at=now)
-    ) == 1
+    with transaction.atomic():
+        org_id = (
+            Notification.objects.filter(pk=notification_id).values_list("channel__org_id", flat=True).first()
+        )
+        if org_id is None:
+            return "skipped"
+        # One claim per org at a time (PostgreSQL: the org's row lock; SQLite: its write lock), so
+        # two workers cannot both count N-1 in flight and both start one.
+        list(Org.objects.select_for_update().filter(pk=org_id).values_list("pk", flat=True))
+        mine = Notification.objects.filter(pk=notification_id, status=Status.PENDING).filter(unlocked)
+        if not mine.exists():
+            return "skipped"
+        in_flight = Notification.objects.filter(
+            channel__org_id=org_id, status=Status.PENDING, locked_until__gte=now
+        ).count()
+        if in_flight >= settings.NOTIFY_ORG_CONCURRENCY:
+            # Not an attempt. next_attempt_at tells beat a task will be back for it.
+            mine.update(next_attempt_at=now + timedelta(seconds=BUSY_RETRY_SECONDS[1]))
+            return "busy"
+        mine.update(locked_until=lock, attempts=F("attempts") + 1, updated_at=now)
+    return "claimed"
 
 
 def _retry_later(notification: Notification, exc: DeliveryError) -> Outcome:

@@ -1,17 +1,31 @@
 """Where a channel may send. Any org's token can add a channel, so without this check a webhook URL
 could make failbrief POST into its own network (the Prefect API, a metadata service, a database's
 HTTP port). Unless FAILBRIEF_NOTIFY_ALLOW_PRIVATE is set, every address the host resolves to must
-be a public one; it is checked when a channel is added and again before every request, since DNS
-may answer differently later."""
+be a public one; it is checked when a channel is added and again before every connection, since
+DNS may answer differently later.
+
+The connection goes to an address this check passed (notify/transport.py), never to a second
+answer of the resolver: a name could answer a public address to the check and 127.0.0.1 to the
+connect (DNS rebinding).
+
+A refusal never says what a name resolves to: it would tell any org's token what failbrief's
+internal DNS knows ("db.internal resolves to 10.0.4.7")."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+
+NOT_PUBLIC = "points into a private, loopback or link-local network"
+ALLOW_HINT = "set FAILBRIEF_NOTIFY_ALLOW_PRIVATE=true to allow channels on private networks"
+
+# (host, port) -> the addresses to connect to, as IP strings; OSError when the name does not resolve.
+Resolver = Callable[[str, int], Sequence[str]]
 
 
 class BlockedDestination(httpx.RequestError):
@@ -19,32 +33,39 @@ class BlockedDestination(httpx.RequestError):
     never retried."""
 
 
-def private_address(host: str, port: int | None = None) -> str | None:
-    """Why `host` is not a public destination ("resolves to 10.0.0.5"), or None when every address
-    it resolves to is global. A host that does not resolve is left to fail on its own."""
+def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses the operating system's resolver gives `host`, in its order of preference."""
     try:
-        infos = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except UnicodeError as exc:  # a name the IDNA codec cannot encode
+        raise socket.gaierror(str(exc)) from None
+    return list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in infos))
+
+
+def checked_addresses(host: str, port: int, resolver: Resolver = system_resolver) -> list[str]:
+    """Resolve `host` once and return its addresses, every one of them allowed; BlockedDestination
+    when one is not, OSError when the name does not resolve."""
+    addresses = list(resolver(host, port))
+    if not addresses:
+        raise socket.gaierror(f"{host} has no address")
+    if not settings.NOTIFY_ALLOW_PRIVATE and not all(_is_public(address) for address in addresses):
+        raise BlockedDestination(f"{host} {NOT_PUBLIC}; {ALLOW_HINT}")
+    return addresses
+
+
+def refusal(url: str, resolver: Resolver = system_resolver) -> str | None:
+    """Why failbrief will not send to `url`, or None. A host that does not resolve is not refused
+    here: its sends fail (and are retried) on their own."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        checked_addresses(parts.hostname or "", port, resolver)
+    except BlockedDestination as exc:
+        return str(exc)
+    except OSError:
         return None
-    for *_, sockaddr in infos:
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
-        if not address.is_global:
-            return f"{host} resolves to {address}, which is not a public address"
     return None
 
 
-def refusal(url: str) -> str | None:
-    """Why failbrief will not send to `url`, or None."""
-    if settings.NOTIFY_ALLOW_PRIVATE:
-        return None
-    parts = urlsplit(url)
-    reason = private_address(parts.hostname or "", parts.port)
-    if reason is None:
-        return None
-    return f"{reason}; set FAILBRIEF_NOTIFY_ALLOW_PRIVATE=true to allow channels on private networks"
-
-
-def guard_request(request: httpx.Request) -> None:
-    """httpx request hook: refuse before connecting."""
-    if (reason := refusal(str(request.url))) is not None:
-        raise BlockedDestination(reason, request=request)
+def _is_public(address: str) -> bool:
+    return ipaddress.ip_address(address.split("%")[0]).is_global

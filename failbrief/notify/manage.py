@@ -6,9 +6,11 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from failbrief.lib.deadline import within
 from failbrief.notify.channels.base import ConfigError, DeliveryError
 from failbrief.notify.channels.registry import channel as channel_of
 from failbrief.notify.compose import run_url
@@ -36,7 +38,7 @@ def add_channel(
     except ConfigError as exc:
         raise ChannelError(str(exc)) from None
     if "url" in config and (reason := refusal(config["url"])) is not None:
-        raise ChannelError(f"{kind} webhook URL refused: {reason}")
+        raise ChannelError(f"{kind} channel URL refused: {reason}")
     try:
         with transaction.atomic():
             channel = NotifyChannel.objects.create(
@@ -70,13 +72,14 @@ def remove_channel(channel: NotifyChannel) -> None:
 
 
 def send_test(channel: NotifyChannel) -> str:
-    """Send a sample message now, outside the queue; returns "" when it went through, else why not."""
+    """Send a sample message now, outside the queue; returns "" when it went through, else why not.
+    It is done within NOTIFY_TEST_DEADLINE_SECONDS, since a web request waits on it."""
     try:
         config = json.loads(unseal(channel.config_sealed))
     except VaultError as exc:
         return str(exc)
     try:
-        with http_client() as http:
+        with within(settings.NOTIFY_TEST_DEADLINE_SECONDS), http_client() as http:
             channel_of(channel.kind).send(config, sample_message(channel.org), http, f"test-{channel.pk}")
     except DeliveryError as exc:
         return exc.reason

@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 @app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def deliver_notification(self: Task[Any, Any], notification_id: int) -> None:
-    """Attempts are counted in the database (NOTIFY_MAX_ATTEMPTS), not by Celery."""
+    """Attempts are counted in the database (NOTIFY_MAX_ATTEMPTS), not by Celery. A send its org's
+    cap turned away (NOTIFY_ORG_CONCURRENCY) comes back a few seconds later, not as an attempt."""
     with first_copy(self.request.id or "") as first:
         if not first:
             return

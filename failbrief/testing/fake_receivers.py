@@ -9,6 +9,10 @@ Both record what arrived and can be told to fail the next requests:
 
     with FakeSmtp() as smtp:
         smtp.reject_next("550 5.1.1 No such user")       # at RCPT TO; at="data" for DATA
+
+The receivers that hold a sender up: `hang()` answers nothing until `release()` (or the end of
+the `with`), `drip(seconds)` sends its answer one byte every `seconds`, so every single read
+arrives well within any read timeout while the whole answer takes minutes.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler
+from io import BufferedIOBase
 from types import TracebackType
 from typing import Any, Literal, Self
 
@@ -57,13 +62,18 @@ class FakeReceiver(Loopback):
     """Serves every path; answers `status` with `body` (Slack: 200 "ok", Discord: 204, Teams
     workflows: 202) unless told to fail."""
 
-    def __init__(self, status: int = 200, body: bytes = b"ok", port: int = 0) -> None:
-        super().__init__(port)
+    def __init__(
+        self, status: int = 200, body: bytes = b"ok", port: int = 0, host: str = "127.0.0.1"
+    ) -> None:
+        super().__init__(port, host)
         self._lock = threading.Lock()
         self._default = _Answer(status, {}, body)
         self._faults: list[_Answer] = []
         self._requests: list[Received] = []
         self._delay = 0.0
+        self._hanging = False
+        self._released = threading.Event()
+        self.drip_seconds = 0.0
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         return _Handler
@@ -88,11 +98,38 @@ class FakeReceiver(Loopback):
         with self._lock:
             self._delay = seconds
 
+    def hang(self) -> None:
+        """Every later request gets no answer until `release()` or `stop()`."""
+        with self._lock:
+            self._hanging = True
+            self._released.clear()
+
+    def release(self) -> None:
+        """The hanging requests get their answers; later ones are answered at once."""
+        with self._lock:
+            self._hanging = False
+            self._released.set()
+
+    def drip(self, seconds: float) -> None:
+        """Every later answer (status line, headers and body) is sent one byte every `seconds`."""
+        self.drip_seconds = seconds
+
+    @property
+    def released(self) -> bool:
+        return self._released.is_set()
+
+    def stop(self) -> None:
+        self.release()  # a handler thread still hanging or dripping must end
+        super().stop()
+
     def answer(self, received: Received) -> _Answer:
         with self._lock:
             self._requests.append(received)
             answer = self._faults.pop(0) if self._faults else self._default
             delay = self._delay
+            hanging = self._hanging
+        if hanging:
+            self._released.wait()
         if delay:
             time.sleep(delay)
         return answer
@@ -105,7 +142,19 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {name.lower(): value for name, value in self.headers.items()}
-        answer = self.server.fake.answer(Received(self.command, self.path, headers, raw))
+        fake: FakeReceiver = self.server.fake
+        answer = fake.answer(Received(self.command, self.path, headers, raw))
+        if not fake.drip_seconds:
+            self._send(answer)
+            return
+        stream = self.wfile
+        self.wfile = _Drip(stream, fake)  # type: ignore[assignment]
+        try:
+            self._send(answer)
+        finally:
+            self.wfile = stream
+
+    def _send(self, answer: _Answer) -> None:
         self.send_response(answer.status)
         body = b"" if answer.status in {204, 304} else answer.body
         for name, value in answer.headers.items():
@@ -117,6 +166,28 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+class _Drip:
+    """A response stream that sends one byte every `drip_seconds` until the fake is released: what
+    arrives never pauses long enough for a read timeout, while the whole answer takes minutes."""
+
+    def __init__(self, stream: BufferedIOBase, fake: FakeReceiver) -> None:
+        self._stream = stream
+        self._fake = fake
+
+    def write(self, data: bytes) -> int:
+        for index in range(len(data)):
+            if self._fake.released:
+                self._stream.write(data[index:])
+                break
+            self._stream.write(data[index : index + 1])
+            self._stream.flush()
+            time.sleep(self._fake.drip_seconds)
+        return len(data)
+
+    def flush(self) -> None:
+        self._stream.flush()
 
 
 @dataclass(frozen=True)

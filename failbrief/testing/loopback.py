@@ -29,7 +29,9 @@ class FakeHttpServer(ThreadingHTTPServer):
 class Loopback:
     """Start/stop lifecycle of a fake. Subclasses say which handler serves it (`handler()`)."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
+        # Any 127.x.y.z is this machine too (Linux): two fakes on one port, told apart by address.
+        self._host = host
         self._port = port
         self._server: FakeHttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -47,7 +49,7 @@ class Loopback:
 
     def start(self) -> Self:
         """Listen on 127.0.0.1 (a free port unless one was given); returns self."""
-        self._server = FakeHttpServer(("127.0.0.1", self._port), self.handler(), self)
+        self._server = FakeHttpServer((self._host, self._port), self.handler(), self)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
@@ -63,5 +65,9 @@ class Loopback:
 
     @property
     def base_url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    @property
+    def port(self) -> int:
         assert self._server is not None, "start() the fake first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return int(self._server.server_address[1])

@@ -10,10 +10,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+
+from failbrief.testing.fake_prefect import FakePrefect
+from failbrief.testing.fake_receivers import FakeReceiver
+from failbrief.testing.fixtures import WEBHOOK_KEY, completed_summaries, post_webhook, wait_for
+from failbrief.testing.scenarios import captured, flow_run_id, robust_body
+
+GLOBEX_KEY = "globex-webhook-key"
 
 
 def free_port() -> int:
@@ -72,7 +80,7 @@ def _half_sent_request(port: int) -> socket.socket:
     return sock
 
 
-def _first_answer(url: str, proc: subprocess.Popen[str], timeout: float = 60) -> httpx.Response:
+def _first_answer(url: str, proc: subprocess.Popen[Any], timeout: float = 60) -> httpx.Response:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
@@ -165,3 +173,74 @@ def test_a_separate_process_refuses_an_unmigrated_database_and_migrate_fixes_it(
     migrated = _start_error(["migrate"], tmp_path)
     assert migrated.returncode == 0, migrated.stderr
     assert "Applying orgs.0001_initial... OK" in migrated.stdout
+
+
+SETUP_ORGS = """
+import sys
+from failbrief.cli.django_setup import setup_django
+setup_django()
+from failbrief.notify.manage import add_channel
+from failbrief.orgs.manage import add_org, create_token, get_org
+stuck, fine, globex_key = sys.argv[1:]
+for i in range(10):
+    add_channel(get_org("default"), f"stuck-{i}", "slack", {"url": f"{stuck}/services/T0/B0/{i}"})
+globex = add_org("globex", webhook_key=globex_key)
+add_channel(globex, "ops", "slack", {"url": f"{fine}/services/T0/B0/globex"})
+print(create_token(globex))
+"""
+
+
+def test_run_keeps_summarizing_and_notifying_other_orgs_while_ten_channels_hang(tmp_path: Path):
+    """`make run` as the issue measured it: ten channels of one org at a receiver that never
+    answers (other runs' summaries went from 0.7 s to 97 s). The sends have their own worker, so
+    another run is still summarized, and one org holds at most 4 of that worker's threads, so
+    another org's message still goes out. The timeouts are long: only the queue and the cap can
+    keep things moving."""
+    port = free_port()
+    drop = {"DATABASE_URL", "CELERY_BROKER_URL"}
+    with FakePrefect() as prefect, FakeReceiver() as stuck, FakeReceiver() as fine:
+        env = {k: v for k, v in os.environ.items() if k not in drop} | {
+            "FAILBRIEF_VAR_DIR": str(tmp_path / "var"),
+            "PORT": str(port),
+            "PREFECT_API_URL": prefect.url,
+            "PREFECT_NOTIFICATIONS_WEBHOOK_KEY": WEBHOOK_KEY,
+            "FAILBRIEF_RECONCILE_EVERY_SECONDS": "0",
+            "FAILBRIEF_LOG_SETTLE_SECONDS": "0.3",
+            "FAILBRIEF_LOG_SETTLE_CAP_SECONDS": "3",
+            "FAILBRIEF_NOTIFY_ALLOW_PRIVATE": "true",  # the receivers are on 127.0.0.1
+            "FAILBRIEF_NOTIFY_TIMEOUT_SECONDS": "300",
+            "FAILBRIEF_NOTIFY_DEADLINE_SECONDS": "300",
+            "FAILBRIEF_NOTIFY_ORG_CONCURRENCY": "4",
+        }
+        stuck.hang()
+        # Run b names globex as its org (an org's key starts work only for its own runs).
+        prefect.add_flow_run(captured("b_flow_run.json") | {"tags": ["org:globex"]})
+        with (tmp_path / "run.log").open("w") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "failbrief.cli", "run"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            assert _first_answer(f"{base}/healthz", proc).status_code == 200
+            setup = [sys.executable, "-c", SETUP_ORGS, stuck.base_url, fine.base_url, GLOBEX_KEY]
+            token = subprocess.run(setup, env=env, capture_output=True, text=True, check=True).stdout.strip()
+
+            assert post_webhook(base, robust_body("a2")).status_code == 202
+            wait_for(lambda: len(stuck.requests) >= 2, timeout=60)  # sends are hanging
+
+            assert post_webhook(base, robust_body("b"), key=GLOBEX_KEY).status_code == 202
+            summaries = wait_for(lambda: completed_summaries(base, token, flow_run_id("b")), timeout=30)
+            roots = [s for s in summaries if not s["is_cascade"]]
+            messages = wait_for(lambda: len(fine.requests) >= len(roots) and fine.requests, timeout=30)
+
+            assert all(flow_run_id("b") in m.body.decode() for m in messages)  # the run's link
+            wait_for(lambda: len(stuck.requests) >= 4, timeout=30)
+            assert len(stuck.requests) == 4  # the org's other 6 messages wait their turn
+        finally:
+            stuck.release()
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout=30)

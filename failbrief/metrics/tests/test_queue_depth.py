@@ -29,6 +29,17 @@ def test_tasks_nobody_has_taken_yet_are_the_queue_depth(tmp_path: Path):
     assert value(found, "failbrief_queue_depth", queue="celery") == 3
 
 
+def test_each_queue_has_its_depth(tmp_path: Path):
+    app = Celery("depth", broker=f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}", set_as_current=False)
+    app.conf.task_queues = {"celery": {}, "notify": {}}  # as failbrief's settings declare them
+    app.send_task("failbrief.nobody.consumes.this", args=(1,), queue="notify")
+
+    found = scraped(app)
+
+    assert value(found, "failbrief_queue_depth", queue="notify") == 1
+    assert value(found, "failbrief_queue_depth", queue="celery") == 0
+
+
 def test_a_broker_that_does_not_answer_is_down_and_has_no_depth():
     app = Celery("down", broker="redis://127.0.0.1:1/0", set_as_current=False)
     app.conf.broker_transport_options = {"socket_connect_timeout": 1}

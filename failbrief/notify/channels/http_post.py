@@ -40,8 +40,9 @@ def post_json(
             headers={"Content-Type": "application/json", **(headers or {})},
             follow_redirects=False,
         )
-    except httpx.TimeoutException:
-        raise DeliveryError(f"{hint} did not answer in time", retryable=True) from None
+    except httpx.TimeoutException as exc:
+        # "timed out", or that the deadline of the whole send passed (notify/transport.py)
+        raise DeliveryError(f"{hint} did not answer in time: {exc}", retryable=True) from None
     except httpx.TransportError as exc:
         reason = _scrub(f"{type(exc).__name__}: {exc}", url, hint)
         raise DeliveryError(f"could not reach {hint}: {reason}", retryable=True) from None

@@ -142,3 +142,23 @@ def test_the_cli_manages_channels_and_prints_a_generated_secret_once(hook):
     missing = failbrief("channel", "test", "acme", "ops")
     assert missing.exit_code == 1
     assert "no channel named 'ops'" in missing.output
+
+
+@pytest.mark.parametrize("stall", ["hang", "drip"])
+def test_trying_a_stalled_receiver_answers_within_the_test_deadline(admin, hook, settings, stall):
+    """A receiver that never answers, or drips its answer a byte at a time, must not hold a web
+    worker: the test message has a short deadline, and the answer says it passed."""
+    settings.NOTIFY_TIMEOUT_SECONDS = 30.0  # each read alone would wait this long
+    settings.NOTIFY_TEST_DEADLINE_SECONDS = 1.0
+    body = {"name": "ops", "kind": "slack", "config": {"url": hook.url(f"/services/T0/B0/{SLACK_TOKEN}")}}
+    assert post(admin, "/api/v1/channels", body)[0] == 201
+    if stall == "hang":
+        hook.hang()
+    else:
+        hook.drip(0.1)  # its ~110-byte answer would take 11 s, each byte well within 30 s
+    status, tried = post(admin, "/api/v1/channels/ops/test", {})
+    assert status == 200
+    assert tried["sent"] is False
+    assert tried["reason"].endswith("did not answer in time: the 1 s deadline of this send passed")
+    assert SLACK_TOKEN not in tried["reason"]
+    assert len(hook.requests) == 1

@@ -3,18 +3,21 @@ recorded when it goes through, when it should be tried again, and when it is giv
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from failbrief.events.models import FailureEvent
-from failbrief.notify.deliver import deliver, due_for_requeue, http_client
+from failbrief.notify.deliver import Outcome, deliver, due_for_requeue, http_client
 from failbrief.notify.manage import add_channel, send_test, set_enabled
 from failbrief.notify.models import Notification, NotifyChannel
 from failbrief.notify.tests.test_repeats import plan
@@ -24,6 +27,7 @@ from failbrief.orgs.models import Org
 from failbrief.runs.prefect import FlowRun, PrefectClient
 from failbrief.summarize.models import LlmSession
 from failbrief.testing.fake_receivers import FakeReceiver
+from failbrief.testing.fixtures import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +171,79 @@ def test_operators_see_sent_and_failed_notifications_in_metrics(org, channel, ho
         (s.labels["kind"], s.labels["status"]): s.value for s in families["failbrief_notifications"].samples
     }
     assert counts == {("slack", "sent"): 1.0, ("slack", "failed"): 1.0}
+
+
+def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_deadline_and_retried(org, hook, settings):
+    """httpx's timeouts are per read: a receiver sending one byte every 0.1 s never trips a 1 s read
+    timeout, and would hold the worker as long as it likes. The whole send has a deadline."""
+    settings.NOTIFY_TIMEOUT_SECONDS = 1.0
+    settings.NOTIFY_DEADLINE_SECONDS = 1.0
+    add_channel(org, "ops", "slack", {"url": hook.url("/services/T0/B0/xoxbSecretTokenValue9f3a")})
+    hook.drip(0.1)  # its ~110-byte answer would take 11 s
+    notification = one_pending(org)
+    with http_client() as http:
+        outcome = deliver(notification.pk, http)
+    assert outcome.status == "retry"
+    assert outcome.retry_in is not None
+    assert "did not answer in time: the 1 s deadline of this send passed" in outcome.reason
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts, notification.locked_until) == ("pending", 1, None)
+    assert "deadline" in notification.reason
+    assert len(hook.requests) == 1
+
+
+def test_a_name_server_that_does_not_answer_is_cut_off_at_the_deadline(org, channel, hook, settings):
+    """The system resolver takes no timeout; a slow name server must not stretch the deadline."""
+    settings.NOTIFY_DEADLINE_SECONDS = 1.0
+    answered = threading.Event()
+
+    def silent_name_server(host: str, port: int) -> list[str]:
+        answered.wait(30)
+        return ["127.0.0.1"]
+
+    try:
+        with http_client(resolver=silent_name_server) as http:
+            outcome = deliver(one_pending(org).pk, http)
+    finally:
+        answered.set()
+    assert outcome.status == "retry"
+    assert "did not answer in time: resolving 127.0.0.1: the 1 s deadline of this send passed" in (
+        outcome.reason
+    )
+    assert hook.requests == []
+
+
+def deliver_on_own_connection(notification_id: int) -> Outcome:
+    """What one worker does: its own HTTP client and database connection."""
+    try:
+        with http_client() as http:
+            return deliver(notification_id, http)
+    finally:
+        connections.close_all()
+
+
+@pytest.mark.services  # the cap holds across workers by the database's locks: on PostgreSQL too
+@pytest.mark.django_db(transaction=True)
+def test_an_org_has_at_most_its_cap_of_sends_in_flight_and_other_orgs_are_not_held_up(settings):
+    settings.NOTIFY_ORG_CONCURRENCY = 2
+    acme, globex = add_org("acme"), add_org("globex")
+    with FakeReceiver() as stuck, FakeReceiver() as fine, ThreadPoolExecutor(4) as workers:
+        stuck.hang()
+        add_channel(acme, "ops", "slack", {"url": stuck.url("/services/T0/B0/acme")})
+        add_channel(globex, "ops", "slack", {"url": fine.url("/services/T0/B0/globex")})
+        waiting = [one_pending(acme) for _ in range(4)]
+        try:
+            sends = [workers.submit(deliver_on_own_connection, n.pk) for n in waiting]
+            wait_for(lambda: len(stuck.requests) == 2 and sum(s.done() for s in sends) == 2, timeout=10)
+            turned_away = [s.result() for s in sends if s.done()]
+            assert [o.status for o in turned_away] == ["busy", "busy"]
+            assert all(o.retry_in is not None and o.retry_in > 0 for o in turned_away)
+            with http_client() as http:
+                assert deliver(one_pending(globex).pk, http).status == "sent"
+            assert len(fine.requests) == 1
+        finally:
+            stuck.release()
+        assert sorted(s.result().status for s in sends) == ["busy", "busy", "sent", "sent"]
+    attempts = sorted(Notification.objects.filter(pk__in=[n.pk for n in waiting]).values_list("attempts"))
+    assert attempts == [(0,), (0,), (1,), (1,)]  # being turned away is not an attempt
+    assert len(stuck.requests) == 2
