@@ -22,9 +22,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from django.test import Client
 
-from failbrief.api.tests.test_read_api import stored
+from failbrief.api.tests.test_read_api import client_for, stored
 from failbrief.cli.tests.test_run_command import free_port
 from failbrief.orgs.manage import add_org, create_token
 from failbrief.summarize.models import LlmSession
@@ -118,16 +117,6 @@ def test_a_burst_of_regenerates_across_an_orgs_summaries_is_limited_per_org(
         == 202
     )
     wait_for(all_settled, timeout=20)
-
-
-def client_for(token: str) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-
-
-@pytest.fixture
-def two_orgs(db):
-    a, b = add_org("org-a"), add_org("org-b")
-    return (a, create_token(a)), (b, create_token(b))
 
 
 def test_dalgos_regenerate_trigger_counts_against_the_same_limits(two_orgs, settings):

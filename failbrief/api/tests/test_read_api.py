@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from failbrief.orgs.manage import add_org, create_token
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.store import claim_summary, complete_summary, link_runs, new_version
 
@@ -29,12 +28,6 @@ def stored(org, flow_run_id=RUN, task_id="t-1", position=0, root_cause="boom") -
 
 def client_for(token: str) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-
-
-@pytest.fixture
-def two_orgs(db):
-    a, b = add_org("org-a"), add_org("org-b")
-    return (a, create_token(a)), (b, create_token(b))
 
 
 def test_it_lists_a_runs_summaries_root_failure_first(two_orgs):
