@@ -249,9 +249,13 @@ def serve_flows(
 def start_deployment(server: PrefectServer, name: str, parameters: dict[str, object]) -> str:
     """Ask the runner for a run of `flow/deployment`; returns the new flow run id."""
     deployment = httpx.get(f"{server.api_url}/deployments/name/{name}", timeout=10).raise_for_status().json()
-    run = httpx.post(
-        f"{server.api_url}/deployments/{deployment['id']}/create_flow_run",
-        json={"parameters": parameters},
-        timeout=10,
-    ).raise_for_status()
-    return str(run.json()["id"])
+    url = f"{server.api_url}/deployments/{deployment['id']}/create_flow_run"
+    # A busy Prefect server (its SQLite database locked by the runner) answers 503; Prefect's own
+    # client retries that, so a test driving the API directly does too.
+    for _ in range(5):
+        run = httpx.post(url, json={"parameters": parameters}, timeout=10)
+        if run.status_code not in (429, 503):
+            break
+        wait = run.headers.get("Retry-After", "")
+        time.sleep(min(float(wait), 5.0) if wait.replace(".", "", 1).isdigit() else 1.0)
+    return str(run.raise_for_status().json()["id"])
