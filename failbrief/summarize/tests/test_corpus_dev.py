@@ -1,4 +1,4 @@
-"""The collected dev corpus (testdata/corpus_dev, corpus_dev2): recall within the budget, and the
+"""The collected dev corpus (testdata/corpus_dev*): recall within the budget, and the
 brief quality the dev parts reach stays where it is (bench/brief_quality.py prints the same figures)."""
 
 from __future__ import annotations
@@ -14,14 +14,8 @@ from failbrief.summarize.providers.offline import OfflineProvider
 from failbrief.summarize.tests.conftest import REPO
 
 TESTDATA = REPO / "testdata"
-CASES = sorted(
-    p.parent for part in ("corpus_dev", "corpus_dev2") for p in (TESTDATA / part).glob("*/case.json")
-)
-DEV = sorted(
-    p.parent
-    for part in ("corpus", "corpus_extra", "corpus_dev", "corpus_dev2")
-    for p in (TESTDATA / part).glob("*/case.json")
-)
+CASES = sorted(p.parent for p in TESTDATA.glob("corpus_dev*/*/case.json"))
+DEV = sorted(p.parent for p in TESTDATA.glob("corpus*/*/case.json"))
 
 
 def _case(case_dir: Path) -> dict[str, object]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 TESTDATA = Path(__file__).resolve().parents[3] / "testdata"
 HELDOUT = TESTDATA / "heldout"
-DEV_PARTS = [TESTDATA / part for part in ("corpus", "corpus_extra", "corpus_dev", "corpus_dev2")]
+DEV_PARTS = sorted(TESTDATA.glob("corpus*"))  # every dev collection: corpus, corpus_extra, corpus_dev*
 
 
 def repo_of(case_dir: Path) -> str:
