@@ -26,6 +26,12 @@ TAIL_KEPT = 60
 JAVA_FRAMES_KEPT = 4
 MAX_DISTINCT_BLOCKS = 64
 _CHAIN = re.compile(r"The above exception|During handling of the above|Traceback \(most recent")
+# Where a traceback flattened onto one line breaks into its parts, and the exception that ends a
+# frame's part ("... raise X(...) httpx.HTTPStatusError: Client error '409 Conflict' ...").
+_FLAT_BREAK = re.compile(
+    r"\s+(?=File \"|Traceback \(most recent call last\)|The above exception was|During handling of the above)"
+)
+_FLAT_EXCEPTION = re.compile(r"\s(?:[a-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Timeout|Failure)\w*: ")
 _BOILERPLATE = re.compile(
     r"Traceback \(most recent call last\)|The above exception was|During handling of the above"
     r"|omitted by failbrief|^\s*\.\.\.\s*\d+ more|compiled code at|^\s*\.\.\.\s*$"
@@ -133,6 +139,11 @@ def message_lines(lines: list[str]) -> list[str]:
     in_frame = False
     for line in lines:
         text = ln.inner_text(line)
+        flattened = _flattened_traceback(text)
+        if flattened is not None:
+            out += flattened
+            in_frame = False
+            continue
         if not text.strip() or ln.is_caret_line(text) or _BOILERPLATE.search(text):
             continue
         if ln.is_frame(text) and not ln.is_cause_line(text):
@@ -142,6 +153,29 @@ def message_lines(lines: list[str]) -> list[str]:
             continue  # the source line Python prints under a `File "..."` frame
         in_frame = False
         out.append(line)
+    return out
+
+
+def _flattened_traceback(text: str) -> list[str] | None:
+    """The message parts of a whole Python traceback on one line (a paste or a log shipper that
+    joined its lines with spaces): the text before it and each exception line, verbatim
+    substrings; None for an ordinary line."""
+    if text.count('File "') < 2 or _CHAIN.search(text) is None:
+        return None
+    out: list[str] = []
+    for piece in _FLAT_BREAK.split(text):
+        if piece.startswith('File "'):
+            exception = _FLAT_EXCEPTION.search(piece)
+            if exception is None:
+                continue
+            piece = piece[exception.start() :]
+        piece = (
+            _CHAIN.sub("", piece).strip()
+            if not piece.startswith(("Traceback", "The above", "During"))
+            else ""
+        )
+        if piece:
+            out.append(piece)
     return out
 
 

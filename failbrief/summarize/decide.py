@@ -139,13 +139,19 @@ def _specific(signal: Signal, line: str, block: str | None, *, eligible: bool) -
 def decide_state_message(message: str) -> Decision:
     """The unit's final state message alone (a crash whose logs just stop): never more than medium."""
     message = message.strip()
-    if not message:
-        return UNDECIDED
-    signal = first_signal(message, message)
+    return decide_line(message) if message else UNDECIDED
+
+
+def decide_line(line: str, whole: str = "") -> Decision:
+    """One line read alone, with nothing around it to confirm it: never more than medium, and
+    `unknown` (low) when neither a signal nor a keyword family reads it."""
+    signal = first_signal(line, line, whole)
     if signal is not None:
-        return Decision(signal.category, "medium", signal.name, signal, message, None)
-    category, rule = classify([(message, message)])
-    return Decision(category, "medium", rule, None, message, None) if category != "unknown" else UNDECIDED
+        return Decision(signal.category, "medium", signal.name, signal, line, None)
+    category, rule = classify([(line, line)], whole)
+    if category != "unknown":
+        return Decision(category, "medium", rule, None, line, None)
+    return replace(UNDECIDED, line=line)
 
 
 def _signals_in(lines: Sequence[str], block: str, whole: str) -> list[tuple[Signal, str]]:

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from failbrief.summarize import lines as ln
 from failbrief.summarize.blocks import message_lines
 from failbrief.summarize.condense import Context
-from failbrief.summarize.decide import Decision, decide, decide_state_message
+from failbrief.summarize.decide import (
+    Decision,
+    decide,
+    decide_line,
+    decide_state_message,
+    lead_in_lines,
+    other_lines,
+)
 from failbrief.summarize.fixes import FIXES
 from failbrief.summarize.providers.base import Brief, FailedUnitInfo, Provider
 from failbrief.summarize.signals import has_detail, is_benign, is_generic, line_score
@@ -29,11 +36,16 @@ from failbrief.summarize.steps import find_failing_step
 MAX_BLOCKS_READ = 8
 MAX_ROOT_CAUSE_CHARS = 400
 MAX_EVIDENCE = 5
+# A line outside the error blocks must name a concrete problem (has_detail) to become the root cause.
+LOOSE_LINE_MIN_SCORE = 25
+_WARNING = re.compile(r"\b(?:WARN|WARNING)\b|\[warn\s*\]|\bWarning:")
 _DBT_HEADING = re.compile(
     r"^\s*(?:(?:Database|Compilation|Runtime|Internal|Parsing|Dependency) Error|Failure) in \w+ \S+"
 )
 _PYTEST_E = re.compile(r"^E\s{2,}")
 _SPACES = re.compile(r"\s+")
+# A label with nothing after it ("Error:"): what follows it, often in another block, says what.
+_BARE_LABEL = re.compile(r"\w+:")
 _EXCEPTION_PREFIX = re.compile(r"(?:[\w$]+\.)*[\w$]*(?:Exception|Error):\s")
 
 
@@ -61,8 +73,8 @@ class OfflineProvider(Provider):
         if not candidates:
             # Blocks of frame lines only (a paste that glued `Caused by: ...` onto a frame) are
             # still read for a signal.
-            decision = decide(context.error_blocks[:MAX_BLOCKS_READ], context.text, (), "")
-            if decision.line is not None:
+            decision = _decide_without_candidates(context, unit)
+            if decision.line is not None and decision.line != unit.state_message.strip():
                 return _brief_from_a_line_outside_blocks(decision, unit, step)
             return _brief_without_log_evidence(unit, step)
         best = max(candidates, key=lambda c: (c.score, -c.order))
@@ -96,9 +108,33 @@ def offline_decision(context: Context, unit: FailedUnitInfo) -> Decision:
     """The deciding evidence the offline brief would use: also the hint an LLM is given."""
     candidates = _candidates(context.error_blocks)
     if not candidates:
-        return decide(context.error_blocks[:MAX_BLOCKS_READ], context.text, (), unit.state_message)
+        return _decide_without_candidates(context, unit)
     best = max(candidates, key=lambda c: (c.score, -c.order))
     return _decide(best, candidates, unit, context)
+
+
+def _decide_without_candidates(context: Context, unit: FailedUnitInfo) -> Decision:
+    """No error block holds a message line: a specific signal anywhere, then the unit's state
+    message, then the most error-like line of the rest of the context (a paste of a message logged
+    at INFO, a library's complaint without an error level), which decides only as weakly as it can."""
+    decision = decide(context.error_blocks[:MAX_BLOCKS_READ], context.text, (), unit.state_message)
+    if decision.category != "unknown":
+        return decision
+    line = _loose_error_line(context.text)
+    return decide_line(line, context.text) if line is not None else decision
+
+
+def _loose_error_line(context_text: str) -> str | None:
+    """The line outside the error blocks that best states a problem, the later one on ties; None
+    when no line both looks like an error and names something concrete."""
+    best: tuple[int, int, str] | None = None
+    for order, line in enumerate(lead_in_lines(context_text) + other_lines(context_text)):
+        if _WARNING.search(line):
+            continue
+        score = _specificity(line, 0, 0)
+        if score is not None and score >= LOOSE_LINE_MIN_SCORE and (best is None or score >= best[0]):
+            best = (score, order, line)
+    return best[2] if best is not None else None
 
 
 def _candidates(blocks: list[str]) -> list[_Candidate]:
@@ -124,7 +160,7 @@ def _inherited_signal(messages: tuple[str, ...]) -> int:
 
 def _specificity(line: str, rank: int, inherited: int) -> int | None:
     """How well `line` states the cause; None for lines that cannot be a root cause."""
-    if is_benign(line) or line.startswith("... ["):
+    if is_benign(line) or line.startswith("... [") or _BARE_LABEL.fullmatch(_clean(line)):
         return None
     detail = has_detail(line)
     signal = max(line_score(line), inherited if detail else 0)

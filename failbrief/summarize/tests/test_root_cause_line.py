@@ -1,0 +1,81 @@
+"""The root cause quotes the line that states the problem, in log shapes where that line is not an
+ordinary error line: a traceback flattened onto one line, a bare "Error:" label, a problem logged
+without an error level and outside any error block."""
+
+from __future__ import annotations
+
+from failbrief.summarize.condense import condense
+from failbrief.summarize.providers.base import Brief, FailedUnitInfo
+from failbrief.summarize.providers.offline import OfflineProvider
+
+
+def _brief(lines: list[str], unit: FailedUnitInfo | None = None) -> Brief:
+    return OfflineProvider().write_brief(condense(lines), unit or FailedUnitInfo())
+
+
+def test_a_traceback_flattened_onto_one_line_is_read_for_its_exception():
+    # Issue pastes and some log shippers join a traceback's lines with spaces.
+    brief = _brief(
+        [
+            "- Created task run 'trigger-0' for task 'trigger'",
+            "- Encountered exception during execution: Traceback (most recent call last): "
+            'File "/venv/lib/python3.10/site-packages/client.py", line 154, in trigger '
+            "response.raise_for_status() "
+            'File "/venv/lib/python3.10/site-packages/httpx/_models.py", line 749, in raise_for_status '
+            "raise HTTPStatusError(message, request=request, response=self) "
+            "httpx.HTTPStatusError: Client error '409 Conflict' for url "
+            "'http://airbyte:8000/api/v1/connections/sync/' "
+            "The above exception was the direct cause of the following exception: "
+            "Traceback (most recent call last): "
+            'File "/venv/lib/python3.10/site-packages/prefect/engine.py", line 12, in run result = call() '
+            "RuntimeError: the sync could not be started",
+        ]
+    )
+    assert (brief.root_cause or "").startswith("httpx.HTTPStatusError: Client error '409 Conflict'")
+    assert 'File "' not in (brief.root_cause or "")
+
+
+def test_a_bare_error_label_gives_way_to_the_line_that_says_what():
+    brief = _brief(
+        [
+            "Error:",
+            "",
+            "RuntimeError: Failed to clone repository 'https://gitlab.example.com/data/pipelines.git' "
+            "with exit code 128",
+        ]
+    )
+    assert (brief.root_cause or "").startswith("RuntimeError: Failed to clone repository")
+
+
+def test_a_problem_logged_without_an_error_level_is_quoted_but_not_guessed_at():
+    # A library that states a violated rule in plain words, with no error level or exception class.
+    brief = _brief(
+        [
+            "2024-05-01 10:00:00 normalizing data for table orders",
+            "Contract on columns with contract_mode=freeze is violated.",
+            "Can't add table column created_on to table orders because columns are frozen.",
+        ]
+    )
+    assert brief.root_cause == "Can't add table column created_on to table orders because columns are frozen."
+    assert (brief.category, brief.confidence) == ("unknown", "low")
+
+
+def test_a_retryable_error_logged_at_info_is_read_but_only_weakly():
+    brief = _brief(
+        [
+            "2024-10-04 12:28:49 INFO i.a.w.i.VersionedAirbyteStreamFactory(internalLog):308 - "
+            "Caught retryable "
+            "error 'HTTPSConnectionPool(host='okta', port=443): Max retries exceeded with url: /api/v1/users "
+            "(Caused by NameResolutionError(\"Failed to resolve 'okta' "
+            "([Errno -2] Name or service not known)\"))'",
+        ]
+    )
+    assert "Failed to resolve 'okta'" in (brief.root_cause or "")
+    assert brief.confidence == "medium"
+    assert (brief.suggested_fix or "").startswith("Likely, not certain")
+
+
+def test_a_healthy_looking_log_still_gets_no_root_cause():
+    brief = _brief(["2024-05-01 10:00:00 INFO starting", "2024-05-01 10:00:05 INFO 12 rows loaded"])
+    assert brief.root_cause is None
+    assert (brief.category, brief.confidence) == ("unknown", "low")
