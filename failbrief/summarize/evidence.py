@@ -110,7 +110,7 @@ SIGNALS: tuple[Signal, ...] = (
         "disk-full",
         "resource_limit_oom_timeout",
         "errno / SQLSTATE",
-        r"(?i)no space left on device|\bENOSPC\b|disk (?:is )?full|"
+        r"(?i)no space left on device|\bENOSPC\b|disk (?:is )?full|disk quota exceeded|\bEDQUOT\b|"
         + _code("53100")
         + r"|could not extend file",
         "Free space on the volume named in the error (worker disk, temp directory, database storage); "
@@ -153,7 +153,7 @@ SIGNALS: tuple[Signal, ...] = (
         "rate_limit",
         "API error reason",
         r"\b(?:rateLimitExceeded|userRateLimitExceeded|quotaExceeded|RESOURCE_EXHAUSTED|ThrottlingException"
-        r"|SlowDown|RequestLimitExceeded)\b|(?i:rate limit(?:ed| exceeded| reached)|quota (?:exceeded"
+        r"|SlowDown|RequestLimitExceeded)\b|(?i:rate limit(?:ed| exceeded| reached)|(?<!disk )quota (?:exceeded"
         r"|exhausted)"
         r"|\bthrottl(?:ed|ing)\b|rate exceeded|exceeded .{0,40}\brate limit)",
         "The provider's quota or rate limit the message names (per user, project or minute): lower the "
@@ -184,7 +184,8 @@ SIGNALS: tuple[Signal, ...] = (
         "auth_credentials",
         "cloud error code",
         r"\b(?:InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken\w*|UnrecognizedClientException"
-        r"|InvalidClientTokenId|DefaultCredentialsError|UNAUTHENTICATED)\b"
+        r"|InvalidClientTokenId|DefaultCredentialsError|UNAUTHENTICATED|NoCredentialsError)\b"
+        r"|(?i:unable to locate credentials)"
         r"|(?i:default credentials were not found)"
         r"|(?i:security token included in the request is (?:invalid|expired)|could not automatically "
         r"determine credentials|request had invalid authentication credentials|credentials? (?:file"
@@ -222,6 +223,14 @@ SIGNALS: tuple[Signal, ...] = (
         r"|\bAuthorizationError\b|\bPermissionError\b",
         "The grants of the account the step runs as (role, service account or impersonated account): "
         "give it the permission the message names on the object it names.",
+    ),
+    _signal(
+        "snowflake-unknown-account",
+        "config_error",
+        "vendor code",
+        r"(?i)verify the account name is correct|\b250001\b.{0,60}account (?:name|identifier)",
+        "The Snowflake account identifier in the connection: organization-account or account locator "
+        "with its region and cloud (xy12345.eu-west-1), without https:// or snowflakecomputing.com.",
     ),
     _signal(
         "http-401",
@@ -348,7 +357,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"|"
         + _code("002003")
         + r"|does not exist or not authorized|not found: (?:table|dataset|project|view)"
-        r"|(?:table|dataset) \S+ (?:was )?not found|SCHEMA_NOT_FOUND|TABLE_NOT_FOUND|\bnotFound\b",
+        r"|(?:table|dataset) \S+ (?:was )?not found|SCHEMA_NOT_FOUND|TABLE_NOT_FOUND|\bnotFound\b"
+        r"|Table or view not found",
         "That the database, schema or table the message names exists in the target the step points at "
         "(profile/target, database and schema settings, upstream models built first).",
     ),
@@ -359,7 +369,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"\bFileNotFoundError\b|(?i:no such file or directory|could not find profile named|dbt_project\.yml"
         r".{0,40}(?:not found|does not exist)|invalid value for '--|env var required but not provided"
         r"|environment variable .{0,60}(?:not set|is required)|depends on a node named"
-        r"|unrecognized arguments)",
+        r"|unrecognized arguments|conn_id `?[\w.-]+`? isn't defined|\bAirflowNotFoundException\b"
+        r"|Path does not exist: )",
         "The path, profile, option or environment variable the message names: set it where the step "
         "runs (deployment, worker environment, working directory).",
     ),
@@ -412,6 +423,22 @@ SIGNALS: tuple[Signal, ...] = (
         "The worker's DNS resolution at the failure time (DNS server, VPN, private DNS zone): the name "
         "could not be looked up at all; retry, and check the resolver the worker uses.",
     ),
+    # A host name with no dot that is not localhost ("https" from a URL pasted where a host was
+    # asked, a compose service name outside its network, a placeholder): the setting is wrong far
+    # more often than DNS is. Only suggests, like any unknown host.
+    _signal(
+        "dns-host-not-a-domain",
+        "config_error",
+        "DNS error",
+        r"(?i)(?:could not translate host name|Failed to resolve|UnknownHostException:|getaddrinfo \w+)"
+        r" [\"'`]?(?!localhost\b)[a-z][\w-]*[\"'`]?(?:[\s:)(]|$)"
+        r"|host='(?!localhost')[a-z][\w-]*'.{0,120}(?:Name or service not known|NameResolutionError"
+        r"|Failed to resolve)",
+        "The host setting of the connection or profile: it holds something that is not a host name "
+        "(a URL scheme, a placeholder, a container name the worker cannot see); enter the full host "
+        "name the service publishes.",
+        specific=False,
+    ),
     # The resolver answered that the name does not exist: a mistyped or wrong host in the
     # configuration as often as a DNS problem, so it only suggests.
     _signal(
@@ -450,7 +477,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"(?i)connection reset|reset by peer|\bECONNRESET\b|broken pipe|\bEPIPE\b|RemoteDisconnected"
         r"|connection aborted|IncompleteRead|ChunkedEncodingError|server closed the connection unexpectedly"
         r"|SSL SYSCALL error|could not (?:receive|send) data (?:from|to) server|\bReadTimeout\b"
-        r"|read timed out|SocketTimeoutException|\bEOF occurred\b",
+        r"|read timed out|SocketTimeoutException|\bEOF occurred\b|Connection broken: |InvalidChunkLength"
+        r"|\bAdminShutdown\b|terminating connection due to administrator command|\b57P01\b",
         "What sits between the worker and the remote host (proxy, NAT, SSH tunnel, load balancer idle "
         "timeout): a long transfer was cut; retry, and add keep-alives or a shorter page size.",
     ),
@@ -501,6 +529,15 @@ SIGNALS: tuple[Signal, ...] = (
         r"\b(?:Compilation|Parsing) Error\b",
         "The model, macro or YAML file the error names, at the line it gives: a reference, config key "
         "or Jinja expression dbt cannot resolve.",
+        specific=False,
+    ),
+    _signal(
+        "module-lacks-attribute",
+        "dependency_version",
+        "exception class",
+        r"\bmodule '[\w.]+' has no attribute '",
+        "The installed version of the module the message names against the version the calling code "
+        "was written for (the attribute was added, renamed or removed); pin them together.",
         specific=False,
     ),
     _signal(

@@ -1,0 +1,76 @@
+"""Signal rows read the codes and messages systems emit for one kind of problem, as real clients
+print them (psycopg, urllib3, botocore, the Snowflake connector, Airflow, Spark, libpq)."""
+
+from __future__ import annotations
+
+import pytest
+
+from failbrief.summarize.condense import condense
+from failbrief.summarize.providers.base import FailedUnitInfo
+from failbrief.summarize.providers.offline import OfflineProvider
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        # a dropped stream or a server that ended the session
+        (
+            "urllib3.exceptions.ProtocolError: (\"Connection broken: InvalidChunkLength(got length b'', "
+            "0 bytes read)\", InvalidChunkLength(got length b'', 0 bytes read))",
+            "network",
+        ),
+        (
+            "psycopg2.errors.AdminShutdown: terminating connection due to administrator command",
+            "network",
+        ),
+        # a full disk quota is disk, not an API quota
+        (
+            "OSError: [Errno 122] Disk quota exceeded: '/tmp/spill/part-0001.parquet'",
+            "resource_limit_oom_timeout",
+        ),
+        # no cloud credentials at all
+        ("botocore.exceptions.NoCredentialsError: Unable to locate credentials", "auth_credentials"),
+        # Airflow connection ids and Spark paths that are not there
+        (
+            "airflow.exceptions.AirflowNotFoundException: The conn_id `warehouse_pg` isn't defined",
+            "config_error",
+        ),
+        (
+            "pyspark.sql.utils.AnalysisException: Path does not exist: s3a://lake/raw/orders/2024-05-01",
+            "config_error",
+        ),
+        # a host setting that is not a host name
+        (
+            'psycopg2.OperationalError: could not translate host name "data_warehouse" to address: '
+            "Name or service not known",
+            "config_error",
+        ),
+        (
+            "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='https', port=443): Max retries "
+            'exceeded with url: //acme.okta.com/api/v1/users (Caused by NameResolutionError("Failed to '
+            "resolve 'https' ([Errno -2] Name or service not known)\"))",
+            "config_error",
+        ),
+        # Snowflake answers an unknown account with a 403 and says what to verify
+        (
+            "snowflake.connector.errors.ForbiddenError: 250001 (08001): Failed to connect to DB: "
+            "xy12345.snowflakecomputing.com:443. HTTP 403: Forbidden. Verify the account name is correct.",
+            "config_error",
+        ),
+        # the installed module lacks what the caller expects
+        ("AttributeError: module 'numpy' has no attribute 'bool'", "dependency_version"),
+    ],
+)
+def test_the_signal_in_an_error_line_decides_its_category(line: str, category: str) -> None:
+    lines = ["Traceback (most recent call last):", '  File "/app/flows/load.py", line 12, in load', line]
+    brief = OfflineProvider().write_brief(condense(lines), FailedUnitInfo())
+    assert brief.category == category
+
+
+def test_a_real_domain_that_does_not_resolve_stays_a_network_question() -> None:
+    lines = [
+        'psycopg2.OperationalError: could not translate host name "db.prod.example.com" to address: '
+        "Name or service not known"
+    ]
+    brief = OfflineProvider().write_brief(condense(lines), FailedUnitInfo())
+    assert (brief.category, brief.confidence) == ("network", "medium")
