@@ -153,8 +153,8 @@ SIGNALS: tuple[Signal, ...] = (
         "rate_limit",
         "API error reason",
         r"\b(?:rateLimitExceeded|userRateLimitExceeded|quotaExceeded|RESOURCE_EXHAUSTED|ThrottlingException"
-        r"|SlowDown|RequestLimitExceeded)\b|(?i:rate limit(?:ed| exceeded| reached)|(?<!disk )quota (?:exceeded"
-        r"|exhausted)"
+        r"|SlowDown|RequestLimitExceeded)\b|(?i:rate limit(?:ed| exceeded| reached)"
+        r"|(?<!disk )quota (?:exceeded|exhausted)"
         r"|\bthrottl(?:ed|ing)\b|rate exceeded|exceeded .{0,40}\brate limit)",
         "The provider's quota or rate limit the message names (per user, project or minute): lower the "
         "request rate or concurrency, enable backoff, or request a higher quota.",
