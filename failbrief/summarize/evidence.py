@@ -81,7 +81,8 @@ SIGNALS: tuple[Signal, ...] = (
         "data_quality_test",
         "failing data test",
         r"\bGot \d+ results?, configured to (?:fail|warn)|\b\d+ of \d+ FAIL \d+\b|\[FAIL \d+ in "
-        r"|(?i:expectation \S+ failed|data (?:quality|validation) (?:check|test) failed)",
+        r"|(?i:expectation \S+ failed|data (?:quality|validation) (?:check|test) failed)"
+        r"|\b\d+ of \d+ \([\d.]+%\) [Ee]xpectations [Ff]ailed",
         "Run the failing test's compiled SQL (target/compiled/...) to see the offending rows; fix the "
         "upstream data, or the test's definition (key columns, where clause, severity) if the rows are "
         "legitimate.",
@@ -115,6 +116,27 @@ SIGNALS: tuple[Signal, ...] = (
         + r"|could not extend file",
         "Free space on the volume named in the error (worker disk, temp directory, database storage); "
         "clear old files or logs, or grow the volume.",
+    ),
+    # Kubernetes took the pod away: evicted under node pressure (memory, disk, PIDs).
+    _signal(
+        "k8s-eviction",
+        "resource_limit_oom_timeout",
+        "Kubernetes pod status",
+        r"\bEvicted\b|\b(?:Disk|Memory|PID)Pressure\b|The node was low on resource|ephemeral[- ]storage",
+        "The resources of the node and the pod: its memory and ephemeral-storage requests and limits, "
+        "and what else fills the node (logs, temp files, image layers); raise the requests or move the "
+        "job to larger nodes.",
+    ),
+    # The job's pods vanished while it ran: usually killed (memory) or preempted; only suggests.
+    _signal(
+        "pods-vanished",
+        "resource_limit_oom_timeout",
+        "Kubernetes job status",
+        r"(?i)job has no active pods|pod (?:\S+ )?(?:disappeared|was deleted|not found) while"
+        r"|log read interrupted but container",
+        "What ended the pod (kubectl describe pod / events: OOMKilled, Evicted, preempted node) and "
+        "its memory request and limit against what the step uses.",
+        specific=False,
     ),
     _signal(
         "statement-timeout",
@@ -155,7 +177,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"\b(?:rateLimitExceeded|userRateLimitExceeded|quotaExceeded|RESOURCE_EXHAUSTED|ThrottlingException"
         r"|SlowDown|RequestLimitExceeded)\b|(?i:rate limit(?:ed| exceeded| reached)"
         r"|(?<!disk )quota (?:exceeded|exhausted)"
-        r"|\bthrottl(?:ed|ing)\b|rate exceeded|exceeded .{0,40}\brate limit)",
+        r"|\bthrottl(?:ed|ing)\b|rate exceeded|exceeded .{0,40}\brate limit|reduce your request rate)",
         "The provider's quota or rate limit the message names (per user, project or minute): lower the "
         "request rate or concurrency, enable backoff, or request a higher quota.",
     ),
@@ -228,7 +250,8 @@ SIGNALS: tuple[Signal, ...] = (
         "snowflake-unknown-account",
         "config_error",
         "vendor code",
-        r"(?i)verify the account name is correct|\b250001\b.{0,60}account (?:name|identifier)",
+        r"(?i)verify the account name is correct|\b250001\b.{0,60}account (?:name|identifier)"
+        r"|Could not connect to Snowflake backend after 0 attempt",
         "The Snowflake account identifier in the connection: organization-account or account locator "
         "with its region and cloud (xy12345.eu-west-1), without https:// or snowflakecomputing.com.",
     ),
@@ -390,7 +413,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"(?i)"
         + _code("42601")
         + r"|syntax error at or near|syntax error at end of input|\bSyntaxError\b.{0,20}SQL"
-        r"|syntax error line \d+|Syntax error: |\binvalidQuery\b|"
+        r"|syntax error line \d+|Syntax error: |\binvalidQuery\b|Incorrect syntax near|"
         + _code("001003")
         + r"|You have an error in your SQL syntax",
         "The compiled SQL at the position the error gives (target/compiled or target/run): the "
@@ -452,12 +475,23 @@ SIGNALS: tuple[Signal, ...] = (
         "profile settings, and resolvable from the worker (VPN, private DNS zone).",
         specific=False,
     ),
+    # TLS spoken to a port that answers in plain text (or the reverse): OpenSSL's "wrong version
+    # number" is the first bytes of an HTTP reply read as a TLS record, so the URL or port is wrong.
+    _signal(
+        "tls-to-plain-port",
+        "config_error",
+        "TLS error",
+        r"(?i)WRONG_VERSION_NUMBER|wrong version number|\bunknown protocol\b.{0,40}ssl"
+        r"|plain HTTP request was sent to HTTPS port",
+        "The URL scheme and port of the connection: https to a port that serves plain http (or the "
+        "reverse); use the scheme the service listens with on that port.",
+    ),
     _signal(
         "tls",
         "network",
         "TLS error",
         r"(?i)CERTIFICATE_VERIFY_FAILED|certificate verify failed|SSLCertVerificationError"
-        r"|PKIX path building failed|SSLHandshakeException|WRONG_VERSION_NUMBER|self[- ]signed certificate",
+        r"|PKIX path building failed|SSLHandshakeException|self[- ]signed certificate",
         "The certificate chain between the worker and the host: a proxy or firewall that intercepts "
         "TLS, a missing CA bundle in the image, or an expired server certificate.",
     ),
@@ -513,6 +547,26 @@ SIGNALS: tuple[Signal, ...] = (
         "check.",
     ),
     # -- weaker readings: medium confidence at most ---------------------------------------------------
+    # A remote 500: the service failed, usually for a while; it may also be the request it got.
+    _signal(
+        "http-500",
+        "network",
+        "HTTP status",
+        _http("500", r"internal server error") + r"|returned error: 500\b",
+        "The remote service's status at the failure time (status page, a retry a few minutes later); "
+        "if it persists for the same request, what the request sends (payload, size, parameters).",
+        specific=False,
+    ),
+    # Spark's default save mode refuses to overwrite an existing output path.
+    _signal(
+        "output-path-exists",
+        "destination_write",
+        "write error",
+        r"(?i)\bpath \S+ already exists|\bFileAlreadyExistsException\b",
+        "The output path and the writer's save mode: the path exists from an earlier run; use "
+        "overwrite (or append), or write to a new path.",
+        specific=False,
+    ),
     _signal(
         "http-404",
         "config_error",

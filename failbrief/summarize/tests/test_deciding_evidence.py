@@ -102,7 +102,7 @@ def test_a_java_caused_by_decides_over_the_runtime_exception_that_wraps_it():
             "\tat org.postgresql.core.v3.ConnectionFactoryImpl.doAuth(ConnectionFactoryImpl.java:61)",
         ]
     )
-    assert (brief.category, brief.confidence) == ("auth_credentials", "high")
+    assert (brief.category, brief.confidence) == ("auth_credentials", _calibrated("login-rejected"))
     assert "password authentication failed" in (brief.root_cause or "")
 
 

@@ -57,6 +57,31 @@ from failbrief.summarize.providers.offline import OfflineProvider
             "xy12345.snowflakecomputing.com:443. HTTP 403: Forbidden. Verify the account name is correct.",
             "config_error",
         ),
+        # Kubernetes took the pod away under node pressure
+        ("Message:          Pod The node had condition: [DiskPressure].", "resource_limit_oom_timeout"),
+        ("Reason:           Evicted", "resource_limit_oom_timeout"),
+        # S3's SlowDown in words, as s3fs raises it
+        ("OSError: [Errno 16] Please reduce your request rate.", "rate_limit"),
+        # Great Expectations' validation summary
+        ("ERROR: 9 of 27 (33.3%) Expectations Failed", "data_quality_test"),
+        # SQL Server's syntax error
+        (
+            "pyodbc.ProgrammingError: ('42000', \"[42000] Incorrect syntax near the keyword 'AS'. (156)\")",
+            "sql_error",
+        ),
+        # TLS spoken to a plain-text port
+        (
+            "urllib3.exceptions.SSLError: [SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1129)",
+            "config_error",
+        ),
+        # a remote 500, and Spark refusing to overwrite its output
+        ("error: RPC failed; HTTP 500 curl 22 The requested URL returned error: 500", "network"),
+        (
+            "pyspark.sql.utils.AnalysisException: path file:/results/daily already exists.",
+            "destination_write",
+        ),
+        # Snowflake's connector gives up before its first try when the account does not exist
+        ("250001: Could not connect to Snowflake backend after 0 attempt(s).Aborting", "config_error"),
         # the installed module lacks what the caller expects
         ("AttributeError: module 'numpy' has no attribute 'bool'", "dependency_version"),
     ],
