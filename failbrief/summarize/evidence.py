@@ -222,17 +222,26 @@ SIGNALS: tuple[Signal, ...] = (
         "SQLSTATE / vendor code",
         r"(?i)password authentication failed|authentication failed for user|\b28P01\b|"
         + _code("28000")
-        + r"|no pg_hba\.conf entry|access denied for user|login failed for user"
+        + r"|no pg_hba\.conf entry|access denied for user"
         r"|incorrect username or password"
         r"|"
         + _code("390100")
-        + r"|"
-        + _code("18456")
         + r"|invalid (?:username|user name) or password|invalid credentials|\bbad credentials\b"
         r"|(?:bad|wrong|invalid) password|Authentication failed for '|could not read Username for"
         r"|Permission denied \(publickey",
         "The user name and password (or key) stored for this connection: rotated or mistyped secrets, "
         "the right user for this environment, and the server's allowed-hosts rule (pg_hba.conf).",
+    ),
+    # SQL Server answers 18456 "Login failed for user" for a wrong password and for a database
+    # the login cannot open (a mistyped database name) alike; the state number that tells them
+    # apart is only in the server's own log.
+    _signal(
+        "mssql-login-failed",
+        "auth_credentials",
+        "vendor code",
+        r"(?i)login failed for user|" + _code("18456"),
+        "The SQL Server login and the database the connection names: the password, and that the "
+        "database exists under that exact name and the login may open it (error 18456 means either).",
     ),
     _signal(
         "insufficient-privilege",

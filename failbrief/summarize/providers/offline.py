@@ -259,16 +259,21 @@ def suggested_fix(decision: Decision) -> str:
 def _explanation(step: str | None, decision: Decision, root_cause: str) -> str:
     subject = f"The {step}" if step else "The run"
     cause = root_cause if len(root_cause) <= 200 else root_cause[:197] + "..."
-    said = f"{subject} failed with: {cause}."
+    said = f"{subject} failed with: {cause}" + ("" if cause.endswith((".", "...")) else ".")
     if decision.category == "unknown":
         return (
             f"{said} No error code, status, exception class or exit signal in the logs names the cause, "
             "so this brief does not guess one."
         )
     meaning = FIXES[decision.category].meaning
-    if decision.confidence == "high" and decision.signal is not None:
+    if decision.signal is None:
+        return f"{said} This probably means {meaning}; no specific error code confirms it."
+    if decision.confidence == "high":
         return f"{said} The {decision.signal.kind} in it means {meaning}."
-    return f"{said} This probably means {meaning}; no specific error code confirms it."
+    return (
+        f"{said} The {decision.signal.kind} in it usually means {meaning}, but it has other causes "
+        "often enough that this brief does not say so with certainty."
+    )
 
 
 def _brief_from_a_line_outside_blocks(decision: Decision, unit: FailedUnitInfo, step: str | None) -> Brief:

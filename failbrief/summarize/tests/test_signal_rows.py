@@ -99,3 +99,11 @@ def test_a_real_domain_that_does_not_resolve_stays_a_network_question() -> None:
     ]
     brief = OfflineProvider().write_brief(condense(lines), FailedUnitInfo())
     assert (brief.category, brief.confidence) == ("network", "medium")
+
+
+def test_a_weaker_signal_is_named_in_the_explanation_with_its_doubt() -> None:
+    lines = ["error: RPC failed; HTTP 500 curl 22 The requested URL returned error: 500"]
+    brief = OfflineProvider().write_brief(condense(lines), FailedUnitInfo())
+    assert brief.confidence == "medium"
+    assert "The HTTP status in it usually means" in (brief.explanation or "")
+    assert "no specific error code" not in (brief.explanation or "")
