@@ -14,8 +14,8 @@ The most specific evidence decides, wherever it is in the failure:
 3. A specific signal in the lines logged just before the main block ("Last lines before the
    failure": a `429` beside the wrapper that reports it): `high` if calibrated, else `medium`.
 4. The keyword families of classify.py over the error lines: `medium`.
-5. A specific signal elsewhere in the context (the last lines of the log, repeated and
-   other lines; warnings skipped): `medium`, since nothing ties it to the failure itself.
+5. A signal elsewhere in the context (the last lines of the log, repeated and other lines;
+   warnings skipped), specific or weaker: `medium`, since nothing ties it to the failure itself.
 6. The unit's state message (a crash whose logs just stop): `medium`.
 7. Nothing: `low`, category `unknown`.
 
@@ -124,7 +124,8 @@ def _decide(
     category, rule = classify(list(error_lines), context_text)
     if category != "unknown":
         return Decision(category, "medium", rule)
-    outside = [hit for hit in _signals_in(other_lines(context_text), "", context_text) if hit[0].specific]
+    # Anywhere else nothing ties a signal to the failure, so a weaker row reads as well as a specific one.
+    outside = _signals_in(other_lines(context_text), "", context_text)
     if outside:
         signal, line = min(outside, key=lambda hit: _RANK[hit[0].name])
         return Decision(signal.category, "medium", signal.name, signal, line, None)

@@ -201,18 +201,28 @@ SIGNALS: tuple[Signal, ...] = (
         "The OAuth client id and secret configured for the connection, and that this client is "
         "allowed the grant type and scopes it asks for.",
     ),
+    # The credentials file the SDK was pointed at is not there: the path setting (or the volume
+    # that should hold it) is wrong; the key itself was never tried.
+    _signal(
+        "credentials-file-missing",
+        "config_error",
+        "exception class",
+        r"(?i)(?:DefaultCredentialsError|credentials?)\W.{0,40}\bFile \S+ (?:was not found|does not exist)"
+        r"|credentials? (?:file|path) .{0,60}(?:not found|does not exist|was not found)",
+        "The credentials path the step is given (GOOGLE_APPLICATION_CREDENTIALS, a connection's key "
+        "file setting) and the volume or secret that should put the file there on the worker.",
+    ),
     _signal(
         "cloud-key-rejected",
         "auth_credentials",
         "cloud error code",
         r"\b(?:InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken\w*|UnrecognizedClientException"
-        r"|InvalidClientTokenId|DefaultCredentialsError|UNAUTHENTICATED|NoCredentialsError)\b"
+        r"|InvalidClientTokenId|DefaultCredentialsError|UNAUTHENTICATED|NoCredentialsError"
+        r"|ClientAuthenticationError)\b|Server failed to authenticate the request"
         r"|(?i:unable to locate credentials)"
         r"|(?i:default credentials were not found)"
         r"|(?i:security token included in the request is (?:invalid|expired)|could not automatically "
-        r"determine credentials|request had invalid authentication credentials|credentials? (?:file"
-        r"|path) .{0,60}"
-        r"(?:not found|does not exist|was not found))",
+        r"determine credentials|request had invalid authentication credentials)",
         "The cloud credentials the worker picks up (key id and secret, service-account file, "
         "GOOGLE_APPLICATION_CREDENTIALS, instance role): present, for the right account, not expired.",
     ),
@@ -296,7 +306,7 @@ SIGNALS: tuple[Signal, ...] = (
         "exception class",
         r"\bModuleNotFoundError\b|No module named|\bcannot import name\b|\bDistributionNotFound\b"
         r"|\bNoClassDefFoundError\b|\bClassNotFoundException\b|\bNoSuchMethodError\b"
-        r"|\bUnsupportedClassVersionError\b",
+        r"|\bUnsupportedClassVersionError\b|No adapters available|Could not find adapter type",
         "The installed packages of the environment that ran the step: the package (or version) that "
         "provides the missing module or name; pin the versions that work together and rebuild the image.",
     ),
@@ -535,6 +545,18 @@ SIGNALS: tuple[Signal, ...] = (
         "The MySQL session limits against the size of the job: net_read_timeout, net_write_timeout, "
         "wait_timeout and max_allowed_packet; raise them for this job or read in smaller pieces.",
     ),
+    # Nothing listens on localhost at that port: inside a container or a worker pod, localhost is the
+    # container itself, so the host setting is wrong far more often than the service is down.
+    _signal(
+        "refused-on-localhost",
+        "config_error",
+        "socket error",
+        r"(?i)(?:\blocalhost\b|127\.0\.0\.1|\(::1\)).{0,80}(?:connection refused|refused)"
+        r"|connection refused.{0,80}(?:\blocalhost\b|127\.0\.0\.1)",
+        "The host the step connects to: inside a container or pod, localhost is that container; use "
+        "the service's name or address (host.docker.internal from Docker Desktop), and check the port.",
+        specific=False,
+    ),
     _signal(
         "cannot-connect",
         "source_connection",
@@ -550,7 +572,7 @@ SIGNALS: tuple[Signal, ...] = (
         r",? request timed out|connect(?:ion)? timed out|ConnectTimeout|failed to establish a new connection"
         r"|NewConnectionError|unable to connect to|could not open connection|no route to host"
         r"|network is unreachable"
-        r"|\bETIMEDOUT\b|login timeout expired",
+        r"|\bETIMEDOUT\b|login timeout expired|\bNoBrokersAvailable\b",
         "That the host and port are reachable from the worker: the service is up, and firewalls, "
         "IP allow-lists, VPN or SSH tunnel let the worker's address through; then re-run the connection "
         "check.",

@@ -42,6 +42,7 @@ _WARNING = re.compile(r"\b(?:WARN|WARNING)\b|\[warn\s*\]|\bWarning:")
 _DBT_HEADING = re.compile(
     r"^\s*(?:(?:Database|Compilation|Runtime|Internal|Parsing|Dependency) Error|Failure) in \w+ \S+"
 )
+_BARE_DBT_HEADING = re.compile(r"(?:Database|Compilation|Runtime|Internal|Parsing|Dependency) Error$")
 _PYTEST_E = re.compile(r"^E\s{2,}")
 _SPACES = re.compile(r"\s+")
 # A label with nothing after it ("Error:"): what follows it, often in another block, says what.
@@ -143,7 +144,10 @@ def _candidates(blocks: list[str]) -> list[_Candidate]:
         messages = tuple(message_lines(block.split("\n")))
         inherited = _inherited_signal(messages)
         for position, line in enumerate(messages):
-            score = _specificity(line, rank, inherited if position else 0)
+            # dbt prints a bare heading ("Runtime Error") and states the problem on the next line.
+            previous = _clean(messages[position - 1]) if position else ""
+            under_heading = _BARE_DBT_HEADING.match(previous) is not None
+            score = _specificity(line, rank, inherited if position else 0, under_heading=under_heading)
             if score is not None and position == 0 and inherited and _DBT_HEADING.match(_clean(line)):
                 score -= 45  # the heading names the node; its detail line names the cause
             if score is not None:
@@ -158,11 +162,11 @@ def _inherited_signal(messages: tuple[str, ...]) -> int:
     return line_score(messages[0])
 
 
-def _specificity(line: str, rank: int, inherited: int) -> int | None:
+def _specificity(line: str, rank: int, inherited: int, *, under_heading: bool = False) -> int | None:
     """How well `line` states the cause; None for lines that cannot be a root cause."""
     if is_benign(line) or line.startswith("... [") or _BARE_LABEL.fullmatch(_clean(line)):
         return None
-    detail = has_detail(line)
+    detail = under_heading or has_detail(line)
     signal = max(line_score(line), inherited if detail else 0)
     if signal == 0 and not detail:
         return None

@@ -79,3 +79,35 @@ def test_a_healthy_looking_log_still_gets_no_root_cause():
     brief = _brief(["2024-05-01 10:00:00 INFO starting", "2024-05-01 10:00:05 INFO 12 rows loaded"])
     assert brief.root_cause is None
     assert (brief.category, brief.confidence) == ("unknown", "low")
+
+
+def test_the_line_under_a_bare_dbt_heading_is_the_cause():
+    brief = _brief(
+        [
+            "15:46:38.018799 [error] [MainThread]: [ERROR]: Encountered an error:",
+            "Runtime Error",
+            "  No adapters available. Learn how to install an adapter by going to https://docs.getdbt.com/",
+            "15:46:38.020549 [debug] [MainThread]: Command `dbt init` failed at 15:46:38.020362",
+        ]
+    )
+    assert "No adapters available" in (brief.root_cause or "")
+    assert brief.category == "dependency_version"
+
+
+def test_a_vendor_error_that_says_authentication_failed_beats_its_boilerplate():
+    brief = _brief(
+        [
+            "[2025-06-18T20:28:06.120+0000] {taskinstance.py:2698} ERROR - Task failed with exception",
+            "Traceback (most recent call last):",
+            '  File "/opt/airflow/dags/load.py", line 39, in load',
+            "    client = get_client(host=conn.host)",
+            "clickhouse_connect.driver.exceptions.DatabaseError: HTTPDriver for http://clickhouse:8123 "
+            "received ClickHouse error code 194",
+            " Code: 194. DB::Exception: default: Authentication failed: password is incorrect, or there "
+            "is no user with such name.",
+            "",
+            ". (REQUIRED_PASSWORD) (version 25.5.2.47 (official build))",
+        ]
+    )
+    assert "Authentication failed" in (brief.root_cause or "")
+    assert brief.category == "auth_credentials"

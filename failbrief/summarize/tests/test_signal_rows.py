@@ -82,6 +82,26 @@ from failbrief.summarize.providers.offline import OfflineProvider
         ),
         # Snowflake's connector gives up before its first try when the account does not exist
         ("250001: Could not connect to Snowflake backend after 0 attempt(s).Aborting", "config_error"),
+        # the credentials file is not where the SDK was told to look: a path setting
+        (
+            "google.auth.exceptions.DefaultCredentialsError: File /.google/credentials/key.json "
+            "was not found.",
+            "config_error",
+        ),
+        # Azure's SDK refused the key
+        (
+            "azure.core.exceptions.ClientAuthenticationError: Operation returned an invalid status "
+            "'Server failed to authenticate the request.'",
+            "auth_credentials",
+        ),
+        # Kafka clients that reach no broker
+        ("kafka.errors.NoBrokersAvailable: NoBrokersAvailable", "source_connection"),
+        # inside a container, localhost is the container itself
+        (
+            'psycopg2.OperationalError: connection to server at "localhost" (127.0.0.1), port 5432 failed: '
+            "Connection refused",
+            "config_error",
+        ),
         # the installed module lacks what the caller expects
         ("AttributeError: module 'numpy' has no attribute 'bool'", "dependency_version"),
     ],
