@@ -157,9 +157,10 @@ SIGNALS: tuple[Signal, ...] = (
         "resource_limit_oom_timeout",
         "warehouse error reason",
         r"\bresourcesExceeded\b|Resources exceeded during query execution|(?i:exceeded (?:the )?(?:memory"
-        r"|cpu) limit)",
-        "The query's size: BigQuery ran out of resources for one stage (a big ORDER BY, skewed JOIN "
-        "or window); split it, filter earlier or drop the global ordering.",
+        r"|cpu) limit)|cancelled by WLM abort action|Query Monitoring Rule",
+        "The query's size against the warehouse's limits (BigQuery's per-stage resources, a Redshift "
+        "WLM query monitoring rule): split it, filter earlier, drop a global ordering or a skewed "
+        "join, or give the query a queue with more memory.",
     ),
     # -- rate limits ----------------------------------------------------------------------------------
     _signal(
@@ -531,7 +532,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"|connection aborted|IncompleteRead|ChunkedEncodingError|server closed the connection unexpectedly"
         r"|SSL SYSCALL error|could not (?:receive|send) data (?:from|to) server|\bReadTimeout\b"
         r"|read timed out|SocketTimeoutException|\bEOF occurred\b|Connection broken: |InvalidChunkLength"
-        r"|\bAdminShutdown\b|terminating connection due to administrator command|\b57P01\b",
+        r"|\bAdminShutdown\b|terminating connection due to administrator command|\b57P01\b"
+        r"|forcibly closed by the remote host|\bWSAECONNRESET\b",
         "What sits between the worker and the remote host (proxy, NAT, SSH tunnel, load balancer idle "
         "timeout): a long transfer was cut; retry, and add keep-alives or a shorter page size.",
     ),

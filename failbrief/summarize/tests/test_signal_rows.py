@@ -102,6 +102,17 @@ from failbrief.summarize.providers.offline import OfflineProvider
             "Connection refused",
             "config_error",
         ),
+        # a Redshift query monitoring rule aborted the query
+        (
+            'Query (3528505) cancelled by WLM abort action of Query Monitoring Rule "Max_Query_Mem_On_Disk".',
+            "resource_limit_oom_timeout",
+        ),
+        # Windows' connection reset
+        (
+            "Unable to read data from the transport connection: An existing connection was forcibly closed "
+            "by the remote host.",
+            "network",
+        ),
         # the installed module lacks what the caller expects
         ("AttributeError: module 'numpy' has no attribute 'bool'", "dependency_version"),
     ],
