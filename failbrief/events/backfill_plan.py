@@ -17,7 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from failbrief.events.models import FailureEvent
-from failbrief.events.reconcile import DBT_TEST_FAILED, Fetch, runs_between
+from failbrief.events.reconcile import Fetch, failed_runs_between, runs_between
 from failbrief.orgs.resolve import OrgMatch, org_for_run
 from failbrief.runs.failed_units import root_flow_run_id
 from failbrief.runs.prefect import FlowRun, PrefectClient
@@ -84,20 +84,10 @@ def plan(client: PrefectClient, since: datetime, until: datetime, org_slug: str 
 
 
 def failed_runs(client: PrefectClient, since: datetime, until: datetime) -> tuple[list[FlowRun], bool]:
-    """The runs that ended Failed, Crashed, TimedOut or DBT_TEST_FAILED in the window, oldest first,
-    and whether all were read."""
-
-    def dbt_tests_failed(since: datetime, until: datetime, limit: int) -> list[FlowRun]:
-        return client.flow_runs_in_state_named(DBT_TEST_FAILED, since, until, limit)
-
-    found: dict[str, FlowRun] = {}
-    complete = True
-    fetches: tuple[Fetch, ...] = (client.failed_flow_runs, dbt_tests_failed)
-    for fetch in fetches:
-        runs, read_all = _all_between(fetch, since, until)
-        found.update((run.id, run) for run in runs)
-        complete &= read_all
-    return sorted(found.values(), key=lambda run: (run.end_time or since, run.id)), complete
+    """The runs that failed (runs/states.py: Failed, Crashed, TimedOut, DBT_TEST_FAILED) in the
+    window, oldest first, and whether all were read."""
+    runs, complete = failed_runs_between(client, since, until, read=_all_between)
+    return sorted(runs, key=lambda run: (run.end_time or since, run.id)), complete
 
 
 def _all_between(fetch: Fetch, since: datetime, until: datetime) -> tuple[list[FlowRun], bool]:

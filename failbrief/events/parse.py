@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from failbrief.lib.storable import unstorable
+from failbrief.runs.states import is_failure
 
 # reconciler: events/reconcile.py; backfill: events/backfill.py (summarized, never announced)
 Shape = Literal["dalgo", "robust", "raw_event", "reconciler", "backfill"]
@@ -23,9 +24,6 @@ Shape = Literal["dalgo", "robust", "raw_event", "reconciler", "backfill"]
 # The run name is free text and may itself contain "with id ... entered state ...", so the
 # last match is the one Prefect appended.
 _DALGO_BODY = re.compile(r"with id (?P<id>\S+) entered state (?P<state>[A-Za-z_]\w*)")
-
-FAILURE_STATE_TYPES = frozenset({"FAILED", "CRASHED"})
-FAILURE_STATE_NAMES = frozenset({"Failed", "Crashed", "TimedOut", "DBT_TEST_FAILED"})
 
 
 class BadWebhook(ValueError):
@@ -48,8 +46,8 @@ class FailureNotice:
 
     @property
     def starts_work(self) -> bool:
-        """True for the states we summarize: Failed, Crashed, TimedOut and Dalgo's DBT_TEST_FAILED."""
-        return self.state_type in FAILURE_STATE_TYPES or self.state_name in FAILURE_STATE_NAMES
+        """True for the states we summarize (runs/states.py)."""
+        return is_failure(self.state_type, self.state_name)
 
     @property
     def dedup_key(self) -> str:

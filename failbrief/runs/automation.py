@@ -19,16 +19,10 @@ from typing import Any
 import httpx
 
 from failbrief.runs.errors import PrefectAuthError, PrefectBadResponse, PrefectError, PrefectUnavailable
+from failbrief.runs.states import FAILURE_EVENTS
 
 WEBHOOK_PATH = "/webhooks/v1/notification/"
 KEY_HEADER = "X-Notification-Key"
-# TimedOut is its own event (state type FAILED); DBT_TEST_FAILED is Dalgo's Completed-but-tests-failed.
-FAILURE_EVENTS = (
-    "prefect.flow-run.Failed",
-    "prefect.flow-run.Crashed",
-    "prefect.flow-run.TimedOut",
-    "prefect.flow-run.DBT_TEST_FAILED",
-)
 ACTION_FAILED = "prefect.automation.action.failed"
 # Every UUID goes through `| string | tojson`: a bare `| tojson` on a UUID fails the action as
 # soon as a deployed run fails, and Prefect never retries it (RECIPE.md §2.3 pitfall 1).

@@ -174,3 +174,13 @@ def test_a_dalgo_dbt_test_failed_run_names_its_dbt_test_task(
         fake.add_task_runs([{**task, "state_type": "COMPLETED", "state_name": state}])
     (unit,) = failed_units(client, run["id"])
     assert (unit.id, unit.name, unit.cascade) == (ids[B_DBT_TEST], "dbt-test", False)
+
+
+def test_a_run_whose_state_names_a_failure_without_a_type_is_failed_as_the_webhook_says(
+    client: PrefectClient, fake: FakePrefect
+) -> None:
+    # The webhook intake takes "entered state Crashed" by the name alone; the unit search agrees.
+    run_id = str(uuid.uuid4())
+    fake.add_flow_run({"id": run_id, "name": "typeless", "state_type": None, "state_name": "Crashed"})
+    [unit] = failed_units(client, run_id)
+    assert (unit.kind, unit.id, unit.state_name) == ("flow_run", run_id, "Crashed")
