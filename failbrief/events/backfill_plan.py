@@ -18,8 +18,7 @@ from django.utils import timezone
 
 from failbrief.events.models import FailureEvent
 from failbrief.events.reconcile import Fetch, failed_runs_between, runs_between
-from failbrief.orgs.resolve import OrgMatch, org_for_run
-from failbrief.runs.failed_units import root_flow_run_id
+from failbrief.orgs.resolve import OrgMatch, owner_of_run
 from failbrief.runs.prefect import FlowRun, PrefectClient
 from failbrief.summarize.models import LlmSession, SummaryRun
 
@@ -227,16 +226,10 @@ class _OrgFinder:
         self.tops: dict[str, str] = {}  # subflow run id -> its top-level run's id
 
     def __call__(self, run: FlowRun) -> OrgMatch:
-        top = self._top_level(run)
-        return org_for_run(top.parameters or {}, top.deployment_id, top.tags or [])
-
-    def _top_level(self, run: FlowRun) -> FlowRun:
-        if not run.parent_task_run_id:
-            return run
-        top_id = self.tops[run.id] = root_flow_run_id(self.client, run)[0]
-        if top_id not in self.known:
-            self.known[top_id] = self.client.flow_run(top_id)
-        return self.known[top_id]
+        owner = owner_of_run(self.client, run, self.known)
+        if len(owner.lineage) > 1:
+            self.tops[run.id] = owner.lineage[0]
+        return owner.match
 
 
 def _with_org(work: Work, orgs: _OrgFinder, org_slug: str | None) -> PlannedRun:

@@ -70,7 +70,7 @@ def failed_units(client: PrefectClient, flow_run_id: str, *, max_depth: int = 5)
     return [f.unit for f in roots + cascades]
 
 
-def root_flow_run_id(client: PrefectClient, flow_run: FlowRun, max_depth: int = 5) -> tuple[str, ...]:
+def flow_run_lineage(client: PrefectClient, flow_run: FlowRun, max_depth: int = 5) -> tuple[str, ...]:
     """The ids from the top-level flow run down to `flow_run`, inclusive: (flow_run.id,) for a
     top-level run, (parent, subflow) for a subflow. Stops early, at the highest run it could
     read, when a parent is gone (RunNotFound) or `max_depth` levels were climbed."""

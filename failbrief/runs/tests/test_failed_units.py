@@ -1,4 +1,4 @@
-"""failed_units and root_flow_run_id on the captured Prefect runs, served by the loopback fake."""
+"""failed_units and flow_run_lineage on the captured Prefect runs, served by the loopback fake."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from failbrief.runs.failed_units import failed_units, root_flow_run_id
+from failbrief.runs.failed_units import failed_units, flow_run_lineage
 from failbrief.runs.prefect import PrefectClient
 from failbrief.testing.fake_prefect import FakePrefect
 
@@ -150,16 +150,16 @@ def test_a_cloned_cascade_names_its_cloned_upstream(client: PrefectClient, fake:
 
 
 def test_it_walks_from_the_subflow_of_c_up_to_its_parent(client: PrefectClient) -> None:
-    assert root_flow_run_id(client, client.flow_run(C_SUBFLOW)) == (C_PARENT, C_SUBFLOW)
+    assert flow_run_lineage(client, client.flow_run(C_SUBFLOW)) == (C_PARENT, C_SUBFLOW)
 
 
 def test_a_top_level_run_is_its_own_root(client: PrefectClient) -> None:
-    assert root_flow_run_id(client, client.flow_run(C_PARENT)) == (C_PARENT,)
+    assert flow_run_lineage(client, client.flow_run(C_PARENT)) == (C_PARENT,)
 
 
 def test_the_walk_up_stops_at_the_highest_run_it_can_read(client: PrefectClient, fake: FakePrefect) -> None:
     fake.delete_flow_run(C_PARENT)
-    assert root_flow_run_id(client, client.flow_run(C_SUBFLOW)) == (C_SUBFLOW,)
+    assert flow_run_lineage(client, client.flow_run(C_SUBFLOW)) == (C_SUBFLOW,)
 
 
 def test_a_dalgo_dbt_test_failed_run_names_its_dbt_test_task(
