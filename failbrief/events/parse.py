@@ -1,6 +1,6 @@
 """Turns a webhook body into a FailureNotice. Pure: no Django.
 
-Three body shapes reach us from real Prefect servers (RECIPE.md §2-3):
+Three body shapes reach us from real Prefect servers (docs/prefect-behaviour.md §2.1):
   dalgo      {"body": "Flow run <name> with id <uuid> entered state <State>"}  (send-notification)
   robust     the JSON that robust_payload.j2 renders (call-webhook)
   raw_event  {{ event | tojson }}: event, id, resource, related, payload
@@ -200,7 +200,7 @@ def _timestamp(value: object, what: str) -> datetime | None:
     if not isinstance(value, str):
         raise BadWebhook(f"'{what}' must be an ISO 8601 string")
     try:
-        # Prefect renders a bare timestamp with a space instead of "T" (RECIPE.md §2.3 pitfall 4).
+        # Prefect renders a bare timestamp with a space instead of "T" (docs/prefect-behaviour.md §2.2).
         stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise BadWebhook(f"'{what}' is not an ISO 8601 timestamp: {value[:80]!r}") from None

@@ -1,11 +1,11 @@
 """The missed-webhook reconciler: Prefect delivers an automation's webhook at most once.
 
 With failbrief down or unreachable, `call-webhook` makes one attempt, records
-`prefect.automation.action.failed` and never retries (RECIPE.md §4). So beat asks Prefect every
-RECONCILE_EVERY_SECONDS for the flow runs that ended Failed, Crashed or TimedOut (and Dalgo's
-Completed-but-tests-failed `DBT_TEST_FAILED`) since the watermark, less RECONCILE_OVERLAP_SECONDS,
-and stores an event for each run we have none for, through the same intake as a webhook. A lost
-webhook then costs at most one interval.
+`prefect.automation.action.failed` and never retries (docs/prefect-behaviour.md §4). So beat asks
+Prefect every RECONCILE_EVERY_SECONDS for the flow runs that failed (runs/states.py: Failed,
+Crashed, TimedOut, Dalgo's Completed-but-tests-failed `DBT_TEST_FAILED`) since the watermark, less
+RECONCILE_OVERLAP_SECONDS, and stores an event for each run we have none for, through the same
+intake as a webhook. A lost webhook then costs at most one interval.
 
 A webhook and the reconciler racing on one run are safe: a run's robust or raw-event webhook and the
 reconciler's notice share the dedup key (run, state, state timestamp), and summaries are UNIQUE per
