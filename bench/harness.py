@@ -46,10 +46,12 @@ def server_env(port: int) -> dict[str, str]:
     }
 
 
-def fresh_database() -> None:
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
+def fresh_database(url: str = DATABASE_URL) -> None:
+    """Drop and create the database `url` names (on the same server's `postgres` database)."""
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def cli(env: dict[str, str], *args: str) -> str:
@@ -60,35 +62,32 @@ def cli(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def web_server(workers: int = 2) -> Iterator[tuple[str, str]]:
-    """Yields (base URL, API token of the default org) of a gunicorn on a fresh database."""
-    fresh_database()
+def web_server(
+    workers: int = 2, env: dict[str, str] | None = None, celery_concurrency: int = 0
+) -> Iterator[tuple[str, str]]:
+    """Yields (base URL, API token of the default org) of a gunicorn on a fresh database; `env`
+    overrides server_env's settings (DATABASE_URL, CELERY_BROKER_URL, ...), and with
+    `celery_concurrency` a Celery worker of that many processes runs beside it."""
     port = free_port()
-    env = server_env(port)
+    env = server_env(port) | (env or {})
+    fresh_database(env["DATABASE_URL"])
     cli(env, "org", "add", "bench", "--default")
     token = cli(env, "token", "create", "bench")
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    proc = subprocess.Popen(
-        [
-            str(gunicorn),
-            "failbrief.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            "4",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
+    bin_dir = Path(sys.executable).parent
+    web = [str(bin_dir / "gunicorn"), "failbrief.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+    procs = [subprocess.Popen([*web, "--workers", str(workers), "--threads", "4"], env=env, cwd=ROOT)]
+    if celery_concurrency:
+        worker = [str(bin_dir / "celery"), "-A", "failbrief.celery", "worker", "--loglevel", "WARNING"]
+        command = [*worker, "--concurrency", str(celery_concurrency)]
+        procs.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL))
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base)
         yield base, token
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 def _wait_until_up(base: str) -> None:

@@ -17,9 +17,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from failbrief.events.models import FailureEvent
-from failbrief.events.reconcile import DBT_TEST_FAILED, Fetch, runs_between
-from failbrief.orgs.resolve import OrgMatch, org_for_run
-from failbrief.runs.failed_units import root_flow_run_id
+from failbrief.events.reconcile import Fetch, failed_runs_between, runs_between
+from failbrief.orgs.resolve import OrgMatch, owner_of_run
 from failbrief.runs.prefect import FlowRun, PrefectClient
 from failbrief.summarize.models import LlmSession, SummaryRun
 
@@ -84,20 +83,10 @@ def plan(client: PrefectClient, since: datetime, until: datetime, org_slug: str 
 
 
 def failed_runs(client: PrefectClient, since: datetime, until: datetime) -> tuple[list[FlowRun], bool]:
-    """The runs that ended Failed, Crashed, TimedOut or DBT_TEST_FAILED in the window, oldest first,
-    and whether all were read."""
-
-    def dbt_tests_failed(since: datetime, until: datetime, limit: int) -> list[FlowRun]:
-        return client.flow_runs_in_state_named(DBT_TEST_FAILED, since, until, limit)
-
-    found: dict[str, FlowRun] = {}
-    complete = True
-    fetches: tuple[Fetch, ...] = (client.failed_flow_runs, dbt_tests_failed)
-    for fetch in fetches:
-        runs, read_all = _all_between(fetch, since, until)
-        found.update((run.id, run) for run in runs)
-        complete &= read_all
-    return sorted(found.values(), key=lambda run: (run.end_time or since, run.id)), complete
+    """The runs that failed (runs/states.py: Failed, Crashed, TimedOut, DBT_TEST_FAILED) in the
+    window, oldest first, and whether all were read."""
+    runs, complete = failed_runs_between(client, since, until, read=_all_between)
+    return sorted(runs, key=lambda run: (run.end_time or since, run.id)), complete
 
 
 def _all_between(fetch: Fetch, since: datetime, until: datetime) -> tuple[list[FlowRun], bool]:
@@ -237,16 +226,10 @@ class _OrgFinder:
         self.tops: dict[str, str] = {}  # subflow run id -> its top-level run's id
 
     def __call__(self, run: FlowRun) -> OrgMatch:
-        top = self._top_level(run)
-        return org_for_run(top.parameters or {}, top.deployment_id, top.tags or [])
-
-    def _top_level(self, run: FlowRun) -> FlowRun:
-        if not run.parent_task_run_id:
-            return run
-        top_id = self.tops[run.id] = root_flow_run_id(self.client, run)[0]
-        if top_id not in self.known:
-            self.known[top_id] = self.client.flow_run(top_id)
-        return self.known[top_id]
+        owner = owner_of_run(self.client, run, self.known)
+        if len(owner.lineage) > 1:
+            self.tops[run.id] = owner.lineage[0]
+        return owner.match
 
 
 def _with_org(work: Work, orgs: _OrgFinder, org_slug: str | None) -> PlannedRun:

@@ -1,6 +1,6 @@
 """Turns a webhook body into a FailureNotice. Pure: no Django.
 
-Three body shapes reach us from real Prefect servers (RECIPE.md §2-3):
+Three body shapes reach us from real Prefect servers (docs/prefect-behaviour.md §2.1):
   dalgo      {"body": "Flow run <name> with id <uuid> entered state <State>"}  (send-notification)
   robust     the JSON that robust_payload.j2 renders (call-webhook)
   raw_event  {{ event | tojson }}: event, id, resource, related, payload
@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from failbrief.lib.storable import unstorable
+from failbrief.runs.states import is_failure
 
 # reconciler: events/reconcile.py; backfill: events/backfill.py (summarized, never announced)
 Shape = Literal["dalgo", "robust", "raw_event", "reconciler", "backfill"]
@@ -23,9 +24,6 @@ Shape = Literal["dalgo", "robust", "raw_event", "reconciler", "backfill"]
 # The run name is free text and may itself contain "with id ... entered state ...", so the
 # last match is the one Prefect appended.
 _DALGO_BODY = re.compile(r"with id (?P<id>\S+) entered state (?P<state>[A-Za-z_]\w*)")
-
-FAILURE_STATE_TYPES = frozenset({"FAILED", "CRASHED"})
-FAILURE_STATE_NAMES = frozenset({"Failed", "Crashed", "TimedOut", "DBT_TEST_FAILED"})
 
 
 class BadWebhook(ValueError):
@@ -48,8 +46,8 @@ class FailureNotice:
 
     @property
     def starts_work(self) -> bool:
-        """True for the states we summarize: Failed, Crashed, TimedOut and Dalgo's DBT_TEST_FAILED."""
-        return self.state_type in FAILURE_STATE_TYPES or self.state_name in FAILURE_STATE_NAMES
+        """True for the states we summarize (runs/states.py)."""
+        return is_failure(self.state_type, self.state_name)
 
     @property
     def dedup_key(self) -> str:
@@ -202,7 +200,7 @@ def _timestamp(value: object, what: str) -> datetime | None:
     if not isinstance(value, str):
         raise BadWebhook(f"'{what}' must be an ISO 8601 string")
     try:
-        # Prefect renders a bare timestamp with a space instead of "T" (RECIPE.md §2.3 pitfall 4).
+        # Prefect renders a bare timestamp with a space instead of "T" (docs/prefect-behaviour.md §2.2).
         stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise BadWebhook(f"'{what}' is not an ISO 8601 timestamp: {value[:80]!r}") from None

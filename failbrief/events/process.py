@@ -13,9 +13,9 @@ from django.utils import timezone
 from failbrief.events.models import FailureEvent
 from failbrief.notify.trigger import notify_summaries
 from failbrief.orgs.models import Org
-from failbrief.orgs.resolve import org_for_run
+from failbrief.orgs.resolve import owner_of_run
 from failbrief.runs.errors import PrefectError, PrefectUnavailable
-from failbrief.runs.failed_units import FailedUnit, failed_units, root_flow_run_id
+from failbrief.runs.failed_units import FailedUnit, failed_units
 from failbrief.runs.prefect import FlowRun, PrefectClient
 from failbrief.sources.airbyte_units import AIRBYTE_SESSION, airbyte_unit
 from failbrief.summarize.models import LlmSession
@@ -84,9 +84,8 @@ def finish_event(event: FailureEvent, status: str, reason: str = "") -> None:
 
 def _summarize_claimed(event: FailureEvent, worker_task_id: str, client: PrefectClient) -> None:
     run = client.flow_run(event.flow_run_id)
-    lineage = root_flow_run_id(client, run)
-    top = run if len(lineage) == 1 else client.flow_run(lineage[0])
-    match = org_for_run(top.parameters or {}, top.deployment_id, top.tags or [])
+    owner = owner_of_run(client, run)
+    lineage, match = owner.lineage, owner.match
     signer = event.signed_by
     if signer is not None and match.org != signer:
         # Neither which org owns the run nor why is the signer's business.
@@ -104,7 +103,7 @@ def _summarize_claimed(event: FailureEvent, worker_task_id: str, client: Prefect
     for unit, (row, mine) in zip(units, claims, strict=True):
         if mine:
             summarize_unit(client, row, unit, run, root_cause_of=root_row if unit.cascade else None)
-    _notify(event, top, [row for row, _ in claims], client)
+    _notify(event, owner.top, [row for row, _ in claims], client)
     finish_event(event, Status.DONE, f"{len(units)} failed unit(s); org from {match.how}")
 
 

@@ -1,11 +1,11 @@
 """The missed-webhook reconciler: Prefect delivers an automation's webhook at most once.
 
 With failbrief down or unreachable, `call-webhook` makes one attempt, records
-`prefect.automation.action.failed` and never retries (RECIPE.md §4). So beat asks Prefect every
-RECONCILE_EVERY_SECONDS for the flow runs that ended Failed, Crashed or TimedOut (and Dalgo's
-Completed-but-tests-failed `DBT_TEST_FAILED`) since the watermark, less RECONCILE_OVERLAP_SECONDS,
-and stores an event for each run we have none for, through the same intake as a webhook. A lost
-webhook then costs at most one interval.
+`prefect.automation.action.failed` and never retries (docs/prefect-behaviour.md §4). So beat asks
+Prefect every RECONCILE_EVERY_SECONDS for the flow runs that failed (runs/states.py: Failed,
+Crashed, TimedOut, Dalgo's Completed-but-tests-failed `DBT_TEST_FAILED`) since the watermark, less
+RECONCILE_OVERLAP_SECONDS, and stores an event for each run we have none for, through the same
+intake as a webhook. A lost webhook then costs at most one interval.
 
 A webhook and the reconciler racing on one run are safe: a run's robust or raw-event webhook and the
 reconciler's notice share the dedup key (run, state, state timestamp), and summaries are UNIQUE per
@@ -28,18 +28,19 @@ from failbrief.events.intake import store_notice
 from failbrief.events.models import FailureEvent, ReconcilerWatermark
 from failbrief.events.parse import FailureNotice
 from failbrief.runs.prefect import FlowRun, PrefectClient
+from failbrief.runs.states import FAILURE_NAMES_OF_OTHER_TYPES
 
 log = logging.getLogger(__name__)
 
 WATERMARK = "prefect-failed-flow-runs"
 PAGE = 200  # the most Prefect answers at once
 MAX_PAGES = 25  # per query and pass: 5,000 failed runs a minute is beyond any install we serve
-DBT_TEST_FAILED = "DBT_TEST_FAILED"
 # A Dalgo-shaped webhook carries no state timestamp; one received this close to the state (our clock
 # against Prefect's) is taken to be about it.
 SAME_STATE_SLACK = timedelta(seconds=60)
 
 Fetch = Callable[[datetime, datetime, int], list[FlowRun]]
+Read = Callable[[Fetch, datetime, datetime], tuple[list[FlowRun], bool]]
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,10 @@ def reconcile(client: PrefectClient, now: datetime | None = None) -> Reconciled:
     Prefect errors propagate and leave the watermark where it was, so the window is read again."""
     until = now or timezone.now()
     since = window_start(until)
-    failed, complete_failed = runs_between(client.failed_flow_runs, since, until)
-    dbt_tests, complete_dbt = runs_between(_named(client, DBT_TEST_FAILED), since, until)
-    runs = failed + dbt_tests
+    runs, complete = failed_runs_between(client, since, until)
     stored = sum(store_if_missing(run) for run in runs)
     advance_watermark(until)
-    done = Reconciled(since, until, len(runs), stored, complete_failed and complete_dbt)
+    done = Reconciled(since, until, len(runs), stored, complete)
     _log(done)
     return done
 
@@ -92,6 +91,22 @@ def runs_between(fetch: Fetch, since: datetime, until: datetime) -> tuple[list[F
             break  # a page of runs sharing one end time: no way to move past them
         until = oldest
     return list(found.values()), False
+
+
+def failed_runs_between(
+    client: PrefectClient, since: datetime, until: datetime, read: Read | None = None
+) -> tuple[list[FlowRun], bool]:
+    """Every failed flow run (runs/states.py) that ended within (since, until], once each, and
+    whether all were read. One query by failure type, and one by name for each failure state of
+    another type (Dalgo's DBT_TEST_FAILED); `read` pages each (runs_between: MAX_PAGES at most)."""
+    fetches = (client.failed_flow_runs, *(_named(client, name) for name in FAILURE_NAMES_OF_OTHER_TYPES))
+    found: dict[str, FlowRun] = {}
+    complete = True
+    for fetch in fetches:
+        runs, read_all = (read or runs_between)(fetch, since, until)
+        found.update((run.id, run) for run in runs)
+        complete &= read_all
+    return list(found.values()), complete
 
 
 def _named(client: PrefectClient, state_name: str) -> Fetch:

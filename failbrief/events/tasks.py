@@ -12,11 +12,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from failbrief.celery import app
-from failbrief.deliveries import first_copy
 from failbrief.events.intake import enqueue_event, events_to_requeue
 from failbrief.events.models import FailureEvent
 from failbrief.events.process import finish_event, summarize_event
 from failbrief.events.reconcile import reconcile
+from failbrief.lib.duplicate_task_guard import first_copy
 from failbrief.runs.errors import PrefectError, PrefectUnavailable
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.pipeline import prefect_client

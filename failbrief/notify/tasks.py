@@ -8,7 +8,7 @@ from typing import Any
 from celery import Task
 
 from failbrief.celery import app
-from failbrief.deliveries import first_copy
+from failbrief.lib.duplicate_task_guard import first_copy
 from failbrief.notify.deliver import deliver, due_for_requeue, http_client
 from failbrief.notify.plan import flush_held
 from failbrief.publish import publish

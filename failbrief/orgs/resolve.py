@@ -1,4 +1,4 @@
-"""Which org a failed flow run belongs to."""
+"""Which org a failed flow run belongs to: the one its top-level run names."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from failbrief.orgs.models import DeploymentOrg, Org
+from failbrief.runs.failed_units import flow_run_lineage
+from failbrief.runs.prefect import FlowRun, PrefectClient
 
 ORG_TAG_PREFIX = "org:"
 
@@ -16,7 +18,32 @@ class OrgMatch:
     how: str  # how it was found, or why nothing was
 
 
-def org_for_run(parameters: dict[str, Any], deployment_id: str | None, tags: list[str]) -> OrgMatch:
+@dataclass(frozen=True)
+class RunOwner:
+    """Where a flow run sits and whose it is: `lineage` runs from its top-level run down to it
+    ((run.id,) for a top-level run), `top` is that top-level run, `match` the org `top` names."""
+
+    lineage: tuple[str, ...]
+    top: FlowRun
+    match: OrgMatch
+
+
+def owner_of_run(client: PrefectClient, run: FlowRun, known: dict[str, FlowRun] | None = None) -> RunOwner:
+    """The run's lineage, its top-level run, and the org that run names: a subflow carries no
+    deployment or tags of its own, so it is its top-level run's. `known` (flow runs by id) saves
+    reading a top-level run again; one read here is added to it. Raises the client's errors."""
+    lineage = flow_run_lineage(client, run)
+    top = run if len(lineage) == 1 else _flow_run(client, lineage[0], {} if known is None else known)
+    return RunOwner(lineage, top, _org_named_by(top.parameters or {}, top.deployment_id, top.tags or []))
+
+
+def _flow_run(client: PrefectClient, run_id: str, known: dict[str, FlowRun]) -> FlowRun:
+    if run_id not in known:
+        known[run_id] = client.flow_run(run_id)
+    return known[run_id]
+
+
+def _org_named_by(parameters: dict[str, Any], deployment_id: str | None, tags: list[str]) -> OrgMatch:
     """The org the run itself names, in order: Dalgo's parameters.config.org_slug, the deployment →
     org mapping, an `org:<slug>` tag, then the default org. Never whoever asked about the run: a
     webhook key or API token only ever reaches runs that resolve to its own org."""

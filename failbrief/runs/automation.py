@@ -3,7 +3,7 @@ to our webhook. Pure: no Django; the CLI passes settings and an httpx client in.
 
 Prefect 3.4+ has no flow-run notification policies (404); an automation is the only way. Both
 objects are found by name and updated in place, so running the setup twice leaves one block and
-one automation. The shapes and their traps are in testdata/prefect/RECIPE.md §2.
+one automation. The shapes and their traps are in docs/prefect-behaviour.md §2.
 """
 
 from __future__ import annotations
@@ -19,19 +19,13 @@ from typing import Any
 import httpx
 
 from failbrief.runs.errors import PrefectAuthError, PrefectBadResponse, PrefectError, PrefectUnavailable
+from failbrief.runs.states import FAILURE_EVENTS
 
 WEBHOOK_PATH = "/webhooks/v1/notification/"
 KEY_HEADER = "X-Notification-Key"
-# TimedOut is its own event (state type FAILED); DBT_TEST_FAILED is Dalgo's Completed-but-tests-failed.
-FAILURE_EVENTS = (
-    "prefect.flow-run.Failed",
-    "prefect.flow-run.Crashed",
-    "prefect.flow-run.TimedOut",
-    "prefect.flow-run.DBT_TEST_FAILED",
-)
 ACTION_FAILED = "prefect.automation.action.failed"
 # Every UUID goes through `| string | tojson`: a bare `| tojson` on a UUID fails the action as
-# soon as a deployed run fails, and Prefect never retries it (RECIPE.md §2.3 pitfall 1).
+# soon as a deployed run fails, and Prefect never retries it (docs/prefect-behaviour.md §2.2).
 PAYLOAD_TEMPLATE = files("failbrief.runs").joinpath("robust_payload.j2").read_text(encoding="utf-8")
 KEY_PLACEHOLDER = "<webhook key>"
 

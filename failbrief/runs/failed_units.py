@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from failbrief.runs.errors import RunNotFound
-from failbrief.runs.prefect import FAILED_STATE_TYPES, FlowRun, PrefectClient, TaskRun
+from failbrief.runs.prefect import FlowRun, PrefectClient, TaskRun
+from failbrief.runs.states import is_failure
 
 # Prefect's message for a task whose upstream did not complete (state NotReady, type PENDING).
 UPSTREAM_NOT_COMPLETED = re.compile(
@@ -59,7 +60,7 @@ def failed_units(client: PrefectClient, flow_run_id: str, *, max_depth: int = 5)
     """The failed leaf units of the flow run: root failures first, then cascades, each by time.
 
     Descends into failed subflows up to `max_depth` levels. When nothing inside failed on its
-    own, the flow run itself is the root unit, if it is FAILED, CRASHED or DBT_TEST_FAILED; a run that did not
+    own, the flow run itself is the root unit, if it failed (runs/states.py); a run that did not
     fail and holds no failed task gives []. Raises the client's errors (RunNotFound: run gone).
     """
     run = client.flow_run(flow_run_id)
@@ -69,7 +70,7 @@ def failed_units(client: PrefectClient, flow_run_id: str, *, max_depth: int = 5)
     return [f.unit for f in roots + cascades]
 
 
-def root_flow_run_id(client: PrefectClient, flow_run: FlowRun, max_depth: int = 5) -> tuple[str, ...]:
+def flow_run_lineage(client: PrefectClient, flow_run: FlowRun, max_depth: int = 5) -> tuple[str, ...]:
     """The ids from the top-level flow run down to `flow_run`, inclusive: (flow_run.id,) for a
     top-level run, (parent, subflow) for a subflow. Stops early, at the highest run it could
     read, when a parent is gone (RunNotFound) or `max_depth` levels were climbed."""
@@ -118,13 +119,8 @@ def _failed_subflows(client: PrefectClient, run: FlowRun, lineage: tuple[str, ..
     }
 
 
-# Dalgo turns dbt test failures into State(type=COMPLETED, name="DBT_TEST_FAILED") so they do not
-# fail the flow; they are failures all the same.
-FAILED_STATE_NAMES = frozenset({"DBT_TEST_FAILED"})
-
-
 def _failed(run: TaskRun | FlowRun) -> bool:
-    return run.state_type in FAILED_STATE_TYPES or run.state_name in FAILED_STATE_NAMES
+    return is_failure(run.state_type, run.state_name)
 
 
 def _upstream_id(task: TaskRun) -> str | None:

@@ -26,9 +26,9 @@ from failbrief.runs.errors import (
     PrefectUnavailable,
     RunNotFound,
 )
+from failbrief.runs.states import FAILURE_STATE_TYPES
 
 __all__ = [
-    "FAILED_STATE_TYPES",
     "Deployment",
     "FlowRun",
     "PrefectAuthError",
@@ -43,7 +43,6 @@ __all__ = [
 ]
 
 PAGE_LIMIT = 200  # the most `limit` Prefect accepts; 201 gets a 422
-FAILED_STATE_TYPES = ("FAILED", "CRASHED")  # TimedOut is state type FAILED too
 CONNECT_TIMEOUT = 5.0
 BACKOFF_BASE = 0.2
 BACKOFF_CAP = 2.0
@@ -234,7 +233,7 @@ class PrefectClient:
         Prefect can only sort by end time newest first, so when `limit` runs come back there may be
         older ones: call again with `until` set to the oldest end_time returned.
         """
-        return self._ended_runs({"type": {"any_": list(FAILED_STATE_TYPES)}}, since, until, limit)
+        return self._ended_runs({"type": {"any_": list(FAILURE_STATE_TYPES)}}, since, until, limit)
 
     def flow_runs_in_state_named(
         self, state_name: str, since: datetime, until: datetime | None = None, limit: int = 200

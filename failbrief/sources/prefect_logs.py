@@ -1,10 +1,11 @@
 """The logs of one failed unit, read only once Prefect has them all. Pure: no Django.
 
-The trap (RECIPE §4): Prefect sends the failure webhook before the run's logs are in its database.
-Clients ship logs in batches every 2 s and flush at exit; a subflow's logs are flushed by its
-still-running parent (0 of 9 present at receipt, 5 times out of 5). So we re-read until the unit's
-own "Finished in state ..." record is there (it is the last one a unit writes), or the count has
-stopped changing for a while, or a cap is reached. A crashed run never writes that record.
+The trap (docs/prefect-behaviour.md §4): Prefect sends the failure webhook before the run's logs
+are in its database. Clients ship logs in batches every 2 s and flush at exit; a subflow's logs are
+flushed by its still-running parent (0 of 9 present at receipt, 5 times out of 5). So we re-read
+until the unit's own "Finished in state ..." record is there (it is the last one a unit writes), or
+the count has stopped changing for a while, or a cap is reached. A crashed run never writes that
+record.
 """
 
 from __future__ import annotations

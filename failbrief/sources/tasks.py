@@ -7,7 +7,7 @@ from typing import Any
 from celery import Task
 
 from failbrief.celery import app
-from failbrief.deliveries import first_copy
+from failbrief.lib.duplicate_task_guard import first_copy
 from failbrief.sources.airbyte import AirbyteUnavailable
 from failbrief.summarize.on_demand_airbyte import fill_airbyte_requested
 

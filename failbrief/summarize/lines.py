@@ -66,11 +66,6 @@ def _split(line: str) -> tuple[int, int]:
     return token_end, pos
 
 
-def prefix_end(line: str) -> int:
-    """Where the log prefix (timestamps, level, logger position, thread, Airbyte role) ends; 0 if none."""
-    return _split(line)[1]
-
-
 def has_prefix(line: str) -> bool:
     """True when `line` starts a new log event (it carries a timestamp or level prefix)."""
     return _PREFIX_TOKEN.match(line) is not None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from failbrief.orgs.models import Org
-from failbrief.orgs.resolve import org_for_run
+from failbrief.orgs.resolve import owner_of_run
 from failbrief.runs.errors import PrefectUnavailable, RunNotFound
-from failbrief.runs.failed_units import FailedUnit, failed_units, flow_unit, root_flow_run_id, task_unit
+from failbrief.runs.failed_units import FailedUnit, failed_units, flow_run_lineage, flow_unit, task_unit
 from failbrief.runs.prefect import FlowRun, PrefectClient
 from failbrief.summarize.models import LlmSession, SummaryRun
 from failbrief.summarize.pipeline import summarize_unit
@@ -62,14 +62,12 @@ def request_summary(
 
 def _check_owner(org: Org, flow_run_id: str, client: PrefectClient) -> tuple[str, ...]:
     try:
-        run = client.flow_run(flow_run_id)
-        lineage = root_flow_run_id(client, run)
-        top = run if len(lineage) == 1 else client.flow_run(lineage[0])
+        owner = owner_of_run(client, client.flow_run(flow_run_id))
     except RunNotFound:
         raise NotThisOrgsRun(flow_run_id) from None
-    if org_for_run(top.parameters or {}, top.deployment_id, top.tags or []).org != org:
+    if owner.match.org != org:
         raise NotThisOrgsRun(flow_run_id)
-    return lineage
+    return owner.lineage
 
 
 def fill_requested(row_id: int, worker_task_id: str, client: PrefectClient) -> None:
@@ -113,5 +111,5 @@ def find_unit(client: PrefectClient, flow_run_id: str, task_id: str) -> FailedUn
 
 
 def _require_under(client: PrefectClient, flow_run_id: str, run: FlowRun, unit_id: str) -> None:
-    if flow_run_id not in root_flow_run_id(client, run):
+    if flow_run_id not in flow_run_lineage(client, run):
         raise RunNotFound(f"{unit_id} is not a task or subflow of flow run {flow_run_id}")

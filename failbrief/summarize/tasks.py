@@ -8,7 +8,7 @@ from typing import Any
 from celery import Task
 
 from failbrief.celery import app
-from failbrief.deliveries import first_copy
+from failbrief.lib.duplicate_task_guard import first_copy
 from failbrief.runs.errors import PrefectUnavailable
 from failbrief.summarize import store
 from failbrief.summarize.on_demand import fill_requested

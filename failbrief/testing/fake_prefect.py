@@ -3,7 +3,7 @@
 It is a real HTTP server (`ThreadingHTTPServer` on 127.0.0.1, in a daemon thread), so the client
 under test opens real sockets. It mimics what a real 3.9 server does on the routes we use: the
 filters, sorting, the 200-record `limit` cap (422 above it) and offset paging, and 404 bodies.
-Test controls inject failures, outages, latency and the log race (RECIPE §4).
+Test controls inject failures, outages, latency and the log race (docs/prefect-behaviour.md §4).
 
 Standalone, for multi-process tests: `python -m failbrief.testing.fake_prefect --port 0` prints
 `READY <url>` once listening. Its controls are then reachable over HTTP under `/_fake/`

@@ -3,7 +3,7 @@
 Prefect and dbt live in their own virtualenvs under `.cache/prefect/` (gitignored), installed once
 with pip and reused while their requirements stay the same. The server runs `prefect server start`
 on a free 127.0.0.1 port with SQLite under a throw-away PREFECT_HOME, no UI and no analytics, and
-its in-process services on (automations need them). Recipe: testdata/prefect/RECIPE.md §1 and §8.
+its in-process services on (automations need them). What it needs: docs/prefect-behaviour.md §1.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "prefect"
 FLOWS = Path(__file__).resolve().parent / "prefect_flows"
 PREFECT_REQUIREMENTS = ("prefect==3.9.1", "prefect-shell==0.3.7")
-# Unpinned dbt pulls a parser whose build downloads from outside PyPI (RECIPE.md §7): keep the pins.
+# Unpinned dbt pulls a parser whose build downloads from outside PyPI (docs/prefect-behaviour.md
+# §6): keep the pins.
 DBT_REQUIREMENTS = ("dbt-core~=1.10.0", "dbt-postgres~=1.9.0")
 INSTALL_TIMEOUT = 900.0
 START_TIMEOUT = 120.0

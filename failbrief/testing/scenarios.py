@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from failbrief.testing.fake_prefect import FakePrefect
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "testdata" / "prefect"
 
@@ -27,3 +31,15 @@ def dalgo_body(flow_run_id: str, run_name: str, state: str = "Failed") -> str:
 def flow_run_id(prefix: str) -> str:
     run_id: str = captured(f"{prefix}_flow_run.json")["id"]
     return run_id
+
+
+def distinct_failures(fake: FakePrefect, count: int) -> list[tuple[str, str]]:
+    """`count` fresh copies of scenario a in the fake (one failed task each), as (flow run id,
+    call-webhook body): distinct failures for a burst of webhooks."""
+    template = json.loads(robust_body("a"))
+    failures = []
+    for _ in range(count):
+        run_id = fake.clone_scenario("a")[template["flow_run_id"]]
+        body = template | {"flow_run_id": run_id, "event_id": str(uuid.uuid4())}
+        failures.append((run_id, json.dumps(body)))
+    return failures

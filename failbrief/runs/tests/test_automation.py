@@ -48,7 +48,7 @@ def test_the_trigger_fires_on_every_failure_state_of_each_run_without_a_window()
 
 
 def test_every_uuid_in_the_payload_goes_through_string_before_tojson():
-    # A bare `| tojson` on a UUID fails the action once a deployed run fails (RECIPE.md §2.3).
+    # A bare `| tojson` on a UUID fails the action once a deployed run fails (docs/prefect-behaviour.md §2.2).
     for name in ("event.id", "flow_run.id", "flow_run.flow_id", "flow_run.deployment_id"):
         uses = re.findall(rf"{re.escape(name)}\b[^}}]*", PAYLOAD_TEMPLATE)
         assert uses, name

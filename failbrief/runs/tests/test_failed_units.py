@@ -1,4 +1,4 @@
-"""failed_units and root_flow_run_id on the captured Prefect runs, served by the loopback fake."""
+"""failed_units and flow_run_lineage on the captured Prefect runs, served by the loopback fake."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from failbrief.runs.failed_units import failed_units, root_flow_run_id
+from failbrief.runs.failed_units import failed_units, flow_run_lineage
 from failbrief.runs.prefect import PrefectClient
 from failbrief.testing.fake_prefect import FakePrefect
 
@@ -150,16 +150,16 @@ def test_a_cloned_cascade_names_its_cloned_upstream(client: PrefectClient, fake:
 
 
 def test_it_walks_from_the_subflow_of_c_up_to_its_parent(client: PrefectClient) -> None:
-    assert root_flow_run_id(client, client.flow_run(C_SUBFLOW)) == (C_PARENT, C_SUBFLOW)
+    assert flow_run_lineage(client, client.flow_run(C_SUBFLOW)) == (C_PARENT, C_SUBFLOW)
 
 
 def test_a_top_level_run_is_its_own_root(client: PrefectClient) -> None:
-    assert root_flow_run_id(client, client.flow_run(C_PARENT)) == (C_PARENT,)
+    assert flow_run_lineage(client, client.flow_run(C_PARENT)) == (C_PARENT,)
 
 
 def test_the_walk_up_stops_at_the_highest_run_it_can_read(client: PrefectClient, fake: FakePrefect) -> None:
     fake.delete_flow_run(C_PARENT)
-    assert root_flow_run_id(client, client.flow_run(C_SUBFLOW)) == (C_SUBFLOW,)
+    assert flow_run_lineage(client, client.flow_run(C_SUBFLOW)) == (C_SUBFLOW,)
 
 
 def test_a_dalgo_dbt_test_failed_run_names_its_dbt_test_task(
@@ -174,3 +174,13 @@ def test_a_dalgo_dbt_test_failed_run_names_its_dbt_test_task(
         fake.add_task_runs([{**task, "state_type": "COMPLETED", "state_name": state}])
     (unit,) = failed_units(client, run["id"])
     assert (unit.id, unit.name, unit.cascade) == (ids[B_DBT_TEST], "dbt-test", False)
+
+
+def test_a_run_whose_state_names_a_failure_without_a_type_is_failed_as_the_webhook_says(
+    client: PrefectClient, fake: FakePrefect
+) -> None:
+    # The webhook intake takes "entered state Crashed" by the name alone; the unit search agrees.
+    run_id = str(uuid.uuid4())
+    fake.add_flow_run({"id": run_id, "name": "typeless", "state_type": None, "state_name": "Crashed"})
+    [unit] = failed_units(client, run_id)
+    assert (unit.kind, unit.id, unit.state_name) == ("flow_run", run_id, "Crashed")

@@ -1,4 +1,4 @@
-"""Settling the logs of a failed unit while Prefect is still receiving them (RECIPE §4)."""
+"""Settling the logs of a failed unit while Prefect is still receiving them (docs/prefect-behaviour.md §4)."""
 
 from __future__ import annotations
 

@@ -37,7 +37,6 @@ BRIEF_TOOL: ToolParam = {
 class AnthropicProvider(LlmProvider):
     name = "anthropic"
     default_model: ClassVar[str] = "claude-haiku-4-5"
-    key_setting: ClassVar[str] = "ANTHROPIC_API_KEY"
 
     def complete(self, system: str, user: str, timeout: float) -> Reply:
         if not self.config.api_key:

@@ -196,7 +196,6 @@ class LlmProvider(Provider):
     answer): no agent loop, so small local models work too."""
 
     default_model: ClassVar[str] = ""
-    key_setting: ClassVar[str] = ""
 
     def __init__(self, config: LlmConfig) -> None:
         self.config = config

@@ -43,7 +43,6 @@ _working_format: dict[tuple[str, str], int] = {}  # (endpoint, model) -> index i
 class OpenAIProvider(LlmProvider):
     name = "openai"
     default_model: ClassVar[str] = "gpt-4o-mini"
-    key_setting: ClassVar[str] = "OPENAI_API_KEY"
 
     def complete(self, system: str, user: str, timeout: float) -> Reply:
         endpoint = self.config.base_url or OPENAI_URL

@@ -29,11 +29,6 @@ class Choice:
     model: str
 
 
-def provider_for() -> Provider:
-    """The globally configured provider (LLM_PROVIDER, validated in settings), with global settings."""
-    return llm_provider(Choice(settings.LLM_PROVIDER, model_for(settings.LLM_PROVIDER, "")))
-
-
 def choice_for(org: Org) -> Choice | None:
     """The org's provider (its override, else LLM_PROVIDER) and model (its override; else LLM_MODEL
     when that belongs to the same provider; else the provider's default). None = offline: the org

@@ -1,6 +1,7 @@
 # mypy: ignore-errors
-"""A process that dies mid-task (RECIPE.md flow d), as the kernel's OOM killer does. Only a run the
-runner manages ends Crashed (an in-process run would stay RUNNING forever), so this is served."""
+"""A process that dies mid-task (docs/prefect-behaviour.md §3, d), as the kernel's OOM killer does.
+Only a run the runner manages ends Crashed (an in-process run would stay RUNNING forever), so this
+is served."""
 
 from __future__ import annotations
 

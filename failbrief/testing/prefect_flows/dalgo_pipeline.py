@@ -1,6 +1,7 @@
 # mypy: ignore-errors
-"""Dalgo's shape (RECIPE.md flow c): `deployment_schedule_flow_v4` runs each configured step; an
-Airbyte step is a *subflow* (`run_airbyte_connection_flow_v1`) that fails naming its connection."""
+"""Dalgo's shape (docs/prefect-behaviour.md §3, c): `deployment_schedule_flow_v4` runs each
+configured step; an Airbyte step is a *subflow* (`run_airbyte_connection_flow_v1`) that fails
+naming its connection."""
 
 from __future__ import annotations
 

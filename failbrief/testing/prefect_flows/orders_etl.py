@@ -1,6 +1,6 @@
 # mypy: ignore-errors
-"""A plain Python task that raises (RECIPE.md flow a): extract -> transform (raises ValueError from a
-KeyError) -> load, which never runs. Run in-process; prints `FLOW_RUN_ID <id>`.
+"""A plain Python task that raises (docs/prefect-behaviour.md §3, a): extract -> transform (raises
+ValueError from a KeyError) -> load, which never runs. Run in-process; prints `FLOW_RUN_ID <id>`.
 
     python orders_etl.py MARKER [COUNT [PAUSE]]   # COUNT runs, PAUSE s apart (the latency bench)
 """

@@ -1,7 +1,8 @@
 # mypy: ignore-errors
 """A real dbt project (dbt-core 1.10, dbt-postgres 1.9) through prefect-shell's ShellOperation, the
-base class of the DbtCoreOperation Dalgo uses (RECIPE.md flow b). Model `customer_revenue` selects
-a column that does not exist; two dbt tests fail. Every dbt output line is an INFO log record.
+base class of the DbtCoreOperation Dalgo uses (docs/prefect-behaviour.md §3, b). Model
+`customer_revenue` selects a column that does not exist; two dbt tests fail. Every dbt output line
+is an INFO log record.
 
 Environment: DBT_PROJECT_DIR (a writable copy of dbt_project/), DBT_BIN_DIR, DBT_PG_* (profiles.yml).
 """
