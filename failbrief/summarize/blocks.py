@@ -37,6 +37,10 @@ _BOILERPLATE = re.compile(
     r"|omitted by failbrief|^\s*\.\.\.\s*\d+ more|compiled code at|^\s*\.\.\.\s*$"
 )
 _JAVA_FRAME = re.compile(r"\s*at\s+[\w$.<>/\-]+\(")
+# The statement a database driver or a tool prints after its error, under a label of its own line
+# ("SQL:" in OHDSI's DatabaseConnector reports, "Query:", "Failed SQL:"): a person needs it to see
+# what the database rejected.
+_STATEMENT_LABEL = re.compile(r"(?i)(?:failed |failing |offending )?(?:SQL|query|statement)\s*:\s*$")
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Block:
     count: int = 1
     omitted: int = 0
     in_traceback: bool = False
+    in_statement: bool = False
     blank_run: int = 0
     importance: int = 0
     overflow: deque[str] | None = None
@@ -71,6 +76,10 @@ class Block:
 
     def _track(self, line: str) -> None:
         self.blank_run = self.blank_run + 1 if not line.strip() else 0
+        if self.blank_run:
+            self.in_statement = False
+        elif _STATEMENT_LABEL.match(line.strip()):
+            self.in_statement = True
         text = ln.inner_text(line)
         if "Traceback (most recent call last)" in text:
             self.in_traceback = True
@@ -101,7 +110,9 @@ class Block:
             return self.blank_run < 1 or self.in_traceback
         if ln.is_indented(line) or ln.is_frame(line) or ln.is_caret_line(line) or stripped[0] in '{}[]"':
             return True
-        if self.in_traceback or _CHAIN.search(stripped):
+        if self.in_traceback or self.in_statement or _CHAIN.search(stripped):
+            return True
+        if self.blank_run <= 1 and _STATEMENT_LABEL.match(stripped):
             return True
         # A pasted message's second line (the request or statement behind an exception).
         return len(self.lines) < 3 and self.blank_run == 0
