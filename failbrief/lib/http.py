@@ -13,6 +13,7 @@ ApiUnavailable)`), so callers can catch either.
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import random
 import time
@@ -29,6 +30,7 @@ CONNECT_TIMEOUT = 5.0
 EXCERPT_CHARS = 200
 
 Model = TypeVar("Model", bound=BaseModel)
+Result = TypeVar("Result")
 
 
 class ApiError(Exception):
@@ -101,6 +103,33 @@ def backoff_seconds(
     ceiling = min(cap, base * 2**attempt)
     wait = max(retry_after or 0.0, random.uniform(ceiling / 2, ceiling))
     return wait if longest is None else max(0.0, min(wait, longest))
+
+
+def with_backoff(
+    call: Callable[[], Result],
+    backoff: Backoff,
+    sleep: Callable[[float], None] = time.sleep,
+    *,
+    longest: float | None = None,
+    on_retry: Callable[[ApiUnavailable, float], None] | None = None,
+) -> Result:
+    """`call()`, tried again after `backoff_seconds` while it raises ApiUnavailable and
+    `backoff.retries` allows; then the last error propagates. `on_retry(error, wait)` hears of each
+    retry before the wait; `longest` bounds each wait (see backoff_seconds)."""
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except ApiUnavailable as error:
+            if attempt >= backoff.retries:
+                raise
+            wait = backoff_seconds(
+                attempt, error.retry_after, base=backoff.base, cap=backoff.cap, longest=longest
+            )
+            if on_retry is not None:
+                on_retry(error, wait)
+            sleep(wait)
+            attempt += 1
 
 
 def retry_after_seconds(headers: httpx.Headers) -> float | None:
@@ -180,20 +209,10 @@ class JsonApi(Closing):
     def call(
         self, method: str, path: str, body: Any = None, *, params: Mapping[str, str] | None = None
     ) -> Any:
-        """The call, tried again after a transient failure while `backoff.retries` allows."""
-        backoff = self._backoff
-        attempt = 0
-        while True:
-            try:
-                return self.attempt(method, path, body, params=params)
-            except ApiUnavailable as error:
-                if attempt >= backoff.retries:
-                    raise
-                wait = backoff_seconds(
-                    attempt, error.retry_after, base=backoff.base, cap=backoff.cap, longest=backoff.cap
-                )
-                self._sleep(wait)
-                attempt += 1
+        """The call, tried again after a transient failure while `backoff.retries` allows, never
+        waiting longer than `backoff.cap` (Retry-After included)."""
+        once = functools.partial(self.attempt, method, path, body, params=params)
+        return with_backoff(once, self._backoff, self._sleep, longest=self._backoff.cap)
 
     def attempt(
         self, method: str, path: str, body: Any = None, *, params: Mapping[str, str] | None = None
