@@ -183,7 +183,6 @@ class JsonApi(Closing):
     def __init__(
         self,
         base_url: str,
-        *,
         headers: Mapping[str, str],
         errors: ErrorKinds,
         timeout: float,

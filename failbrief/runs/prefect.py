@@ -164,14 +164,9 @@ class PrefectClient(Closing):
         max_log_records: int = 50_000,
     ) -> None:
         self._max_log_records = max_log_records
+        backoff = Backoff(retries, BACKOFF_BASE, BACKOFF_CAP)
         self._api = JsonApi(
-            api_url,
-            headers=_auth_headers(api_key),
-            errors=PREFECT_ERRORS,
-            timeout=timeout,
-            backoff=Backoff(retries, BACKOFF_BASE, BACKOFF_CAP),
-            transport=transport,
-            sleep=sleep,
+            api_url, _auth_headers(api_key), PREFECT_ERRORS, timeout, backoff, transport, sleep
         )
 
     def close(self) -> None:

@@ -149,14 +149,9 @@ class AirbyteClient(Closing):
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        backoff = Backoff(retries, BACKOFF_BASE, BACKOFF_CAP)
         self._api = JsonApi(
-            api_url,
-            headers=_headers(token, auth),
-            errors=AIRBYTE_ERRORS,
-            timeout=timeout,
-            backoff=Backoff(retries, BACKOFF_BASE, BACKOFF_CAP),
-            transport=transport,
-            sleep=sleep,
+            api_url, _headers(token, auth), AIRBYTE_ERRORS, timeout, backoff, transport, sleep
         )
 
     def close(self) -> None:
