@@ -95,13 +95,16 @@ class Backoff:
 def backoff_seconds(
     attempt: int, retry_after: float | None = None, *, base: float, cap: float, longest: float | None = None
 ) -> float:
-    """How long to wait before trying again after failed attempt number `attempt` (from 0):
-    between half and all of base·2^attempt, at most `cap` (the jitter spreads retries of many
-    callers), and never sooner than the server's Retry-After; but never more than `longest` when
-    given (a caller waiting in-process holds a worker and gives up sooner, leaving the rest of
-    Retry-After to a retry later)."""
-    ceiling = min(cap, base * 2**attempt)
-    wait = max(retry_after or 0.0, random.uniform(ceiling / 2, ceiling))
+    """How long to wait before trying again after failed attempt number `attempt` (from 0): the
+    server's Retry-After when it sent one (but at least base/2, so a server answering 0 again and
+    again makes no busy loop), else between half and all of base·2^attempt, at most `cap` (the
+    jitter spreads the retries of many callers). Never more than `longest` when given: a caller
+    waiting in-process holds a worker, so it tries again sooner and leaves the rest to a later retry."""
+    if retry_after is not None:
+        wait = max(retry_after, base / 2)
+    else:
+        ceiling = min(cap, base * 2**attempt)
+        wait = random.uniform(ceiling / 2, ceiling)
     return wait if longest is None else max(0.0, min(wait, longest))
 
 

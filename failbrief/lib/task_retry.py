@@ -1,6 +1,6 @@
 """The one retry policy of failbrief's Celery tasks that wait out an unavailable service (Prefect,
-Airbyte): retry after `backoff_seconds` (2 s doubling to 60 s, jittered, never sooner than the
-server's Retry-After) while the task's bound allows, else give up with a recorded reason. A piece
+Airbyte): retry after `backoff_seconds` (the server's Retry-After, else 2 s doubling to 60 s,
+jittered) while the task's bound allows, else give up with a recorded reason. A piece
 of work therefore always ends in a retry or a stated failure, never silently dropped. Pure: no
 Django, no settings (the caller passes its bound in).
 """
