@@ -14,15 +14,9 @@ import anthropic
 import httpx
 from anthropic.types import Message, ToolParam
 
-from failbrief.summarize.providers.llm_common import (
-    MAX_OUTPUT_TOKENS,
-    LlmNotConfigured,
-    LlmProvider,
-    Reply,
-    SdkErrors,
-    sdk_errors,
-)
+from failbrief.summarize.providers.llm_common import MAX_OUTPUT_TOKENS, LlmNotConfigured, LlmProvider, Reply
 from failbrief.summarize.providers.llm_output import BRIEF_JSON_SCHEMA
+from failbrief.summarize.providers.sdk_errors import SdkErrors, sdk_errors
 
 ANTHROPIC_URL = "https://api.anthropic.com"
 TOOL_NAME = "record_brief"

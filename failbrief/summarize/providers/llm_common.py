@@ -9,16 +9,13 @@ timeouts, refused connections) or `LlmRefused` (not worth it: 400, 401, 403, 404
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import ClassVar, Protocol, cast
+from typing import ClassVar
 
-import httpx
-
-from failbrief.lib.http import backoff_seconds, retry_after_seconds
+from failbrief.lib.http import backoff_seconds
 from failbrief.summarize.condense import Context
 from failbrief.summarize.decide import Decision
 from failbrief.summarize.providers.base import Brief, FailedUnitInfo, Provider
@@ -62,54 +59,6 @@ class Transient(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-class StatusError(Protocol):
-    """What an official SDK's APIStatusError carries (openai's and anthropic's alike)."""
-
-    @property
-    def status_code(self) -> int: ...
-    @property
-    def message(self) -> str: ...
-    @property
-    def response(self) -> httpx.Response: ...
-
-
-@dataclass(frozen=True)
-class SdkErrors:
-    """An official SDK's error classes, and the API's name for messages. `keep` passes through
-    unchanged (a caller handles them, e.g. a 400 about the response format)."""
-
-    api: str
-    status: type[Exception]
-    timeout: type[Exception]
-    connection: type[Exception]
-    keep: tuple[type[Exception], ...] = ()
-
-
-@contextmanager
-def sdk_errors(sdk: SdkErrors) -> Iterator[None]:
-    """Turns the SDK's errors into Transient (408, 409, 429, 5xx, timeouts, refused connections)
-    or LlmRefused (any other status)."""
-    try:
-        yield
-    except sdk.keep:
-        raise
-    except sdk.status as exc:
-        raise status_error(cast(StatusError, exc)) from None
-    except sdk.timeout:
-        raise Transient(f"{sdk.api} did not answer in time") from None
-    except sdk.connection as exc:
-        raise Transient(f"cannot reach {sdk.api}: {exc}") from None
-
-
-def status_error(exc: StatusError) -> Transient | LlmRefused:
-    """Transient for 408, 409 (a conflict the SDKs retry), 429 and 5xx (Anthropic's 529 overloaded
-    too), with the server's Retry-After; LlmRefused otherwise."""
-    said = f"HTTP {exc.status_code}: {exc.message}"
-    if exc.status_code in (408, 409, 429) or exc.status_code >= 500:
-        return Transient(said, retry_after_seconds(exc.response.headers))
-    return LlmRefused(said)
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,9 @@ import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
-from failbrief.summarize.providers.llm_common import (
-    MAX_OUTPUT_TOKENS,
-    LlmNotConfigured,
-    LlmProvider,
-    Reply,
-    SdkErrors,
-    sdk_errors,
-    status_error,
-)
+from failbrief.summarize.providers.llm_common import MAX_OUTPUT_TOKENS, LlmNotConfigured, LlmProvider, Reply
 from failbrief.summarize.providers.llm_output import BRIEF_JSON_SCHEMA
+from failbrief.summarize.providers.sdk_errors import SdkErrors, sdk_errors, status_error
 
 OPENAI_URL = "https://api.openai.com/v1"
 # Local servers (Ollama, vLLM, LM Studio) take any key; the SDK insists on one.
