@@ -166,6 +166,7 @@ def run_one_webhook(scenario: str, warm_up: str) -> tuple[Walk, int]:
     from failbrief.testing.scenarios import robust_body
 
     app.conf.task_always_eager = True
+    app.loader.import_default_modules()  # registers the tasks, as a worker does when it starts
     add_org("demo", default=True)
     client = Client()
 

@@ -1,4 +1,7 @@
-"""The Celery app: our distributed engine. Broker from CELERY_BROKER_URL (settings.py)."""
+"""The Celery app: our distributed engine. Broker from CELERY_BROKER_URL (settings.py).
+
+This module only wires the app: it imports no task module (they import it). Workers find the tasks
+by autodiscovery, and beat names its periodic tasks by their registered names."""
 
 from __future__ import annotations
 
@@ -13,27 +16,23 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "failbrief.settings")
 
 app = Celery("failbrief")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["failbrief.events", "failbrief.summarize", "failbrief.sources", "failbrief.notify"])
+app.autodiscover_tasks(["failbrief.events", "failbrief.summarize", "failbrief.notify"])
 
 
 @app.on_after_finalize.connect
 def schedule_periodic_tasks(sender: Celery, **_: object) -> None:
-    from failbrief.events.tasks import requeue_pending_events
-    from failbrief.summarize.tasks import fail_stuck_summaries
+    def every(seconds: float, task: str, name: str) -> None:
+        sender.add_periodic_task(seconds, sender.signature(task), name=name)
 
-    sender.add_periodic_task(
-        settings.REQUEUE_EVERY_SECONDS, requeue_pending_events.s(), name="requeue pending"
-    )
-    sender.add_periodic_task(60.0, fail_stuck_summaries.s(), name="fail stuck summaries")
-    from failbrief.notify.tasks import flush_held_notifications, requeue_notifications
-
-    sender.add_periodic_task(60.0, flush_held_notifications.s(), name="flush held notifications")
-    sender.add_periodic_task(60.0, requeue_notifications.s(), name="requeue notifications")
+    every(settings.REQUEUE_EVERY_SECONDS, "failbrief.events.tasks.requeue_pending_events", "requeue pending")
+    every(60.0, "failbrief.summarize.tasks.fail_stuck_summaries", "fail stuck summaries")
+    every(60.0, "failbrief.notify.tasks.flush_held_notifications", "flush held notifications")
+    every(60.0, "failbrief.notify.tasks.requeue_notifications", "requeue notifications")
     if settings.RECONCILE_EVERY_SECONDS > 0:  # 0 turns the missed-webhook reconciler off
-        from failbrief.events.tasks import reconcile_missed_webhooks
-
-        sender.add_periodic_task(
-            settings.RECONCILE_EVERY_SECONDS, reconcile_missed_webhooks.s(), name="reconcile missed webhooks"
+        every(
+            settings.RECONCILE_EVERY_SECONDS,
+            "failbrief.events.tasks.reconcile_missed_webhooks",
+            "reconcile missed webhooks",
         )
 
 

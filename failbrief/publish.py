@@ -8,6 +8,8 @@ from typing import Any
 
 from celery import Task
 
+from failbrief.celery import app
+
 log = logging.getLogger(__name__)
 
 
@@ -29,15 +31,17 @@ class _BrokerBreaker:
 _breaker = _BrokerBreaker(pause_seconds=5.0)
 
 
-def publish(task: Task[Any, Any], *args: Any) -> bool:
-    """Send the task; False (logged, never raised) when the broker is unreachable."""
+def publish(task: Task[Any, Any] | str, *args: Any) -> bool:
+    """Send the task (or the task registered under that name: a lower module asks an upper one's
+    task to run without importing it); False (logged, never raised) when the broker is unreachable."""
+    name = task if isinstance(task, str) else task.name
     if not _breaker.allows():
-        log.info("%s%s not published: the broker failed moments ago", task.name, args)
+        log.info("%s%s not published: the broker failed moments ago", name, args)
         return False
     try:
-        task.apply_async(args=args, retry=False)
+        (app.signature(task) if isinstance(task, str) else task).apply_async(args=args, retry=False)
     except Exception as exc:  # any broker or transport error
         _breaker.tripped()
-        log.warning("%s%s not published, the broker is unreachable: %s", task.name, args, exc)
+        log.warning("%s%s not published, the broker is unreachable: %s", name, args, exc)
         return False
     return True

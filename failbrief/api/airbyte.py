@@ -15,9 +15,9 @@ from failbrief.api.limits import limit_summary_request
 from failbrief.api.schemas import ErrorOut, TriggerOut
 from failbrief.publish import publish
 from failbrief.sources.airbyte import AirbyteError, AirbyteUnavailable
-from failbrief.sources.tasks import summarize_airbyte_requested
 from failbrief.summarize.on_demand_airbyte import NotThisOrgsConnection, request_airbyte_summary
 from failbrief.summarize.store import fail_summary
+from failbrief.summarize.tasks import summarize_airbyte_requested
 
 router = Router(tags=["dalgo-compatible"])
 MAX_JOB_ID = 2**63 - 1  # Airbyte's job ids are int64

@@ -17,6 +17,9 @@ from failbrief.orgs.models import Org
 from failbrief.publish import publish
 from failbrief.summarize.redact import redact
 
+# events/tasks.py runs the event; it imports this module, so the task is named, not imported.
+PROCESS_EVENT_TASK = "failbrief.events.tasks.process_event"
+
 
 def store_notice(
     raw: bytes, notice: FailureNotice, signed_by: Org | None, *, enqueue: bool = True
@@ -70,9 +73,7 @@ def _duplicate_of(notice: FailureNotice, signer: str) -> FailureEvent | None:
 def enqueue_event(event_id: int) -> bool:
     """Publish the event to Celery. A broker that is down is logged, not raised: the event is
     safe in the database and beat re-enqueues it (events_to_requeue)."""
-    from failbrief.events.tasks import process_event
-
-    if not publish(process_event, event_id):
+    if not publish(PROCESS_EVENT_TASK, event_id):
         return False  # the event stays pending; beat re-enqueues it
     sent = FailureEvent.objects.filter(pk=event_id)
     sent.update(enqueued_at=timezone.now(), enqueue_count=F("enqueue_count") + 1)

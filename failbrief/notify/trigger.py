@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
 
-from failbrief.events.models import FailureEvent
 from failbrief.notify.compose import compose
 from failbrief.notify.models import NotifyChannel
 from failbrief.notify.plan import plan_notifications
+from failbrief.notify.tasks import deliver_notification
 from failbrief.publish import publish
 from failbrief.runs.errors import PrefectError
 from failbrief.runs.prefect import FlowRun, PrefectClient
@@ -21,8 +23,22 @@ log = logging.getLogger(__name__)
 QUIET_SHAPES = {"backfill"}  # events of past failures: summarized, not announced
 
 
+class Occurrence(Protocol):
+    """What a message says of the failure event that produced the summaries (events.models'
+    FailureEvent, which calls this module: notify sits below events and does not import it)."""
+
+    @property
+    def shape(self) -> str: ...
+
+    @property
+    def flow_run_name(self) -> str: ...
+
+    @property
+    def state_timestamp(self) -> datetime | None: ...
+
+
 def notify_summaries(
-    event: FailureEvent, top: FlowRun, rows: Iterable[LlmSession], client: PrefectClient
+    event: Occurrence, top: FlowRun, rows: Iterable[LlmSession], client: PrefectClient
 ) -> list[int]:
     """Plan notifications for the event's completed root-cause summaries (cascades point at them and
     are not sent on their own); returns the ids published for delivery."""
@@ -46,8 +62,6 @@ def notify_summaries(
             failed_at=event.state_timestamp or top.end_time,
         )
         due += plan_notifications(row, message, pipeline)
-    from failbrief.notify.tasks import deliver_notification
-
     for notification_id in due:
         publish(deliver_notification, notification_id)  # a failed publish is retried by beat
     return due

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from failbrief.orgs.models import ApiToken, DeploymentOrg, Org
 from failbrief.orgs.secrets import new_secret, secret_hash
+from failbrief.orgs.vault import seal
 
 
 class OrgError(ValueError):
@@ -65,8 +67,6 @@ def org_for_token(token: str) -> Org | None:
 
 def set_llm(org: Org, *, provider: str | None = None, model: str | None = None) -> None:
     """Override the global LLM provider/model for this org ("" restores the global one)."""
-    from django.conf import settings
-
     if provider and provider not in settings.LLM_PROVIDERS:
         raise OrgError(
             f"unknown LLM provider {provider!r}: choose one of {', '.join(sorted(settings.LLM_PROVIDERS))}"
@@ -88,8 +88,6 @@ def set_llm_optin(org: Org, optin: bool, by: str) -> None:
 
 def set_airbyte(org: Org, *, url: str | None = None, token: str | None = None) -> None:
     """Per-org Airbyte Config API; the token is stored encrypted ("" removes it)."""
-    from failbrief.orgs.vault import seal
-
     if url:
         parsed = urlparse(url)
         if parsed.scheme not in {"http", "https"} or not parsed.netloc:

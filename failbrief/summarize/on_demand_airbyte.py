@@ -28,10 +28,10 @@ from failbrief.sources.models import AirbyteJob
 from failbrief.summarize.condense import condense
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.on_demand import claim_requested, newest
-from failbrief.summarize.pipeline import Timer, brief_fields, context_header
+from failbrief.summarize.pipeline import Timer, context_header
 from failbrief.summarize.providers.base import FailedUnitInfo
 from failbrief.summarize.store import claim_summary, complete_summary, fail_summary, new_version
-from failbrief.summarize.writer import write_brief
+from failbrief.summarize.writer import brief_fields, write_brief
 
 Status = LlmSession.Status
 ATTEMPT_KIND = "airbyte_attempt"  # LlmSession.unit_kind of a row made for a request

@@ -20,9 +20,8 @@ from failbrief.sources.for_unit import logs_for_unit
 from failbrief.summarize.condense import condense
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.providers.base import Brief, FailedUnitInfo
-from failbrief.summarize.redact import redact
 from failbrief.summarize.store import complete_summary, fail_summary
-from failbrief.summarize.writer import write_brief
+from failbrief.summarize.writer import brief_fields, write_brief
 
 log = logging.getLogger(__name__)
 
@@ -140,29 +139,3 @@ def _cascade_fields(unit: FailedUnit, root: LlmSession | None) -> dict[str, obje
         confidence="high",
     )
     return brief_fields(brief) | {"summarizer": "cascade", "log_source": "prefect"}
-
-
-def brief_fields(brief: Brief) -> dict[str, object]:
-    return {
-        "category": brief.category,
-        "root_cause": brief.root_cause,
-        "failing_step": brief.failing_step,
-        "evidence": [redact(line) for line in brief.evidence],
-        "suggested_fix": brief.suggested_fix,
-        "explanation": brief.explanation,
-        "confidence": brief.confidence,
-        "response": dalgo_response(brief),
-    }
-
-
-def dalgo_response(brief: Brief) -> list[dict[str, str]]:
-    """Dalgo's `response` list: a "Summary" item first, then what else a reader needs."""
-    summary = brief.root_cause or "Insufficient evidence: the logs do not show the cause of this failure."
-    if brief.explanation:
-        summary = f"{summary}\n\n{brief.explanation}"
-    items = [{"prompt": "Summary", "response": summary}]
-    if brief.suggested_fix:
-        items.append({"prompt": "Suggested fix", "response": brief.suggested_fix})
-    if brief.evidence:
-        items.append({"prompt": "Evidence", "response": "\n".join(brief.evidence)})
-    return items

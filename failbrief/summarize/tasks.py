@@ -1,4 +1,4 @@
-"""Celery tasks for summaries: thin; the work is in on_demand.py and store.py."""
+"""Celery tasks for summaries: thin; the work is in on_demand.py, on_demand_airbyte.py and store.py."""
 
 from __future__ import annotations
 
@@ -12,12 +12,16 @@ from failbrief.lib.duplicate_task_guard import first_copy
 from failbrief.lib.http import ApiUnavailable
 from failbrief.lib.task_retry import retry_or_give_up
 from failbrief.runs.errors import PrefectUnavailable
+from failbrief.sources.airbyte import AirbyteUnavailable
 from failbrief.summarize import store
+from failbrief.summarize.models import LlmSession
 from failbrief.summarize.on_demand import fill_requested
+from failbrief.summarize.on_demand_airbyte import fill_airbyte_requested
 from failbrief.summarize.pipeline import prefect_client
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 8
+AIRBYTE_MAX_RETRIES = 6
 
 
 @app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
@@ -32,13 +36,40 @@ def _summarize_requested(self: Task[Any, Any], row_id: int) -> None:
         with prefect_client() as client:
             fill_requested(row_id, self.request.id or "", client)
     except PrefectUnavailable as exc:
-        from failbrief.summarize.models import LlmSession
 
         def give_up(error: ApiUnavailable) -> None:
             store.fail_summary(LlmSession.objects.get(pk=row_id), f"Prefect unavailable: {error}")
 
         what = f"summary={row_id} Prefect unavailable"
         retry_or_give_up(self, exc, give_up, what=what, max_retries=MAX_RETRIES)
+
+
+# The name it had when it lived in sources/tasks.py, so a message published before an upgrade runs.
+@app.task(
+    name="failbrief.sources.tasks.summarize_airbyte_requested",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=AIRBYTE_MAX_RETRIES,
+)
+def summarize_airbyte_requested(self: Task[Any, Any], row_id: int) -> None:
+    """Fill a requested Airbyte attempt summary; an unreachable Airbyte is retried with backoff,
+    then the row fails with the reason."""
+    with first_copy(self.request.id or "") as first:
+        if first:
+            _summarize_airbyte_requested(self, row_id)
+
+
+def _summarize_airbyte_requested(self: Task[Any, Any], row_id: int) -> None:
+    try:
+        fill_airbyte_requested(row_id, self.request.id or "")
+    except AirbyteUnavailable as exc:
+
+        def give_up(error: ApiUnavailable) -> None:
+            store.fail_summary(LlmSession.objects.get(pk=row_id), f"Airbyte unavailable: {error}")
+
+        what = f"summary={row_id} Airbyte unavailable"
+        retry_or_give_up(self, exc, give_up, what=what, max_retries=AIRBYTE_MAX_RETRIES)
 
 
 @app.task(ignore_result=True)

@@ -134,7 +134,31 @@ def _reused(earlier: LlmSession, offline: Brief, signature: str) -> Written:
 
 
 def _response_with_marker(brief: Brief, marker: str, times: int) -> list[dict[str, str]]:
-    from failbrief.summarize.pipeline import dalgo_response  # pipeline imports this module
-
     note = f"This failure was summarized before: {marker}. Seen {times} times within the window."
     return [*dalgo_response(brief), {"prompt": "Seen before", "response": note}]
+
+
+def brief_fields(brief: Brief) -> dict[str, object]:
+    return {
+        "category": brief.category,
+        "root_cause": brief.root_cause,
+        "failing_step": brief.failing_step,
+        "evidence": [redact(line) for line in brief.evidence],
+        "suggested_fix": brief.suggested_fix,
+        "explanation": brief.explanation,
+        "confidence": brief.confidence,
+        "response": dalgo_response(brief),
+    }
+
+
+def dalgo_response(brief: Brief) -> list[dict[str, str]]:
+    """Dalgo's `response` list: a "Summary" item first, then what else a reader needs."""
+    summary = brief.root_cause or "Insufficient evidence: the logs do not show the cause of this failure."
+    if brief.explanation:
+        summary = f"{summary}\n\n{brief.explanation}"
+    items = [{"prompt": "Summary", "response": summary}]
+    if brief.suggested_fix:
+        items.append({"prompt": "Suggested fix", "response": brief.suggested_fix})
+    if brief.evidence:
+        items.append({"prompt": "Evidence", "response": "\n".join(brief.evidence)})
+    return items

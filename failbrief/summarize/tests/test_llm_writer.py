@@ -85,7 +85,7 @@ def test_an_opted_in_org_gets_the_llms_brief_with_its_cost(org, fake_llm):
 
 
 def test_a_model_that_finds_no_cause_says_insufficient_evidence_instead_of_guessing(org, fake_llm):
-    from failbrief.summarize.pipeline import dalgo_response
+    from failbrief.summarize.writer import dalgo_response
 
     fake_llm.answer_next(brief_answer(root_cause=None, evidence=[], missing="the log stops before the error"))
     written = write_brief(org, dbt_context(), UNIT)
