@@ -15,7 +15,8 @@ from failbrief.api.limits import limit_summary_request
 from failbrief.api.schemas import ErrorOut, TriggerOut
 from failbrief.publish import publish
 from failbrief.sources.airbyte import AirbyteError, AirbyteUnavailable
-from failbrief.summarize.on_demand_airbyte import NotThisOrgsConnection, request_airbyte_summary
+from failbrief.sources.airbyte_jobs import NotThisOrgsConnection
+from failbrief.summarize.on_demand_airbyte import request_airbyte_summary
 from failbrief.summarize.store import fail_summary
 from failbrief.summarize.tasks import summarize_airbyte_requested
 

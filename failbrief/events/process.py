@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -15,12 +14,10 @@ from failbrief.notify.trigger import notify_summaries
 from failbrief.orgs.models import Org
 from failbrief.orgs.resolve import owner_of_run
 from failbrief.runs.errors import PrefectError, PrefectUnavailable
-from failbrief.runs.failed_units import FailedUnit, failed_units
+from failbrief.runs.failed_units import failed_units
 from failbrief.runs.prefect import FlowRun, PrefectClient
-from failbrief.sources.airbyte_units import AIRBYTE_SESSION, airbyte_unit
 from failbrief.summarize.models import LlmSession
-from failbrief.summarize.pipeline import summarize_unit
-from failbrief.summarize.store import claim_summary, link_runs
+from failbrief.summarize.pipeline import summarize_units
 
 log = logging.getLogger(__name__)
 Status = FailureEvent.Status
@@ -95,15 +92,8 @@ def _summarize_claimed(event: FailureEvent, worker_task_id: str, client: Prefect
         finish_event(event, Status.UNMATCHED, match.how)
         return
     units = failed_units(client, run.id)
-    claims = [
-        _claim_unit(match.org, event, worker_task_id, lineage, unit, i, run.parameters)
-        for i, unit in enumerate(units)
-    ]
-    root_row = claims[0][0] if claims else None
-    for unit, (row, mine) in zip(units, claims, strict=True):
-        if mine:
-            summarize_unit(client, row, unit, run, root_cause_of=root_row if unit.cascade else None)
-    _notify(event, owner.top, [row for row, _ in claims], client)
+    rows = summarize_units(client, match.org, lineage, units, run, worker_task_id, event=event)
+    _notify(event, owner.top, rows, client)
     finish_event(event, Status.DONE, f"{len(units)} failed unit(s); org from {match.how}")
 
 
@@ -117,33 +107,3 @@ def _notify(event: FailureEvent, top: FlowRun, rows: list[LlmSession], client: P
         notify_summaries(event, top, rows, client)
     except Exception:
         log.exception("event=%s flow_run_id=%s: notifications not planned", event.pk, event.flow_run_id)
-
-
-def _claim_unit(
-    org: Org,
-    event: FailureEvent,
-    worker_task_id: str,
-    lineage: tuple[str, ...],
-    unit: FailedUnit,
-    position: int,
-    run_parameters: dict[str, Any],
-) -> tuple[LlmSession, bool]:
-    """The unit's summary row, keyed by the top-level run so a subflow's own webhook and its
-    parent's meet on one row, and whether this task now owns it. An Airbyte sync's row has
-    session type airbyte_sync (as Dalgo's)."""
-    airbyte = airbyte_unit(unit, run_parameters) is not None
-    row, mine = claim_summary(
-        org,
-        lineage[0],
-        unit.id,
-        worker_task_id,
-        session_type=AIRBYTE_SESSION if airbyte else LlmSession.LOG_SUMMARIZATION,
-        event=event,
-        task_name=unit.name,
-        unit_kind=unit.kind,
-        position=position,
-        is_cascade=unit.cascade,
-        cascade_reason=unit.cascade_reason or "",
-    )
-    link_runs(row, (*lineage[:-1], *unit.lineage))
-    return row, mine

@@ -40,6 +40,10 @@ NOT_CONFIGURED = (
 )
 
 
+class NotThisOrgsConnection(LookupError):
+    """The connection or job is unknown, or belongs to another org: both are a 404 to the caller."""
+
+
 @dataclass(frozen=True)
 class AirbyteFound:
     """One attempt's logs, ready to condense, and what the summary row should record about it."""

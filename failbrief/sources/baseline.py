@@ -13,6 +13,7 @@ from django.core.cache import cache
 from failbrief.runs.errors import PrefectError
 from failbrief.runs.failed_units import FailedUnit
 from failbrief.runs.prefect import FlowRun, PrefectClient
+from failbrief.sources.log_source import LogSource, UnitLogs
 from failbrief.summarize.condense import records_from_prefect
 from failbrief.summarize.records import LogRecord
 
@@ -20,6 +21,18 @@ log = logging.getLogger(__name__)
 RUNS = 3
 MAX_RECORDS_PER_RUN = 2000
 CACHE_SECONDS = 600
+
+
+class BaselineLogs(LogSource):
+    """What normal looks like for the unit's task, as a log source: never raises, [] at worst."""
+
+    name = "baseline"
+
+    def __init__(self, client: PrefectClient, unit: FailedUnit, run: FlowRun) -> None:
+        self.client, self.unit, self.run = client, unit, run
+
+    def read(self) -> UnitLogs:
+        return UnitLogs(records=baseline_records(self.client, self.unit, self.run), source=self.name)
 
 
 def baseline_records(client: PrefectClient, unit: FailedUnit, run: FlowRun) -> list[LogRecord]:

@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from failbrief.runs.failed_units import FailedUnit
 from failbrief.runs.prefect import PrefectClient, PrefectLog
+from failbrief.sources.log_source import LogSource, UnitLogs
+from failbrief.summarize.condense import records_from_prefect
 
 FINAL_RECORD_PREFIX = "Finished in state"
 
@@ -70,6 +72,26 @@ def _stop_reason(
     if stable:
         return "stable"
     return "cap" if capped else None
+
+
+class PrefectLogs(LogSource):
+    """The unit's own logs in Prefect, read once they have settled (see above). Always has some
+    (perhaps none at all); raises the Prefect client's errors."""
+
+    name = "prefect"
+
+    def __init__(
+        self, client: PrefectClient, unit: FailedUnit, *, settle_seconds: float, cap_seconds: float
+    ) -> None:
+        self.client, self.unit = client, unit
+        self.settle_seconds, self.cap_seconds = settle_seconds, cap_seconds
+
+    def read(self) -> UnitLogs:
+        settled = unit_logs(
+            self.client, self.unit, settle_seconds=self.settle_seconds, cap_seconds=self.cap_seconds
+        )
+        records = list(records_from_prefect(log.model_dump(mode="json") for log in settled.logs))
+        return UnitLogs(records=records, source="prefect", waited_seconds=settled.waited_seconds)
 
 
 def unit_logs(

@@ -11,7 +11,14 @@ from failbrief.runs.failed_units import FailedUnit, failed_units, flow_run_linea
 from failbrief.runs.prefect import FlowRun, PrefectClient
 from failbrief.summarize.models import LlmSession, SummaryRun
 from failbrief.summarize.pipeline import summarize_unit
-from failbrief.summarize.store import claim_summary, fail_summary, link_runs, new_version
+from failbrief.summarize.store import (
+    claim_requested,
+    claim_summary,
+    fail_summary,
+    link_runs,
+    name_unit,
+    new_version,
+)
 
 Status = LlmSession.Status
 
@@ -83,17 +90,8 @@ def fill_requested(row_id: int, worker_task_id: str, client: PrefectClient) -> N
     except Exception as exc:
         fail_summary(row, f"{type(exc).__name__}: {exc}")
         return
-    LlmSession.objects.filter(pk=row.pk).update(task_name=unit.name, unit_kind=unit.kind)
+    name_unit(row, unit.name, unit.kind)
     summarize_unit(client, row, unit, run)
-
-
-def claim_requested(row_id: int, worker_task_id: str) -> LlmSession | None:
-    """The requested row (Prefect's or Airbyte's), now this worker task's to fill; None when it is
-    no longer running or another task holds it. A redelivered copy of the same task takes it back."""
-    claimed = LlmSession.objects.filter(
-        Q(worker_task_id="") | Q(worker_task_id=worker_task_id), pk=row_id, session_status=Status.RUNNING
-    ).update(worker_task_id=worker_task_id)
-    return LlmSession.objects.select_related("org").get(pk=row_id) if claimed else None
 
 
 def find_unit(client: PrefectClient, flow_run_id: str, task_id: str) -> FailedUnit:

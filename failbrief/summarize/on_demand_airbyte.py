@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.db.models import QuerySet
 
 from failbrief.orgs.models import Org
@@ -22,23 +21,18 @@ from failbrief.sources.airbyte import (
     AirbyteUnavailable,
     JobWithAttempts,
 )
-from failbrief.sources.airbyte_jobs import AirbyteFound, attempt_found, client_for, remember
+from failbrief.sources.airbyte_jobs import NotThisOrgsConnection, client_for, remember
+from failbrief.sources.airbyte_logs import AirbyteAttemptLogs
 from failbrief.sources.airbyte_units import AIRBYTE_SESSION
 from failbrief.sources.models import AirbyteJob
-from failbrief.summarize.condense import condense
 from failbrief.summarize.models import LlmSession
-from failbrief.summarize.on_demand import claim_requested, newest
-from failbrief.summarize.pipeline import Timer, context_header
+from failbrief.summarize.on_demand import newest
+from failbrief.summarize.pipeline import summarize
 from failbrief.summarize.providers.base import FailedUnitInfo
-from failbrief.summarize.store import claim_summary, complete_summary, fail_summary, new_version
-from failbrief.summarize.writer import brief_fields, write_brief
+from failbrief.summarize.store import claim_requested, claim_summary, new_version
 
 Status = LlmSession.Status
 ATTEMPT_KIND = "airbyte_attempt"  # LlmSession.unit_kind of a row made for a request
-
-
-class NotThisOrgsConnection(LookupError):
-    """The connection or job is unknown, or belongs to another org: both are a 404 to the caller."""
 
 
 def request_airbyte_summary(
@@ -60,9 +54,7 @@ def request_airbyte_summary(
     if current is not None and not regenerate and current.session_status != Status.FAILED:
         return current, False
     if current is not None:
-        row = new_version(current, orguser=orguser)
-        LlmSession.objects.filter(pk=row.pk).update(**_attempt_fields(connection_id, job_id, number))
-        return row, True
+        return new_version(current, orguser=orguser, **_attempt_fields(connection_id, job_id, number)), True
     return _claim_attempt(org, connection_id, job_id, number, orguser)
 
 
@@ -151,52 +143,12 @@ def fill_airbyte_requested(row_id: int, worker_task_id: str) -> None:
     row = claim_requested(row_id, worker_task_id)
     if row is None:
         return
-    timer = Timer()
-    try:
-        found = _attempt_of_row(row)
-    except AirbyteUnavailable:
-        raise
-    except (AirbyteError, NotThisOrgsConnection) as exc:
-        fail_summary(row, f"{type(exc).__name__}: {exc}")
-        return
-    timer.lap("logs")
-    complete_summary(row, **_fields(row, found, timer), timings=timer.total())
-
-
-def _attempt_of_row(row: LlmSession) -> AirbyteFound:
-    client = client_for(row.org)
-    if client is None:
-        raise NotThisOrgsConnection("Airbyte is not configured for this org (see docs/airbyte.md)")
     assert row.airbyte_job_id is not None
     assert row.airbyte_attempt_number is not None
-    with client:
-        job = client.job(row.airbyte_job_id)
-        remember(row.org, job)
-        return attempt_found(client, job, row.airbyte_attempt_number)
-
-
-def _fields(row: LlmSession, found: AirbyteFound, timer: Timer) -> dict[str, object]:
-    info = _attempt_info(row, found)
-    context = condense(
-        found.records, settings.CONTEXT_MAX_TOKENS, header=f"{context_header(info)}\n{found.preamble}"
-    )
-    timer.lap("condense")
-    written = write_brief(row.org, context, info)
-    timer.lap("summarize")
-    return (
-        brief_fields(written.brief)
-        | {"summarizer": written.summarizer, "context_tokens": context.tokens, "log_lines": context.lines_in}
-        | {"log_source": "airbyte", "source_note": ""}
-        | found.row_fields()
-        | written.row_fields
-    )
-
-
-def _attempt_info(row: LlmSession, found: AirbyteFound) -> FailedUnitInfo:
-    attempt = next((a for a in found.job.attempts if a.id == found.attempt_number), None)
-    reasons = attempt.failure_summary.failures if attempt and attempt.failure_summary else []
-    return FailedUnitInfo(
-        task_name=row.task_name or f"Airbyte sync of connection {found.job.job.config_id}",
-        state_name=attempt.status if attempt else found.job.job.status,
-        state_message=next((r.external_message for r in reasons if r.external_message), ""),
-    )
+    attempt = AirbyteAttemptLogs(row.org, row.airbyte_job_id, row.airbyte_attempt_number, row.task_name)
+    try:
+        summarize(row, FailedUnitInfo(), [attempt])
+    except AirbyteUnavailable:
+        raise
+    except (AirbyteError, NotThisOrgsConnection):
+        return  # summarize() failed the row with the reason

@@ -1,26 +1,40 @@
-"""One failed unit → settled logs → condensed context → brief → a completed summary row.
+"""One failed unit's summary, top-down: claim the row → read the logs → write the brief → complete.
 
-The event side (which units, which org) is in events/process.py.
+- claim: store.py (the only module that writes summary rows) gives the caller the row to fill;
+- logs: through the LogSource interface (sources/log_source.py): the failing unit's logs from the
+  first source that has them (Airbyte's for a sync, then Prefect's), and the baseline;
+- brief: the condenser (summarize/condense.py) turns the logs into a context, writer.py has it
+  written through the provider interface (the offline rules are a provider too);
+- complete: store.py again.
+
+Which units and which org (the event side) is events/process.py's; a summary someone asks for is
+on_demand.py's and on_demand_airbyte.py's.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 
+from failbrief.lib.http import ApiUnavailable
 from failbrief.metrics.record import observe_summary_stored
-from failbrief.runs.errors import PrefectUnavailable
+from failbrief.orgs.models import Org
 from failbrief.runs.failed_units import FailedUnit
 from failbrief.runs.prefect import FlowRun, PrefectClient
-from failbrief.sources.baseline import baseline_records
-from failbrief.sources.for_unit import logs_for_unit
+from failbrief.sources.airbyte_logs import AirbyteSyncLogs
+from failbrief.sources.airbyte_units import AIRBYTE_SESSION, airbyte_unit
+from failbrief.sources.baseline import BaselineLogs
+from failbrief.sources.log_source import LogSource, NoLogs, UnitLogs
+from failbrief.sources.prefect_logs import PrefectLogs
 from failbrief.summarize.condense import condense
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.providers.base import Brief, FailedUnitInfo
-from failbrief.summarize.store import complete_summary, fail_summary
+from failbrief.summarize.records import LogRecord
+from failbrief.summarize.store import claim_summary, complete_summary, fail_summary, link_runs
 from failbrief.summarize.writer import brief_fields, write_brief
 
 log = logging.getLogger(__name__)
@@ -49,6 +63,57 @@ class Timer:
         return self.figures | {"total": round(time.monotonic() - self.started, 4)}
 
 
+def summarize_units(
+    client: PrefectClient,
+    org: Org,
+    lineage: tuple[str, ...],
+    units: list[FailedUnit],
+    run: FlowRun,
+    worker_task_id: str,
+    **fields: object,
+) -> list[LlmSession]:
+    """Every failed unit of `run` (root failure first) claimed, then each row this task owns filled;
+    returns the rows (also those another task owns). A cascade's row points at the root failure's."""
+    claims = [
+        claim_unit(org, lineage, unit, run, worker_task_id, position=i, **fields)
+        for i, unit in enumerate(units)
+    ]
+    root_row = claims[0][0] if claims else None
+    for unit, (row, mine) in zip(units, claims, strict=True):
+        if mine:
+            summarize_unit(client, row, unit, run, root_cause_of=root_row if unit.cascade else None)
+    return [row for row, _ in claims]
+
+
+def claim_unit(
+    org: Org,
+    lineage: tuple[str, ...],
+    unit: FailedUnit,
+    run: FlowRun,
+    worker_task_id: str,
+    **fields: object,
+) -> tuple[LlmSession, bool]:
+    """The unit's summary row, keyed by the top-level run (`lineage[0]`) so a subflow's own webhook
+    and its parent's meet on one row and linked to every run on the way down, and whether
+    `worker_task_id` now owns it. An Airbyte sync's row has session type airbyte_sync (as Dalgo's).
+    `fields` fill a new row (the event, the unit's position)."""
+    airbyte = airbyte_unit(unit, run.parameters) is not None
+    row, mine = claim_summary(
+        org,
+        lineage[0],
+        unit.id,
+        worker_task_id,
+        session_type=AIRBYTE_SESSION if airbyte else LlmSession.LOG_SUMMARIZATION,
+        task_name=unit.name,
+        unit_kind=unit.kind,
+        is_cascade=unit.cascade,
+        cascade_reason=unit.cascade_reason or "",
+        **fields,
+    )
+    link_runs(row, (*lineage[:-1], *unit.lineage))
+    return row, mine
+
+
 def summarize_unit(
     client: PrefectClient,
     row: LlmSession,
@@ -56,19 +121,96 @@ def summarize_unit(
     run: FlowRun,
     root_cause_of: LlmSession | None = None,
 ) -> None:
-    """Fill a claimed (running) row. Prefect errors propagate so the caller can retry or fail it;
-    anything else fails the row with the reason and is re-raised."""
+    """Fill a claimed (running) row for a failed unit of `run`. A transient error (Prefect down)
+    propagates so the caller can retry; anything else fails the row with the reason and is re-raised. A
+    regenerate (a later version) asks the LLM again rather than reuse a stored summary."""
+    if unit.cascade:
+        complete(row, _cascade_fields(unit, root_cause_of), Timer())
+        return
+    summarize(
+        row,
+        unit_info(unit, run),
+        unit_sources(client, row.org, unit, run),
+        baseline=BaselineLogs(client, unit, run),
+        reuse=row.version == 1,
+    )
+
+
+def unit_sources(client: PrefectClient, org: Org, unit: FailedUnit, run: FlowRun) -> list[LogSource]:
+    """Where the unit's logs are, best first: Airbyte's for an Airbyte sync, then Prefect's (for
+    everything else, and whenever Airbyte cannot give them)."""
+    prefect = PrefectLogs(
+        client, unit, settle_seconds=settings.LOG_SETTLE_SECONDS, cap_seconds=settings.LOG_SETTLE_CAP_SECONDS
+    )
+    sync = airbyte_unit(unit, run.parameters)
+    return [AirbyteSyncLogs(org, sync, unit, run), prefect] if sync is not None else [prefect]
+
+
+def summarize(
+    row: LlmSession,
+    info: FailedUnitInfo,
+    sources: Iterable[LogSource],
+    *,
+    baseline: LogSource | None = None,
+    reuse: bool = True,
+) -> None:
+    """Logs → brief → complete, for a claimed row: the logs of the first of `sources` that has them,
+    condensed against `baseline`'s. A service that is down (ApiUnavailable) propagates and leaves
+    the row running for the retry; any other error fails the row with the reason and is re-raised."""
     timer = Timer()
     try:
-        fields = (
-            _cascade_fields(unit, root_cause_of)
-            if unit.cascade
-            else _fields_from_logs(client, row, unit, run, timer)
-        )
+        logs = _first_logs(sources)
+        timer.lap("logs")
+        timer.figures["logs_waited"] = round(logs.waited_seconds, 4)
+        normal: list[LogRecord] = []
+        if baseline is not None:
+            normal = baseline.read().records
+            timer.lap("baseline")
+        fields = _brief_fields(row, replace(info, **logs.facts), logs, normal, reuse, timer)
     except Exception as exc:
-        if not isinstance(exc, PrefectUnavailable):
+        if not isinstance(exc, ApiUnavailable):
             fail_summary(row, f"{type(exc).__name__}: {exc}")
         raise
+    complete(row, fields, timer)
+
+
+def _first_logs(sources: Iterable[LogSource]) -> UnitLogs:
+    """The logs of the first source that has them, with the note and row fields of those passed
+    over ("Airbyte could not be read, so this sync is summarized from Prefect's logs")."""
+    note, row_fields = "", dict[str, object]()
+    for source in sources:
+        try:
+            logs = source.read()
+        except NoLogs as none:
+            note, row_fields = none.note or note, row_fields | none.row_fields
+            continue
+        return replace(logs, note=logs.note or note, row_fields=row_fields | logs.row_fields)
+    raise NoLogs(note, row_fields)
+
+
+def _brief_fields(
+    row: LlmSession,
+    info: FailedUnitInfo,
+    logs: UnitLogs,
+    baseline: list[LogRecord],
+    reuse: bool,
+    timer: Timer,
+) -> dict[str, object]:
+    header = "\n".join(part for part in (context_header(info), logs.note, logs.preamble) if part)
+    context = condense(logs.records, settings.CONTEXT_MAX_TOKENS, header=header, baseline=baseline)
+    timer.lap("condense")
+    written = write_brief(row.org, context, info, reuse=reuse)
+    timer.lap("summarize")
+    return (
+        brief_fields(written.brief)
+        | {"summarizer": written.summarizer, "context_tokens": context.tokens, "log_lines": context.lines_in}
+        | {"log_source": logs.source, "source_note": logs.note}
+        | logs.row_fields
+        | written.row_fields
+    )
+
+
+def complete(row: LlmSession, fields: dict[str, object], timer: Timer) -> None:
     complete_summary(row, **fields, timings=timer.total())
     observe_summary_stored(row, str(fields["summarizer"]))
     log.info(
@@ -79,29 +221,6 @@ def summarize_unit(
         fields["category"],
         fields["summarizer"],
         timer.total()["total"],
-    )
-
-
-def _fields_from_logs(
-    client: PrefectClient, row: LlmSession, unit: FailedUnit, run: FlowRun, timer: Timer
-) -> dict[str, object]:
-    found = logs_for_unit(client, unit, run, row.org)
-    timer.lap("logs")
-    timer.figures["logs_waited"] = round(found.waited_seconds, 4)
-    info = unit_info(unit, run)
-    header = "\n".join(part for part in (context_header(info), found.note, found.preamble) if part)
-    baseline = baseline_records(client, unit, run)
-    timer.lap("baseline")
-    context = condense(found.records, settings.CONTEXT_MAX_TOKENS, header=header, baseline=baseline)
-    timer.lap("condense")
-    written = write_brief(row.org, context, info, reuse=row.version == 1)  # a regenerate asks again
-    timer.lap("summarize")
-    return (
-        brief_fields(written.brief)
-        | {"summarizer": written.summarizer, "context_tokens": context.tokens, "log_lines": context.lines_in}
-        | {"log_source": found.source, "source_note": found.note}
-        | found.row_fields
-        | written.row_fields
     )
 
 

@@ -14,7 +14,6 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F
 from django.utils import timezone
 
 from failbrief.orgs.models import Org
@@ -69,14 +68,6 @@ def reusable_summary(org: Org, signature: str, provider: str, model: str) -> Llm
         .order_by("-created_at", "-pk")
         .first()
     )
-
-
-def count_reuse(original: LlmSession) -> int:
-    """Record one more occurrence of `original`'s failure; returns how many times it has been seen
-    (the original included)."""
-    LlmSession.objects.filter(pk=original.pk).update(reuse_count=F("reuse_count") + 1)
-    original.refresh_from_db(fields=["reuse_count"])
-    return original.reuse_count + 1
 
 
 def same_as(original: LlmSession) -> str:

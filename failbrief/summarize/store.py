@@ -1,4 +1,6 @@
-"""Summary rows: claimed once, completed once. The database, not the code, enforces "exactly once"."""
+"""Summary rows: claimed once, completed once. The database, not the code, enforces "exactly once".
+
+The only module that writes LlmSession and SummaryRun rows; the others read them and call here."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from failbrief.orgs.models import Org
@@ -61,8 +63,23 @@ def _take_over(row: LlmSession, worker_task_id: str) -> bool:
     return updated == 1
 
 
-def new_version(template: LlmSession, orguser: str | None = None) -> LlmSession:
-    """A new running version of the same unit (regenerate); older versions are kept."""
+def claim_requested(row_id: int, worker_task_id: str) -> LlmSession | None:
+    """The requested row (Prefect's or Airbyte's), now this worker task's to fill; None when it is
+    no longer running or another task holds it. A redelivered copy of the same task takes it back."""
+    claimed = LlmSession.objects.filter(
+        Q(worker_task_id="") | Q(worker_task_id=worker_task_id), pk=row_id, session_status=Status.RUNNING
+    ).update(worker_task_id=worker_task_id)
+    return LlmSession.objects.select_related("org").get(pk=row_id) if claimed else None
+
+
+def name_unit(row: LlmSession, task_name: str, unit_kind: str) -> None:
+    """Record what the requested unit turned out to be, once Prefect has said."""
+    LlmSession.objects.filter(pk=row.pk).update(task_name=task_name, unit_kind=unit_kind)
+
+
+def new_version(template: LlmSession, orguser: str | None = None, **fields: object) -> LlmSession:
+    """A new running version of the same unit (regenerate); older versions are kept. `fields` are
+    set on the new row besides what it takes over from `template`."""
     for _ in range(5):
         same_unit = LlmSession.objects.filter(
             org=template.org,
@@ -83,6 +100,7 @@ def new_version(template: LlmSession, orguser: str | None = None) -> LlmSession:
                     task_name=template.task_name,
                     unit_kind=template.unit_kind,
                     position=template.position,
+                    **fields,
                 )
                 link_runs(row, [r.flow_run_id for r in template.runs.all()] or [template.flow_run_id])
                 return row
@@ -121,6 +139,14 @@ def _complete(row: LlmSession, fields: dict[str, object]) -> int:
     return LlmSession.objects.filter(pk=row.pk, session_status=Status.RUNNING).update(
         session_status=Status.COMPLETED, error_reason="", updated_at=timezone.now(), **fields
     )
+
+
+def count_reuse(original: LlmSession) -> int:
+    """Record one more occurrence of `original`'s failure; returns how many times it has been seen
+    (the original included)."""
+    LlmSession.objects.filter(pk=original.pk).update(reuse_count=F("reuse_count") + 1)
+    original.refresh_from_db(fields=["reuse_count"])
+    return original.reuse_count + 1
 
 
 def fail_summary(row: LlmSession, reason: str) -> None:

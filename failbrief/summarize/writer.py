@@ -20,13 +20,13 @@ from failbrief.metrics.record import observe_llm_call
 from failbrief.orgs.models import Org
 from failbrief.summarize.condense import Context
 from failbrief.summarize.models import LlmSession
-from failbrief.summarize.providers.base import Brief, FailedUnitInfo
-from failbrief.summarize.providers.llm_common import PROMPT_VERSION, LlmAnswer, LlmError, LlmProvider
-from failbrief.summarize.providers.offline import OfflineProvider
+from failbrief.summarize.providers.base import Answer, Brief, FailedUnitInfo, Provider
+from failbrief.summarize.providers.llm_common import PROMPT_VERSION, LlmError
 from failbrief.summarize.providers.pricing import cost_usd
-from failbrief.summarize.providers.registry import Choice, choice_for, llm_provider
+from failbrief.summarize.providers.registry import OFFLINE, Choice, choice_for, provider
 from failbrief.summarize.redact import REDACTED, redact
-from failbrief.summarize.signature import count_reuse, failure_signature, reusable_summary, same_as
+from failbrief.summarize.signature import failure_signature, reusable_summary, same_as
+from failbrief.summarize.store import count_reuse
 
 log = logging.getLogger(__name__)
 # OpenAI-style keys as an error message may quote them ("Incorrect API key provided: sk-pr***1234").
@@ -44,7 +44,7 @@ class Written:
 def write_brief(org: Org, context: Context, unit: FailedUnitInfo, *, reuse: bool = True) -> Written:
     """The brief for this org's failure. Never raises for a provider's fault: it falls back to the
     offline brief and records why. `reuse=False` (regenerate) always asks the LLM again."""
-    offline = OfflineProvider().write_brief(context, unit)
+    offline = provider(OFFLINE).answer(context, unit).brief
     signature = failure_signature(offline)
     choice = choice_for(org)
     if choice is None:
@@ -59,17 +59,16 @@ def write_brief(org: Org, context: Context, unit: FailedUnitInfo, *, reuse: bool
 
 
 def _from_llm(org: Org, choice: Choice, context: Context, unit: FailedUnitInfo, offline: Brief) -> Written:
-    provider = llm_provider(choice)
-    assert isinstance(provider, LlmProvider)
+    llm = provider(choice.provider, choice.model)
     started = time.monotonic()
     try:
-        answer = provider.answer(context, unit, org.name)
+        answer = llm.answer(context, unit, org.name)
     except Exception as exc:  # whatever went wrong, a summary must exist: the offline one
-        return _fallback(choice, offline, _reason(exc, provider), time.monotonic() - started)
+        return _fallback(choice, offline, _reason(exc, llm), time.monotonic() - started)
     return Written(answer.brief, choice.provider, _call_fields(choice, answer, started))
 
 
-def _call_fields(choice: Choice, answer: LlmAnswer, started: float) -> dict[str, object]:
+def _call_fields(choice: Choice, answer: Answer, started: float) -> dict[str, object]:
     # The model as configured, so the next occurrence of the failure finds this row; the API may
     # answer with a dated snapshot name ("gpt-4o-mini-2024-07-18"), which prices the call.
     return {
@@ -96,13 +95,12 @@ def _fallback(choice: Choice, offline: Brief, reason: str, seconds: float) -> Wr
     return Written(offline, "offline", fields)
 
 
-def _reason(exc: Exception, provider: LlmProvider) -> str:
+def _reason(exc: Exception, llm: Provider) -> str:
     """Why the LLM gave no brief, safe to store and show: redacted, and the key itself scrubbed
     (some APIs echo part of a wrong key back)."""
     reason = str(exc) if isinstance(exc, LlmError) else f"{type(exc).__name__}: {exc}"
-    key = provider.config.api_key
-    if key:
-        reason = reason.replace(key, REDACTED)
+    for secret in llm.secrets():
+        reason = reason.replace(secret, REDACTED)
     return redact(_ECHOED_KEY.sub(REDACTED, reason))
 
 

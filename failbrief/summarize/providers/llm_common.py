@@ -18,7 +18,7 @@ from typing import ClassVar
 from failbrief.lib.http import backoff_seconds
 from failbrief.summarize.condense import Context
 from failbrief.summarize.decide import Decision
-from failbrief.summarize.providers.base import Brief, FailedUnitInfo, Provider
+from failbrief.summarize.providers.base import Answer, Brief, FailedUnitInfo, Provider
 from failbrief.summarize.providers.limiter import NoFreeSlot, provider_slot
 from failbrief.summarize.providers.llm_output import MalformedOutput, parse_brief
 from failbrief.summarize.providers.offline import offline_decision
@@ -82,15 +82,6 @@ class Reply:
     tokens_in: int | None
     tokens_out: int | None
     model: str
-
-
-@dataclass(frozen=True)
-class LlmAnswer:
-    brief: Brief
-    model: str
-    tokens_in: int | None
-    tokens_out: int | None
-    requests: int  # 1, or 2 after a repair request (retries of one request are not counted)
 
 
 class Deadline:
@@ -202,7 +193,10 @@ class LlmProvider(Provider):
     def write_brief(self, context: Context, unit: FailedUnitInfo) -> Brief:
         return self.answer(context, unit).brief
 
-    def answer(self, context: Context, unit: FailedUnitInfo, org_name: str = "") -> LlmAnswer:
+    def secrets(self) -> tuple[str, ...]:
+        return (self.config.api_key,) if self.config.api_key else ()
+
+    def answer(self, context: Context, unit: FailedUnitInfo, org_name: str = "") -> Answer:
         """The model's brief. Raises LlmError (never an SDK exception for an API fault)."""
         deadline = Deadline(self.config.deadline_seconds)
         sent = user_message(context, unit, org_name)
@@ -231,8 +225,8 @@ class LlmProvider(Provider):
             raise LlmUnavailable(str(exc)) from None
 
     @staticmethod
-    def _answer(reply: Reply, sent: str, replies: list[Reply]) -> LlmAnswer:
-        return LlmAnswer(
+    def _answer(reply: Reply, sent: str, replies: list[Reply]) -> Answer:
+        return Answer(
             brief=parse_brief(reply.text, logs_part(sent)),
             model=reply.model,
             tokens_in=_total([r.tokens_in for r in replies]),

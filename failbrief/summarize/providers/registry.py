@@ -13,8 +13,9 @@ from failbrief.summarize.providers.llm_common import LlmConfig, LlmProvider
 from failbrief.summarize.providers.offline import OfflineProvider
 from failbrief.summarize.providers.openai import OpenAIProvider
 
+OFFLINE = "offline"
 PROVIDERS: dict[str, type[Provider]] = {
-    "offline": OfflineProvider,
+    OFFLINE: OfflineProvider,
     "openai": OpenAIProvider,
     "anthropic": AnthropicProvider,
 }
@@ -53,19 +54,20 @@ def model_for(provider: str, org_model: str) -> str:
     return kind.default_model if kind else ""
 
 
-def llm_provider(choice: Choice) -> Provider:
-    """A provider instance for `choice`, configured from settings (keys stay in settings)."""
-    kind = PROVIDERS[choice.provider]
+def provider(name: str, model: str = "") -> Provider:
+    """The provider `name` (with `model`, for an LLM), configured from settings (keys stay in
+    settings)."""
+    kind = PROVIDERS[name]
     if not issubclass(kind, LlmProvider):
         return kind()
     keys = {
         "openai": (settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL),
         "anthropic": (settings.ANTHROPIC_API_KEY, settings.ANTHROPIC_BASE_URL),
     }
-    api_key, base_url = keys[choice.provider]
+    api_key, base_url = keys[name]
     return kind(
         LlmConfig(
-            model=choice.model,
+            model=model,
             api_key=api_key,
             base_url=base_url,
             timeout_seconds=settings.LLM_TIMEOUT_SECONDS,
