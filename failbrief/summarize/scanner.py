@@ -1,9 +1,9 @@
 """The streaming pass of the condenser: finds candidate lines, assembles blocks, keeps bounded state.
 
-Hot path per chunk of text: one `lower()` and one literal-led regex sweep per entry of
-signals.ANCHOR_SWEEPS, all in C. Only lines an anchor hits are split out and scored in Python;
-everything else is skipped except
-the few lines kept as log head, tail and lead-in before each block. Memory is bounded by the
+Hot path per chunk of text: one ASCII `lower()` and one Aho-Corasick sweep for every anchor word
+(signals.ANCHOR_FINDER), both in native code. Only lines an anchor hits are split out and scored
+in Python; everything else is skipped except the few lines kept as log head, tail and lead-in
+before each block. Memory is bounded by the
 chunk size plus fixed-size stores (blocks, rest pool, tail). Pure: no Django.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from failbrief.summarize import lines as ln
 from failbrief.summarize.blocks import Block, BlockStore
-from failbrief.summarize.signals import ANCHOR_SWEEPS, BLOCK_START, line_score
+from failbrief.summarize.signals import ANCHOR_FINDER, BLOCK_START, line_score
 from failbrief.summarize.templates import template
 from failbrief.summarize.tokens import count_tokens
 
@@ -234,26 +234,27 @@ def _unwrap(text: str) -> str:
     return rest if rest and ln.is_wrapper_line(first) else text
 
 
-def _lowered(text: str) -> str:
+def _lowered(text: str) -> bytes:
     # ASCII lowering keeps offsets aligned with `text` (full Unicode lower() may change lengths).
     if text.isascii():
-        return text.lower()
-    return text.encode("ascii", "replace").decode("ascii").lower()
+        return text.encode("ascii").lower()
+    return text.encode("ascii", "replace").lower()
 
 
 def _candidate_starts(text: str, start: int) -> list[int]:
     """Start offsets of the lines from `start` on that contain an anchor word, in order."""
     low = _lowered(text)
-    found: set[int] = set()
-    for sweep in ANCHOR_SWEEPS:
-        hit = sweep.search(low, start)
-        while hit is not None:
-            found.add(low.rfind("\n", 0, hit.start()) + 1)
-            newline = low.find("\n", hit.end())
-            if newline < 0:
-                break
-            hit = sweep.search(low, newline + 1)
-    return sorted(found)
+    starts: list[int] = []
+    next_line = start  # hits before this offset are in a line already taken (or before `start`)
+    for _, hit, end in ANCHOR_FINDER.find_matches_as_indexes(low):
+        if hit < next_line:
+            continue
+        starts.append(low.rfind(b"\n", 0, hit) + 1)
+        newline = low.find(b"\n", end)
+        if newline < 0:
+            break
+        next_line = newline + 1
+    return starts
 
 
 def _line_end(text: str, start: int) -> int:
