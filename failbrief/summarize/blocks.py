@@ -12,12 +12,13 @@ Blocks are kept verbatim, except: Java frame runs are cut to their first frames 
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import deque
 from dataclasses import dataclass, field
 
 from failbrief.summarize import lines as ln
-from failbrief.summarize.signals import has_detail, is_generic, line_score
+from failbrief.summarize.signals import MAX_LINE_SCORE, has_detail, is_generic, line_score
 from failbrief.summarize.templates import template
 
 MAX_BLOCK_LINES = 200
@@ -36,7 +37,20 @@ _BOILERPLATE = re.compile(
     r"Traceback \(most recent call last\)|The above exception was|During handling of the above"
     r"|omitted by failbrief|^\s*\.\.\.\s*\d+ more|compiled code at|^\s*\.\.\.\s*$"
 )
+# Every match of _BOILERPLATE holds one of these; most lines hold none, and `in` is cheap.
+_BOILERPLATE_GATES = (
+    "Traceback (most recent call last)",
+    "The above exception was",
+    "During handling of the above",
+    "omitted by failbrief",
+    "...",
+    "compiled code at",
+)
 _JAVA_FRAME = re.compile(r"\s*at\s+[\w$.<>/\-]+\(")
+# Found in a block's joined lines whenever one of them (or its message) is a Java frame.
+_ANY_JAVA_FRAME = re.compile(r"at\s+[\w$.<>/\-]+\(")
+# Importance counts at most this many detail lines (min(15, 5 * detail)).
+_DETAIL_COUNTED = 3
 
 
 @dataclass
@@ -71,12 +85,15 @@ class Block:
 
     def _track(self, line: str) -> None:
         self.blank_run = self.blank_run + 1 if not line.strip() else 0
-        text = ln.inner_text(line)
-        if "Traceback (most recent call last)" in text:
+        if "Traceback (most recent call last)" in line and "Traceback (most recent call last)" in (
+            ln.inner_text(line)
+        ):
             self.in_traceback = True
-        elif self.in_traceback and ln.is_exception_line(text) and not ln.is_indented(text):
-            self.in_traceback = False
-        if len(line) < 2000:
+        elif self.in_traceback:
+            text = ln.inner_text(line)
+            if ln.is_exception_line(text) and not ln.is_indented(text):
+                self.in_traceback = False
+        if len(line) < 2000 and self.score < MAX_LINE_SCORE:
             self.score = max(self.score, line_score(line))
 
     def accepts(self, line: str, *, record_start: bool = False) -> bool:
@@ -107,7 +124,9 @@ class Block:
         return len(self.lines) < 3 and self.blank_run == 0
 
     def finish(self) -> None:
-        """Close the block: settle the overflow, drop trailing blanks, shorten Java frame runs."""
+        """Close the block: settle the overflow, drop trailing blanks, shorten Java frame runs.
+
+        Its importance is set when a BlockStore takes it as a new block (a repeat needs none)."""
         if self.overflow is not None:
             self.lines.append(f"... [{self.omitted} lines of this block omitted by failbrief] ...")
             self.lines.extend(self.overflow)
@@ -115,16 +134,18 @@ class Block:
         while self.lines and not self.lines[-1].strip():
             self.lines.pop()
         self.lines = compress_java_frames(self.lines)
-        self.importance = self._rank()
 
     def key(self) -> tuple[str, ...]:
         """Identity for folding repeats: the templates of its first lines."""
         return (*tuple(template(line) for line in self.lines[:12]), str(len(self.lines)))
 
-    def _rank(self) -> int:
+    def rank(self) -> int:
         """Importance: signal strength, plus named detail, minus being only a wrapper."""
         messages = message_lines(self.lines[:80])
-        detail = sum(1 for line in messages if has_detail(line))
+        detail = 0
+        for line in messages:
+            if detail < _DETAIL_COUNTED and has_detail(line):
+                detail += 1
         generic = all(is_generic(line) for line in messages)
         return self.score + min(15, 5 * detail) - (25 if generic else 0)
 
@@ -144,7 +165,7 @@ def message_lines(lines: list[str]) -> list[str]:
             out += flattened
             in_frame = False
             continue
-        if not text.strip() or ln.is_caret_line(text) or _BOILERPLATE.search(text):
+        if not text.strip() or ln.is_caret_line(text) or _is_boilerplate(text):
             continue
         if ln.is_frame(text) and not ln.is_cause_line(text):
             in_frame = text.lstrip().startswith("File ")
@@ -179,8 +200,14 @@ def _flattened_traceback(text: str) -> list[str] | None:
     return out
 
 
+def _is_boilerplate(text: str) -> bool:
+    return any(gate in text for gate in _BOILERPLATE_GATES) and _BOILERPLATE.search(text) is not None
+
+
 def compress_java_frames(lines: list[str]) -> list[str]:
     """Runs of Java `at ...` frames cut to their first JAVA_FRAMES_KEPT frames."""
+    if _ANY_JAVA_FRAME.search("\n".join(lines)) is None:
+        return lines
     out: list[str] = []
     run = 0
     for line in lines:
@@ -202,28 +229,32 @@ def _flush_run(out: list[str], run: int) -> None:
 
 
 class BlockStore:
-    """Distinct blocks in first-seen order; repeats folded into a count. Bounded memory."""
+    """Distinct blocks in first-seen order; repeats folded into a count. Bounded memory.
+
+    When full, a new block evicts the weakest stored one (least important; among equals the latest,
+    then the first stored), found on a heap rather than by scanning every block."""
 
     def __init__(self, limit: int = MAX_DISTINCT_BLOCKS) -> None:
         self.limit = limit
         self._blocks: dict[tuple[str, ...], Block] = {}
+        self._weakest: list[tuple[int, int, int, tuple[str, ...]]] = []
+        self._stored = 0
         self.total = 0
 
     def add(self, block: Block) -> None:
-        """Store a finished block, or count it as a repeat of one already stored."""
+        """Store a finished block (ranking it), or count it as a repeat of one already stored."""
         self.total += 1
         key = block.key()
         known = self._blocks.get(key)
         if known is not None:
             known.count += 1
             return
+        block.importance = block.rank()
         if len(self._blocks) >= self.limit:
-            self._evict_weakest()
+            del self._blocks[heapq.heappop(self._weakest)[3]]
         self._blocks[key] = block
-
-    def _evict_weakest(self) -> None:
-        weakest = min(self._blocks, key=lambda k: (self._blocks[k].importance, -self._blocks[k].line_no))
-        del self._blocks[weakest]
+        self._stored += 1
+        heapq.heappush(self._weakest, (block.importance, -block.line_no, self._stored, key))
 
     def ranked(self) -> list[Block]:
         """Most important first; among equals, the earliest (the first error is usually the cause)."""

@@ -7,7 +7,10 @@ previous one, and to build repeat templates that ignore timestamps and thread na
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 # ESC-led CSI sequences, and the bare `[32m`/`[0m` left when a paste lost its ESC bytes.
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\[(?:\d{1,2}(?:;\d{1,3})*)?m(?=[\w\[\s]|$)")
@@ -41,6 +44,8 @@ _EXCEPTION_LINE = re.compile(
 )
 _CARET = re.compile(r"\s*[\^~]+\s*$")
 _PREFECT_WRAPPER = re.compile(r"PID \d+ stream output:\s*$")
+CACHED_CHARS = 500
+T = TypeVar("T")
 
 
 def strip_ansi(line: str) -> str:
@@ -50,6 +55,26 @@ def strip_ansi(line: str) -> str:
     return _ANSI.sub("", line)
 
 
+def remembered(size: int) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
+    """A function of one line that remembers its results for the last `size` short lines.
+
+    Error-heavy logs print the same traceback lines again and again, and a block's lines are looked
+    at several times (to accept them, score and rank the block, key its repeats). Lines longer than
+    CACHED_CHARS are not kept, so the memory stays small."""
+
+    def decorate(function: Callable[[str], T]) -> Callable[[str], T]:
+        cached = functools.lru_cache(maxsize=size)(function)
+
+        @functools.wraps(function)
+        def call(line: str) -> T:
+            return cached(line) if len(line) <= CACHED_CHARS else function(line)
+
+        return call
+
+    return decorate
+
+
+@remembered(1024)
 def _split(line: str) -> tuple[int, int]:
     """(end of the last prefix token, start of the message); (0, 0) when there is no prefix."""
     match = _PREFIX_TOKEN.match(line)

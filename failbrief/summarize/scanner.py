@@ -42,7 +42,7 @@ class ScanState:
     """Everything the scan keeps: bounded, whatever the size of the log."""
 
     blocks: BlockStore = field(default_factory=BlockStore)
-    pool: dict[str, PoolEntry] = field(default_factory=dict)
+    pool: dict[bytes, PoolEntry] = field(default_factory=dict)
     head: list[str] = field(default_factory=list)
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
     lines_in: int = 0
@@ -63,7 +63,7 @@ class Scanner:
         self.baseline = baseline or set()
         self.open: Block | None = None
         # Scores of recent non-block lines by repeat key: noisy logs repeat the same warnings.
-        self._scores: dict[str, int] = {}
+        self._scores: dict[bytes, int] = {}
 
     def feed(self, text: str, *, level: int | None, source: str, timestamp: str | None) -> None:
         """Scan one record. Records with source "file" are chunks of one continuous text."""
@@ -127,7 +127,7 @@ class Scanner:
                 self._pool(line, key, score, counter.line_no(start))
                 pos = end + 1
 
-    def _score(self, line: str, key: str, level: int | None) -> int:
+    def _score(self, line: str, key: bytes, level: int | None) -> int:
         score = self._scores.get(key)
         if score is None:
             score = max(line_score(line), 40 if level == 30 else 0)
@@ -174,7 +174,7 @@ class Scanner:
         return pos
 
     def _lead_in(self, text: str, start: int) -> list[str]:
-        window = text[max(0, start - 4000) : start].split("\n")[:-1][-LEAD_IN_LINES:]
+        window = _lines_before(text, start, max(0, start - 4000))
         if len(window) < LEAD_IN_LINES and start < 4000:
             window = list(self.state.tail)[len(window) - LEAD_IN_LINES :] + window
         return [ln.strip_ansi(row) for row in window[-LEAD_IN_LINES:]]
@@ -186,7 +186,7 @@ class Scanner:
             return
         self.state.blocks.add(block)
 
-    def _pool(self, line: str, key: str, score: int, line_no: int) -> None:
+    def _pool(self, line: str, key: bytes, score: int, line_no: int) -> None:
         if score < REST_MIN_SCORE:
             return
         if self.baseline and template(line) in self.baseline:
@@ -220,12 +220,22 @@ class _LineCounter:
         return self.number
 
 
-_DIGITS = str.maketrans("", "", "0123456789")
-
-
-def _quick_key(line: str) -> str:
+def _quick_key(line: str) -> bytes:
     """A cheap repeat key (digits dropped) for the rest pool; render.py re-keys by template."""
-    return line[:300].translate(_DIGITS)
+    return line[:300].encode("utf-8", "surrogatepass").translate(None, b"0123456789")
+
+
+def _lines_before(text: str, start: int, floor: int) -> list[str]:
+    """The last LEAD_IN_LINES lines of `text[floor:start]` (`start` begins a line; the first of
+    them may be cut at `floor`)."""
+    rows: list[str] = []
+    end = start - 1  # the newline that ends the line before `start`
+    while end >= floor and len(rows) < LEAD_IN_LINES:
+        begin = text.rfind("\n", floor, end) + 1 or floor
+        rows.append(text[begin:end])
+        end = begin - 1
+    rows.reverse()
+    return rows
 
 
 def _unwrap(text: str) -> str:
@@ -278,7 +288,7 @@ def _walk_back(text: str, start: int, line: str) -> tuple[int, list[str]]:
     return pos, frames
 
 
-def _prune(pool: dict[str, PoolEntry]) -> None:
+def _prune(pool: dict[bytes, PoolEntry]) -> None:
     """Keep the stronger half of the rest pool (ties: earlier lines)."""
     ranked = sorted(pool.items(), key=lambda item: (-item[1].score, item[1].line_no))
     pool.clear()

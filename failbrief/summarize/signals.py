@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import re
 
-from ahocorasick_rs import BytesAhoCorasick, MatchKind
+from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, MatchKind
+
+from failbrief.summarize.lines import remembered
 
 # Lowercase substrings that make a line worth a second look: one word per family; the rare variants
 # ride along.
@@ -118,6 +120,9 @@ _WEIGHTED: tuple[tuple[int, tuple[str, ...], re.Pattern[str]], ...] = tuple(
     )
 )
 
+# No line scores higher: a block that reached it needs no more scoring.
+MAX_LINE_SCORE = max(weight for weight, _, _ in _WEIGHTED)
+
 # True but harmless: configuration dumps, telemetry, zero-error summaries, SQL test scaffolding.
 _BENIGN_SUBSTRINGS: tuple[str, ...] = (
     "an error was encountered while trying to send",
@@ -160,17 +165,48 @@ _GENERIC_GATES = (
     "runtime error", "database error", "compilation error", "adapter: http", "see the logs", "sync failed",
     "attempt", "failed",
 )  # fmt: skip
-_GENERIC = re.compile(
-    r"(?i)non-zero (?:exit|status)|returned? (?:non-zero|code)|exited with|exit code|status code"
-    r"|failed with return code|command failed|Task failed with exception|failed to execute job"
-    r"|Marking task as FAILED|Finished in state|Completed with \d+ errors?|Done\. PASS="
-    r"|\d+ of \d+ (?:ERROR|FAIL)|ERROR creating|Encountered an error:?\s*$|Crash detected"
-    r"|did not succeed|Something went wrong in the connector|Task run failed with exception"
-    r"|Flow run encountered an exception|Encountered exception during execution"
-    r"|Reported flow run .* as crashed|Marking all children|Error running SQL|Rolling back"
-    r"|^\s*Runtime Error\s*$|^\s*(?:Database|Compilation) Error\s*$|BigQuery adapter: https?://"
-    r"|See the logs for more details|Sync failed|Attempt \d+ failed|job \d+ failed|Command `[^`]*` failed"
+# Each wrapper pattern with the lowercase literal that every match of it holds: on ASCII text only
+# the patterns whose literal is in the line run (one big case-insensitive alternation costs about
+# 10 us a line, Python's regex engine tries every alternative at every position).
+_GENERIC_ALTERNATIVES: tuple[tuple[str, str], ...] = (
+    ("non-zero ", r"non-zero (?:exit|status)"),
+    ("return", r"returned? (?:non-zero|code)"),
+    ("exited with", r"exited with"),
+    ("exit code", r"exit code"),
+    ("status code", r"status code"),
+    ("failed with return code", r"failed with return code"),
+    ("command failed", r"command failed"),
+    ("task failed with exception", r"Task failed with exception"),
+    ("failed to execute job", r"failed to execute job"),
+    ("marking task as failed", r"Marking task as FAILED"),
+    ("finished in state", r"Finished in state"),
+    ("completed with ", r"Completed with \d+ errors?"),
+    ("done. pass=", r"Done\. PASS="),
+    (" of ", r"\d+ of \d+ (?:ERROR|FAIL)"),
+    ("error creating", r"ERROR creating"),
+    ("encountered an error", r"Encountered an error:?\s*$"),
+    ("crash detected", r"Crash detected"),
+    ("did not succeed", r"did not succeed"),
+    ("something went wrong in the connector", r"Something went wrong in the connector"),
+    ("task run failed with exception", r"Task run failed with exception"),
+    ("flow run encountered an exception", r"Flow run encountered an exception"),
+    ("encountered exception during execution", r"Encountered exception during execution"),
+    ("reported flow run ", r"Reported flow run .* as crashed"),
+    ("marking all children", r"Marking all children"),
+    ("error running sql", r"Error running SQL"),
+    ("rolling back", r"Rolling back"),
+    ("runtime error", r"^\s*Runtime Error\s*$"),
+    (" error", r"^\s*(?:Database|Compilation) Error\s*$"),
+    ("bigquery adapter: http", r"BigQuery adapter: https?://"),
+    ("see the logs for more details", r"See the logs for more details"),
+    ("sync failed", r"Sync failed"),
+    ("attempt ", r"Attempt \d+ failed"),
+    ("job ", r"job \d+ failed"),
+    ("command `", r"Command `[^`]*` failed"),
 )
+_GENERIC = re.compile("(?i)" + "|".join(pattern for _, pattern in _GENERIC_ALTERNATIVES))
+_GENERIC_ONE = tuple(re.compile("(?i)" + pattern) for _, pattern in _GENERIC_ALTERNATIVES)
+_GENERIC_LITERALS = AhoCorasick([gate for gate, _ in _GENERIC_ALTERNATIVES])
 
 # Lines that name the concrete problem: what is missing, denied, malformed or exhausted.
 _DETAIL_WORDS: tuple[str, ...] = (
@@ -235,13 +271,32 @@ _DETAIL_GATES = ("429", "got ", " found", "must ")
 _DETAIL = re.compile(r"(?i)\b429\b|got \d+ results?|no \S+ found|must (?:have|be|appear)")
 
 
+class _Words:
+    """Whether any of a fixed set of lowercase words occurs in a lowercased text: one native
+    Aho-Corasick pass instead of one `in` test per word."""
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self.words = words
+        self._finder = AhoCorasick(words, matchkind=MatchKind.LeftmostFirst)
+
+    def any_in(self, low: str) -> bool:
+        try:
+            return bool(self._finder.find_matches_as_indexes(low))
+        except UnicodeEncodeError:  # a lone surrogate (a JSON "\ud83d" escape) has no UTF-8 form
+            return any(word in low for word in self.words)
+
+
+_ANCHOR_WORDS = _Words(ANCHORS)
+_BENIGN_WORDS = _Words(_BENIGN_SUBSTRINGS)
+_GENERIC_WORDS = _Words(_GENERIC_GATES)
+_DETAIL_ANY = _Words(_DETAIL_WORDS)
+
+
+@remembered(2048)
 def line_score(line: str) -> int:
     """How strongly `line` (colour codes stripped, prefix kept) signals an error; 0 if not at all."""
     low = line.lower()
-    for anchor in ANCHORS:
-        if anchor in low:
-            break
-    else:
+    if not _ANCHOR_WORDS.any_in(low):
         return 0
     if _is_benign_lowered(line, low):
         return 5
@@ -257,13 +312,18 @@ def line_score(line: str) -> int:
 def is_generic(text: str) -> bool:
     """A wrapper line that reports a failure without naming its cause."""
     low = text.lower()
-    return any(gate in low for gate in _GENERIC_GATES) and _GENERIC.search(text) is not None
+    if not _GENERIC_WORDS.any_in(low):
+        return False
+    if not text.isascii():  # case-insensitive matching folds some non-ASCII letters: run them all
+        return _GENERIC.search(text) is not None
+    found = {index for index, _, _ in _GENERIC_LITERALS.find_matches_as_indexes(low, overlapping=True)}
+    return any(_GENERIC_ONE[index].search(text) is not None for index in found)
 
 
 def has_detail(text: str) -> bool:
     """A line that names the concrete problem (missing object, denial, bad syntax, exhausted limit)."""
     low = text.lower()
-    if any(word in low for word in _DETAIL_WORDS):
+    if _DETAIL_ANY.any_in(low):
         return True
     return any(gate in low for gate in _DETAIL_GATES) and _DETAIL.search(text) is not None
 
@@ -274,7 +334,6 @@ def is_benign(text: str) -> bool:
 
 
 def _is_benign_lowered(text: str, low: str) -> bool:
-    for marker in _BENIGN_SUBSTRINGS:
-        if marker in low:
-            return True
+    if _BENIGN_WORDS.any_in(low):
+        return True
     return ("warn=" in low or '"level"' in low) and _BENIGN_PATTERN.search(text) is not None

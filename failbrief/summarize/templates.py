@@ -9,23 +9,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from failbrief.summarize.lines import inner_text, strip_ansi
+from failbrief.summarize.lines import inner_text, remembered, strip_ansi
 
 # Any run of hex-ish characters holding a digit: numbers, times, dates, versions, uuids, hashes,
 # pointers. One leading character class keeps the regex engine on its fast path.
 _VARYING = re.compile(r"[0-9a-fA-Fx]*\d[0-9a-fA-F.:\-]*")
-_SPACES = re.compile(r"\s+")
 _PREFECT_FINAL = re.compile(r"Finished in state (\w+)\('(?:Task|Flow) run encountered an exception:? ?")
 MAX_TEMPLATE_CHARS = 300
 
 
+@remembered(2048)
 def template(line: str) -> str:
     """The repeat key of one line: prefix dropped, varying tokens masked, whitespace squeezed."""
     text = inner_text(strip_ansi(line))
     # Prefect echoes the same failure from the task and from the flow; fold both into one key.
-    text = _PREFECT_FINAL.sub(r"Finished in state \1('", text)
+    if "Finished in state" in text:
+        text = _PREFECT_FINAL.sub(r"Finished in state \1('", text)
     text = _VARYING.sub("#", text[:MAX_TEMPLATE_CHARS])
-    return _SPACES.sub(" ", text).strip().rstrip(".:")
+    return " ".join(text.split()).rstrip(".:")  # whitespace runs squeezed, ends stripped
 
 
 def template_set(lines: Iterable[str], limit: int = 200_000) -> set[str]:
