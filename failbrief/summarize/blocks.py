@@ -62,6 +62,9 @@ class Block:
     headered: bool
     score: int
     lead_in: list[str] = field(default_factory=list)
+    # The lead-in rows are as logged: a BlockStore strips their colour codes when it keeps the
+    # block (most blocks of an error-heavy log are repeats and never shown).
+    lead_in_logged: bool = False
     count: int = 1
     omitted: int = 0
     in_traceback: bool = False
@@ -250,6 +253,9 @@ class BlockStore:
             known.count += 1
             return
         block.importance = block.rank()
+        if block.lead_in_logged:
+            block.lead_in = [ln.strip_ansi(row) for row in block.lead_in]
+            block.lead_in_logged = False
         if len(self._blocks) >= self.limit:
             del self._blocks[heapq.heappop(self._weakest)[3]]
         self._blocks[key] = block

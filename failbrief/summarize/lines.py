@@ -34,6 +34,12 @@ _PREFIX_TOKEN = re.compile(
 # "i.a.w.g.DefaultReplicationWorker(run):123 -".
 _TRAILING_TOKEN = re.compile(r"-(?=\s)|\[[\w\- ().]{1,40}\]:?|\||\(\)|[\w.$]{1,80}\([\w$]{0,40}\):\d+(?=\s)")
 _SEPARATOR = re.compile(r"[ \t:|]*")
+# The whole prefix in one match: a first token, then up to 8 more (leading or trailing kind), each
+# after a separator taken whole (possessive, as the separate matches take it).
+_PREFIX_RUN = re.compile(
+    f"(?:{_PREFIX_TOKEN.pattern})(?:[ \\t:|]*+(?:{_PREFIX_TOKEN.pattern}|{_TRAILING_TOKEN.pattern})){{0,8}}",
+    re.VERBOSE,
+)
 _FRAME = re.compile(
     r"\s*(?:at\s+[\w$.<>/\-]+\(|File\s+\"|\.\.\.\s*\d+\s+(?:more|common frames)|Caused by:|Suppressed:)"
 )
@@ -46,6 +52,9 @@ _CARET = re.compile(r"\s*[\^~]+\s*$")
 _PREFECT_WRAPPER = re.compile(r"PID \d+ stream output:\s*$")
 CACHED_CHARS = 500
 T = TypeVar("T")
+_SPLITS: dict[str, tuple[int, int]] = {}
+_SPLITS_KEPT = 1024
+_REMEMBERED: list[Callable[[], None]] = []
 
 
 def strip_ansi(line: str) -> str:
@@ -64,6 +73,7 @@ def remembered(size: int) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
 
     def decorate(function: Callable[[str], T]) -> Callable[[str], T]:
         cached = functools.lru_cache(maxsize=size)(function)
+        _REMEMBERED.append(cached.cache_clear)
 
         @functools.wraps(function)
         def call(line: str) -> T:
@@ -74,21 +84,37 @@ def remembered(size: int) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
     return decorate
 
 
-@remembered(1024)
+def forget() -> None:
+    """Drop every remembered result: a finished scan frees that memory before the context is
+    rendered (and the redaction rules are loaded), which keeps the peak RSS down."""
+    _SPLITS.clear()
+    for clear in _REMEMBERED:
+        clear()
+
+
 def _split(line: str) -> tuple[int, int]:
-    """(end of the last prefix token, start of the message); (0, 0) when there is no prefix."""
-    match = _PREFIX_TOKEN.match(line)
+    """(end of the last prefix token, start of the message); (0, 0) when there is no prefix.
+
+    A block's lines are split several times (to accept them, rank the block, key its repeats), so
+    the splits of recent short lines are kept (a plain dict, emptied when full: this is the
+    hottest call of an error-heavy log)."""
+    known = _SPLITS.get(line)
+    if known is not None:
+        return known
+    split = _split_uncached(line)
+    if len(line) <= CACHED_CHARS:
+        if len(_SPLITS) >= _SPLITS_KEPT:
+            _SPLITS.clear()
+        _SPLITS[line] = split
+    return split
+
+
+def _split_uncached(line: str) -> tuple[int, int]:
+    match = _PREFIX_RUN.match(line)
     if match is None:
         return 0, 0
     token_end = match.end()
-    pos = _SEPARATOR.match(line, token_end).end()  # type: ignore[union-attr]
-    for _ in range(8):
-        token = _PREFIX_TOKEN.match(line, pos) or _TRAILING_TOKEN.match(line, pos)
-        if token is None or token.end() == pos:
-            break
-        token_end = token.end()
-        pos = _SEPARATOR.match(line, token_end).end()  # type: ignore[union-attr]
-    return token_end, pos
+    return token_end, _SEPARATOR.match(line, token_end).end()  # type: ignore[union-attr]
 
 
 def has_prefix(line: str) -> bool:

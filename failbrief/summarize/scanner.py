@@ -87,10 +87,12 @@ class Scanner:
         self._update_tail(text)
 
     def finish(self) -> None:
-        """Close a block still open at the end of the input."""
+        """Close a block still open at the end of the input; drop what only the scan needed."""
         if self.open is not None:
             self._close(self.open)
             self.open = None
+        self._scores.clear()
+        ln.forget()
 
     def _count_input(self, text: str) -> None:
         state = self.state
@@ -158,7 +160,7 @@ class Scanner:
     def _open_block(self, text: str, start: int, end: int, line: str, score: int, line_no: int) -> int:
         head_start, frames = _walk_back(text, start, line)
         block = Block([*frames, line], line_no - len(frames), ln.has_prefix(line), score)
-        block.lead_in = self._lead_in(text, head_start)
+        block.lead_in, block.lead_in_logged = self._lead_in(text, head_start), True
         block.in_traceback = "Traceback (most recent call last)" in line
         self.open = block
         pos = end + 1
@@ -174,10 +176,11 @@ class Scanner:
         return pos
 
     def _lead_in(self, text: str, start: int) -> list[str]:
+        """The lines logged just before `start`, as logged (see Block.lead_in_logged)."""
         window = _lines_before(text, start, max(0, start - 4000))
         if len(window) < LEAD_IN_LINES and start < 4000:
             window = list(self.state.tail)[len(window) - LEAD_IN_LINES :] + window
-        return [ln.strip_ansi(row) for row in window[-LEAD_IN_LINES:]]
+        return window[-LEAD_IN_LINES:]
 
     def _close(self, block: Block) -> None:
         block.finish()
