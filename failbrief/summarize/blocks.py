@@ -62,8 +62,8 @@ class Block:
     headered: bool
     score: int
     lead_in: list[str] = field(default_factory=list)
-    # The lead-in rows are as logged: a BlockStore strips their colour codes when it keeps the
-    # block (most blocks of an error-heavy log are repeats and never shown).
+    # The lead-in rows are as logged, colour codes included (see lead_in_lines): stripping them
+    # waits until the context shows them, as most blocks of an error-heavy log are never shown.
     lead_in_logged: bool = False
     count: int = 1
     omitted: int = 0
@@ -137,6 +137,12 @@ class Block:
         while self.lines and not self.lines[-1].strip():
             self.lines.pop()
         self.lines = compress_java_frames(self.lines)
+
+    def lead_in_lines(self) -> list[str]:
+        """The lines logged just before the block, as the context shows them."""
+        if self.lead_in_logged:
+            return [ln.strip_ansi(row) for row in self.lead_in]
+        return self.lead_in
 
     def key(self) -> tuple[str, ...]:
         """Identity for folding repeats: the templates of its first lines."""
@@ -253,9 +259,6 @@ class BlockStore:
             known.count += 1
             return
         block.importance = block.rank()
-        if block.lead_in_logged:
-            block.lead_in = [ln.strip_ansi(row) for row in block.lead_in]
-            block.lead_in_logged = False
         if len(self._blocks) >= self.limit:
             del self._blocks[heapq.heappop(self._weakest)[3]]
         self._blocks[key] = block

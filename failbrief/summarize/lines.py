@@ -119,7 +119,7 @@ def _split_uncached(line: str) -> tuple[int, int]:
 
 def has_prefix(line: str) -> bool:
     """True when `line` starts a new log event (it carries a timestamp or level prefix)."""
-    return _PREFIX_TOKEN.match(line) is not None
+    return _split(line)[0] != 0  # split now, remembered: most lines asked about are split next
 
 
 def inner_text(line: str) -> str:

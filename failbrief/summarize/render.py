@@ -106,7 +106,7 @@ def render(state: ScanState, header: str, max_tokens: int, baseline: set[str]) -
     shown: set[str] = set()
     blocks = _error_blocks(budget, ranked, shown)
     _repeated(budget, state.pool.values(), shown)
-    last = _last_lines(budget, blocks[0].lead_in if blocks else [], list(state.tail), shown, baseline)
+    last = _last_lines(budget, blocks[0].lead_in_lines() if blocks else [], list(state.tail), shown, baseline)
     _rest(budget, _rest_entries(state), shown | baseline)
     text = budget.text()
     kept = sum(piece.log_lines for piece in budget.pieces)
