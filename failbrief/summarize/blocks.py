@@ -27,6 +27,7 @@ TAIL_KEPT = 60
 JAVA_FRAMES_KEPT = 4
 MAX_DISTINCT_BLOCKS = 64
 _CHAIN = re.compile(r"The above exception|During handling of the above|Traceback \(most recent")
+_TRACEBACK = "Traceback (most recent call last)"
 # Where a traceback flattened onto one line breaks into its parts, and the exception that ends a
 # frame's part ("... raise X(...) httpx.HTTPStatusError: Client error '409 Conflict' ...").
 _FLAT_BREAK = re.compile(
@@ -37,15 +38,7 @@ _BOILERPLATE = re.compile(
     r"Traceback \(most recent call last\)|The above exception was|During handling of the above"
     r"|omitted by failbrief|^\s*\.\.\.\s*\d+ more|compiled code at|^\s*\.\.\.\s*$"
 )
-# Every match of _BOILERPLATE holds one of these; most lines hold none, and `in` is cheap.
-_BOILERPLATE_GATES = (
-    "Traceback (most recent call last)",
-    "The above exception was",
-    "During handling of the above",
-    "omitted by failbrief",
-    "...",
-    "compiled code at",
-)
+# Every match of _BOILERPLATE holds one of the gates in _is_boilerplate; most lines hold none.
 _JAVA_FRAME = re.compile(r"\s*at\s+[\w$.<>/\-]+\(")
 # Found in a block's joined lines whenever one of them (or its message) is a Java frame.
 _ANY_JAVA_FRAME = re.compile(r"at\s+[\w$.<>/\-]+\(")
@@ -53,7 +46,7 @@ _ANY_JAVA_FRAME = re.compile(r"at\s+[\w$.<>/\-]+\(")
 _DETAIL_COUNTED = 3
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """One error event. `lines` are colour-stripped log lines; `count` folds identical repeats."""
 
@@ -72,9 +65,35 @@ class Block:
     importance: int = 0
     overflow: deque[str] | None = None
 
-    def add(self, line: str) -> None:
-        """Append one continuation line (keeps head and tail once the block is too long)."""
-        self._track(line)
+    def take(self, line: str, *, record_start: bool = False) -> bool:
+        """Add `line` when it continues this block rather than starting a new log event.
+
+        A prefixed line continues it when its message is a stack frame or indented, or, inside a
+        traceback, its exception line or chain marker. Without a prefix: at the start of a new
+        record, an indented, frame or caret line; in a block opened by a prefixed line, any line;
+        else see _accepts_bare. One split of the line serves both the test and the tracking."""
+        token_end, start = ln.split_prefix(line)
+        if token_end:
+            text = line[start:]
+            gap = line[token_end:start]
+            if not (ln.is_frame(text) or "\t" in gap or gap.endswith("   ")) and not (
+                self.in_traceback and (ln.is_exception_line(text) or _CHAIN.search(text) is not None)
+            ):
+                return False
+        else:
+            text = line
+            if record_start:
+                if not (ln.is_indented(line) or ln.is_frame(line) or ln.is_caret_line(line)):
+                    return False
+            elif not self.headered and not self._accepts_bare(line):
+                return False
+        self.add(line, text)
+        return True
+
+    def add(self, line: str, text: str | None = None) -> None:
+        """Append one continuation line (keeps head and tail once the block is too long); `text`
+        is its message (the line without its prefix) when the caller has it."""
+        self._track(line, text)
         if self.overflow is not None:
             self.omitted += len(self.overflow) == TAIL_KEPT
             self.overflow.append(line)
@@ -86,34 +105,16 @@ class Block:
             self.omitted = max(0, len(extra) - TAIL_KEPT)
             self.overflow = deque(extra, maxlen=TAIL_KEPT)
 
-    def _track(self, line: str) -> None:
+    def _track(self, line: str, text: str | None) -> None:
         self.blank_run = self.blank_run + 1 if not line.strip() else 0
-        if "Traceback (most recent call last)" in line and "Traceback (most recent call last)" in (
-            ln.inner_text(line)
-        ):
+        if _TRACEBACK in line and _TRACEBACK in (text if text is not None else ln.inner_text(line)):
             self.in_traceback = True
         elif self.in_traceback:
-            text = ln.inner_text(line)
+            text = text if text is not None else ln.inner_text(line)
             if ln.is_exception_line(text) and not ln.is_indented(text):
                 self.in_traceback = False
         if len(line) < 2000 and self.score < MAX_LINE_SCORE:
             self.score = max(self.score, line_score(line))
-
-    def accepts(self, line: str, *, record_start: bool = False) -> bool:
-        """True when `line` continues this block rather than starting a new log event."""
-        if ln.has_prefix(line):
-            return self._accepts_prefixed(line)
-        if record_start:
-            return ln.is_indented(line) or ln.is_frame(line) or ln.is_caret_line(line)
-        if self.headered:
-            return True
-        return self._accepts_bare(line)
-
-    def _accepts_prefixed(self, line: str) -> bool:
-        text = ln.inner_text(line)
-        if ln.is_frame(text) or ln.is_indented_after_prefix(line):
-            return True
-        return self.in_traceback and (ln.is_exception_line(text) or _CHAIN.search(text) is not None)
 
     def _accepts_bare(self, line: str) -> bool:
         stripped = line.strip()
@@ -210,7 +211,16 @@ def _flattened_traceback(text: str) -> list[str] | None:
 
 
 def _is_boilerplate(text: str) -> bool:
-    return any(gate in text for gate in _BOILERPLATE_GATES) and _BOILERPLATE.search(text) is not None
+    # The gates spelled out: a generator over them costs more than the tests.
+    gated = (
+        "..." in text
+        or "Traceback (most recent call last)" in text
+        or "The above exception was" in text
+        or "During handling of the above" in text
+        or "omitted by failbrief" in text
+        or "compiled code at" in text
+    )
+    return gated and _BOILERPLATE.search(text) is not None
 
 
 def compress_java_frames(lines: list[str]) -> list[str]:

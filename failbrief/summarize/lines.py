@@ -92,7 +92,7 @@ def forget() -> None:
         clear()
 
 
-def _split(line: str) -> tuple[int, int]:
+def split_prefix(line: str) -> tuple[int, int]:
     """(end of the last prefix token, start of the message); (0, 0) when there is no prefix.
 
     A block's lines are split several times (to accept them, rank the block, key its repeats), so
@@ -119,17 +119,17 @@ def _split_uncached(line: str) -> tuple[int, int]:
 
 def has_prefix(line: str) -> bool:
     """True when `line` starts a new log event (it carries a timestamp or level prefix)."""
-    return _split(line)[0] != 0  # split now, remembered: most lines asked about are split next
+    return split_prefix(line)[0] != 0  # split now, remembered: most lines asked about are split next
 
 
 def inner_text(line: str) -> str:
     """The message part of a log line: everything after its prefix."""
-    return line[_split(line)[1] :]
+    return line[split_prefix(line)[1] :]
 
 
 def is_indented_after_prefix(line: str) -> bool:
     """True when the message after the prefix is itself indented (a nested or continued line)."""
-    token_end, pos = _split(line)
+    token_end, pos = split_prefix(line)
     gap = line[token_end:pos]
     return "\t" in gap or gap.endswith("   ")
 

@@ -27,7 +27,7 @@ EXACT_TOKENS_CHARS = 256 * 1024
 SCORE_CACHE = 8192
 
 
-@dataclass
+@dataclass(slots=True)
 class PoolEntry:
     """A non-block line kept for the "rest by score" section; repeats folded into `count`."""
 
@@ -147,12 +147,10 @@ class Scanner:
         first = True
         while pos <= len(text):
             end = _line_end(text, pos)
-            line = ln.strip_ansi(text[pos:end])
-            if not block.accepts(line, record_start=record_start and first):
+            if not block.take(ln.strip_ansi(text[pos:end]), record_start=record_start and first):
                 self._close(block)
                 self.open = None
                 return pos
-            block.add(line)
             first = False
             pos = end + 1
         return pos
@@ -164,14 +162,15 @@ class Scanner:
         block.in_traceback = "Traceback (most recent call last)" in line
         self.open = block
         pos = end + 1
-        while pos <= len(text):
-            row_end = _line_end(text, pos)
-            row = ln.strip_ansi(text[pos:row_end])
-            if not block.accepts(row):
+        size, take, strip_ansi = len(text), block.take, ln.strip_ansi
+        while pos <= size:
+            row_end = text.find("\n", pos)
+            if row_end < 0:
+                row_end = size
+            if not take(strip_ansi(text[pos:row_end])):
                 self._close(block)
                 self.open = None
                 return pos
-            block.add(row)
             pos = row_end + 1
         return pos
 

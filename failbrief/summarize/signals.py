@@ -267,7 +267,6 @@ _DETAIL_WORDS: tuple[str, ...] = (
     "exceed",
     "limit",
 )
-_DETAIL_GATES = ("429", "got ", " found", "must ")
 _DETAIL = re.compile(r"(?i)\b429\b|got \d+ results?|no \S+ found|must (?:have|be|appear)")
 
 
@@ -325,7 +324,8 @@ def has_detail(text: str) -> bool:
     low = text.lower()
     if _DETAIL_ANY.any_in(low):
         return True
-    return any(gate in low for gate in _DETAIL_GATES) and _DETAIL.search(text) is not None
+    gated = "429" in low or "got " in low or " found" in low or "must " in low  # _DETAIL's literals
+    return gated and _DETAIL.search(text) is not None
 
 
 def is_benign(text: str) -> bool:

@@ -14,6 +14,9 @@ from failbrief.summarize.lines import inner_text, remembered, strip_ansi
 # Any run of hex-ish characters holding a digit: numbers, times, dates, versions, uuids, hashes,
 # pointers. One leading character class keeps the regex engine on its fast path.
 _VARYING = re.compile(r"[0-9a-fA-Fx]*\d[0-9a-fA-F.:\-]*")
+# The same matches on ASCII text (where \d is [0-9]), found faster: possessive runs do not
+# backtrack, so a run of hex letters without a digit fails at once.
+_VARYING_ASCII = re.compile(r"(?:[a-fA-Fx]*+[0-9])++[0-9a-fA-F.:\-]*+")
 _PREFECT_FINAL = re.compile(r"Finished in state (\w+)\('(?:Task|Flow) run encountered an exception:? ?")
 MAX_TEMPLATE_CHARS = 300
 
@@ -31,7 +34,7 @@ def _masked(text: str) -> str:
     # Prefect echoes the same failure from the task and from the flow; fold both into one key.
     if "Finished in state" in text:
         text = _PREFECT_FINAL.sub(r"Finished in state \1('", text)
-    text = _VARYING.sub("#", text[:MAX_TEMPLATE_CHARS])
+    text = (_VARYING_ASCII if text.isascii() else _VARYING).sub("#", text[:MAX_TEMPLATE_CHARS])
     return " ".join(text.split()).rstrip(".:")  # whitespace runs squeezed, ends stripped
 
 
