@@ -58,6 +58,9 @@ class Block:
     # The lead-in rows are as logged, colour codes included (see lead_in_lines): stripping them
     # waits until the context shows them, as most blocks of an error-heavy log are never shown.
     lead_in_logged: bool = False
+    # Where to read the lead-in from, until the block is kept: (chunk, start, floor, count) for
+    # lines.lines_before. Repeats never read it.
+    lead_in_source: tuple[str, int, int, int] | None = None
     count: int = 1
     omitted: int = 0
     in_traceback: bool = False
@@ -267,8 +270,12 @@ class BlockStore:
         known = self._blocks.get(key)
         if known is not None:
             known.count += 1
+            block.lead_in_source = None
             return
         block.importance = block.rank()
+        if block.lead_in_source is not None:
+            block.lead_in = ln.lines_before(*block.lead_in_source)
+            block.lead_in_source = None
         if len(self._blocks) >= self.limit:
             del self._blocks[heapq.heappop(self._weakest)[3]]
         self._blocks[key] = block

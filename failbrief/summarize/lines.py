@@ -64,16 +64,19 @@ def strip_ansi(line: str) -> str:
     return _ANSI.sub("", line)
 
 
-def remembered(size: int) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
+def remembered(size: int, *, short: bool = False) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
     """A function of one line that remembers its results for the last `size` short lines.
 
     Error-heavy logs print the same traceback lines again and again, and a block's lines are looked
     at several times (to accept them, score and rank the block, key its repeats). Lines longer than
-    CACHED_CHARS are not kept, so the memory stays small."""
+    CACHED_CHARS are not kept, so the memory stays small; `short` says the function is only given
+    short texts, so none needs that check."""
 
     def decorate(function: Callable[[str], T]) -> Callable[[str], T]:
         cached = functools.lru_cache(maxsize=size)(function)
         _REMEMBERED.append(cached.cache_clear)
+        if short:
+            return cached
 
         @functools.wraps(function)
         def call(line: str) -> T:
@@ -162,3 +165,16 @@ def is_wrapper_line(text: str) -> bool:
 def is_indented(text: str) -> bool:
     """Starts with whitespace (and is not blank)."""
     return text[:1] in (" ", "\t") and text.strip() != ""
+
+
+def lines_before(text: str, start: int, floor: int, count: int) -> list[str]:
+    """The last `count` lines of `text[floor:start]`, where `start` begins a line (the first of
+    them may be cut at `floor`)."""
+    rows: list[str] = []
+    end = start - 1  # the newline that ends the line before `start`
+    while end >= floor and len(rows) < count:
+        begin = text.rfind("\n", floor, end) + 1 or floor
+        rows.append(text[begin:end])
+        end = begin - 1
+    rows.reverse()
+    return rows

@@ -21,6 +21,7 @@ from failbrief.summarize.tokens import count_tokens
 TAIL_LINES = 15
 HEAD_LINES = 5
 LEAD_IN_LINES = 6
+_LEAD_IN_CHARS = 4000  # how far back the lead-in lines are looked for
 POOL_LIMIT = 4000
 REST_MIN_SCORE = 20
 EXACT_TOKENS_CHARS = 256 * 1024
@@ -126,7 +127,7 @@ class Scanner:
             if score >= BLOCK_START:
                 pos = self._open_block(text, start, end, line, score, counter.line_no(start))
             else:
-                self._pool(line, key, score, counter.line_no(start))
+                self._pool(line, key, score, counter, start)
                 pos = end + 1
 
     def _score(self, line: str, key: bytes, level: int | None) -> int:
@@ -158,7 +159,11 @@ class Scanner:
     def _open_block(self, text: str, start: int, end: int, line: str, score: int, line_no: int) -> int:
         head_start, frames = _walk_back(text, start, line)
         block = Block([*frames, line], line_no - len(frames), ln.has_prefix(line), score)
-        block.lead_in, block.lead_in_logged = self._lead_in(text, head_start), True
+        if head_start >= _LEAD_IN_CHARS:  # within this chunk: read when the block is kept
+            block.lead_in_source = (text, head_start, head_start - _LEAD_IN_CHARS, LEAD_IN_LINES)
+        else:
+            block.lead_in = self._lead_in(text, head_start)
+        block.lead_in_logged = True
         block.in_traceback = "Traceback (most recent call last)" in line
         self.open = block
         pos = end + 1
@@ -175,9 +180,10 @@ class Scanner:
         return pos
 
     def _lead_in(self, text: str, start: int) -> list[str]:
-        """The lines logged just before `start`, as logged (see Block.lead_in_logged)."""
-        window = _lines_before(text, start, max(0, start - 4000))
-        if len(window) < LEAD_IN_LINES and start < 4000:
+        """The lines logged just before `start` (near the start of a chunk, with the previous
+        chunk's last lines), as logged (see Block.lead_in_logged)."""
+        window = ln.lines_before(text, start, max(0, start - _LEAD_IN_CHARS), LEAD_IN_LINES)
+        if len(window) < LEAD_IN_LINES and start < _LEAD_IN_CHARS:
             window = list(self.state.tail)[len(window) - LEAD_IN_LINES :] + window
         return window[-LEAD_IN_LINES:]
 
@@ -188,7 +194,8 @@ class Scanner:
             return
         self.state.blocks.add(block)
 
-    def _pool(self, line: str, key: bytes, score: int, line_no: int) -> None:
+    def _pool(self, line: str, key: bytes, score: int, counter: _LineCounter, start: int) -> None:
+        """Keep a candidate line in the rest pool (its line number is counted only if it is new)."""
         if score < REST_MIN_SCORE:
             return
         if self.baseline and template(line) in self.baseline:
@@ -201,7 +208,7 @@ class Scanner:
             return
         if len(pool) >= POOL_LIMIT:
             _prune(pool)
-        pool[key] = PoolEntry(line, score, line_no)
+        pool[key] = PoolEntry(line, score, counter.line_no(start))
 
     def _update_tail(self, text: str) -> None:
         rows = text[-8000:].split("\n")
@@ -225,19 +232,6 @@ class _LineCounter:
 def _quick_key(line: str) -> bytes:
     """A cheap repeat key (digits dropped) for the rest pool; render.py re-keys by template."""
     return line[:300].encode("utf-8", "surrogatepass").translate(None, b"0123456789")
-
-
-def _lines_before(text: str, start: int, floor: int) -> list[str]:
-    """The last LEAD_IN_LINES lines of `text[floor:start]` (`start` begins a line; the first of
-    them may be cut at `floor`)."""
-    rows: list[str] = []
-    end = start - 1  # the newline that ends the line before `start`
-    while end >= floor and len(rows) < LEAD_IN_LINES:
-        begin = text.rfind("\n", floor, end) + 1 or floor
-        rows.append(text[begin:end])
-        end = begin - 1
-    rows.reverse()
-    return rows
 
 
 def _unwrap(text: str) -> str:

@@ -24,17 +24,18 @@ MAX_TEMPLATE_CHARS = 300
 @remembered(2048)
 def template(line: str) -> str:
     """The repeat key of one line: prefix dropped, varying tokens masked, whitespace squeezed."""
-    return _masked(inner_text(strip_ansi(line)))
-
-
-@remembered(2048)
-def _masked(text: str) -> str:
-    """A message with its varying tokens masked: remembered apart from the line, because a
-    repeated message usually comes with a fresh timestamp."""
+    text = inner_text(strip_ansi(line))
     # Prefect echoes the same failure from the task and from the flow; fold both into one key.
     if "Finished in state" in text:
         text = _PREFECT_FINAL.sub(r"Finished in state \1('", text)
-    text = (_VARYING_ASCII if text.isascii() else _VARYING).sub("#", text[:MAX_TEMPLATE_CHARS])
+    return _masked(text[:MAX_TEMPLATE_CHARS])
+
+
+@remembered(2048, short=True)
+def _masked(text: str) -> str:
+    """A message with its varying tokens masked: remembered apart from the line, because a
+    repeated message usually comes with a fresh timestamp."""
+    text = (_VARYING_ASCII if text.isascii() else _VARYING).sub("#", text)
     return " ".join(text.split()).rstrip(".:")  # whitespace runs squeezed, ends stripped
 
 
