@@ -150,7 +150,7 @@ class Block:
 
     def key(self) -> tuple[str, ...]:
         """Identity for folding repeats: the templates of its first lines."""
-        return (*tuple(template(line) for line in self.lines[:12]), str(len(self.lines)))
+        return (*map(template, self.lines[:12]), str(len(self.lines)))
 
     def rank(self) -> int:
         """Importance: signal strength, plus named detail, minus being only a wrapper."""

@@ -21,7 +21,7 @@ _PREFECT_FINAL = re.compile(r"Finished in state (\w+)\('(?:Task|Flow) run encoun
 MAX_TEMPLATE_CHARS = 300
 
 
-@remembered(2048)
+@remembered(8192)
 def template(line: str) -> str:
     """The repeat key of one line: prefix dropped, varying tokens masked, whitespace squeezed."""
     text = inner_text(strip_ansi(line))
