@@ -1,8 +1,9 @@
 """Benchmark of the condenser: throughput and memory on a large log, quality over the corpus.
 
-    .venv/bin/python bench/condense.py [--size-mb 1000] [--noise clean|verbatim] [--keep-file]
+    .venv/bin/python bench/condense.py [--size-mb 256] [--noise clean|verbatim] [--keep-file]
 
-1. Builds a log of about --size-mb MB from the real logs in testdata/ (corpus logs and Prefect
+1. Builds a log of about --size-mb MB (256 by default: the size the condenser's budgets are set
+   for, see docs/condenser.md) from the real logs in testdata/ (corpus logs and Prefect
    payloads), repeated with varied ids and timestamps, with one real failure (a corpus case) in
    the middle. `--noise clean` (default) repeats the lines of those logs that the reference grep
    pattern does not match, plus their real warning lines: a long healthy run with one failure.
@@ -85,7 +86,7 @@ def main() -> None:
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size-mb", type=int, default=1000)
+    parser.add_argument("--size-mb", type=int, default=256)
     parser.add_argument("--noise", choices=("clean", "verbatim"), default="clean")
     parser.add_argument("--keep-file", action="store_true")
     return parser.parse_args()
