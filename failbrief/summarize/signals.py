@@ -89,7 +89,8 @@ _WEIGHTED: tuple[tuple[int, tuple[str, ...], re.Pattern[str]], ...] = tuple(
             r"\b(?:ERROR|FATAL|CRITICAL|SEVERE|FAILED)\b(?!=)|\[error\s*\]|\bfatal:|\bFatal\b",
         ),
         (70, "crash", r"(?i)\b(?:crash detected|crashed|has crashed)\b"),
-        (65, "error", r"(?i)\berror:|\berror\b.*\b(?:occurred|encountered|while)\b"),
+        # R reports an error as "Error in <call>:" (base R and rlang) on a line of its own.
+        (65, "error", r"(?i)\berror:|\berror\b.*\b(?:occurred|encountered|while)\b|^Error in \S.{0,200}:"),
         (
             65,
             "exit|non-zero|return",
@@ -166,7 +167,7 @@ _GENERIC_GATES = (
     "finished in state", "completed with", "done.", " of ", "encountered", "crash", "did not succeed",
     "went wrong", "task run failed", "flow run", "marking all", "running sql", "rolling back",
     "runtime error", "database error", "compilation error", "adapter: http", "see the logs", "sync failed",
-    "attempt", "failed",
+    "attempt", "failed", "to see where",
 )  # fmt: skip
 _GENERIC = re.compile(
     r"(?i)non-zero (?:exit|status)|returned? (?:non-zero|code)|exited with|exit code|status code"
@@ -178,6 +179,7 @@ _GENERIC = re.compile(
     r"|Reported flow run .* as crashed|Marking all children|Error running SQL|Rolling back"
     r"|^\s*Runtime Error\s*$|^\s*(?:Database|Compilation) Error\s*$|BigQuery adapter: https?://"
     r"|See the logs for more details|Sync failed|Attempt \d+ failed|job \d+ failed|Command `[^`]*` failed"
+    r"|to see where the error occurred"
 )
 
 # Lines that name the concrete problem: what is missing, denied, malformed or exhausted.
