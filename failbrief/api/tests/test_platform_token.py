@@ -19,6 +19,8 @@ from failbrief.summarize.models import LlmSession
 from failbrief.testing.fake_airbyte import C_CONNECTION, C_JOB, c_scenario
 from failbrief.testing.fixtures import AIRBYTE_TOKEN
 
+pytestmark = pytest.mark.services  # also on PostgreSQL, with the rate counters in Redis
+
 PLATFORM = "dalgo"
 COUNTER = "failbrief_platform_token_requests_total"
 
