@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from django.http import HttpRequest
 from ninja.errors import HttpError
@@ -14,6 +15,7 @@ from failbrief.orgs.models import Org
 log = logging.getLogger(__name__)
 # The org a platform token acts for; Dalgo's webapp and backend already send x-dalgo-org.
 ORG_HEADERS = ("X-Failbrief-Org", "X-Dalgo-Org")
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 
 
 class OrgToken(HttpBearer):
@@ -50,7 +52,8 @@ def _acting_org(request: HttpRequest, platform: str) -> Org:
             404, f"a platform token acts for the org named in the {ORG_HEADERS[0]} header: none was sent"
         )
     (slug,) = named
-    org = Org.objects.filter(slug=slug).first()
+    # Not a slug (too long, a NUL PostgreSQL would refuse, …): no org, without asking the database.
+    org = Org.objects.filter(slug=slug).first() if SLUG.fullmatch(slug) else None
     if org is None:
         log.warning(
             "platform %s: %s %s refused: no org %r", platform, request.method, request.path, slug[:100]

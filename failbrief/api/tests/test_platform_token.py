@@ -47,6 +47,8 @@ def platform_uses(org: str) -> float:
         (None, 404, "X-Failbrief-Org header: none was sent"),
         ("", 404, "X-Failbrief-Org header: none was sent"),
         ("no-such-org", 404, "no org 'no-such-org'"),
+        ("org-a\x00", 404, "no org 'org-a\\x00'"),
+        ("x" * 101, 404, "no org 'xxx"),
     ],
 )
 def test_a_platform_token_without_a_known_org_is_refused_saying_why(platform_token, slug, status, says):
