@@ -29,6 +29,7 @@ from failbrief.events.intake import store_notice
 from failbrief.events.models import FailureEvent
 from failbrief.events.process import claim_event, summarize_event
 from failbrief.events.reconcile import notice_for
+from failbrief.lib.http import ApiUnavailable, Backoff, with_backoff
 from failbrief.runs.errors import PrefectUnavailable
 from failbrief.runs.prefect import FlowRun, PrefectClient
 
@@ -46,9 +47,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SHAPE: Literal["backfill"] = "backfill"
-# After the client's own quick retries: how long to wait before trying a run again while Prefect
-# is away. Then the backfill stops; a rerun resumes where it stopped.
-PREFECT_RETRY_DELAYS = (5.0, 15.0, 45.0)
+# After the client's own quick retries: how often, and after how long (5-10 s, then 10-20 s, then
+# 20-40 s, or Prefect's Retry-After), to try a run again while Prefect is away. Then the backfill
+# stops; a rerun resumes where it stopped.
+PREFECT_BACKOFF = Backoff(retries=3, base=10.0, cap=45.0)
 EventStatus = FailureEvent.Status
 
 
@@ -69,7 +71,7 @@ def summarize_each(
     *,
     max_per_minute: int | None = None,
     on_start: Callable[[PlannedRun], None] | None = None,
-    retry_delays: Sequence[float] = PREFECT_RETRY_DELAYS,
+    backoff: Backoff = PREFECT_BACKOFF,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[tuple[PlannedRun, Outcome]]:
@@ -82,29 +84,25 @@ def summarize_each(
         pacer.wait()
         if on_start:
             on_start(planned)
-        yield planned, run_with_retries(client, planned, retry_delays, sleep)
+        yield planned, run_with_retries(client, planned, backoff, sleep)
 
 
 def run_with_retries(
     client: PrefectClient,
     planned: PlannedRun,
-    retry_delays: Sequence[float] = PREFECT_RETRY_DELAYS,
+    backoff: Backoff = PREFECT_BACKOFF,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
-    """run_one, tried again after each delay while Prefect is unavailable; then BackfillStopped."""
-    for delay in (*retry_delays, None):
-        try:
-            return run_one(client, planned)
-        except PrefectUnavailable as exc:
-            if delay is None:
-                tries = len(retry_delays) + 1
-                why = f"Prefect did not answer in {tries} tries on run {planned.run.id}: {exc}"
-                raise BackfillStopped(why) from exc
-            log.warning(
-                "backfill: Prefect unavailable on run %s, again in %.0f s: %s", planned.run.id, delay, exc
-            )
-            sleep(max(delay, exc.retry_after or 0.0))
-    raise AssertionError("unreachable")
+    """run_one, tried again while Prefect is unavailable, as `backoff` says; then BackfillStopped."""
+
+    def retrying(exc: ApiUnavailable, wait: float) -> None:
+        log.warning("backfill: Prefect unavailable on run %s, again in %.0f s: %s", planned.run.id, wait, exc)
+
+    try:
+        return with_backoff(lambda: run_one(client, planned), backoff, sleep, on_retry=retrying)
+    except PrefectUnavailable as exc:
+        why = f"Prefect did not answer in {backoff.retries + 1} tries on run {planned.run.id}: {exc}"
+        raise BackfillStopped(why) from exc
 
 
 def run_one(client: PrefectClient, planned: PlannedRun) -> Outcome:

@@ -130,7 +130,7 @@ def _claim_unit(
 ) -> tuple[LlmSession, bool]:
     """The unit's summary row, keyed by the top-level run so a subflow's own webhook and its
     parent's meet on one row, and whether this task now owns it. An Airbyte sync's row has
-    session type airbyte_sync (as Dalgo's)."""
+    session type airbyte_sync (Dalgo's own rows say log_summarization for both kinds)."""
     airbyte = airbyte_unit(unit, run_parameters) is not None
     row, mine = claim_summary(
         org,

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-import random
 from datetime import timedelta
 from typing import Any
 
 from celery import Task
 from django.conf import settings
-from django.utils import timezone
 
 from failbrief.celery import app
 from failbrief.events.intake import enqueue_event, events_to_requeue
@@ -17,18 +15,14 @@ from failbrief.events.models import FailureEvent
 from failbrief.events.process import finish_event, summarize_event
 from failbrief.events.reconcile import reconcile
 from failbrief.lib.duplicate_task_guard import first_copy
+from failbrief.lib.http import ApiUnavailable
+from failbrief.lib.task_retry import retry_or_give_up
 from failbrief.runs.errors import PrefectError, PrefectUnavailable
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.pipeline import prefect_client
 from failbrief.summarize.store import fail_summary
 
 log = logging.getLogger(__name__)
-
-
-def backoff_seconds(retries: int, retry_after: float | None) -> float:
-    """Exponential backoff with full jitter, never sooner than the server's Retry-After."""
-    ceiling = min(60.0, 2.0 * 2**retries)
-    return max(retry_after or 0.0, random.uniform(ceiling / 2, ceiling))
 
 
 @app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
@@ -48,21 +42,14 @@ def _process_event(self: Task[Any, Any], event_id: int) -> None:
             summarize_event(event_id, self.request.id or "", client)
     except PrefectUnavailable as exc:
         event = FailureEvent.objects.get(pk=event_id)
-        deadline = event.received_at + timedelta(seconds=settings.RETRY_DEADLINE_SECONDS)
-        delay = backoff_seconds(self.request.retries, exc.retry_after)
-        if timezone.now() + timedelta(seconds=delay) > deadline:
-            reason = f"Prefect unavailable until the retry deadline: {exc}"
+
+        def give_up(error: ApiUnavailable) -> None:
+            reason = f"Prefect unavailable until the retry deadline: {error}"
             finish_event(event, FailureEvent.Status.FAILED, reason)
             fail_rows_of_task(self.request.id or "", reason)
-            return
-        log.warning(
-            "event=%s Prefect unavailable, retry %s in %.1f s: %s",
-            event_id,
-            self.request.retries + 1,
-            delay,
-            exc,
-        )
-        raise self.retry(exc=exc, countdown=delay) from exc
+
+        deadline = event.received_at + timedelta(seconds=settings.RETRY_DEADLINE_SECONDS)
+        retry_or_give_up(self, exc, give_up, what=f"event={event_id} Prefect unavailable", deadline=deadline)
 
 
 def fail_rows_of_task(worker_task_id: str, reason: str) -> None:

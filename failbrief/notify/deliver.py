@@ -144,7 +144,7 @@ def _claim(notification_id: int) -> Literal["claimed", "busy", "skipped"]:
 
 
 def _retry_later(notification: Notification, exc: DeliveryError) -> Outcome:
-    delay = backoff_seconds(notification.attempts, exc.retry_after, base=5.0, cap=600.0)
+    delay = backoff_seconds(notification.attempts, exc.retry_after, base=5.0, cap=600.0, longest=600.0)
     Notification.objects.filter(pk=notification.pk).update(
         reason=_attempts_note(notification, exc),
         locked_until=None,

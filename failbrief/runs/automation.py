@@ -1,5 +1,5 @@
 """The Prefect side of failbrief: a Webhook block and an Automation that posts every failed flow run
-to our webhook. Pure: no Django; the CLI passes settings and an httpx client in.
+to our webhook. Pure: no Django; the CLI passes settings and a `JsonApi` (`prefect_http`) in.
 
 Prefect 3.4+ has no flow-run notification policies (404); an automation is the only way. Both
 objects are found by name and updated in place, so running the setup twice leaves one block and
@@ -8,17 +8,14 @@ one automation. The shapes and their traps are in docs/prefect-behaviour.md §2.
 
 from __future__ import annotations
 
-import json
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from typing import Any
 
-import httpx
-
-from failbrief.runs.errors import PrefectAuthError, PrefectBadResponse, PrefectError, PrefectUnavailable
+from failbrief.lib.http import Backoff, JsonApi
+from failbrief.runs.errors import PREFECT_ERRORS, PrefectBadResponse, PrefectError, RunNotFound
 from failbrief.runs.states import FAILURE_EVENTS
 
 WEBHOOK_PATH = "/webhooks/v1/notification/"
@@ -144,31 +141,34 @@ def dry_run(spec: HookSpec) -> dict[str, Any]:
     }
 
 
-def prefect_http(api_url: str, api_key: str | None, timeout: float) -> httpx.Client:
-    headers = {"Accept": "application/json"} | ({"Authorization": f"Bearer {api_key}"} if api_key else {})
-    return httpx.Client(base_url=api_url.rstrip("/") + "/", headers=headers, timeout=timeout)
+RETRIES = Backoff(retries=3, base=0.5, cap=2.0)  # a busy Prefect (SQLite) answers 503 now and then
 
 
-def install(http: httpx.Client, spec: HookSpec) -> Installed:
+def prefect_http(api_url: str, api_key: str | None, timeout: float) -> JsonApi:
+    """Prefect's API through the one JSON-API core, transient answers tried again as `RETRIES` says."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    return JsonApi(api_url, headers=headers, errors=PREFECT_ERRORS, timeout=timeout, backoff=RETRIES)
+
+
+def install(http: JsonApi, spec: HookSpec) -> Installed:
     """Create or update the block, then the automation. Raises a PrefectError subclass."""
     block_id, block_action = _upsert_block(http, spec)
     found = _automations_named(http, spec.name)
     body = automation_body(spec, block_id)
     if found:
         automation_id = found[0]["id"]
-        _request(http, "PUT", f"automations/{automation_id}", body)
+        http.call("PUT", f"automations/{automation_id}", body)
         for extra in found[1:]:  # made by hand or by an older setup: one automation is the contract
-            _request(http, "DELETE", f"automations/{extra['id']}")
+            http.call("DELETE", f"automations/{extra['id']}")
         removed = [a["id"] for a in found[1:]]
         return Installed(block_id, automation_id, block_action, "updated", removed)
-    created = _request(http, "POST", "automations/", body)
+    created = http.call("POST", "automations/", body)
     return Installed(block_id, _id_of(created, "automation"), block_action, "created")
 
 
-def _upsert_block(http: httpx.Client, spec: HookSpec) -> tuple[str, str]:
-    block_type = _request(http, "GET", "block_types/slug/webhook")
-    schemas = _request(
-        http,
+def _upsert_block(http: JsonApi, spec: HookSpec) -> tuple[str, str]:
+    block_type = http.call("GET", "block_types/slug/webhook")
+    schemas = http.call(
         "POST",
         "block_schemas/filter",
         {"block_schemas": {"block_type_id": {"any_": [block_type["id"]]}}},
@@ -179,35 +179,33 @@ def _upsert_block(http: httpx.Client, spec: HookSpec) -> tuple[str, str]:
     existing = _block_named(http, spec.name)
     if existing is not None:
         update = {"block_schema_id": schema_id, "data": data, "merge_existing_data": False}
-        _request(http, "PATCH", f"block_documents/{existing}", update)
+        http.call("PATCH", f"block_documents/{existing}", update)
         return existing, "updated"
     body = {"name": spec.name, "block_type_id": block_type["id"], "block_schema_id": schema_id, "data": data}
-    return _id_of(_request(http, "POST", "block_documents/", body), "block document"), "created"
+    return _id_of(http.call("POST", "block_documents/", body), "block document"), "created"
 
 
-def _block_named(http: httpx.Client, name: str) -> str | None:
+def _block_named(http: JsonApi, name: str) -> str | None:
     try:
-        found = _request(http, "GET", f"block_types/slug/webhook/block_documents/name/{name}")
-    except PrefectBadResponse as exc:
-        if exc.status == 404:
-            return None
-        raise
+        found = http.call("GET", f"block_types/slug/webhook/block_documents/name/{name}")
+    except RunNotFound:
+        return None
     return _id_of(found, "block document")
 
 
-def _automations_named(http: httpx.Client, name: str) -> list[dict[str, Any]]:
-    found = _request(http, "POST", "automations/filter", {"automations": {"name": {"any_": [name]}}})
+def _automations_named(http: JsonApi, name: str) -> list[dict[str, Any]]:
+    found = http.call("POST", "automations/filter", {"automations": {"name": {"any_": [name]}}})
     if not isinstance(found, list):
         raise PrefectBadResponse("POST /automations/filter did not answer a list")
     # Older servers ignore the name filter; compare again so we never touch someone else's.
     return sorted((a for a in found if a.get("name") == name), key=lambda a: str(a.get("created", "")))
 
 
-def check(http: httpx.Client, name: str, *, since: timedelta = timedelta(hours=24)) -> Health:
+def check(http: JsonApi, name: str, *, since: timedelta = timedelta(hours=24)) -> Health:
     """Is Prefect reachable, which version, is our automation there and enabled, where does its block
     post, and which of its webhook calls failed within `since`. Never raises a PrefectError."""
     try:
-        version = str(_request(http, "GET", "admin/version"))
+        version = str(http.call("GET", "admin/version"))
     except PrefectError as exc:
         return Health(reachable=False, problems=[f"Prefect API did not answer: {exc}"])
     try:
@@ -216,7 +214,7 @@ def check(http: httpx.Client, name: str, *, since: timedelta = timedelta(hours=2
         return Health(reachable=True, version=version, problems=[f"Prefect answered badly: {exc}"])
 
 
-def _check_automation(http: httpx.Client, name: str, version: str, since: timedelta) -> Health:
+def _check_automation(http: JsonApi, name: str, version: str, since: timedelta) -> Health:
     found = _automations_named(http, name)
     if not found:
         problem = f"no automation named {name!r}: run 'failbrief setup-prefect'"
@@ -237,18 +235,18 @@ def _check_automation(http: httpx.Client, name: str, version: str, since: timede
     )
 
 
-def _block_url(http: httpx.Client, automation: dict[str, Any]) -> str | None:
+def _block_url(http: JsonApi, automation: dict[str, Any]) -> str | None:
     block_ids = [
         a.get("block_document_id") for a in automation.get("actions", []) if a.get("type") == "call-webhook"
     ]
     if not block_ids or not block_ids[0]:
         return None
-    block = _request(http, "GET", f"block_documents/{block_ids[0]}", params={"include_secrets": "true"})
+    block = http.call("GET", f"block_documents/{block_ids[0]}", params={"include_secrets": "true"})
     url = (block.get("data") or {}).get("url") if isinstance(block, dict) else None
     return str(url) if url else None
 
 
-def action_failures(http: httpx.Client, automation_id: str, since: timedelta) -> list[ActionFailure]:
+def action_failures(http: JsonApi, automation_id: str, since: timedelta) -> list[ActionFailure]:
     """The automation's `prefect.automation.action.failed` events within `since`, newest first."""
     start = (datetime.now(UTC) - since).isoformat()
     body = {
@@ -260,7 +258,7 @@ def action_failures(http: httpx.Client, automation_id: str, since: timedelta) ->
         },
         "limit": 50,
     }
-    answer = _request(http, "POST", "events/filter", body)
+    answer = http.call("POST", "events/filter", body)
     events = answer.get("events", []) if isinstance(answer, dict) else []
     return [
         ActionFailure(str(e.get("occurred", "")), str((e.get("payload") or {}).get("reason", "")))
@@ -273,41 +271,3 @@ def _id_of(record: Any, what: str) -> str:
     if not isinstance(record, dict) or not record.get("id"):
         raise PrefectBadResponse(f"Prefect's answer has no {what} id")
     return str(record["id"])
-
-
-RETRY_DELAYS = (0.5, 1.0, 2.0)  # a busy Prefect (SQLite) answers 503 now and then
-
-
-def _request(
-    http: httpx.Client, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
-) -> Any:
-    """One Prefect call, tried again after a transient answer (connection error, 408, 429, 5xx)."""
-    for delay in RETRY_DELAYS:
-        try:
-            return _request_once(http, method, path, body, params)
-        except PrefectUnavailable:
-            time.sleep(delay)
-    return _request_once(http, method, path, body, params)
-
-
-def _request_once(
-    http: httpx.Client, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
-) -> Any:
-    what = f"{method} /{path}"
-    try:
-        response = http.request(method, path, json=body, params=params)
-    except httpx.HTTPError as exc:
-        raise PrefectUnavailable(f"{what}: {exc!r}") from exc
-    said = f"{what} answered {response.status_code}: {response.text[:300]}"
-    if response.status_code in (401, 403):
-        raise PrefectAuthError(said, status=response.status_code)
-    if response.status_code in (408, 429) or response.status_code >= 500:
-        raise PrefectUnavailable(said, status=response.status_code)
-    if not response.is_success:
-        raise PrefectBadResponse(said, status=response.status_code)
-    if not response.content:
-        return None
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        raise PrefectBadResponse(f"{said} (not JSON)", status=response.status_code) from None

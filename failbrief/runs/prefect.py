@@ -1,25 +1,25 @@
 """A thin client for the Prefect 3 REST API. Pure: no Django; the service passes settings in.
 
 Only the reads the failure summarizer needs: flow runs, task runs, subflows, logs, deployments.
-Every call has a connect timeout and a total deadline, retries transient failures a few times
-with jittered backoff, and raises only the domain errors of `failbrief.runs.errors`.
+Calls go through the one JSON-API core (`failbrief.lib.http.JsonApi`): a connect timeout and a
+total deadline, transient failures retried a few times with jittered backoff, and only the domain
+errors of `failbrief.runs.errors` escape.
 """
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Annotated, Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from failbrief.lib.http import backoff_seconds, excerpt, retry_after_seconds
+from failbrief.lib.http import Backoff, Closing, JsonApi
 from failbrief.runs.errors import (
+    PREFECT_ERRORS,
     PrefectAuthError,
     PrefectBadResponse,
     PrefectError,
@@ -43,10 +43,8 @@ __all__ = [
 ]
 
 PAGE_LIMIT = 200  # the most `limit` Prefect accepts; 201 gets a 422
-CONNECT_TIMEOUT = 5.0
 BACKOFF_BASE = 0.2
 BACKOFF_CAP = 2.0
-EXCERPT_CHARS = 200
 
 
 def _null_as(empty: Callable[[], Any]) -> BeforeValidator:
@@ -143,13 +141,13 @@ class Deployment(_PrefectModel):
 Model = TypeVar("Model", bound=BaseModel)
 
 
-class PrefectClient:
+class PrefectClient(Closing):
     """Reads from one Prefect server. Use as a context manager, or call `close()`.
 
     `api_url` ends in `/api` (e.g. `http://127.0.0.1:4200/api`). `timeout` bounds every socket wait
     (connecting: at most 5 s) and each attempt as a whole: a body still arriving `timeout` seconds
     after the request went out is abandoned. `retries` is how many extra attempts transient
-    failures get, after 0.2-2 s of jittered backoff (or the server's Retry-After, capped at 2 s).
+    failures get, after 0.1-2 s of jittered backoff (or the server's Retry-After, capped at 2 s).
     Every method raises `PrefectUnavailable`, `RunNotFound`, `PrefectAuthError` or
     `PrefectBadResponse`; nothing from httpx escapes.
     """
@@ -165,33 +163,20 @@ class PrefectClient:
         *,
         max_log_records: int = 50_000,
     ) -> None:
-        self._timeout = timeout
-        self._retries = retries
-        self._sleep = sleep
         self._max_log_records = max_log_records
-        self._http = httpx.Client(
-            base_url=api_url.rstrip("/") + "/",
-            headers=_auth_headers(api_key),
-            timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
-            transport=transport,
+        backoff = Backoff(retries, BACKOFF_BASE, BACKOFF_CAP)
+        self._api = JsonApi(
+            api_url, _auth_headers(api_key), PREFECT_ERRORS, timeout, backoff, transport, sleep
         )
-
-    def __enter__(self) -> PrefectClient:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Closes the pooled connections."""
-        self._http.close()
+        self._api.close()
 
     def health(self) -> bool:
         """True when the server answers `true` on /health; False when it is unreachable or unwell."""
         try:
-            return self._attempt("GET", "health", None) is True
+            return self._api.attempt("GET", "health") is True
         except PrefectError:
             return False
 
@@ -262,7 +247,7 @@ class PrefectClient:
         return self._pages("flow_runs/filter", body, FlowRun, max_records=limit)
 
     def _get(self, path: str, model: type[Model]) -> Model:
-        return _parse(f"GET /{path}", model, self._call("GET", path, None))
+        return self._api.parse(f"GET /{path}", model, self._api.call("GET", path))
 
     def _pages(self, path: str, body: Mapping[str, Any], model: type[Model], max_records: int) -> list[Model]:
         # Prefect has no cursor: page with offset until a page comes back shorter than the limit.
@@ -270,41 +255,15 @@ class PrefectClient:
         page_size = max(1, min(PAGE_LIMIT, max_records))
         while len(records) < max_records:
             page_body = {**body, "limit": page_size, "offset": len(records)}
-            page = _parse_list(f"POST /{path}", model, self._call("POST", path, page_body))
+            page = self._api.parse_list(f"POST /{path}", model, self._api.call("POST", path, page_body))
             records.extend(page)
             if len(page) < page_size:
                 break
         return records[:max_records]
 
-    def _call(self, method: str, path: str, body: Mapping[str, Any] | None) -> Any:
-        attempt = 0
-        while True:
-            try:
-                return self._attempt(method, path, body)
-            except PrefectUnavailable as error:
-                if attempt >= self._retries:
-                    raise
-                self._sleep(backoff_seconds(attempt, error.retry_after, BACKOFF_BASE, BACKOFF_CAP))
-                attempt += 1
-
-    def _attempt(self, method: str, path: str, body: Mapping[str, Any] | None) -> Any:
-        what = f"{method} /{path}"
-        deadline = time.monotonic() + self._timeout
-        try:
-            with self._http.stream(method, path, json=body) as response:
-                content = _read_before(deadline, response, what)
-        except httpx.TimeoutException as error:
-            raise PrefectUnavailable(f"{what}: no answer within {self._timeout:g} s ({error!r})") from error
-        except httpx.HTTPError as error:
-            raise PrefectUnavailable(f"{what}: {error!r}") from error
-        return _decode(what, response.status_code, response.headers, content)
-
 
 def _auth_headers(api_key: str | None) -> dict[str, str]:
-    headers = {"Accept": "application/json"}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    return headers
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
 def _uuid(value: str) -> str:
@@ -338,54 +297,3 @@ def _unique(logs: Iterable[PrefectLog]) -> list[PrefectLog]:
     for log in logs:
         by_id.setdefault(log.id, log)
     return list(by_id.values())
-
-
-def _read_before(deadline: float, response: httpx.Response, what: str) -> bytes:
-    # httpx's timeouts apply per socket operation; a server dripping bytes would never trip
-    # them, so the total deadline is checked between chunks.
-    chunks: list[bytes] = []
-    for chunk in response.iter_bytes():
-        if time.monotonic() > deadline:
-            raise PrefectUnavailable(f"{what}: the answer took longer than the deadline", status=None)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _decode(what: str, status: int, headers: httpx.Headers, content: bytes) -> Any:
-    said = f"{what} answered {status}: {excerpt(content, EXCERPT_CHARS)}"
-    if status == 404:
-        raise RunNotFound(said, status=status)
-    if status in (401, 403):
-        raise PrefectAuthError(said, status=status)
-    if status in (408, 429) or status >= 500:
-        raise PrefectUnavailable(said, status=status, retry_after=retry_after_seconds(headers))
-    if not 200 <= status < 300:
-        raise PrefectBadResponse(said, status=status)
-    try:
-        return json.loads(content)
-    except ValueError:
-        raise PrefectBadResponse(f"{said} (not JSON)", status=status) from None
-
-
-def _parse(what: str, model: type[Model], data: Any) -> Model:
-    if not isinstance(data, dict):
-        raise PrefectBadResponse(f"{what}: expected a JSON object, got {type(data).__name__}")
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise PrefectBadResponse(f"{what}: not a {model.__name__}: {_first_problem(error)}") from None
-
-
-def _parse_list(what: str, model: type[Model], data: Any) -> list[Model]:
-    if not isinstance(data, list):
-        raise PrefectBadResponse(f"{what}: expected a JSON array, got {type(data).__name__}")
-    try:
-        return [model.model_validate(item) for item in data]
-    except ValidationError as error:
-        raise PrefectBadResponse(f"{what}: not a list of {model.__name__}: {_first_problem(error)}") from None
-
-
-def _first_problem(error: ValidationError) -> str:
-    problem = error.errors()[0]
-    place = ".".join(str(part) for part in problem["loc"])
-    return f"{place}: {problem['msg']} ({error.error_count()} problem(s))"

@@ -3,61 +3,68 @@
 Three reads: a connection's jobs (`POST jobs/list`), one job with its attempts
 (`POST jobs/get_without_logs`) and one attempt with its logs (`POST attempt/get_for_job`). Logs
 come back as `logs.logLines` (logType "formatted", or no logType before Airbyte 1.4) or as
-`logs.events[]` (logType "structured"). Every call has a timeout, transient failures are retried
-with jittered backoff (honouring Retry-After), and only the domain errors below escape.
+`logs.events[]` (logType "structured"). Calls go through the one JSON-API core
+(`failbrief.lib.http.JsonApi`): a timeout, transient failures retried with jittered backoff
+(honouring Retry-After), and only the domain errors below escape.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from failbrief.lib.http import backoff_seconds, excerpt, retry_after_seconds
+from failbrief.lib.http import (
+    ApiAuthError,
+    ApiBadResponse,
+    ApiError,
+    ApiNotFound,
+    ApiUnavailable,
+    Backoff,
+    Closing,
+    ErrorKinds,
+    JsonApi,
+)
 
-CONNECT_TIMEOUT = 5.0
 BACKOFF_BASE = 0.2
 BACKOFF_CAP = 5.0
-EXCERPT_CHARS = 200
 PAGE_SIZE = 20
 SYNC_CONFIG_TYPES = ("sync", "reset_connection", "clear", "refresh")
 Auth = Literal["basic", "bearer"]
 
 
-class AirbyteError(Exception):
+class AirbyteError(ApiError):
     """Base of every failure talking to Airbyte. `status` is the HTTP status, None without one."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
-
-class AirbyteUnavailable(AirbyteError):
+class AirbyteUnavailable(AirbyteError, ApiUnavailable):
     """Transient: refused, reset, timed out, 408, 429 or 5xx. `retry_after` is the server's
     Retry-After in seconds when it sent one."""
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
-        super().__init__(message, status=status)
-        self.retry_after = retry_after
 
-
-class AirbyteNotFound(AirbyteError):
+class AirbyteNotFound(AirbyteError, ApiNotFound):
     """Airbyte answered 404: no such job, attempt or connection."""
 
 
-class AirbyteAuthError(AirbyteError):
+class AirbyteAuthError(AirbyteError, ApiAuthError):
     """Airbyte answered 401 or 403: the token is missing, wrong, or of the wrong kind."""
 
 
-class AirbyteBadResponse(AirbyteError):
+class AirbyteBadResponse(AirbyteError, ApiBadResponse):
     """An answer we cannot use (not JSON, wrong shape) or a 4xx such as 422: retrying won't help."""
+
+
+AIRBYTE_ERRORS = ErrorKinds(
+    AirbyteUnavailable,
+    AirbyteNotFound,
+    AirbyteAuthError,
+    AirbyteBadResponse,
+    auth_hint=" (check AIRBYTE_API_TOKEN / AIRBYTE_AUTH or the org's --airbyte-token)",
+)
 
 
 class _AirbyteModel(BaseModel):
@@ -122,10 +129,7 @@ class AttemptLogs(_AirbyteModel):
     timestamps: list[int | None] = Field(default_factory=list)  # epoch ms per line, structured only
 
 
-Model = TypeVar("Model", bound=BaseModel)
-
-
-class AirbyteClient:
+class AirbyteClient(Closing):
     """Reads from one Airbyte server. `api_url` ends in `/api/v1` (e.g. http://airbyte:8000/api/v1).
 
     `token` is sent as `Authorization: Basic <token>` (Dalgo's way: the token is already the base64
@@ -145,26 +149,13 @@ class AirbyteClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._timeout = timeout
-        self._retries = retries
-        self._sleep = sleep
-        self._http = httpx.Client(
-            base_url=api_url.rstrip("/") + "/",
-            headers=_headers(token, auth),
-            timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
-            transport=transport,
+        backoff = Backoff(retries, BACKOFF_BASE, BACKOFF_CAP)
+        self._api = JsonApi(
+            api_url, _headers(token, auth), AIRBYTE_ERRORS, timeout, backoff, transport, sleep
         )
 
-    def __enter__(self) -> AirbyteClient:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
     def close(self) -> None:
-        self._http.close()
+        self._api.close()
 
     def jobs(
         self,
@@ -197,7 +188,7 @@ class AirbyteClient:
                 **data,
                 "attempts": [a.get("attempt", a) for a in data["attempts"] if isinstance(a, dict)],
             }
-        return _parse("jobs/get_without_logs", JobWithAttempts, data)
+        return self._api.parse("jobs/get_without_logs", JobWithAttempts, data)
 
     def attempt_logs(self, job_id: int, attempt_number: int) -> AttemptLogs:
         """The attempt and its log lines. AirbyteNotFound when the job or attempt does not exist."""
@@ -205,7 +196,9 @@ class AirbyteClient:
         data = self._call("attempt/get_for_job", body)
         if not isinstance(data, dict):
             raise AirbyteBadResponse(f"attempt/get_for_job: expected an object, got {type(data).__name__}")
-        return _parse("attempt/get_for_job", AttemptLogs, {"attempt": data.get("attempt"), **_lines(data)})
+        return self._api.parse(
+            "attempt/get_for_job", AttemptLogs, {"attempt": data.get("attempt"), **_lines(data)}
+        )
 
     def _pages(self, body: Mapping[str, Any], max_jobs: int) -> list[JobWithAttempts]:
         found: list[JobWithAttempts] = []
@@ -215,40 +208,17 @@ class AirbyteClient:
             jobs = data.get("jobs") if isinstance(data, dict) else None
             if not isinstance(jobs, list):
                 raise AirbyteBadResponse("jobs/list: the answer has no `jobs` list")
-            found += [_parse("jobs/list", JobWithAttempts, item) for item in jobs]
+            found += [self._api.parse("jobs/list", JobWithAttempts, item) for item in jobs]
             if len(jobs) < PAGE_SIZE:
                 break
         return found[:max_jobs]
 
     def _call(self, path: str, body: Mapping[str, Any]) -> Any:
-        attempt = 0
-        while True:
-            try:
-                return self._attempt(path, body)
-            except AirbyteUnavailable as error:
-                if attempt >= self._retries:
-                    raise
-                self._sleep(backoff_seconds(attempt, error.retry_after, BACKOFF_BASE, BACKOFF_CAP))
-                attempt += 1
-
-    def _attempt(self, path: str, body: Mapping[str, Any]) -> Any:
-        what = f"POST {path}"
-        deadline = time.monotonic() + self._timeout
-        try:
-            with self._http.stream("POST", path, json=body) as response:
-                content = _read_before(deadline, response, what)
-        except httpx.TimeoutException as error:
-            raise AirbyteUnavailable(f"{what}: no answer within {self._timeout:g} s") from error
-        except httpx.HTTPError as error:
-            raise AirbyteUnavailable(f"{what}: {error!r}") from error
-        return _decode(what, response.status_code, response.headers, content)
+        return self._api.call("POST", path, body)
 
 
 def _headers(token: str | None, auth: Auth) -> dict[str, str]:
-    headers = {"Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"{'Bearer' if auth == 'bearer' else 'Basic'} {token}"
-    return headers
+    return {"Authorization": f"{'Bearer' if auth == 'bearer' else 'Basic'} {token}"} if token else {}
 
 
 def _iso(moment: datetime) -> str:
@@ -277,42 +247,3 @@ def _event_line(event: Mapping[str, Any]) -> str:
     source, message = event.get("logSource") or "platform", str(event.get("message") or "")
     trace = event.get("stackTrace")
     return f"{source} > {message}" + (f"\n{trace}" if trace else "")
-
-
-def _read_before(deadline: float, response: httpx.Response, what: str) -> bytes:
-    # Per-socket timeouts never trip on a server dripping bytes: check the total between chunks.
-    chunks: list[bytes] = []
-    for chunk in response.iter_bytes():
-        if time.monotonic() > deadline:
-            raise AirbyteUnavailable(f"{what}: the answer took longer than the deadline")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _decode(what: str, status: int, headers: httpx.Headers, content: bytes) -> Any:
-    said = f"{what} answered {status}: {excerpt(content, EXCERPT_CHARS)}"
-    if status == 404:
-        raise AirbyteNotFound(said, status=status)
-    if status in (401, 403):
-        raise AirbyteAuthError(
-            f"{said} (check AIRBYTE_API_TOKEN / AIRBYTE_AUTH or the org's --airbyte-token)", status=status
-        )
-    if status in (408, 429) or status >= 500:
-        raise AirbyteUnavailable(said, status=status, retry_after=retry_after_seconds(headers))
-    if not 200 <= status < 300:
-        raise AirbyteBadResponse(said, status=status)
-    try:
-        return json.loads(content)
-    except ValueError:
-        raise AirbyteBadResponse(f"{said} (not JSON)", status=status) from None
-
-
-def _parse(what: str, model: type[Model], data: Any) -> Model:
-    if not isinstance(data, dict):
-        raise AirbyteBadResponse(f"{what}: expected a JSON object, got {type(data).__name__}")
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        place = ".".join(str(part) for part in problem["loc"])
-        raise AirbyteBadResponse(f"{what}: not a {model.__name__}: {place}: {problem['msg']}") from None

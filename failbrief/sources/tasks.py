@@ -8,6 +8,8 @@ from celery import Task
 
 from failbrief.celery import app
 from failbrief.lib.duplicate_task_guard import first_copy
+from failbrief.lib.http import ApiUnavailable
+from failbrief.lib.task_retry import retry_or_give_up
 from failbrief.sources.airbyte import AirbyteUnavailable
 from failbrief.summarize.on_demand_airbyte import fill_airbyte_requested
 
@@ -30,9 +32,8 @@ def _fill(self: Task[Any, Any], row_id: int) -> None:
         from failbrief.summarize.models import LlmSession
         from failbrief.summarize.store import fail_summary
 
-        if self.request.retries >= MAX_RETRIES:
-            fail_summary(LlmSession.objects.get(pk=row_id), f"Airbyte unavailable: {exc}")
-            return
-        from failbrief.events.tasks import backoff_seconds
+        def give_up(error: ApiUnavailable) -> None:
+            fail_summary(LlmSession.objects.get(pk=row_id), f"Airbyte unavailable: {error}")
 
-        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries, exc.retry_after)) from exc
+        what = f"summary={row_id} Airbyte unavailable"
+        retry_or_give_up(self, exc, give_up, what=what, max_retries=MAX_RETRIES)

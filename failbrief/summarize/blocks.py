@@ -44,6 +44,10 @@ _JAVA_FRAME = re.compile(r"\s*at\s+[\w$.<>/\-]+\(")
 _ANY_JAVA_FRAME = re.compile(r"at\s+[\w$.<>/\-]+\(")
 # Importance counts at most this many detail lines (min(15, 5 * detail)).
 _DETAIL_COUNTED = 3
+# The statement a database driver or a tool prints after its error, under a label of its own line
+# ("SQL:" in OHDSI's DatabaseConnector reports, "Query:", "Failed SQL:"): a person needs it to see
+# what the database rejected.
+_STATEMENT_LABEL = re.compile(r"(?i)(?:failed |failing |offending )?(?:SQL|query|statement)\s*:\s*$")
 
 
 @dataclass(slots=True)
@@ -64,6 +68,7 @@ class Block:
     count: int = 1
     omitted: int = 0
     in_traceback: bool = False
+    in_statement: bool = False
     blank_run: int = 0
     importance: int = 0
     overflow: deque[str] | None = None
@@ -109,7 +114,12 @@ class Block:
             self.overflow = deque(extra, maxlen=TAIL_KEPT)
 
     def _track(self, line: str, text: str | None) -> None:
-        self.blank_run = self.blank_run + 1 if not line.strip() else 0
+        stripped = line.strip()
+        self.blank_run = self.blank_run + 1 if not stripped else 0
+        if self.blank_run:
+            self.in_statement = False
+        elif stripped[-1] == ":" and _STATEMENT_LABEL.match(stripped):  # every label ends in ":"
+            self.in_statement = True
         if _TRACEBACK in line and _TRACEBACK in (text if text is not None else ln.inner_text(line)):
             self.in_traceback = True
         elif self.in_traceback:
@@ -125,7 +135,9 @@ class Block:
             return self.blank_run < 1 or self.in_traceback
         if ln.is_indented(line) or ln.is_frame(line) or ln.is_caret_line(line) or stripped[0] in '{}[]"':
             return True
-        if self.in_traceback or _CHAIN.search(stripped):
+        if self.in_traceback or self.in_statement or _CHAIN.search(stripped):
+            return True
+        if self.blank_run <= 1 and _STATEMENT_LABEL.match(stripped):
             return True
         # A pasted message's second line (the request or statement behind an exception).
         return len(self.lines) < 3 and self.blank_run == 0

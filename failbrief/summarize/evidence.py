@@ -127,15 +127,17 @@ SIGNALS: tuple[Signal, ...] = (
         "and what else fills the node (logs, temp files, image layers); raise the requests or move the "
         "job to larger nodes.",
     ),
-    # The job's pods vanished while it ran: usually killed (memory) or preempted; only suggests.
+    # The job's pods or Spark's executors vanished while it ran: usually killed for memory or
+    # preempted; only suggests.
     _signal(
-        "pods-vanished",
+        "workers-lost",
         "resource_limit_oom_timeout",
-        "Kubernetes job status",
+        "pod / executor status",
         r"(?i)job has no active pods|pod (?:\S+ )?(?:disappeared|was deleted|not found) while"
-        r"|log read interrupted but container",
-        "What ended the pod (kubectl describe pod / events: OOMKilled, Evicted, preempted node) and "
-        "its memory request and limit against what the step uses.",
+        r"|log read interrupted but container|\bLost executor \d+|\bExecutorLostFailure\b",
+        "What ended the pod or executor (kubectl describe pod / events, the YARN or Spark executor "
+        "logs: OOMKilled, Evicted, killed for exceeding memory, a preempted node) and its memory "
+        "against what the step uses (executor memory and overhead, pod requests and limits).",
         specific=False,
     ),
     _signal(
@@ -580,6 +582,17 @@ SIGNALS: tuple[Signal, ...] = (
         "check.",
     ),
     # -- weaker readings: medium confidence at most ---------------------------------------------------
+    # A Kafka client that never got the topic's metadata: the topic name, the bootstrap servers or
+    # the security protocol is wrong far more often than the cluster is slow.
+    _signal(
+        "kafka-metadata-timeout",
+        "config_error",
+        "client error",
+        r"not present in metadata after \d+ ?ms|Failed to update metadata after \d+ ?ms",
+        "The topic name, bootstrap servers and security protocol (PLAINTEXT vs SASL_SSL, port) the "
+        "client is configured with, and that the topic exists.",
+        specific=False,
+    ),
     # A remote 500: the service failed, usually for a while; it may also be the request it got.
     _signal(
         "http-500",

@@ -72,12 +72,9 @@ def _check_owner(org: Org, flow_run_id: str, client: PrefectClient) -> tuple[str
 
 def fill_requested(row_id: int, worker_task_id: str, client: PrefectClient) -> None:
     """Fill a requested row. PrefectUnavailable propagates for a retry; other errors fail the row."""
-    claimed = LlmSession.objects.filter(
-        Q(worker_task_id="") | Q(worker_task_id=worker_task_id), pk=row_id, session_status=Status.RUNNING
-    ).update(worker_task_id=worker_task_id)
-    if not claimed:
+    row = claim_requested(row_id, worker_task_id)
+    if row is None:
         return
-    row = LlmSession.objects.select_related("org").get(pk=row_id)
     try:
         unit = find_unit(client, row.flow_run_id, row.task_id)
         run = client.flow_run(unit.flow_run_id)
@@ -88,6 +85,15 @@ def fill_requested(row_id: int, worker_task_id: str, client: PrefectClient) -> N
         return
     LlmSession.objects.filter(pk=row.pk).update(task_name=unit.name, unit_kind=unit.kind)
     summarize_unit(client, row, unit, run)
+
+
+def claim_requested(row_id: int, worker_task_id: str) -> LlmSession | None:
+    """The requested row (Prefect's or Airbyte's), now this worker task's to fill; None when it is
+    no longer running or another task holds it. A redelivered copy of the same task takes it back."""
+    claimed = LlmSession.objects.filter(
+        Q(worker_task_id="") | Q(worker_task_id=worker_task_id), pk=row_id, session_status=Status.RUNNING
+    ).update(worker_task_id=worker_task_id)
+    return LlmSession.objects.select_related("org").get(pk=row_id) if claimed else None
 
 
 def find_unit(client: PrefectClient, flow_run_id: str, task_id: str) -> FailedUnit:

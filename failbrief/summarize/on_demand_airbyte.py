@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from failbrief.orgs.models import Org
 from failbrief.sources.airbyte import (
@@ -27,7 +27,7 @@ from failbrief.sources.airbyte_units import AIRBYTE_SESSION
 from failbrief.sources.models import AirbyteJob
 from failbrief.summarize.condense import condense
 from failbrief.summarize.models import LlmSession
-from failbrief.summarize.on_demand import newest
+from failbrief.summarize.on_demand import claim_requested, newest
 from failbrief.summarize.pipeline import Timer, brief_fields, context_header
 from failbrief.summarize.providers.base import FailedUnitInfo
 from failbrief.summarize.store import claim_summary, complete_summary, fail_summary, new_version
@@ -148,12 +148,9 @@ def _claim_attempt(
 
 def fill_airbyte_requested(row_id: int, worker_task_id: str) -> None:
     """Fill a requested attempt row. AirbyteUnavailable propagates for a retry; other errors fail it."""
-    claimed = LlmSession.objects.filter(
-        Q(worker_task_id="") | Q(worker_task_id=worker_task_id), pk=row_id, session_status=Status.RUNNING
-    ).update(worker_task_id=worker_task_id)
-    if not claimed:
+    row = claim_requested(row_id, worker_task_id)
+    if row is None:
         return
-    row = LlmSession.objects.select_related("org").get(pk=row_id)
     timer = Timer()
     try:
         found = _attempt_of_row(row)

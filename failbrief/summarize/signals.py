@@ -83,7 +83,8 @@ _WEIGHTED: tuple[tuple[int, tuple[str, ...], re.Pattern[str]], ...] = tuple(
             r"\b(?:ERROR|FATAL|CRITICAL|SEVERE|FAILED)\b(?!=)|\[error\s*\]|\bfatal:|\bFatal\b",
         ),
         (70, "crash", r"(?i)\b(?:crash detected|crashed|has crashed)\b"),
-        (65, "error", r"(?i)\berror:|\berror\b.*\b(?:occurred|encountered|while)\b"),
+        # R reports an error as "Error in <call>:" (base R and rlang) on a line of its own.
+        (65, "error", r"(?i)\berror:|\berror\b.*\b(?:occurred|encountered|while)\b|^Error in \S.{0,200}:"),
         (
             65,
             "exit|non-zero|return",
@@ -163,7 +164,7 @@ _GENERIC_GATES = (
     "finished in state", "completed with", "done.", " of ", "encountered", "crash", "did not succeed",
     "went wrong", "task run failed", "flow run", "marking all", "running sql", "rolling back",
     "runtime error", "database error", "compilation error", "adapter: http", "see the logs", "sync failed",
-    "attempt", "failed",
+    "attempt", "failed", "to see where",
 )  # fmt: skip
 # Each wrapper pattern with the lowercase literal that every match of it holds: on ASCII text only
 # the patterns whose literal is in the line run (one big case-insensitive alternation costs about
@@ -203,6 +204,7 @@ _GENERIC_ALTERNATIVES: tuple[tuple[str, str], ...] = (
     ("attempt ", r"Attempt \d+ failed"),
     ("job ", r"job \d+ failed"),
     ("command `", r"Command `[^`]*` failed"),
+    ("to see where the error occurred", r"to see where the error occurred"),
 )
 _GENERIC = re.compile("(?i)" + "|".join(pattern for _, pattern in _GENERIC_ALTERNATIVES))
 _GENERIC_ONE = tuple(re.compile("(?i)" + pattern) for _, pattern in _GENERIC_ALTERNATIVES)

@@ -9,6 +9,8 @@ from celery import Task
 
 from failbrief.celery import app
 from failbrief.lib.duplicate_task_guard import first_copy
+from failbrief.lib.http import ApiUnavailable
+from failbrief.lib.task_retry import retry_or_give_up
 from failbrief.runs.errors import PrefectUnavailable
 from failbrief.summarize import store
 from failbrief.summarize.on_demand import fill_requested
@@ -30,14 +32,13 @@ def _summarize_requested(self: Task[Any, Any], row_id: int) -> None:
         with prefect_client() as client:
             fill_requested(row_id, self.request.id or "", client)
     except PrefectUnavailable as exc:
-        if self.request.retries >= MAX_RETRIES:
-            from failbrief.summarize.models import LlmSession
+        from failbrief.summarize.models import LlmSession
 
-            store.fail_summary(LlmSession.objects.get(pk=row_id), f"Prefect unavailable: {exc}")
-            return
-        from failbrief.events.tasks import backoff_seconds
+        def give_up(error: ApiUnavailable) -> None:
+            store.fail_summary(LlmSession.objects.get(pk=row_id), f"Prefect unavailable: {error}")
 
-        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries, exc.retry_after)) from exc
+        what = f"summary={row_id} Prefect unavailable"
+        retry_or_give_up(self, exc, give_up, what=what, max_retries=MAX_RETRIES)
 
 
 @app.task(ignore_result=True)

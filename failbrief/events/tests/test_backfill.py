@@ -20,6 +20,7 @@ from failbrief.events.intake import store_notice
 from failbrief.events.models import FailureEvent
 from failbrief.events.process import finish_event, summarize_event
 from failbrief.events.reconcile import notice_for
+from failbrief.lib.http import Backoff
 from failbrief.orgs.manage import add_org
 from failbrief.runs.prefect import PrefectClient
 from failbrief.summarize.models import LlmSession
@@ -48,7 +49,7 @@ def backfill(fake, org: str | None = None, **options):
     """One backfill pass over the window, as the CLI runs it: (plan, [(run id, outcome kind)])."""
     with PrefectClient(fake.url, timeout=5, retries=0) as client:
         found = plan(client, SINCE, NOW, org)
-        done = summarize_each(client, found.todo, retry_delays=(0.0,), sleep=no_wait, **options)
+        done = summarize_each(client, found.todo, backoff=Backoff(1, 0.0, 0.0), sleep=no_wait, **options)
         return found, [(p.run.id, outcome.kind) for p, outcome in done]
 
 
@@ -56,7 +57,9 @@ def backfill_losing_prefect_after(fake, runs: int, done: list[tuple[str, str]]) 
     """A backfill pass during which Prefect goes away once `runs` runs are done."""
     with PrefectClient(fake.url, timeout=5, retries=0) as client:
         found = plan(client, SINCE, NOW)
-        for planned, outcome in summarize_each(client, found.todo, retry_delays=(0.0,), sleep=no_wait):
+        for planned, outcome in summarize_each(
+            client, found.todo, backoff=Backoff(1, 0.0, 0.0), sleep=no_wait
+        ):
             done.append((planned.run.id, outcome.kind))
             if len(done) == runs:
                 fake.set_down(True)

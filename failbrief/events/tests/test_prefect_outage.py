@@ -65,3 +65,18 @@ def test_a_run_deleted_while_prefect_was_down_ends_failed_with_the_reason(
     assert "RunNotFound" in event.status_reason
     assert "Flow run not found" in event.status_reason
     assert not LlmSession.objects.filter(flow_run_id=run_id, session_status="running").exists()
+
+
+def test_prefect_down_past_the_retry_deadline_ends_failed_with_the_reason(
+    live_server, default_org, fake_prefect, settings
+):
+    settings.RETRY_DEADLINE_SECONDS = 5.0  # room for one task retry (1-2 s), not for three
+    run_id, body = webhook_for_clone(fake_prefect, "a2")
+    fake_prefect.set_down(True)
+    event_id = post_webhook(live_server.url, body).json()["event_id"]
+
+    event = wait_for(lambda: finished(event_id), timeout=30)
+    assert event.status == "failed"
+    assert event.status_reason.startswith("Prefect unavailable until the retry deadline: ")
+    assert asked_about(fake_prefect, run_id) >= 6  # the client's tries, then at least one task retry
+    assert not LlmSession.objects.filter(flow_run_id=run_id, session_status="running").exists()

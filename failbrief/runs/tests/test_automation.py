@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import httpx
 import pytest
 
+from failbrief.lib.http import JsonApi
 from failbrief.runs.automation import (
     PAYLOAD_TEMPLATE,
     HookSpec,
@@ -30,7 +30,7 @@ def prefect():
         yield fake
 
 
-def http(fake: FakeAutomations) -> httpx.Client:
+def http(fake: FakeAutomations) -> JsonApi:
     return prefect_http(fake.url, None, 5)
 
 

@@ -14,19 +14,15 @@ import anthropic
 import httpx
 from anthropic.types import Message, ToolParam
 
-from failbrief.lib.http import retry_after_seconds
-from failbrief.summarize.providers.llm_common import (
-    MAX_OUTPUT_TOKENS,
-    LlmNotConfigured,
-    LlmProvider,
-    LlmRefused,
-    Reply,
-    Transient,
-)
+from failbrief.summarize.providers.llm_common import MAX_OUTPUT_TOKENS, LlmNotConfigured, LlmProvider, Reply
 from failbrief.summarize.providers.llm_output import BRIEF_JSON_SCHEMA
+from failbrief.summarize.providers.sdk_errors import SdkErrors, sdk_errors
 
 ANTHROPIC_URL = "https://api.anthropic.com"
 TOOL_NAME = "record_brief"
+SDK_ERRORS = SdkErrors(
+    "the Anthropic API", anthropic.APIStatusError, anthropic.APITimeoutError, anthropic.APIConnectionError
+)
 BRIEF_TOOL: ToolParam = {
     "name": TOOL_NAME,
     "description": "Record the failure brief, as the instructions describe each field.",
@@ -50,7 +46,7 @@ class AnthropicProvider(LlmProvider):
             return _reply(self._create(client, system, user), self.config.model)
 
     def _create(self, client: anthropic.Anthropic, system: str, user: str) -> Message:
-        try:
+        with sdk_errors(SDK_ERRORS):
             return client.messages.create(
                 model=self.config.model,
                 max_tokens=MAX_OUTPUT_TOKENS,
@@ -59,18 +55,6 @@ class AnthropicProvider(LlmProvider):
                 tools=[BRIEF_TOOL],
                 tool_choice={"type": "tool", "name": TOOL_NAME},
             )
-        except anthropic.APIStatusError as exc:
-            raise _status_error(exc) from None
-        except anthropic.APITimeoutError:
-            raise Transient("the Anthropic API did not answer in time") from None
-        except anthropic.APIConnectionError as exc:
-            raise Transient(f"cannot reach the Anthropic API: {exc}") from None
-
-
-def _status_error(exc: anthropic.APIStatusError) -> Exception:
-    if exc.status_code in (408, 409, 429) or exc.status_code >= 500:  # 529 = overloaded
-        return Transient(f"HTTP {exc.status_code}: {exc.message}", retry_after_seconds(exc.response.headers))
-    return LlmRefused(f"HTTP {exc.status_code}: {exc.message}")
 
 
 def _reply(message: Message, model: str) -> Reply:

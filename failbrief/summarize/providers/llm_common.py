@@ -8,7 +8,6 @@ timeouts, refused connections) or `LlmRefused` (not worth it: 400, 401, 403, 404
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
 
+from failbrief.lib.http import backoff_seconds
 from failbrief.summarize.condense import Context
 from failbrief.summarize.decide import Decision
 from failbrief.summarize.providers.base import Brief, FailedUnitInfo, Provider
@@ -182,8 +182,7 @@ def with_retries(
 def _wait_before_retry(exc: Transient, tries: int, max_retries: int, deadline: Deadline) -> float:
     if tries > max_retries:
         raise LlmUnavailable(f"{exc} (gave up after {tries} tries)")
-    backoff = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (tries - 1)) * random.uniform(0.5, 1.0)
-    wait = exc.retry_after if exc.retry_after is not None else backoff
+    wait = backoff_seconds(tries - 1, exc.retry_after, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS)
     if wait >= deadline.remaining():
         raise LlmUnavailable(
             f"{exc}; the next try (in {wait:.1f} s) would pass the {deadline.seconds:.0f} s deadline"

@@ -42,7 +42,8 @@ _WARNING = re.compile(r"\b(?:WARN|WARNING)\b|\[warn\s*\]|\bWarning:")
 _DBT_HEADING = re.compile(
     r"^\s*(?:(?:Database|Compilation|Runtime|Internal|Parsing|Dependency) Error|Failure) in \w+ \S+"
 )
-_BARE_DBT_HEADING = re.compile(r"(?:Database|Compilation|Runtime|Internal|Parsing|Dependency) Error$")
+# A dbt heading with nothing after it, alone or ending a line ("Failed to read package: Runtime Error").
+_BARE_DBT_HEADING = re.compile(r"(?:^|: )(?:Database|Compilation|Runtime|Internal|Parsing|Dependency) Error$")
 _PYTEST_E = re.compile(r"^E\s{2,}")
 _SPACES = re.compile(r"\s+")
 # A label with nothing after it ("Error:"): what follows it, often in another block, says what.
@@ -146,8 +147,9 @@ def _candidates(blocks: list[str]) -> list[_Candidate]:
         for position, line in enumerate(messages):
             # dbt prints a bare heading ("Runtime Error") and states the problem on the next line.
             previous = _clean(messages[position - 1]) if position else ""
-            under_heading = _BARE_DBT_HEADING.match(previous) is not None
-            score = _specificity(line, rank, inherited if position else 0, under_heading=under_heading)
+            under_heading = _BARE_DBT_HEADING.search(previous) is not None
+            vouched = line_score(messages[position - 1]) if under_heading else inherited if position else 0
+            score = _specificity(line, rank, vouched, under_heading=under_heading)
             if score is not None and position == 0 and inherited and _DBT_HEADING.match(_clean(line)):
                 score -= 45  # the heading names the node; its detail line names the cause
             if score is not None:
@@ -172,7 +174,7 @@ def _specificity(line: str, rank: int, inherited: int, *, under_heading: bool = 
         return None
     score = signal + (25 if detail else 0) - 8 * rank
     score += 10 if ln.is_exception_line(_clean(line)) else 0
-    return score - (45 if is_generic(line) else 0)
+    return score - (45 if is_generic(line) or is_generic(_clean(line)) else 0)
 
 
 def _clean(line: str) -> str:
@@ -199,7 +201,7 @@ def _root_cause(best: _Candidate) -> tuple[str, list[str]]:
     if heading is not None:
         text = f"{_clean(heading)}: {text}"
         evidence.insert(0, heading)
-    elif text.endswith(":") and index + 1 < len(messages):
+    elif (text.endswith(":") or _BARE_DBT_HEADING.search(text)) and index + 1 < len(messages):
         text = f"{text} {_clean(messages[index + 1])}"
         evidence.append(messages[index + 1])
     evidence += [m for m in messages[index + 1 :] if has_detail(m) and m not in evidence]

@@ -16,16 +16,9 @@ import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
-from failbrief.lib.http import retry_after_seconds
-from failbrief.summarize.providers.llm_common import (
-    MAX_OUTPUT_TOKENS,
-    LlmNotConfigured,
-    LlmProvider,
-    LlmRefused,
-    Reply,
-    Transient,
-)
+from failbrief.summarize.providers.llm_common import MAX_OUTPUT_TOKENS, LlmNotConfigured, LlmProvider, Reply
 from failbrief.summarize.providers.llm_output import BRIEF_JSON_SCHEMA
+from failbrief.summarize.providers.sdk_errors import SdkErrors, sdk_errors, status_error
 
 OPENAI_URL = "https://api.openai.com/v1"
 # Local servers (Ollama, vLLM, LM Studio) take any key; the SDK insists on one.
@@ -34,6 +27,13 @@ FORMATS: tuple[ResponseFormat | None, ...] = (
     {"type": "json_schema", "json_schema": {"name": "brief", "strict": True, "schema": BRIEF_JSON_SCHEMA}},
     {"type": "json_object"},
     None,
+)
+SDK_ERRORS = SdkErrors(
+    "the OpenAI-compatible API",
+    openai.APIStatusError,
+    openai.APITimeoutError,
+    openai.APIConnectionError,
+    keep=(openai.BadRequestError,),  # a 400 about the response format: the next format is tried
 )
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object", "structured output")
 _formats_lock = threading.Lock()
@@ -67,7 +67,7 @@ class OpenAIProvider(LlmProvider):
             except openai.BadRequestError as exc:
                 if index + 1 < len(FORMATS) and _about_the_format(exc):
                     continue  # this server does not take that format: try the next, at once
-                raise _refused(exc) from None
+                raise status_error(exc) from None
             with _formats_lock:
                 _working_format[key] = index
             return completion
@@ -88,36 +88,18 @@ def _create(
     messages: list[ChatCompletionMessageParam],
     response_format: ResponseFormat | None,
 ) -> ChatCompletion:
-    try:
+    with sdk_errors(SDK_ERRORS):
         return client.chat.completions.create(
             model=model,
             messages=messages,
             max_tokens=MAX_OUTPUT_TOKENS,
             response_format=response_format if response_format is not None else openai.omit,
         )
-    except openai.BadRequestError:
-        raise
-    except openai.APIStatusError as exc:
-        raise _status_error(exc) from None
-    except openai.APITimeoutError:
-        raise Transient("the OpenAI-compatible API did not answer in time") from None
-    except openai.APIConnectionError as exc:
-        raise Transient(f"cannot reach the OpenAI-compatible API: {exc}") from None
 
 
 def _about_the_format(exc: openai.BadRequestError) -> bool:
     text = f"{exc.message} {exc.body}".lower()
     return any(word in text for word in _FORMAT_WORDS)
-
-
-def _status_error(exc: openai.APIStatusError) -> Exception:
-    if exc.status_code in (408, 409, 429) or exc.status_code >= 500:
-        return Transient(f"HTTP {exc.status_code}: {exc.message}", retry_after_seconds(exc.response.headers))
-    return _refused(exc)
-
-
-def _refused(exc: openai.APIStatusError) -> LlmRefused:
-    return LlmRefused(f"HTTP {exc.status_code}: {exc.message}")
 
 
 def _reply(completion: ChatCompletion, model: str) -> Reply:

@@ -113,6 +113,17 @@ from failbrief.summarize.providers.offline import OfflineProvider
             "by the remote host.",
             "network",
         ),
+        # Spark lost an executor; a Kafka producer never saw its topic
+        (
+            "15/10/26 16:13:40 ERROR cluster.YarnClusterScheduler: Lost executor 4 on "
+            "ip-10-0-0-1.ec2.internal: remote Rpc client disassociated",
+            "resource_limit_oom_timeout",
+        ),
+        (
+            "Caused by: org.apache.kafka.common.errors.TimeoutException: Topic events not present in "
+            "metadata after 60000 ms.",
+            "config_error",
+        ),
         # the installed module lacks what the caller expects
         ("AttributeError: module 'numpy' has no attribute 'bool'", "dependency_version"),
     ],
