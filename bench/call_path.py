@@ -8,8 +8,8 @@ runs where the broker message would have been published, and the trace stops onc
 are stored. Every Python call into a failbrief file (tests, testing/ and bench/ excepted) is one
 step; a generator's resumption is not a new step, and nothing runs at import time (a first webhook
 of another scenario warms the process up, untraced). The figures are given twice: every file on its
-own, and with the condenser (the pure log library: failbrief/summarize/{readers,lines,...}.py, later
-failbrief/condense/) counted as one place, since its files call each other per log line.
+own, and with the condenser (the log library, failbrief/condense/) counted as one place, since its
+files call each other per log line.
 
     python -m bench.call_path [--scenario a2] [--show]
 """
@@ -30,32 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = str(ROOT / "failbrief") + os.sep
 SKIPPED = (f"{os.sep}tests{os.sep}", f"{os.sep}testing{os.sep}", f"{os.sep}migrations{os.sep}")
 GENERATOR_FLAGS = 0x20 | 0x200 | 0x80  # CO_GENERATOR, CO_ASYNC_GENERATOR, CO_COROUTINE
-CONDENSER = "failbrief/condense/"
-CONDENSER_FILES = {
-    f"failbrief/summarize/{name}.py"
-    for name in [
-        "readers",
-        "lines",
-        "blocks",
-        "scanner",
-        "signals",
-        "tokens",
-        "templates",
-        "condense",
-        "redact",
-        "redact_rules",
-        "redact_detectors",
-        "evidence",
-        "decide",
-        "classify",
-        "calibration",
-        "calibration_table",
-        "fixes",
-        "steps",
-        "render",
-        "records",
-    ]
-} | {"failbrief/summarize/providers/offline.py"}
+CONDENSER = "failbrief/condense/"  # before it was a package, bench/call_path.py listed its files
 
 
 @dataclass
@@ -81,7 +56,7 @@ class Walk:
 
     def condenser_as_one(self) -> Walk:
         def place(name: str) -> str:
-            return CONDENSER if name in CONDENSER_FILES or name.startswith(CONDENSER) else name
+            return CONDENSER if name.startswith(CONDENSER) else name
 
         files = [place(name) for name in self.files]
         collapsed = [name for i, name in enumerate(files) if i == 0 or files[i - 1] != name]

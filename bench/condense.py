@@ -1,8 +1,9 @@
 """Benchmark of the condenser: throughput and memory on a large log, quality over the corpus.
 
-    .venv/bin/python bench/condense.py [--size-mb 1000] [--noise clean|verbatim] [--keep-file]
+    .venv/bin/python bench/condense.py [--size-mb 256] [--noise clean|verbatim] [--keep-file]
 
-1. Builds a log of about --size-mb MB from the real logs in testdata/ (corpus logs and Prefect
+1. Builds a log of about --size-mb MB (256 by default: the size the condenser's budgets are set
+   for, see docs/condenser.md) from the real logs in testdata/ (corpus logs and Prefect
    payloads), repeated with varied ids and timestamps, with one real failure (a corpus case) in
    the middle. `--noise clean` (default) repeats the lines of those logs that the reference grep
    pattern does not match, plus their real warning lines: a long healthy run with one failure.
@@ -37,9 +38,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from failbrief.summarize.condense import condense, read_log_file  # noqa: E402
-from failbrief.summarize.providers.base import FailedUnitInfo  # noqa: E402
-from failbrief.summarize.providers.offline import OfflineProvider  # noqa: E402
+from failbrief.condense.brief import FailedUnitInfo  # noqa: E402
+from failbrief.condense.condenser import condense, read_log_file  # noqa: E402
+from failbrief.condense.offline import write_brief  # noqa: E402
 
 CORPUS = Path(os.environ.get("FAILBRIEF_CORPUS_DIR", ROOT / "testdata" / "corpus"))
 PREFECT = ROOT / "testdata" / "prefect"
@@ -55,7 +56,7 @@ VARIANTS = 16
 
 CHILD = """
 import json, sys, time
-from failbrief.summarize.condense import condense, read_log_file
+from failbrief.condense.condenser import condense, read_log_file
 started = time.perf_counter()
 context = condense(read_log_file(sys.argv[1]))
 elapsed = time.perf_counter() - started
@@ -85,7 +86,7 @@ def main() -> None:
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size-mb", type=int, default=1000)
+    parser.add_argument("--size-mb", type=int, default=256)
     parser.add_argument("--noise", choices=("clean", "verbatim"), default="clean")
     parser.add_argument("--keep-file", action="store_true")
     return parser.parse_args()
@@ -203,7 +204,7 @@ def _case_figures(folder: Path, case: dict[str, Any]) -> dict[str, Any]:
     log = folder / "log.txt"
     plain = condense(read_log_file(log))
     based = condense(read_log_file(log), baseline=_synthetic_baseline(log, case["must_keep"]))
-    brief = OfflineProvider().write_brief(plain, FailedUnitInfo())
+    brief = write_brief(plain, FailedUnitInfo())
     return {
         "id": case["id"],
         "tokens": plain.tokens,

@@ -1,4 +1,5 @@
-"""Dalgo webapp compatibility: the same paths and shapes as DDP_backend, so its pages work unchanged.
+"""Dalgo-compatible endpoints: the same paths and shapes as DDP_backend, for DDP_backend to call on
+the webapp's behalf with a platform token (docs/dalgo.md); the webapp cannot call them itself.
 
 GET /api/prefect/v1/flow_runs/{flow_run_id}/logsummary?task_id=&regenerate=0|1  → {"task_id": ...}
 GET /api/tasks/stp/{task_id}                                                 → {"progress": [...]}

@@ -120,20 +120,59 @@ def optin_command(slug: str, by: str, off: bool) -> None:
 
 @click.group("token")
 def token_group() -> None:
-    """API tokens for the read API (Authorization: Bearer …)."""
+    """API tokens (Authorization: Bearer …): an org's own, or a platform's that acts for any org."""
 
 
 @token_group.command("create")
-@click.argument("slug")
+@click.argument("slug", required=False)
+@click.option(
+    "--platform",
+    default=None,
+    metavar="NAME",
+    help="A platform token instead (e.g. dalgo): it acts for the org each request names in "
+    "X-Failbrief-Org or x-dalgo-org. Give no SLUG with it.",
+)
 @click.option("--label", default="", help="What the token is for.")
-def create(slug: str, label: str) -> None:
-    """Print a new token for the org on stdout (only the token, so scripts can capture it)."""
+def create(slug: str | None, platform: str | None, label: str) -> None:
+    """Print a new token for the org SLUG (or the platform) on stdout, only the token, so scripts can
+    capture it. It is shown once; only its hash is stored."""
+    if (slug is None) == (platform is None):
+        raise click.UsageError("give either an org SLUG or --platform NAME")
     _ready()
-    from failbrief.orgs.manage import OrgError, create_token, get_org
+    from failbrief.orgs.manage import OrgError, create_platform_token, create_token, get_org
 
     try:
-        token = create_token(get_org(slug), label)
+        token = (
+            create_platform_token(platform, label) if platform else create_token(get_org(str(slug)), label)
+        )
     except OrgError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"token for {slug} (shown once):", err=True)
+    owner = f"platform {platform} (acts for any org it names)" if platform else slug
+    click.echo(f"token for {owner} (shown once):", err=True)
     click.echo(token)
+
+
+@token_group.command("list")
+def list_tokens_command() -> None:
+    """One line per token: prefix, owner (org:SLUG or platform:NAME), created, label. Never the token."""
+    _ready()
+    from failbrief.orgs.manage import list_tokens
+
+    for token in list_tokens():
+        created = token.created_at.strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{token.prefix}\t{token.owner}\t{created}\t{token.label or '-'}")
+
+
+@token_group.command("revoke")
+@click.argument("token")
+def revoke_command(token: str) -> None:
+    """Delete a token (org or platform), given whole or as the prefix 'token list' shows. Requests
+    with it are refused (401) from then on."""
+    _ready()
+    from failbrief.orgs.manage import OrgError, revoke_token
+
+    try:
+        gone = revoke_token(token)
+    except OrgError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"revoked {gone.prefix}… ({gone.owner})", err=True)

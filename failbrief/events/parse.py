@@ -4,6 +4,8 @@ Three body shapes reach us from real Prefect servers (docs/prefect-behaviour.md 
   dalgo      {"body": "Flow run <name> with id <uuid> entered state <State>"}  (send-notification)
   robust     the JSON that robust_payload.j2 renders (call-webhook)
   raw_event  {{ event | tojson }}: event, id, resource, related, payload
+Dalgo's own handler (DDP_backend ddpui/api/webhook_api.py) also takes a Prefect flow run as the
+`body`, JSON-encoded in the string or as an object (shape dalgo_flow_run; docs/dalgo.md).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -19,7 +21,7 @@ from failbrief.lib.storable import unstorable
 from failbrief.runs.states import is_failure
 
 # reconciler: events/reconcile.py; backfill: events/backfill.py (summarized, never announced)
-Shape = Literal["dalgo", "robust", "raw_event", "reconciler", "backfill"]
+Shape = Literal["dalgo", "dalgo_flow_run", "robust", "raw_event", "reconciler", "backfill"]
 
 # The run name is free text and may itself contain "with id ... entered state ...", so the
 # last match is the one Prefect appended.
@@ -63,16 +65,9 @@ def parse_notice(raw: bytes) -> FailureNotice:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadWebhook(f"body is not UTF-8: {exc}") from None
-    try:
-        body = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadWebhook(f"body is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise BadWebhook("body is nested too deeply to be a Prefect notification") from None
+    body = _json(text, "body")
     if not isinstance(body, dict):
         raise BadWebhook("body must be a JSON object")
-    if why := unstorable(body):
-        raise BadWebhook(f"body cannot be stored: {why}")
     if "body" in body and "flow_run_id" not in body:
         return _dalgo(body["body"])
     if "flow_run_id" in body:
@@ -85,9 +80,31 @@ def parse_notice(raw: bytes) -> FailureNotice:
     )
 
 
-def _dalgo(text: object) -> FailureNotice:
-    if not isinstance(text, str):
-        raise BadWebhook("'body' must be a string")
+def _json(text: str, what: str) -> Any:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadWebhook(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadWebhook(f"{what} is nested too deeply to be a Prefect notification") from None
+    if why := unstorable(value):
+        raise BadWebhook(f"{what} cannot be stored: {why}")
+    return value
+
+
+def _dalgo(message: object) -> FailureNotice:
+    """Dalgo's `body`, read as its handler reads it: a flow run (an object, or a string holding one
+    as JSON), else the send-notification sentence."""
+    if isinstance(message, dict):
+        return _flow_run(message)
+    if not isinstance(message, str):
+        raise BadWebhook("'body' must be a string or a Prefect flow run object")
+    if message.lstrip().startswith("{"):
+        return _flow_run(_json(message, "'body'"))
+    return _sentence(message)
+
+
+def _sentence(text: str) -> FailureNotice:
     matches = list(_DALGO_BODY.finditer(text))
     if not matches:
         raise BadWebhook("'body' does not contain 'with id <uuid> entered state <State>'")
@@ -99,6 +116,38 @@ def _dalgo(text: object) -> FailureNotice:
         state_name=last["state"],
         flow_run_name=name,
     )
+
+
+def _flow_run(run: dict[str, Any]) -> FailureNotice:
+    """A Prefect flow run as its API returns it. Dalgo's test for one: its state's
+    `state_details.flow_run_id` is its own `id`."""
+    state = run.get("state")
+    details = state.get("state_details") if isinstance(state, dict) else None
+    if not isinstance(state, dict) or not isinstance(details, dict) or "id" not in run:
+        raise BadWebhook(
+            "'body' is a JSON object but not a Prefect flow run: expected 'id' and "
+            "'state': {'state_details': {'flow_run_id': <the same id>}, 'name', 'type', ...}"
+        )
+    run_id = _uuid(run["id"], "the flow run's id")
+    if _optional_uuid(details.get("flow_run_id"), "state_details.flow_run_id") != run_id:
+        raise BadWebhook("the flow run's state_details.flow_run_id is not its own id: not a flow run's state")
+    state_type = _text(state, "type") or _text(run, "state_type")
+    state_name = _text(state, "name") or _text(run, "state_name") or state_type.title()
+    if not state_name:
+        raise BadWebhook("the flow run's state has neither a name nor a type")
+    # The same fields as the robust template's, read the same way (its key names in the errors).
+    robust = {
+        "flow_run_id": run_id,
+        "state_name": state_name,
+        "state_type": state_type,
+        "state_timestamp": state.get("timestamp"),
+        "flow_run_name": run.get("name"),
+        "state_message": state.get("message"),
+        "deployment_id": run.get("deployment_id"),
+        "parent_task_run_id": run.get("parent_task_run_id"),
+        "tags": run.get("tags"),
+    }
+    return replace(_robust(robust), shape="dalgo_flow_run")
 
 
 def _robust(body: dict[str, Any]) -> FailureNotice:

@@ -12,6 +12,8 @@ from failbrief.metrics.registry import (
     LLM_LATENCY,
     LLM_TOKENS_IN,
     LLM_TOKENS_OUT,
+    NO_ORG,
+    PLATFORM_REQUESTS,
     WEBHOOK_TO_SUMMARY,
     WEBHOOKS,
 )
@@ -44,6 +46,11 @@ def count_refused_webhook(status: int) -> None:
 
 def count_stored_webhook(duplicate: bool, starts_work: bool) -> None:
     count_webhook("duplicate" if duplicate else "accepted" if starts_work else "ignored")
+
+
+def count_platform_request(platform: str, org_slug: str | None) -> None:
+    """One request with a platform token, acting for `org_slug` (None: refused before an org was found)."""
+    PLATFORM_REQUESTS.labels(platform=platform, org=org_slug or NO_ORG).inc()
 
 
 def observe_llm_call(row_fields: Mapping[str, object]) -> None:

@@ -28,6 +28,13 @@ WEBHOOKS = Counter("failbrief_webhooks_received", "Webhooks received, by what we
 for _result in WEBHOOK_RESULTS:
     WEBHOOKS.labels(result=_result)  # every result exists from the start, so rate() sees the first one
 
+PLATFORM_REQUESTS = Counter(
+    "failbrief_platform_token_requests",
+    "API requests made with a platform token, by platform and the org acted for ('-': refused)",
+    ["platform", "org"],
+)
+NO_ORG = "-"  # not a valid slug, so never an org's label
+
 WEBHOOK_TO_SUMMARY = Histogram(
     "failbrief_webhook_to_summary_seconds",
     "From the webhook's arrival (or the reconciler storing the event) to its summary stored",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -10,7 +12,7 @@ from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 
-from failbrief.orgs.models import ApiToken, DeploymentOrg, Org
+from failbrief.orgs.models import ApiToken, DeploymentOrg, Org, PlatformToken
 from failbrief.orgs.secrets import new_secret, secret_hash
 from failbrief.orgs.vault import seal
 
@@ -19,11 +21,15 @@ class OrgError(ValueError):
     """A management request that cannot be done; the message says why."""
 
 
-def add_org(slug: str, *, name: str = "", default: bool = False, webhook_key: str | None = None) -> Org:
+def _valid_slug(slug: str, what: str = "slug") -> None:
     try:
         validate_slug(slug)
     except ValidationError:
-        raise OrgError(f"{slug!r} is not a valid slug: use letters, digits, '-' and '_'") from None
+        raise OrgError(f"{slug!r} is not a valid {what}: use letters, digits, '-' and '_'") from None
+
+
+def add_org(slug: str, *, name: str = "", default: bool = False, webhook_key: str | None = None) -> Org:
+    _valid_slug(slug)
     if Org.objects.filter(slug=slug).exists():
         raise OrgError(f"org {slug!r} already exists")
     with transaction.atomic():
@@ -54,6 +60,62 @@ def create_token(org: Org, label: str = "") -> str:
     token = new_secret()
     ApiToken.objects.create(org=org, token_hash=secret_hash(token), prefix=token[:10], label=label)
     return token
+
+
+def create_platform_token(platform: str, label: str = "") -> str:
+    """Make a Bearer token for a platform that acts for any org it names per request (docs/dalgo.md).
+    The token itself is returned once and never stored."""
+    _valid_slug(platform, "platform name")
+    token = new_secret()
+    PlatformToken.objects.create(
+        platform=platform, token_hash=secret_hash(token), prefix=token[:10], label=label
+    )
+    return token
+
+
+def platform_for_token(token: str) -> str | None:
+    """The platform name of a platform token, or None."""
+    found = PlatformToken.objects.filter(token_hash=secret_hash(token)).values_list("platform", flat=True)
+    return found.first()
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    prefix: str
+    owner: str  # "org:<slug>" or "platform:<name>"
+    label: str
+    created_at: datetime
+
+
+def list_tokens() -> list[TokenInfo]:
+    """Every API token, org and platform, oldest first; never the token itself."""
+    found = [
+        TokenInfo(t.prefix, f"org:{t.org.slug}", t.label, t.created_at)
+        for t in ApiToken.objects.select_related("org")
+    ]
+    found += [
+        TokenInfo(t.prefix, f"platform:{t.platform}", t.label, t.created_at)
+        for t in PlatformToken.objects.all()
+    ]
+    return sorted(found, key=lambda t: (t.created_at, t.prefix))
+
+
+def revoke_token(given: str) -> TokenInfo:
+    """Delete the token `given` names: the whole token, or its prefix as `token list` shows it."""
+    given = given.strip().removesuffix("…")
+    matches: list[ApiToken | PlatformToken] = []
+    for model in (ApiToken, PlatformToken):
+        by_hash = model.objects.filter(token_hash=secret_hash(given))
+        matches += list(by_hash if by_hash.exists() else model.objects.filter(prefix=given))
+    if not matches:
+        raise OrgError(f"no token {given[:10]!r}… (see 'failbrief token list')")
+    if len(matches) > 1:
+        raise OrgError(f"{len(matches)} tokens start with {given!r}: give the whole token")
+    token = matches[0]
+    owner = f"org:{token.org.slug}" if isinstance(token, ApiToken) else f"platform:{token.platform}"
+    info = TokenInfo(token.prefix, owner, token.label, token.created_at)
+    token.delete()
+    return info
 
 
 def map_deployment(org: Org, deployment_id: str) -> None:

@@ -35,17 +35,35 @@ class Org(models.Model):
         return self.slug
 
 
-class ApiToken(models.Model):
-    """A Bearer token for the read API. Only its sha256 is stored; the token is shown once."""
+class HashedToken(models.Model):
+    """A Bearer token for the API. Only its sha256 is stored; the token is shown once."""
 
-    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="tokens")
     token_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=12)
     label = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        abstract = True
+
+
+class ApiToken(HashedToken):
+    """An org's own token: it reads and changes that org's rows only."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="tokens")
+
     def __str__(self) -> str:
         return f"{self.org.slug}:{self.prefix}…"
+
+
+class PlatformToken(HashedToken):
+    """A token for a platform that serves many orgs (Dalgo's backend): it acts for the org each
+    request names in X-Failbrief-Org (or x-dalgo-org), one org per request (docs/dalgo.md)."""
+
+    platform = models.CharField(max_length=100)  # a slug: it labels the log line and metric of each use
+
+    def __str__(self) -> str:
+        return f"platform {self.platform}:{self.prefix}…"
 
 
 class DeploymentOrg(models.Model):

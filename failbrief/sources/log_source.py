@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from failbrief.summarize.records import LogRecord
+from failbrief.condense.records import LogRecord
 
 
 @dataclass

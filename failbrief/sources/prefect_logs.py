@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from failbrief.condense.condenser import records_from_prefect
 from failbrief.runs.failed_units import FailedUnit
 from failbrief.runs.prefect import PrefectClient, PrefectLog
 from failbrief.sources.log_source import LogSource, UnitLogs
-from failbrief.summarize.condense import records_from_prefect
 
 FINAL_RECORD_PREFIX = "Finished in state"
 

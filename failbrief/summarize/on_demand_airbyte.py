@@ -13,6 +13,7 @@ import uuid
 
 from django.db.models import QuerySet
 
+from failbrief.condense.brief import FailedUnitInfo
 from failbrief.orgs.models import Org
 from failbrief.sources.airbyte import (
     AirbyteClient,
@@ -28,7 +29,6 @@ from failbrief.sources.models import AirbyteJob
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.on_demand import newest
 from failbrief.summarize.pipeline import summarize
-from failbrief.summarize.providers.base import FailedUnitInfo
 from failbrief.summarize.store import claim_requested, claim_summary, new_version
 
 Status = LlmSession.Status

@@ -3,7 +3,7 @@
 - claim: store.py (the only module that writes summary rows) gives the caller the row to fill;
 - logs: through the LogSource interface (sources/log_source.py): the failing unit's logs from the
   first source that has them (Airbyte's for a sync, then Prefect's), and the baseline;
-- brief: the condenser (summarize/condense.py) turns the logs into a context, writer.py has it
+- brief: the condenser (failbrief/condense/) turns the logs into a context, writer.py has it
   written through the provider interface (the offline rules are a provider too);
 - complete: store.py again.
 
@@ -20,6 +20,9 @@ from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 
+from failbrief.condense.brief import Brief, FailedUnitInfo
+from failbrief.condense.condenser import condense
+from failbrief.condense.records import LogRecord
 from failbrief.lib.http import ApiUnavailable
 from failbrief.metrics.record import observe_summary_stored
 from failbrief.orgs.models import Org
@@ -30,10 +33,7 @@ from failbrief.sources.airbyte_units import AIRBYTE_SESSION, airbyte_unit
 from failbrief.sources.baseline import BaselineLogs
 from failbrief.sources.log_source import LogSource, NoLogs, UnitLogs
 from failbrief.sources.prefect_logs import PrefectLogs
-from failbrief.summarize.condense import condense
 from failbrief.summarize.models import LlmSession
-from failbrief.summarize.providers.base import Brief, FailedUnitInfo
-from failbrief.summarize.records import LogRecord
 from failbrief.summarize.store import claim_summary, complete_summary, fail_summary, link_runs
 from failbrief.summarize.writer import brief_fields, write_brief
 

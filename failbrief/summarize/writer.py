@@ -16,15 +16,16 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from failbrief.condense.brief import Brief, FailedUnitInfo
+from failbrief.condense.condenser import Context
+from failbrief.condense.redact import REDACTED, redact
 from failbrief.metrics.record import observe_llm_call
 from failbrief.orgs.models import Org
-from failbrief.summarize.condense import Context
 from failbrief.summarize.models import LlmSession
-from failbrief.summarize.providers.base import Answer, Brief, FailedUnitInfo, Provider
+from failbrief.summarize.providers.base import Answer, Provider
 from failbrief.summarize.providers.llm_common import PROMPT_VERSION, LlmError
 from failbrief.summarize.providers.pricing import cost_usd
 from failbrief.summarize.providers.registry import OFFLINE, Choice, choice_for, provider
-from failbrief.summarize.redact import REDACTED, redact
 from failbrief.summarize.signature import failure_signature, reusable_summary, same_as
 from failbrief.summarize.store import count_reuse
 

@@ -28,6 +28,13 @@ def dalgo_body(flow_run_id: str, run_name: str, state: str = "Failed") -> str:
     return json.dumps({"body": f"Flow run {run_name} with id {flow_run_id} entered state {state}"})
 
 
+def dalgo_flow_run_body(prefix: str, encoded: bool = True) -> str:
+    """Dalgo's handler's other two bodies: the scenario's flow run (as Prefect's API returned it)
+    JSON-encoded in `body`, or as an object there."""
+    run = captured(f"{prefix}_flow_run.json")
+    return json.dumps({"body": json.dumps(run) if encoded else run})
+
+
 def flow_run_id(prefix: str) -> str:
     run_id: str = captured(f"{prefix}_flow_run.json")["id"]
     return run_id

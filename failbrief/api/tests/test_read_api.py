@@ -125,3 +125,17 @@ def test_unknown_summary_ids_are_404(two_orgs):
     assert client.get("/api/v1/summaries/999999").status_code == 404
     assert client.get("/api/tasks/stp/not-a-uuid").status_code == 404
     assert client.get(f"/api/v1/flow-runs/{RUN}/summaries").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/prefect/v1/flow_runs/{RUN}/logsummary?task_id=t-1",
+        "/api/airbyte/v1/connections/6f1c2a9e-3b7d-4e52-9a1f-0c8d2b7e4a15/logsummary?job_id=1",
+    ],
+)
+def test_the_dalgo_triggers_are_gets_as_in_dalgo(two_orgs, path):
+    (_, token), _ = two_orgs
+    answer = client_for(token).post(path)
+    assert answer.status_code == 405
+    assert answer["Allow"] == "GET"

@@ -36,6 +36,31 @@ def test_token_create_prints_only_the_token_on_stdout(var_dir):
     assert "shown once" in made.stderr
 
 
+def test_a_platform_token_is_created_listed_and_revoked(var_dir):
+    assert failbrief(var_dir, "org", "add", "acme").returncode == 0
+    org_token = failbrief(var_dir, "token", "create", "acme", "--label", "scripts").stdout.strip()
+    made = failbrief(var_dir, "token", "create", "--platform", "dalgo", "--label", "DDP_backend")
+    assert made.returncode == 0
+    assert made.stdout.count("\n") == 1
+    platform_token = made.stdout.strip()
+    assert platform_token.startswith("fb_")
+    assert "platform dalgo" in made.stderr
+    assert "shown once" in made.stderr
+
+    listing = failbrief(var_dir, "token", "list").stdout.splitlines()
+    assert [line.split("\t")[1] for line in listing] == ["org:acme", "platform:dalgo"]
+    assert [line.split("\t")[0] for line in listing] == [org_token[:10], platform_token[:10]]
+    assert listing[1].endswith("\tDDP_backend")
+    assert platform_token not in "\n".join(listing)  # only the prefix is ever shown
+
+    revoked = failbrief(var_dir, "token", "revoke", platform_token[:10])
+    assert revoked.returncode == 0
+    assert "platform:dalgo" in revoked.stderr
+    assert [line.split("\t")[1] for line in failbrief(var_dir, "token", "list").stdout.splitlines()] == [
+        "org:acme"
+    ]
+
+
 def test_org_add_with_a_generated_key_and_org_list(var_dir):
     added = failbrief(var_dir, "org", "add", "acme", "--default", "--webhook-key", "-")
     assert added.returncode == 0
@@ -49,6 +74,10 @@ def test_org_add_with_a_generated_key_and_org_list(var_dir):
     [
         (("org", "add", "not a slug"), "not a valid slug"),
         (("token", "create", "nobody"), "no org 'nobody'"),
+        (("token", "create"), "give either an org SLUG or --platform NAME"),
+        (("token", "create", "acme", "--platform", "dalgo"), "give either an org SLUG or --platform NAME"),
+        (("token", "create", "--platform", "not a name"), "not a valid platform name"),
+        (("token", "revoke", "fb_nothing"), "no token 'fb_nothing'"),
     ],
 )
 def test_mistakes_get_one_clear_line_and_a_nonzero_exit(var_dir, args, says):

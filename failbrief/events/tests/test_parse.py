@@ -18,6 +18,42 @@ def test_it_reads_dalgos_body_from_a_real_send_notification():
     assert notice.starts_work
 
 
+# Dalgo's handler (DDP_backend ddpui/api/webhook_api.py) reads `body` as a flow run when it is an
+# object, or a string that json.loads to one whose state.state_details.flow_run_id is its id; else as
+# the send-notification sentence. A flow run as Prefect's API returns it (scenario c's, captured):
+C_RUN = captured("c_flow_run.json")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"body": json.dumps(C_RUN)}, {"body": C_RUN}, {"body": json.dumps(C_RUN, indent=2)}],
+    ids=["json-encoded-flow-run", "flow-run-object", "indented-json"],
+)
+def test_it_reads_a_flow_run_in_dalgos_body_as_dalgos_handler_does(body):
+    notice = parse_notice(json.dumps(body).encode())
+    assert notice.shape == "dalgo_flow_run"
+    assert (notice.flow_run_id, notice.state_name, notice.state_type) == (C_RUN["id"], "Failed", "FAILED")
+    assert notice.state_timestamp is not None
+    assert notice.state_timestamp.isoformat() == "2026-11-24T23:39:08.051403+00:00"
+    assert notice.flow_run_name == "dalgo-manual-run-002"
+    assert notice.deployment_id == C_RUN["deployment_id"]
+    assert notice.tags == ["org:demo", "dalgo"]
+    assert "Job 4567 failed" in notice.state_message
+    assert notice.starts_work
+
+
+def test_a_flow_run_whose_state_has_only_a_type_is_named_after_it():
+    run = C_RUN | {"state": {k: v for k, v in C_RUN["state"].items() if k != "name"}, "state_name": None}
+    notice = parse_notice(json.dumps({"body": run}).encode())
+    assert (notice.state_name, notice.state_type) == ("Failed", "FAILED")
+
+
+def test_a_completed_flow_run_in_dalgos_body_starts_no_work():
+    state = C_RUN["state"] | {"type": "COMPLETED", "name": "Completed"}
+    notice = parse_notice(json.dumps({"body": json.dumps(C_RUN | {"state": state})}).encode())
+    assert not notice.starts_work
+
+
 @pytest.mark.parametrize(
     "name",
     [
@@ -94,6 +130,22 @@ def test_only_failure_states_start_work(state_type, state_name, works):
         (json.dumps({"flow_run_id": RUN, "state_name": {"a": 1}}).encode(), "state_name"),
         (b'{"resource": {"prefect.resource.id": "prefect.task-run.x"}}', "not about a flow run"),
         (b"\xff\xfe", "not UTF-8"),
+        (b'{"body": 5}', "'body' must be a string or a Prefect flow run object"),
+        (b'{"body": {"hello": "world"}}', "not a Prefect flow run"),
+        (json.dumps({"body": '{"id": "x", '}).encode(), "'body' is not valid JSON"),
+        (json.dumps({"body": json.dumps({"id": RUN, "state": {}})}).encode(), "not a Prefect flow run"),
+        (
+            json.dumps({"body": C_RUN | {"id": RUN}}).encode(),
+            "state_details.flow_run_id is not its own id",
+        ),
+        (
+            json.dumps({"body": json.dumps(C_RUN | {"name": "x\x00y"})}).encode(),
+            "'body' cannot be stored",
+        ),
+        (
+            json.dumps({"body": {"id": RUN, "state": {"state_details": {"flow_run_id": RUN}}}}).encode(),
+            "neither a name nor a type",
+        ),
     ],
 )
 def test_it_says_what_is_wrong_with_a_bad_body(body, says):

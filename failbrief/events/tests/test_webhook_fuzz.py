@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from failbrief.events.models import FailureEvent
 from failbrief.testing.fixtures import WEBHOOK_KEY
+from failbrief.testing.scenarios import captured
 
 pytestmark = pytest.mark.services
 
@@ -45,6 +46,32 @@ known_keys = st.fixed_dictionaries(
     },
 )
 
+# Dalgo's flow run body (a flow run object, or one JSON-encoded in the string), its fields replaced.
+C_RUN = captured("c_flow_run.json")
+flow_run_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.uuids().map(str) | json_values,
+        "name": json_values,
+        "tags": json_values,
+        "deployment_id": json_values,
+        "parent_task_run_id": json_values,
+        "state": json_values
+        | st.fixed_dictionaries(
+            {"state_details": st.just({"flow_run_id": C_RUN["id"]}) | json_values},
+            optional={
+                "name": json_values,
+                "type": json_values,
+                "timestamp": json_values,
+                "message": json_values,
+            },
+        ),
+    },
+)
+dalgo_flow_runs = st.tuples(flow_run_fields, st.booleans()).map(
+    lambda made: json.dumps({"body": json.dumps(C_RUN | made[0]) if made[1] else C_RUN | made[0]}).encode()
+)
+
 
 @pytest.fixture
 def keyed_client(settings_override):
@@ -63,6 +90,7 @@ def settings_override(settings):
     body=st.binary(max_size=300)
     | json_values.map(lambda v: json.dumps(v).encode())
     | known_keys.map(lambda v: json.dumps(v).encode())
+    | dalgo_flow_runs
 )
 def test_no_body_makes_the_webhook_fail_with_a_500(keyed_client, body):
     answer = keyed_client.post(URL, data=body, content_type="application/json")

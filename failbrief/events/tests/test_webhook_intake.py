@@ -10,11 +10,13 @@ from django.test import Client
 from failbrief.events.models import FailureEvent
 from failbrief.orgs.manage import add_org
 from failbrief.testing.fixtures import WEBHOOK_KEY
-from failbrief.testing.scenarios import robust_body
+from failbrief.testing.scenarios import captured, robust_body
 
 URL = "/webhooks/v1/notification/"
 RUN = "ac6afe68-5376-428e-93cb-2c9c819464fe"
 DALGO = json.dumps({"body": f"Flow run x with id {RUN} entered state Failed"})
+# A flow run's state as Prefect's API returns it, for the run RUN (Dalgo's handler checks the id).
+DALGO_STATE = captured("c_flow_run.json")["state"] | {"state_details": {"flow_run_id": RUN}}
 
 
 @pytest.fixture
@@ -126,3 +128,21 @@ def test_secrets_in_the_state_message_are_redacted_before_they_are_stored():
     assert "Hunter2-s3cret" not in event.raw_body
     assert "Hunter2-s3cret" not in event.state_message
     assert "postgresql://loader:[REDACTED]@db.internal:5432/warehouse" in event.state_message
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("keyed")
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"body": f"Flow run x with id {RUN} entered state Failed"},
+        {"body": json.dumps(captured("c_flow_run.json") | {"id": RUN, "state": DALGO_STATE})},
+        {"body": captured("c_flow_run.json") | {"id": RUN, "state": DALGO_STATE}},
+    ],
+    ids=["sentence", "json-encoded-flow-run", "flow-run-object"],
+)
+def test_each_body_dalgos_handler_accepts_is_stored_for_work(body):
+    answer = post(json.dumps(body))
+    assert answer.status_code == 202
+    event = FailureEvent.objects.get(pk=answer.json()["event_id"])
+    assert (event.flow_run_id, event.state_name, event.status) == (RUN, "Failed", FailureEvent.Status.PENDING)

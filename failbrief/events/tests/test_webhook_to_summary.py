@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from failbrief.testing.fixtures import completed_summaries, post_webhook, wait_for
-from failbrief.testing.scenarios import dalgo_body, flow_run_id, robust_body
+from failbrief.testing.scenarios import dalgo_body, dalgo_flow_run_body, flow_run_id, robust_body
 
 pytestmark = [pytest.mark.services, pytest.mark.usefixtures("celery_worker", "service_settings")]
 
@@ -33,13 +33,18 @@ def dalgo_poll(base: str, token: str, run_id: str, task_id: str) -> dict[str, ob
     return last
 
 
-@pytest.mark.parametrize("shape", ["robust", "dalgo"])
+@pytest.mark.parametrize("shape", ["robust", "dalgo", "dalgo_flow_run_json", "dalgo_flow_run_object"])
 def test_a_failing_task_is_named_first_and_its_not_ready_successor_is_a_cascade(
     live_server, default_org, shape
 ):
     _, token = default_org
     run_id = flow_run_id("a2")
-    body = robust_body("a2") if shape == "robust" else dalgo_body(run_id, "rich-bobcat")
+    body = {
+        "robust": robust_body("a2"),
+        "dalgo": dalgo_body(run_id, "rich-bobcat"),
+        "dalgo_flow_run_json": dalgo_flow_run_body("a2"),
+        "dalgo_flow_run_object": dalgo_flow_run_body("a2", encoded=False),
+    }[shape]
     assert post_webhook(live_server.url, body).status_code == 202
 
     summaries = wait_for(lambda: completed_summaries(live_server.url, token, run_id), timeout=5)

@@ -2,9 +2,9 @@
 
 Three layers, cheapest first:
 
-1. `ANCHORS`: lowercase substrings searched over whole chunks of the log with `str.find` (C speed).
-   A line none of them hits is never looked at again except as tail or lead-in context. Each word
-   costs one pass over the text, so the list is short: rarer words (CRITICAL, "timed out", Airbyte's
+1. `ANCHORS`: lowercase substrings searched over whole chunks of the log in one pass
+   (`ANCHOR_FINDER`, Aho-Corasick in Rust). A line none of them hits is never looked at again except
+   as tail or lead-in context. The list stays short: rarer words (CRITICAL, "timed out", Airbyte's
    internalMessage) ride along because their lines also carry one of these words, and once a block
    is open its continuation lines are taken whatever they say.
 2. `line_score`: weighted patterns over one candidate line. A score of `BLOCK_START` or more opens
@@ -20,8 +20,12 @@ from __future__ import annotations
 
 import re
 
-# Lowercase substrings that make a line worth a second look. Each one costs one C-speed pass over
-# the lowered chunk, so the list is short: one word per family; the rare variants ride along.
+from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, MatchKind
+
+from failbrief.condense.lines import remembered
+
+# Lowercase substrings that make a line worth a second look: one word per family; the rare variants
+# ride along.
 ANCHORS: tuple[str, ...] = (
     "error",  # also ERROR, [error], OperationalError, "Database Error in model"
     "exception",  # also SocketException, prefect.exceptions.Abort, Caused by: x.FooException
@@ -35,21 +39,11 @@ ANCHORS: tuple[str, ...] = (
     "exit",  # exited with status code, exit code 137
     "does not",  # does not exist, does not match any enabled nodes, does not have permission
 )
-# The same words as chunk-level sweeps: a regex that starts with a literal runs at str.find speed,
-# so words sharing their first letters share one sweep.
-ANCHOR_SWEEPS: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(pattern)
-    for pattern in (
-        "error",
-        "ex(?:ception|it)",
-        "fa(?:il|tal)",
-        "traceback",
-        "warn",
-        "kill",
-        "timeout",
-        "crash",
-        "does not",
-    )
+# The same words as one chunk-level sweep: an Aho-Corasick automaton (Rust, SIMD prefilter) finds
+# every occurrence of any of them in one pass over the ASCII-lowered bytes of a chunk, at several
+# GB/s. Leftmost-first matches never span a newline, so every line holding an anchor has a match.
+ANCHOR_FINDER = BytesAhoCorasick(
+    [anchor.encode("ascii") for anchor in ANCHORS], matchkind=MatchKind.LeftmostFirst
 )
 
 BLOCK_START = 55
@@ -89,7 +83,8 @@ _WEIGHTED: tuple[tuple[int, tuple[str, ...], re.Pattern[str]], ...] = tuple(
             r"\b(?:ERROR|FATAL|CRITICAL|SEVERE|FAILED)\b(?!=)|\[error\s*\]|\bfatal:|\bFatal\b",
         ),
         (70, "crash", r"(?i)\b(?:crash detected|crashed|has crashed)\b"),
-        (65, "error", r"(?i)\berror:|\berror\b.*\b(?:occurred|encountered|while)\b"),
+        # R reports an error as "Error in <call>:" (base R and rlang) on a line of its own.
+        (65, "error", r"(?i)\berror:|\berror\b.*\b(?:occurred|encountered|while)\b|^Error in \S.{0,200}:"),
         (
             65,
             "exit|non-zero|return",
@@ -125,6 +120,9 @@ _WEIGHTED: tuple[tuple[int, tuple[str, ...], re.Pattern[str]], ...] = tuple(
         (20, "", r""),
     )
 )
+
+# No line scores higher: a block that reached it needs no more scoring.
+MAX_LINE_SCORE = max(weight for weight, _, _ in _WEIGHTED)
 
 # True but harmless: configuration dumps, telemetry, zero-error summaries, SQL test scaffolding.
 _BENIGN_SUBSTRINGS: tuple[str, ...] = (
@@ -166,19 +164,51 @@ _GENERIC_GATES = (
     "finished in state", "completed with", "done.", " of ", "encountered", "crash", "did not succeed",
     "went wrong", "task run failed", "flow run", "marking all", "running sql", "rolling back",
     "runtime error", "database error", "compilation error", "adapter: http", "see the logs", "sync failed",
-    "attempt", "failed",
+    "attempt", "failed", "to see where",
 )  # fmt: skip
-_GENERIC = re.compile(
-    r"(?i)non-zero (?:exit|status)|returned? (?:non-zero|code)|exited with|exit code|status code"
-    r"|failed with return code|command failed|Task failed with exception|failed to execute job"
-    r"|Marking task as FAILED|Finished in state|Completed with \d+ errors?|Done\. PASS="
-    r"|\d+ of \d+ (?:ERROR|FAIL)|ERROR creating|Encountered an error:?\s*$|Crash detected"
-    r"|did not succeed|Something went wrong in the connector|Task run failed with exception"
-    r"|Flow run encountered an exception|Encountered exception during execution"
-    r"|Reported flow run .* as crashed|Marking all children|Error running SQL|Rolling back"
-    r"|^\s*Runtime Error\s*$|^\s*(?:Database|Compilation) Error\s*$|BigQuery adapter: https?://"
-    r"|See the logs for more details|Sync failed|Attempt \d+ failed|job \d+ failed|Command `[^`]*` failed"
+# Each wrapper pattern with the lowercase literal that every match of it holds: on ASCII text only
+# the patterns whose literal is in the line run (one big case-insensitive alternation costs about
+# 10 us a line, Python's regex engine tries every alternative at every position).
+_GENERIC_ALTERNATIVES: tuple[tuple[str, str], ...] = (
+    ("non-zero ", r"non-zero (?:exit|status)"),
+    ("return", r"returned? (?:non-zero|code)"),
+    ("exited with", r"exited with"),
+    ("exit code", r"exit code"),
+    ("status code", r"status code"),
+    ("failed with return code", r"failed with return code"),
+    ("command failed", r"command failed"),
+    ("task failed with exception", r"Task failed with exception"),
+    ("failed to execute job", r"failed to execute job"),
+    ("marking task as failed", r"Marking task as FAILED"),
+    ("finished in state", r"Finished in state"),
+    ("completed with ", r"Completed with \d+ errors?"),
+    ("done. pass=", r"Done\. PASS="),
+    (" of ", r"\d+ of \d+ (?:ERROR|FAIL)"),
+    ("error creating", r"ERROR creating"),
+    ("encountered an error", r"Encountered an error:?\s*$"),
+    ("crash detected", r"Crash detected"),
+    ("did not succeed", r"did not succeed"),
+    ("something went wrong in the connector", r"Something went wrong in the connector"),
+    ("task run failed with exception", r"Task run failed with exception"),
+    ("flow run encountered an exception", r"Flow run encountered an exception"),
+    ("encountered exception during execution", r"Encountered exception during execution"),
+    ("reported flow run ", r"Reported flow run .* as crashed"),
+    ("marking all children", r"Marking all children"),
+    ("error running sql", r"Error running SQL"),
+    ("rolling back", r"Rolling back"),
+    ("runtime error", r"^\s*Runtime Error\s*$"),
+    (" error", r"^\s*(?:Database|Compilation) Error\s*$"),
+    ("bigquery adapter: http", r"BigQuery adapter: https?://"),
+    ("see the logs for more details", r"See the logs for more details"),
+    ("sync failed", r"Sync failed"),
+    ("attempt ", r"Attempt \d+ failed"),
+    ("job ", r"job \d+ failed"),
+    ("command `", r"Command `[^`]*` failed"),
+    ("to see where the error occurred", r"to see where the error occurred"),
 )
+_GENERIC = re.compile("(?i)" + "|".join(pattern for _, pattern in _GENERIC_ALTERNATIVES))
+_GENERIC_ONE = tuple(re.compile("(?i)" + pattern) for _, pattern in _GENERIC_ALTERNATIVES)
+_GENERIC_LITERALS = AhoCorasick([gate for gate, _ in _GENERIC_ALTERNATIVES])
 
 # Lines that name the concrete problem: what is missing, denied, malformed or exhausted.
 _DETAIL_WORDS: tuple[str, ...] = (
@@ -239,17 +269,35 @@ _DETAIL_WORDS: tuple[str, ...] = (
     "exceed",
     "limit",
 )
-_DETAIL_GATES = ("429", "got ", " found", "must ")
 _DETAIL = re.compile(r"(?i)\b429\b|got \d+ results?|no \S+ found|must (?:have|be|appear)")
 
 
+class _Words:
+    """Whether any of a fixed set of lowercase words occurs in a lowercased text: one native
+    Aho-Corasick pass instead of one `in` test per word."""
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self.words = words
+        self._finder = AhoCorasick(words, matchkind=MatchKind.LeftmostFirst)
+
+    def any_in(self, low: str) -> bool:
+        try:
+            return bool(self._finder.find_matches_as_indexes(low))
+        except UnicodeEncodeError:  # a lone surrogate (a JSON "\ud83d" escape) has no UTF-8 form
+            return any(word in low for word in self.words)
+
+
+_ANCHOR_WORDS = _Words(ANCHORS)
+_BENIGN_WORDS = _Words(_BENIGN_SUBSTRINGS)
+_GENERIC_WORDS = _Words(_GENERIC_GATES)
+_DETAIL_ANY = _Words(_DETAIL_WORDS)
+
+
+@remembered(2048)
 def line_score(line: str) -> int:
     """How strongly `line` (colour codes stripped, prefix kept) signals an error; 0 if not at all."""
     low = line.lower()
-    for anchor in ANCHORS:
-        if anchor in low:
-            break
-    else:
+    if not _ANCHOR_WORDS.any_in(low):
         return 0
     if _is_benign_lowered(line, low):
         return 5
@@ -265,15 +313,21 @@ def line_score(line: str) -> int:
 def is_generic(text: str) -> bool:
     """A wrapper line that reports a failure without naming its cause."""
     low = text.lower()
-    return any(gate in low for gate in _GENERIC_GATES) and _GENERIC.search(text) is not None
+    if not _GENERIC_WORDS.any_in(low):
+        return False
+    if not text.isascii():  # case-insensitive matching folds some non-ASCII letters: run them all
+        return _GENERIC.search(text) is not None
+    found = {index for index, _, _ in _GENERIC_LITERALS.find_matches_as_indexes(low, overlapping=True)}
+    return any(_GENERIC_ONE[index].search(text) is not None for index in found)
 
 
 def has_detail(text: str) -> bool:
     """A line that names the concrete problem (missing object, denial, bad syntax, exhausted limit)."""
     low = text.lower()
-    if any(word in low for word in _DETAIL_WORDS):
+    if _DETAIL_ANY.any_in(low):
         return True
-    return any(gate in low for gate in _DETAIL_GATES) and _DETAIL.search(text) is not None
+    gated = "429" in low or "got " in low or " found" in low or "must " in low  # _DETAIL's literals
+    return gated and _DETAIL.search(text) is not None
 
 
 def is_benign(text: str) -> bool:
@@ -282,7 +336,6 @@ def is_benign(text: str) -> bool:
 
 
 def _is_benign_lowered(text: str, low: str) -> bool:
-    for marker in _BENIGN_SUBSTRINGS:
-        if marker in low:
-            return True
+    if _BENIGN_WORDS.any_in(low):
+        return True
     return ("warn=" in low or '"level"' in low) and _BENIGN_PATTERN.search(text) is not None

@@ -9,23 +9,34 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from failbrief.summarize.lines import inner_text, strip_ansi
+from failbrief.condense.lines import inner_text, remembered, strip_ansi
 
 # Any run of hex-ish characters holding a digit: numbers, times, dates, versions, uuids, hashes,
 # pointers. One leading character class keeps the regex engine on its fast path.
 _VARYING = re.compile(r"[0-9a-fA-Fx]*\d[0-9a-fA-F.:\-]*")
-_SPACES = re.compile(r"\s+")
+# The same matches on ASCII text (where \d is [0-9]), found faster: possessive runs do not
+# backtrack, so a run of hex letters without a digit fails at once.
+_VARYING_ASCII = re.compile(r"(?:[a-fA-Fx]*+[0-9])++[0-9a-fA-F.:\-]*+")
 _PREFECT_FINAL = re.compile(r"Finished in state (\w+)\('(?:Task|Flow) run encountered an exception:? ?")
 MAX_TEMPLATE_CHARS = 300
 
 
+@remembered(8192)
 def template(line: str) -> str:
     """The repeat key of one line: prefix dropped, varying tokens masked, whitespace squeezed."""
     text = inner_text(strip_ansi(line))
     # Prefect echoes the same failure from the task and from the flow; fold both into one key.
-    text = _PREFECT_FINAL.sub(r"Finished in state \1('", text)
-    text = _VARYING.sub("#", text[:MAX_TEMPLATE_CHARS])
-    return _SPACES.sub(" ", text).strip().rstrip(".:")
+    if "Finished in state" in text:
+        text = _PREFECT_FINAL.sub(r"Finished in state \1('", text)
+    return _masked(text[:MAX_TEMPLATE_CHARS])
+
+
+@remembered(2048, short=True)
+def _masked(text: str) -> str:
+    """A message with its varying tokens masked: remembered apart from the line, because a
+    repeated message usually comes with a fresh timestamp."""
+    text = (_VARYING_ASCII if text.isascii() else _VARYING).sub("#", text)
+    return " ".join(text.split()).rstrip(".:")  # whitespace runs squeezed, ends stripped
 
 
 def template_set(lines: Iterable[str], limit: int = 200_000) -> set[str]:

@@ -12,13 +12,14 @@ Blocks are kept verbatim, except: Java frame runs are cut to their first frames 
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import deque
 from dataclasses import dataclass, field
 
-from failbrief.summarize import lines as ln
-from failbrief.summarize.signals import has_detail, is_generic, line_score
-from failbrief.summarize.templates import template
+from failbrief.condense import lines as ln
+from failbrief.condense.scoring import MAX_LINE_SCORE, has_detail, is_generic, line_score
+from failbrief.condense.templates import template
 
 MAX_BLOCK_LINES = 200
 HEAD_KEPT = 130
@@ -26,6 +27,7 @@ TAIL_KEPT = 60
 JAVA_FRAMES_KEPT = 4
 MAX_DISTINCT_BLOCKS = 64
 _CHAIN = re.compile(r"The above exception|During handling of the above|Traceback \(most recent")
+_TRACEBACK = "Traceback (most recent call last)"
 # Where a traceback flattened onto one line breaks into its parts, and the exception that ends a
 # frame's part ("... raise X(...) httpx.HTTPStatusError: Client error '409 Conflict' ...").
 _FLAT_BREAK = re.compile(
@@ -36,14 +38,19 @@ _BOILERPLATE = re.compile(
     r"Traceback \(most recent call last\)|The above exception was|During handling of the above"
     r"|omitted by failbrief|^\s*\.\.\.\s*\d+ more|compiled code at|^\s*\.\.\.\s*$"
 )
+# Every match of _BOILERPLATE holds one of the gates in _is_boilerplate; most lines hold none.
 _JAVA_FRAME = re.compile(r"\s*at\s+[\w$.<>/\-]+\(")
+# Found in a block's joined lines whenever one of them (or its message) is a Java frame.
+_ANY_JAVA_FRAME = re.compile(r"at\s+[\w$.<>/\-]+\(")
+# Importance counts at most this many detail lines (min(15, 5 * detail)).
+_DETAIL_COUNTED = 3
 # The statement a database driver or a tool prints after its error, under a label of its own line
 # ("SQL:" in OHDSI's DatabaseConnector reports, "Query:", "Failed SQL:"): a person needs it to see
 # what the database rejected.
 _STATEMENT_LABEL = re.compile(r"(?i)(?:failed |failing |offending )?(?:SQL|query|statement)\s*:\s*$")
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """One error event. `lines` are colour-stripped log lines; `count` folds identical repeats."""
 
@@ -52,6 +59,12 @@ class Block:
     headered: bool
     score: int
     lead_in: list[str] = field(default_factory=list)
+    # The lead-in rows are as logged, colour codes included (see lead_in_lines): stripping them
+    # waits until the context shows them, as most blocks of an error-heavy log are never shown.
+    lead_in_logged: bool = False
+    # Where to read the lead-in from, until the block is kept: (chunk, start, floor, count) for
+    # lines.lines_before. Repeats never read it.
+    lead_in_source: tuple[str, int, int, int] | None = None
     count: int = 1
     omitted: int = 0
     in_traceback: bool = False
@@ -60,9 +73,35 @@ class Block:
     importance: int = 0
     overflow: deque[str] | None = None
 
-    def add(self, line: str) -> None:
-        """Append one continuation line (keeps head and tail once the block is too long)."""
-        self._track(line)
+    def take(self, line: str, *, record_start: bool = False) -> bool:
+        """Add `line` when it continues this block rather than starting a new log event.
+
+        A prefixed line continues it when its message is a stack frame or indented, or, inside a
+        traceback, its exception line or chain marker. Without a prefix: at the start of a new
+        record, an indented, frame or caret line; in a block opened by a prefixed line, any line;
+        else see _accepts_bare. One split of the line serves both the test and the tracking."""
+        token_end, start = ln.split_prefix(line)
+        if token_end:
+            text = line[start:]
+            gap = line[token_end:start]
+            if not (ln.is_frame(text) or "\t" in gap or gap.endswith("   ")) and not (
+                self.in_traceback and (ln.is_exception_line(text) or _CHAIN.search(text) is not None)
+            ):
+                return False
+        else:
+            text = line
+            if record_start:
+                if not (ln.is_indented(line) or ln.is_frame(line) or ln.is_caret_line(line)):
+                    return False
+            elif not self.headered and not self._accepts_bare(line):
+                return False
+        self.add(line, text)
+        return True
+
+    def add(self, line: str, text: str | None = None) -> None:
+        """Append one continuation line (keeps head and tail once the block is too long); `text`
+        is its message (the line without its prefix) when the caller has it."""
+        self._track(line, text)
         if self.overflow is not None:
             self.omitted += len(self.overflow) == TAIL_KEPT
             self.overflow.append(line)
@@ -74,35 +113,21 @@ class Block:
             self.omitted = max(0, len(extra) - TAIL_KEPT)
             self.overflow = deque(extra, maxlen=TAIL_KEPT)
 
-    def _track(self, line: str) -> None:
-        self.blank_run = self.blank_run + 1 if not line.strip() else 0
+    def _track(self, line: str, text: str | None) -> None:
+        stripped = line.strip()
+        self.blank_run = self.blank_run + 1 if not stripped else 0
         if self.blank_run:
             self.in_statement = False
-        elif _STATEMENT_LABEL.match(line.strip()):
+        elif stripped[-1] == ":" and _STATEMENT_LABEL.match(stripped):  # every label ends in ":"
             self.in_statement = True
-        text = ln.inner_text(line)
-        if "Traceback (most recent call last)" in text:
+        if _TRACEBACK in line and _TRACEBACK in (text if text is not None else ln.inner_text(line)):
             self.in_traceback = True
-        elif self.in_traceback and ln.is_exception_line(text) and not ln.is_indented(text):
-            self.in_traceback = False
-        if len(line) < 2000:
+        elif self.in_traceback:
+            text = text if text is not None else ln.inner_text(line)
+            if ln.is_exception_line(text) and not ln.is_indented(text):
+                self.in_traceback = False
+        if len(line) < 2000 and self.score < MAX_LINE_SCORE:
             self.score = max(self.score, line_score(line))
-
-    def accepts(self, line: str, *, record_start: bool = False) -> bool:
-        """True when `line` continues this block rather than starting a new log event."""
-        if ln.has_prefix(line):
-            return self._accepts_prefixed(line)
-        if record_start:
-            return ln.is_indented(line) or ln.is_frame(line) or ln.is_caret_line(line)
-        if self.headered:
-            return True
-        return self._accepts_bare(line)
-
-    def _accepts_prefixed(self, line: str) -> bool:
-        text = ln.inner_text(line)
-        if ln.is_frame(text) or ln.is_indented_after_prefix(line):
-            return True
-        return self.in_traceback and (ln.is_exception_line(text) or _CHAIN.search(text) is not None)
 
     def _accepts_bare(self, line: str) -> bool:
         stripped = line.strip()
@@ -118,7 +143,9 @@ class Block:
         return len(self.lines) < 3 and self.blank_run == 0
 
     def finish(self) -> None:
-        """Close the block: settle the overflow, drop trailing blanks, shorten Java frame runs."""
+        """Close the block: settle the overflow, drop trailing blanks, shorten Java frame runs.
+
+        Its importance is set when a BlockStore takes it as a new block (a repeat needs none)."""
         if self.overflow is not None:
             self.lines.append(f"... [{self.omitted} lines of this block omitted by failbrief] ...")
             self.lines.extend(self.overflow)
@@ -126,16 +153,24 @@ class Block:
         while self.lines and not self.lines[-1].strip():
             self.lines.pop()
         self.lines = compress_java_frames(self.lines)
-        self.importance = self._rank()
+
+    def lead_in_lines(self) -> list[str]:
+        """The lines logged just before the block, as the context shows them."""
+        if self.lead_in_logged:
+            return [ln.strip_ansi(row) for row in self.lead_in]
+        return self.lead_in
 
     def key(self) -> tuple[str, ...]:
         """Identity for folding repeats: the templates of its first lines."""
-        return (*tuple(template(line) for line in self.lines[:12]), str(len(self.lines)))
+        return (*map(template, self.lines[:12]), str(len(self.lines)))
 
-    def _rank(self) -> int:
+    def rank(self) -> int:
         """Importance: signal strength, plus named detail, minus being only a wrapper."""
         messages = message_lines(self.lines[:80])
-        detail = sum(1 for line in messages if has_detail(line))
+        detail = 0
+        for line in messages:
+            if detail < _DETAIL_COUNTED and has_detail(line):
+                detail += 1
         generic = all(is_generic(line) for line in messages)
         return self.score + min(15, 5 * detail) - (25 if generic else 0)
 
@@ -155,7 +190,7 @@ def message_lines(lines: list[str]) -> list[str]:
             out += flattened
             in_frame = False
             continue
-        if not text.strip() or ln.is_caret_line(text) or _BOILERPLATE.search(text):
+        if not text.strip() or ln.is_caret_line(text) or _is_boilerplate(text):
             continue
         if ln.is_frame(text) and not ln.is_cause_line(text):
             in_frame = text.lstrip().startswith("File ")
@@ -190,8 +225,23 @@ def _flattened_traceback(text: str) -> list[str] | None:
     return out
 
 
+def _is_boilerplate(text: str) -> bool:
+    # The gates spelled out: a generator over them costs more than the tests.
+    gated = (
+        "..." in text
+        or "Traceback (most recent call last)" in text
+        or "The above exception was" in text
+        or "During handling of the above" in text
+        or "omitted by failbrief" in text
+        or "compiled code at" in text
+    )
+    return gated and _BOILERPLATE.search(text) is not None
+
+
 def compress_java_frames(lines: list[str]) -> list[str]:
     """Runs of Java `at ...` frames cut to their first JAVA_FRAMES_KEPT frames."""
+    if _ANY_JAVA_FRAME.search("\n".join(lines)) is None:
+        return lines
     out: list[str] = []
     run = 0
     for line in lines:
@@ -213,28 +263,36 @@ def _flush_run(out: list[str], run: int) -> None:
 
 
 class BlockStore:
-    """Distinct blocks in first-seen order; repeats folded into a count. Bounded memory."""
+    """Distinct blocks in first-seen order; repeats folded into a count. Bounded memory.
+
+    When full, a new block evicts the weakest stored one (least important; among equals the latest,
+    then the first stored), found on a heap rather than by scanning every block."""
 
     def __init__(self, limit: int = MAX_DISTINCT_BLOCKS) -> None:
         self.limit = limit
         self._blocks: dict[tuple[str, ...], Block] = {}
+        self._weakest: list[tuple[int, int, int, tuple[str, ...]]] = []
+        self._stored = 0
         self.total = 0
 
     def add(self, block: Block) -> None:
-        """Store a finished block, or count it as a repeat of one already stored."""
+        """Store a finished block (ranking it), or count it as a repeat of one already stored."""
         self.total += 1
         key = block.key()
         known = self._blocks.get(key)
         if known is not None:
             known.count += 1
+            block.lead_in_source = None
             return
+        block.importance = block.rank()
+        if block.lead_in_source is not None:
+            block.lead_in = ln.lines_before(*block.lead_in_source)
+            block.lead_in_source = None
         if len(self._blocks) >= self.limit:
-            self._evict_weakest()
+            del self._blocks[heapq.heappop(self._weakest)[3]]
         self._blocks[key] = block
-
-    def _evict_weakest(self) -> None:
-        weakest = min(self._blocks, key=lambda k: (self._blocks[k].importance, -self._blocks[k].line_no))
-        del self._blocks[weakest]
+        self._stored += 1
+        heapq.heappush(self._weakest, (block.importance, -block.line_no, self._stored, key))
 
     def ranked(self) -> list[Block]:
         """Most important first; among equals, the earliest (the first error is usually the cause)."""

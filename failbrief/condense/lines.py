@@ -7,7 +7,10 @@ previous one, and to build repeat templates that ignore timestamps and thread na
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 # ESC-led CSI sequences, and the bare `[32m`/`[0m` left when a paste lost its ESC bytes.
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\[(?:\d{1,2}(?:;\d{1,3})*)?m(?=[\w\[\s]|$)")
@@ -31,6 +34,12 @@ _PREFIX_TOKEN = re.compile(
 # "i.a.w.g.DefaultReplicationWorker(run):123 -".
 _TRAILING_TOKEN = re.compile(r"-(?=\s)|\[[\w\- ().]{1,40}\]:?|\||\(\)|[\w.$]{1,80}\([\w$]{0,40}\):\d+(?=\s)")
 _SEPARATOR = re.compile(r"[ \t:|]*")
+# The whole prefix in one match: a first token, then up to 8 more (leading or trailing kind), each
+# after a separator taken whole (possessive, as the separate matches take it).
+_PREFIX_RUN = re.compile(
+    f"(?:{_PREFIX_TOKEN.pattern})(?:[ \\t:|]*+(?:{_PREFIX_TOKEN.pattern}|{_TRAILING_TOKEN.pattern})){{0,8}}",
+    re.VERBOSE,
+)
 _FRAME = re.compile(
     r"\s*(?:at\s+[\w$.<>/\-]+\(|File\s+\"|\.\.\.\s*\d+\s+(?:more|common frames)|Caused by:|Suppressed:)"
 )
@@ -41,6 +50,11 @@ _EXCEPTION_LINE = re.compile(
 )
 _CARET = re.compile(r"\s*[\^~]+\s*$")
 _PREFECT_WRAPPER = re.compile(r"PID \d+ stream output:\s*$")
+CACHED_CHARS = 500
+T = TypeVar("T")
+_SPLITS: dict[str, tuple[int, int]] = {}
+_SPLITS_KEPT = 1024
+_REMEMBERED: list[Callable[[], None]] = []
 
 
 def strip_ansi(line: str) -> str:
@@ -50,35 +64,75 @@ def strip_ansi(line: str) -> str:
     return _ANSI.sub("", line)
 
 
-def _split(line: str) -> tuple[int, int]:
-    """(end of the last prefix token, start of the message); (0, 0) when there is no prefix."""
-    match = _PREFIX_TOKEN.match(line)
+def remembered(size: int, *, short: bool = False) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
+    """A function of one line that remembers its results for the last `size` short lines.
+
+    Error-heavy logs print the same traceback lines again and again, and a block's lines are looked
+    at several times (to accept them, score and rank the block, key its repeats). Lines longer than
+    CACHED_CHARS are not kept, so the memory stays small; `short` says the function is only given
+    short texts, so none needs that check."""
+
+    def decorate(function: Callable[[str], T]) -> Callable[[str], T]:
+        cached = functools.lru_cache(maxsize=size)(function)
+        _REMEMBERED.append(cached.cache_clear)
+        if short:
+            return cached
+
+        @functools.wraps(function)
+        def call(line: str) -> T:
+            return cached(line) if len(line) <= CACHED_CHARS else function(line)
+
+        return call
+
+    return decorate
+
+
+def forget() -> None:
+    """Drop every remembered result: a finished scan frees that memory before the context is
+    rendered (and the redaction rules are loaded), which keeps the peak RSS down."""
+    _SPLITS.clear()
+    for clear in _REMEMBERED:
+        clear()
+
+
+def split_prefix(line: str) -> tuple[int, int]:
+    """(end of the last prefix token, start of the message); (0, 0) when there is no prefix.
+
+    A block's lines are split several times (to accept them, rank the block, key its repeats), so
+    the splits of recent short lines are kept (a plain dict, emptied when full: this is the
+    hottest call of an error-heavy log)."""
+    known = _SPLITS.get(line)
+    if known is not None:
+        return known
+    split = _split_uncached(line)
+    if len(line) <= CACHED_CHARS:
+        if len(_SPLITS) >= _SPLITS_KEPT:
+            _SPLITS.clear()
+        _SPLITS[line] = split
+    return split
+
+
+def _split_uncached(line: str) -> tuple[int, int]:
+    match = _PREFIX_RUN.match(line)
     if match is None:
         return 0, 0
     token_end = match.end()
-    pos = _SEPARATOR.match(line, token_end).end()  # type: ignore[union-attr]
-    for _ in range(8):
-        token = _PREFIX_TOKEN.match(line, pos) or _TRAILING_TOKEN.match(line, pos)
-        if token is None or token.end() == pos:
-            break
-        token_end = token.end()
-        pos = _SEPARATOR.match(line, token_end).end()  # type: ignore[union-attr]
-    return token_end, pos
+    return token_end, _SEPARATOR.match(line, token_end).end()  # type: ignore[union-attr]
 
 
 def has_prefix(line: str) -> bool:
     """True when `line` starts a new log event (it carries a timestamp or level prefix)."""
-    return _PREFIX_TOKEN.match(line) is not None
+    return split_prefix(line)[0] != 0  # split now, remembered: most lines asked about are split next
 
 
 def inner_text(line: str) -> str:
     """The message part of a log line: everything after its prefix."""
-    return line[_split(line)[1] :]
+    return line[split_prefix(line)[1] :]
 
 
 def is_indented_after_prefix(line: str) -> bool:
     """True when the message after the prefix is itself indented (a nested or continued line)."""
-    token_end, pos = _split(line)
+    token_end, pos = split_prefix(line)
     gap = line[token_end:pos]
     return "\t" in gap or gap.endswith("   ")
 
@@ -111,3 +165,16 @@ def is_wrapper_line(text: str) -> bool:
 def is_indented(text: str) -> bool:
     """Starts with whitespace (and is not blank)."""
     return text[:1] in (" ", "\t") and text.strip() != ""
+
+
+def lines_before(text: str, start: int, floor: int, count: int) -> list[str]:
+    """The last `count` lines of `text[floor:start]`, where `start` begins a line (the first of
+    them may be cut at `floor`)."""
+    rows: list[str] = []
+    end = start - 1  # the newline that ends the line before `start`
+    while end >= floor and len(rows) < count:
+        begin = text.rfind("\n", floor, end) + 1 or floor
+        rows.append(text[begin:end])
+        end = begin - 1
+    rows.reverse()
+    return rows

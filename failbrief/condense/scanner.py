@@ -1,9 +1,9 @@
 """The streaming pass of the condenser: finds candidate lines, assembles blocks, keeps bounded state.
 
-Hot path per chunk of text: one `lower()` and one literal-led regex sweep per entry of
-signals.ANCHOR_SWEEPS, all in C. Only lines an anchor hits are split out and scored in Python;
-everything else is skipped except
-the few lines kept as log head, tail and lead-in before each block. Memory is bounded by the
+Hot path per chunk of text: one ASCII `lower()` and one Aho-Corasick sweep for every anchor word
+(signals.ANCHOR_FINDER), both in native code. Only lines an anchor hits are split out and scored
+in Python; everything else is skipped except the few lines kept as log head, tail and lead-in
+before each block. Memory is bounded by the
 chunk size plus fixed-size stores (blocks, rest pool, tail). Pure: no Django.
 """
 
@@ -12,22 +12,23 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from failbrief.summarize import lines as ln
-from failbrief.summarize.blocks import Block, BlockStore
-from failbrief.summarize.signals import ANCHOR_SWEEPS, BLOCK_START, line_score
-from failbrief.summarize.templates import template
-from failbrief.summarize.tokens import count_tokens
+from failbrief.condense import lines as ln
+from failbrief.condense.blocks import Block, BlockStore
+from failbrief.condense.scoring import ANCHOR_FINDER, BLOCK_START, line_score
+from failbrief.condense.templates import template
+from failbrief.condense.tokens import count_tokens
 
 TAIL_LINES = 15
 HEAD_LINES = 5
 LEAD_IN_LINES = 6
+_LEAD_IN_CHARS = 4000  # how far back the lead-in lines are looked for
 POOL_LIMIT = 4000
 REST_MIN_SCORE = 20
 EXACT_TOKENS_CHARS = 256 * 1024
 SCORE_CACHE = 8192
 
 
-@dataclass
+@dataclass(slots=True)
 class PoolEntry:
     """A non-block line kept for the "rest by score" section; repeats folded into `count`."""
 
@@ -42,7 +43,7 @@ class ScanState:
     """Everything the scan keeps: bounded, whatever the size of the log."""
 
     blocks: BlockStore = field(default_factory=BlockStore)
-    pool: dict[str, PoolEntry] = field(default_factory=dict)
+    pool: dict[bytes, PoolEntry] = field(default_factory=dict)
     head: list[str] = field(default_factory=list)
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
     lines_in: int = 0
@@ -63,7 +64,7 @@ class Scanner:
         self.baseline = baseline or set()
         self.open: Block | None = None
         # Scores of recent non-block lines by repeat key: noisy logs repeat the same warnings.
-        self._scores: dict[str, int] = {}
+        self._scores: dict[bytes, int] = {}
 
     def feed(self, text: str, *, level: int | None, source: str, timestamp: str | None) -> None:
         """Scan one record. Records with source "file" are chunks of one continuous text."""
@@ -87,10 +88,12 @@ class Scanner:
         self._update_tail(text)
 
     def finish(self) -> None:
-        """Close a block still open at the end of the input."""
+        """Close a block still open at the end of the input; drop what only the scan needed."""
         if self.open is not None:
             self._close(self.open)
             self.open = None
+        self._scores.clear()
+        ln.forget()
 
     def _count_input(self, text: str) -> None:
         state = self.state
@@ -124,10 +127,10 @@ class Scanner:
             if score >= BLOCK_START:
                 pos = self._open_block(text, start, end, line, score, counter.line_no(start))
             else:
-                self._pool(line, key, score, counter.line_no(start))
+                self._pool(line, key, score, counter, start)
                 pos = end + 1
 
-    def _score(self, line: str, key: str, level: int | None) -> int:
+    def _score(self, line: str, key: bytes, level: int | None) -> int:
         score = self._scores.get(key)
         if score is None:
             score = max(line_score(line), 40 if level == 30 else 0)
@@ -145,12 +148,10 @@ class Scanner:
         first = True
         while pos <= len(text):
             end = _line_end(text, pos)
-            line = ln.strip_ansi(text[pos:end])
-            if not block.accepts(line, record_start=record_start and first):
+            if not block.take(ln.strip_ansi(text[pos:end]), record_start=record_start and first):
                 self._close(block)
                 self.open = None
                 return pos
-            block.add(line)
             first = False
             pos = end + 1
         return pos
@@ -158,26 +159,33 @@ class Scanner:
     def _open_block(self, text: str, start: int, end: int, line: str, score: int, line_no: int) -> int:
         head_start, frames = _walk_back(text, start, line)
         block = Block([*frames, line], line_no - len(frames), ln.has_prefix(line), score)
-        block.lead_in = self._lead_in(text, head_start)
+        if head_start >= _LEAD_IN_CHARS:  # within this chunk: read when the block is kept
+            block.lead_in_source = (text, head_start, head_start - _LEAD_IN_CHARS, LEAD_IN_LINES)
+        else:
+            block.lead_in = self._lead_in(text, head_start)
+        block.lead_in_logged = True
         block.in_traceback = "Traceback (most recent call last)" in line
         self.open = block
         pos = end + 1
-        while pos <= len(text):
-            row_end = _line_end(text, pos)
-            row = ln.strip_ansi(text[pos:row_end])
-            if not block.accepts(row):
+        size, take, strip_ansi = len(text), block.take, ln.strip_ansi
+        while pos <= size:
+            row_end = text.find("\n", pos)
+            if row_end < 0:
+                row_end = size
+            if not take(strip_ansi(text[pos:row_end])):
                 self._close(block)
                 self.open = None
                 return pos
-            block.add(row)
             pos = row_end + 1
         return pos
 
     def _lead_in(self, text: str, start: int) -> list[str]:
-        window = text[max(0, start - 4000) : start].split("\n")[:-1][-LEAD_IN_LINES:]
-        if len(window) < LEAD_IN_LINES and start < 4000:
+        """The lines logged just before `start` (near the start of a chunk, with the previous
+        chunk's last lines), as logged (see Block.lead_in_logged)."""
+        window = ln.lines_before(text, start, max(0, start - _LEAD_IN_CHARS), LEAD_IN_LINES)
+        if len(window) < LEAD_IN_LINES and start < _LEAD_IN_CHARS:
             window = list(self.state.tail)[len(window) - LEAD_IN_LINES :] + window
-        return [ln.strip_ansi(row) for row in window[-LEAD_IN_LINES:]]
+        return window[-LEAD_IN_LINES:]
 
     def _close(self, block: Block) -> None:
         block.finish()
@@ -186,7 +194,8 @@ class Scanner:
             return
         self.state.blocks.add(block)
 
-    def _pool(self, line: str, key: str, score: int, line_no: int) -> None:
+    def _pool(self, line: str, key: bytes, score: int, counter: _LineCounter, start: int) -> None:
+        """Keep a candidate line in the rest pool (its line number is counted only if it is new)."""
         if score < REST_MIN_SCORE:
             return
         if self.baseline and template(line) in self.baseline:
@@ -199,7 +208,7 @@ class Scanner:
             return
         if len(pool) >= POOL_LIMIT:
             _prune(pool)
-        pool[key] = PoolEntry(line, score, line_no)
+        pool[key] = PoolEntry(line, score, counter.line_no(start))
 
     def _update_tail(self, text: str) -> None:
         rows = text[-8000:].split("\n")
@@ -220,12 +229,9 @@ class _LineCounter:
         return self.number
 
 
-_DIGITS = str.maketrans("", "", "0123456789")
-
-
-def _quick_key(line: str) -> str:
+def _quick_key(line: str) -> bytes:
     """A cheap repeat key (digits dropped) for the rest pool; render.py re-keys by template."""
-    return line[:300].translate(_DIGITS)
+    return line[:300].encode("utf-8", "surrogatepass").translate(None, b"0123456789")
 
 
 def _unwrap(text: str) -> str:
@@ -234,26 +240,27 @@ def _unwrap(text: str) -> str:
     return rest if rest and ln.is_wrapper_line(first) else text
 
 
-def _lowered(text: str) -> str:
+def _lowered(text: str) -> bytes:
     # ASCII lowering keeps offsets aligned with `text` (full Unicode lower() may change lengths).
     if text.isascii():
-        return text.lower()
-    return text.encode("ascii", "replace").decode("ascii").lower()
+        return text.encode("ascii").lower()
+    return text.encode("ascii", "replace").lower()
 
 
 def _candidate_starts(text: str, start: int) -> list[int]:
     """Start offsets of the lines from `start` on that contain an anchor word, in order."""
     low = _lowered(text)
-    found: set[int] = set()
-    for sweep in ANCHOR_SWEEPS:
-        hit = sweep.search(low, start)
-        while hit is not None:
-            found.add(low.rfind("\n", 0, hit.start()) + 1)
-            newline = low.find("\n", hit.end())
-            if newline < 0:
-                break
-            hit = sweep.search(low, newline + 1)
-    return sorted(found)
+    starts: list[int] = []
+    next_line = start  # hits before this offset are in a line already taken (or before `start`)
+    for _, hit, end in ANCHOR_FINDER.find_matches_as_indexes(low):
+        if hit < next_line:
+            continue
+        starts.append(low.rfind(b"\n", 0, hit) + 1)
+        newline = low.find(b"\n", end)
+        if newline < 0:
+            break
+        next_line = newline + 1
+    return starts
 
 
 def _line_end(text: str, start: int) -> int:
@@ -277,7 +284,7 @@ def _walk_back(text: str, start: int, line: str) -> tuple[int, list[str]]:
     return pos, frames
 
 
-def _prune(pool: dict[str, PoolEntry]) -> None:
+def _prune(pool: dict[bytes, PoolEntry]) -> None:
     """Keep the stronger half of the rest pool (ties: earlier lines)."""
     ranked = sorted(pool.items(), key=lambda item: (-item[1].score, item[1].line_no))
     pool.clear()

@@ -12,14 +12,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from failbrief.summarize import lines as ln
-from failbrief.summarize.blocks import Block
-from failbrief.summarize.redact import redact
-from failbrief.summarize.scanner import HEAD_LINES, PoolEntry, ScanState
-from failbrief.summarize.signals import is_generic
-from failbrief.summarize.steps import find_failing_step
-from failbrief.summarize.templates import template
-from failbrief.summarize.tokens import count_tokens
+from failbrief.condense import lines as ln
+from failbrief.condense.blocks import Block
+from failbrief.condense.redact import redact
+from failbrief.condense.scanner import HEAD_LINES, PoolEntry, ScanState
+from failbrief.condense.scoring import is_generic
+from failbrief.condense.steps import find_failing_step
+from failbrief.condense.templates import template
+from failbrief.condense.tokens import count_tokens
 
 REPEAT_MIN = 3
 MAX_REPEATED = 12
@@ -106,7 +106,7 @@ def render(state: ScanState, header: str, max_tokens: int, baseline: set[str]) -
     shown: set[str] = set()
     blocks = _error_blocks(budget, ranked, shown)
     _repeated(budget, state.pool.values(), shown)
-    last = _last_lines(budget, blocks[0].lead_in if blocks else [], list(state.tail), shown, baseline)
+    last = _last_lines(budget, blocks[0].lead_in_lines() if blocks else [], list(state.tail), shown, baseline)
     _rest(budget, _rest_entries(state), shown | baseline)
     text = budget.text()
     kept = sum(piece.log_lines for piece in budget.pieces)

@@ -4,13 +4,13 @@ without an error level and outside any error block."""
 
 from __future__ import annotations
 
-from failbrief.summarize.condense import condense
-from failbrief.summarize.providers.base import Brief, FailedUnitInfo
-from failbrief.summarize.providers.offline import OfflineProvider
+from failbrief.condense.brief import Brief, FailedUnitInfo
+from failbrief.condense.condenser import condense
+from failbrief.condense.offline import write_brief
 
 
 def _brief(lines: list[str], unit: FailedUnitInfo | None = None) -> Brief:
-    return OfflineProvider().write_brief(condense(lines), unit or FailedUnitInfo())
+    return write_brief(condense(lines), unit or FailedUnitInfo())
 
 
 def test_a_traceback_flattened_onto_one_line_is_read_for_its_exception():
@@ -111,3 +111,41 @@ def test_a_vendor_error_that_says_authentication_failed_beats_its_boilerplate():
     )
     assert "Authentication failed" in (brief.root_cause or "")
     assert brief.category == "auth_credentials"
+
+
+def test_an_r_error_report_is_read_for_its_message():
+    brief = _brief(
+        [
+            'DatabaseConnector::querySql(connection = connection, "SELECT release_date FROM cdm.source;")',
+            "",
+            "Error in `.createErrorReport()`:",
+            "! Error executing SQL:",
+            "'origin' must be supplied",
+            "An error report has been created at  /tmp/errorReportSql.txt",
+            "Run `rlang::last_trace()` to see where the error occurred.",
+        ]
+    )
+    assert "'origin' must be supplied" in (brief.root_cause or "")
+
+
+def test_a_dbt_heading_logged_at_info_gives_way_to_its_detail():
+    brief = _brief(
+        [
+            "INFO - Compilation Error",
+            "INFO -   dbt found 1 package(s) specified in packages.yml, but only 0 package(s) installed in "
+            'dbt_packages. Run "dbt deps" to install package dependencies.',
+        ]
+    )
+    assert (brief.root_cause or "").startswith("dbt found 1 package(s) specified in packages.yml")
+
+
+def test_a_line_that_ends_in_a_dbt_heading_is_joined_to_the_detail_under_it():
+    brief = _brief(
+        [
+            "Runtime Error",
+            "  Failed to read package: Runtime Error",
+            "    at path []: Additional properties are not allowed ('flags' was unexpected)",
+            "  Error encountered in [packages-install-path]/dbt_date/dbt_project.yml",
+        ]
+    )
+    assert "Additional properties are not allowed ('flags' was unexpected)" in (brief.root_cause or "")
