@@ -9,7 +9,7 @@ NotReady / UnfinishedRun) are kept, marked `cascade`, after the root failures.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -150,36 +150,30 @@ def _unfinished_upstream(task: TaskRun, tasks: dict[str, TaskRun]) -> str | None
 def task_unit(task: TaskRun, lineage: tuple[str, ...], tasks: dict[str, TaskRun] | None = None) -> FailedUnit:
     """The task run as a unit; `tasks` (its run's task runs by id) lets a cascade name its upstream."""
     reason = _cascade_reason(task, tasks or {})
-    return FailedUnit(
-        kind="task_run",
-        id=task.id,
-        name=task.name,
-        flow_run_id=lineage[-1],
-        lineage=lineage,
-        state_type=task.state_type,
-        state_name=task.state_name,
-        state_message=task.state_message,
-        start_time=task.start_time,
-        end_time=task.end_time,
-        cascade=reason is not None,
-        cascade_reason=reason,
-    )
+    unit = _unit("task_run", task, lineage[-1], lineage)
+    return replace(unit, cascade=reason is not None, cascade_reason=reason)
 
 
 def flow_unit(run: FlowRun, lineage: tuple[str, ...]) -> FailedUnit:
     """The flow run itself as the unit (no task of it failed: the body raised, or it crashed)."""
+    return replace(_unit("flow_run", run, run.id, lineage), parameters=dict(run.parameters))
+
+
+def _unit(
+    kind: Literal["task_run", "flow_run"], run: TaskRun | FlowRun, flow_run_id: str, lineage: tuple[str, ...]
+) -> FailedUnit:
+    """What a task run and a flow run give their unit alike: who it is and how it ended."""
     return FailedUnit(
-        kind="flow_run",
+        kind=kind,
         id=run.id,
         name=run.name,
-        flow_run_id=run.id,
+        flow_run_id=flow_run_id,
         lineage=lineage,
         state_type=run.state_type,
         state_name=run.state_name,
         state_message=run.state_message,
         start_time=run.start_time,
         end_time=run.end_time,
-        parameters=dict(run.parameters),
     )
 
 
