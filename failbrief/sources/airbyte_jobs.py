@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from failbrief.condense.readers import parse_level, records_from_lines
+from failbrief.condense.records import LogRecord
 from failbrief.orgs.models import Org
 from failbrief.orgs.vault import VaultError, unseal
 from failbrief.sources.airbyte import (
@@ -31,8 +33,6 @@ from failbrief.sources.airbyte import (
 )
 from failbrief.sources.airbyte_units import AirbyteUnit
 from failbrief.sources.models import AirbyteJob
-from failbrief.summarize.readers import parse_level, records_from_lines
-from failbrief.summarize.records import LogRecord
 
 WINDOW_MARGIN = timedelta(minutes=5)
 FAILED_JOB_STATUSES = ("failed", "incomplete")

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from failbrief.condense.condenser import records_from_prefect
+from failbrief.condense.records import LogRecord
 from failbrief.orgs.models import Org
 from failbrief.runs.failed_units import FailedUnit
 from failbrief.runs.prefect import FlowRun, PrefectClient
 from failbrief.sources.airbyte_jobs import logs_of_unit, window
 from failbrief.sources.airbyte_units import AirbyteUnit, airbyte_unit
 from failbrief.sources.prefect_logs import unit_logs
-from failbrief.summarize.condense import records_from_prefect
-from failbrief.summarize.records import LogRecord
 
 
 @dataclass
