@@ -47,7 +47,9 @@ def airbyte_unit_logs(
     )
     if found is None:
         logs = prefect_unit_logs(client, unit)
-        logs.note, logs.row_fields = note, {"airbyte_connection_id": sync.connection_id}
+        logs.note = note
+        if sync.connection_id:
+            logs.row_fields = {"airbyte_connection_id": sync.connection_id}
         return logs
     return UnitLogs(
         records=found.records, source="airbyte", preamble=found.preamble, row_fields=found.row_fields()
