@@ -36,7 +36,10 @@ class AirbyteSyncLogs(LogSource):
         )
         found, note = logs_of_unit(self.org, self.sync, start, end)
         if found is None:
-            raise NoLogs(note, {"airbyte_connection_id": self.sync.connection_id})
+            known: dict[str, object] = {}
+            if self.sync.connection_id:  # a job-only unit ("Job 4567 failed.") names none
+                known["airbyte_connection_id"] = self.sync.connection_id
+            raise NoLogs(note, known)
         return _unit_logs(found)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from celery import Task
 
 from failbrief.celery import app
-from failbrief.lib.duplicate_task_guard import first_copy
+from failbrief.lib.duplicate_task_guard import first_copy_only
 from failbrief.lib.http import ApiUnavailable
 from failbrief.lib.task_retry import retry_or_give_up
 from failbrief.runs.errors import PrefectUnavailable
@@ -25,13 +25,8 @@ AIRBYTE_MAX_RETRIES = 6
 
 
 @app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
+@first_copy_only
 def summarize_requested(self: Task[Any, Any], row_id: int) -> None:
-    with first_copy(self.request.id or "") as first:
-        if first:
-            _summarize_requested(self, row_id)
-
-
-def _summarize_requested(self: Task[Any, Any], row_id: int) -> None:
     try:
         with prefect_client() as client:
             fill_requested(row_id, self.request.id or "", client)
@@ -52,15 +47,10 @@ def _summarize_requested(self: Task[Any, Any], row_id: int) -> None:
     reject_on_worker_lost=True,
     max_retries=AIRBYTE_MAX_RETRIES,
 )
+@first_copy_only
 def summarize_airbyte_requested(self: Task[Any, Any], row_id: int) -> None:
     """Fill a requested Airbyte attempt summary; an unreachable Airbyte is retried with backoff,
     then the row fails with the reason."""
-    with first_copy(self.request.id or "") as first:
-        if first:
-            _summarize_airbyte_requested(self, row_id)
-
-
-def _summarize_airbyte_requested(self: Task[Any, Any], row_id: int) -> None:
     try:
         fill_airbyte_requested(row_id, self.request.id or "")
     except AirbyteUnavailable as exc:
