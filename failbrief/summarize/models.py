@@ -79,6 +79,11 @@ class LlmSession(models.Model):
     )
     reuse_count = models.PositiveIntegerField(default=0)
 
+    # --- what the pages list and filter by (failbrief/pages/run_facts.py fills them on creation) ---
+    flow_name = models.CharField(max_length=500, blank=True)
+    deployment_name = models.CharField(max_length=500, blank=True)
+    run_state = models.CharField(max_length=100, blank=True)  # Prefect's state name: Failed, Crashed, …
+
     class Meta:
         constraints = [
             # A manual request and the webhook for the same Airbyte attempt share one summary.
@@ -92,7 +97,16 @@ class LlmSession(models.Model):
                 name="one_summary_per_unit",
             ),
         ]
-        indexes = [models.Index(fields=["session_status", "updated_at"], name="summary_status_updated")]
+        indexes = [
+            models.Index(fields=["session_status", "updated_at"], name="summary_status_updated"),
+            # The pages' failures list (newest first, one row per run's root failure) and its filters.
+            models.Index(fields=["org", "position", "version", "-id"], name="summary_org_list"),
+            models.Index(fields=["org", "signature", "-id"], name="summary_org_signature"),
+            models.Index(fields=["org", "category", "-id"], name="summary_org_category"),
+            models.Index(fields=["org", "deployment_name", "-id"], name="summary_org_deployment"),
+            models.Index(fields=["org", "flow_name", "-id"], name="summary_org_flow"),
+            models.Index(fields=["org", "run_state", "-id"], name="summary_org_state"),
+        ]
 
     def __str__(self) -> str:
         return f"summary {self.pk}: {self.flow_run_id}/{self.task_id} v{self.version} ({self.session_status})"

@@ -1,0 +1,75 @@
+"""One-time sign-up links: `failbrief user invite ORG EMAIL [--admin]`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from failbrief.orgs.models import Org
+from failbrief.orgs.secrets import new_secret, secret_hash
+from failbrief.pages.models import Invite, Membership
+
+
+class InviteError(ValueError):
+    """The invitation cannot be made or used; the message says why."""
+
+
+def create_invite(org: Org, email: str, *, admin: bool = False) -> str:
+    """A new invitation; returns the sign-up link (shown once: only its hash is stored)."""
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InviteError(f"{email!r} is not an email address") from None
+    token = new_secret()
+    Invite.objects.create(
+        org=org,
+        email=email,
+        role=Membership.Role.ADMIN if admin else Membership.Role.MEMBER,
+        token_hash=secret_hash(token),
+        expires_at=timezone.now() + timedelta(hours=settings.INVITE_TTL_HOURS),
+    )
+    return signup_link(token)
+
+
+def signup_link(token: str) -> str:
+    base = settings.PUBLIC_URL or f"http://127.0.0.1:{settings.PORT}"
+    return base + reverse("pages:signup", args=[token])
+
+
+def open_invite(token: str) -> Invite:
+    """The unused, unexpired invitation `token` names; InviteError otherwise."""
+    invite = Invite.objects.filter(token_hash=secret_hash(token)).select_related("org").first()
+    if invite is None or invite.used_at is not None:
+        raise InviteError("this sign-up link is not valid (or was already used); ask for a new one")
+    if invite.expires_at <= timezone.now():
+        raise InviteError("this sign-up link has expired; ask for a new one")
+    return invite
+
+
+def existing_user(invite: Invite) -> User | None:
+    return User.objects.filter(username=invite.email).first()
+
+
+def accept_invite(token: str, user: User) -> Membership:
+    """Use the invitation once: `user` joins its org with its role (an existing membership keeps
+    the higher of the two roles)."""
+    with transaction.atomic():
+        invite = open_invite(token)
+        used = Invite.objects.filter(pk=invite.pk, used_at__isnull=True).update(used_at=timezone.now())
+        if not used:
+            raise InviteError("this sign-up link was already used")
+        membership, created = Membership.objects.get_or_create(
+            user=user, org=invite.org, defaults={"role": invite.role}
+        )
+        if not created and invite.role == Membership.Role.ADMIN and not membership.is_admin:
+            membership.role = Membership.Role.ADMIN
+            membership.save(update_fields=["role"])
+    return membership
