@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
 
 from django.urls import reverse
@@ -198,3 +201,22 @@ def test_pages_work_at_phone_width_and_in_dark_mode_from_one_stylesheet(sides):
     # Every filter input has a label.
     for field_id in re.findall(r'<(?:input|select) id="([^"]+)"', page):
         assert f'for="{field_id}"' in page
+
+
+def test_with_a_public_url_notifications_link_to_this_run_page():
+    script = (
+        "import django; django.setup(); from failbrief.notify.compose import run_url; "
+        "print(run_url('acme', 'abc-123'))"
+    )
+    env = os.environ | {
+        "FAILBRIEF_PUBLIC_URL": "https://fb.example.org/",
+        "DJANGO_SETTINGS_MODULE": "failbrief.settings",
+    }
+    env.pop("FAILBRIEF_RUN_URL_TEMPLATE", None)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    link = out.stdout.strip()
+    assert link == "https://fb.example.org" + reverse("pages:run", args=["acme", "abc-123"])
+    # An explicit template still wins.
+    env["FAILBRIEF_RUN_URL_TEMPLATE"] = "https://dalgo.example.org/{flow_run_id}"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "https://dalgo.example.org/abc-123"
