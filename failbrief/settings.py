@@ -194,6 +194,9 @@ if PUBLIC_URL:
     PUBLIC_URL = env_url("FAILBRIEF_PUBLIC_URL", "", {"http", "https"}).rstrip("/")
 INVITE_TTL_HOURS = env_float("FAILBRIEF_INVITE_TTL_HOURS", 72.0, minimum=0.1)
 PAGE_SIZE = env_int("FAILBRIEF_PAGE_SIZE", 50, minimum=5)
+# After an org's webhook key is rotated (its settings page) the old key keeps working this long by
+# default, so the Prefect block can be updated without losing a failure.
+WEBHOOK_KEY_GRACE_HOURS = env_float("FAILBRIEF_WEBHOOK_KEY_GRACE_HOURS", 24.0)
 
 _DEFAULT_SQLITE = VAR_DIR / "failbrief.sqlite3"
 DATABASE_URL = env_url("DATABASE_URL", f"sqlite:///{_DEFAULT_SQLITE}", {"sqlite", "postgres", "postgresql"})

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from failbrief.pages import views, views_auth
+from failbrief.pages import views, views_auth, views_settings
 
 app_name = "pages"
 SIGNATURE = "<str:signature>"
+SETTINGS = "o/<slug:slug>/settings/"
 
 urlpatterns = [
     path("", views_auth.home, name="home"),
@@ -21,4 +22,19 @@ urlpatterns = [
     path("o/<slug:slug>/summaries/<int:summary_id>/feedback", views.feedback, name="feedback"),
     path(f"o/<slug:slug>/recurring/{SIGNATURE}/", views.signature_page, name="signature"),
     path(f"o/<slug:slug>/recurring/{SIGNATURE}/note", views.signature_note, name="signature_note"),
+    path(SETTINGS, views_settings.org_settings, name="settings"),
+    path(SETTINGS + "llm", views_settings.llm, name="settings_llm"),
+    path(SETTINGS + "webhook-key", views_settings.rotate_key, name="settings_rotate_key"),
+    path(SETTINGS + "tokens", views_settings.new_token, name="settings_new_token"),
+    path(
+        SETTINGS + "tokens/<int:token_id>/revoke", views_settings.revoke_token, name="settings_revoke_token"
+    ),
+    path(SETTINGS + "channels", views_settings.new_channel, name="settings_new_channel"),
+    path(SETTINGS + "channels/<slug:name>/test", views_settings.test_channel, name="settings_test_channel"),
+    path(
+        SETTINGS + "channels/<slug:name>/remove",
+        views_settings.delete_channel,
+        name="settings_remove_channel",
+    ),
+    path(SETTINGS + "prefect", views_settings.check_prefect, name="settings_check_prefect"),
 ]
