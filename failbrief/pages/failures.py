@@ -106,10 +106,18 @@ def failure_rows(org: Org, filters: Filters) -> QuerySet[LlmSession]:
         rows = rows.filter(category=filters.category)
     if filters.state:
         rows = rows.filter(run_state=filters.state)
+    # A date is also a bound on the id (ids grow with the creation time), so the list's index on
+    # (org, …, -id) is read from the range's newest row instead of from the newest row of all.
     if filters.since:
-        rows = rows.filter(created_at__gte=_midnight(filters.since))
+        start = _midnight(filters.since)
+        rows = rows.filter(created_at__gte=start)
+        if (first := _first_id_from(start)) is not None:
+            rows = rows.filter(pk__gte=first)
     if filters.until:
-        rows = rows.filter(created_at__lt=_midnight(filters.until + timedelta(days=1)))
+        end = _midnight(filters.until + timedelta(days=1))
+        rows = rows.filter(created_at__lt=end)
+        if (after := _first_id_from(end)) is not None:
+            rows = rows.filter(pk__lt=after)
     if filters.q:
         q = filters.q
         rows = rows.filter(
@@ -123,6 +131,12 @@ def failure_rows(org: Org, filters: Filters) -> QuerySet[LlmSession]:
     if filters.before is not None:
         rows = rows.filter(pk__lt=filters.before)
     return rows.order_by("-id").only(*LIST_COLUMNS)
+
+
+def _first_id_from(moment: datetime) -> int | None:
+    """The id of the first summary created at or after `moment` (index summary_created), any org."""
+    found = LlmSession.objects.filter(created_at__gte=moment).order_by("created_at", "id")
+    return found.values_list("id", flat=True).first()
 
 
 def _midnight(day: date) -> datetime:

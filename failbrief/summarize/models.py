@@ -99,13 +99,20 @@ class LlmSession(models.Model):
         ]
         indexes = [
             models.Index(fields=["session_status", "updated_at"], name="summary_status_updated"),
-            # The pages' failures list (newest first, one row per run's root failure) and its filters.
-            models.Index(fields=["org", "position", "version", "-id"], name="summary_org_list"),
-            models.Index(fields=["org", "signature", "-id"], name="summary_org_signature"),
-            models.Index(fields=["org", "category", "-id"], name="summary_org_category"),
-            models.Index(fields=["org", "deployment_name", "-id"], name="summary_org_deployment"),
-            models.Index(fields=["org", "flow_name", "-id"], name="summary_org_flow"),
-            models.Index(fields=["org", "run_state", "-id"], name="summary_org_state"),
+            # The pages' failures list: newest first, one row per run's root failure (position 0,
+            # first version), by itself and by each filter. Partial indexes: exactly those rows.
+            *(
+                models.Index(fields=[*columns, "-id"], name=name, condition=Q(position=0, version=1))
+                for name, columns in (
+                    ("summary_list", ["org"]),
+                    ("summary_list_category", ["org", "category"]),
+                    ("summary_list_deployment", ["org", "deployment_name"]),
+                    ("summary_list_flow", ["org", "flow_name"]),
+                    ("summary_list_state", ["org", "run_state"]),
+                )
+            ),
+            models.Index(fields=["org", "signature", "version", "-id"], name="summary_org_signature"),
+            models.Index(fields=["created_at"], name="summary_created"),
         ]
 
     def __str__(self) -> str:

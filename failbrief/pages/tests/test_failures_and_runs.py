@@ -52,6 +52,9 @@ def test_a_recurring_failure_says_how_often_it_was_seen(sides):
 
 def test_filters_narrow_the_list(sides):
     a, _ = sides
+    # Stored a month ago (ids grow with the time a summary is stored).
+    old = store_failure(a.org, deployment="dep-old", root_cause="cause old")
+    LlmSession.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
     store_failure(
         a.org,
         deployment="dep-one",
@@ -68,8 +71,6 @@ def test_filters_narrow_the_list(sides):
         state="Crashed",
         root_cause="cause two",
     )
-    old = store_failure(a.org, deployment="dep-old", root_cause="cause old")
-    LlmSession.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
     client = a.client()
 
     def causes(**params: str) -> set[str]:
