@@ -32,6 +32,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy failbrief bench
+	$(BIN)/lint-imports
 	$(BIN)/python -m failbrief.cli.docs --check
 	DJANGO_SETTINGS_MODULE=failbrief.settings $(BIN)/django-admin makemigrations --check --dry-run
 

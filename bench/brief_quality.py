@@ -14,7 +14,7 @@ LOG --json` does, and scored against its labels:
 `--misses` lists the dev cases scored wrong and `--by-signal` breaks the dev reliability down by
 the rule that decided, with each specific signal's calibration record (briefs it decided with
 nothing disagreeing, category right, and whether calibration.py lets it say `high`); `--calibrate`
-writes those records to failbrief/summarize/calibration_table.py. All three look only at the dev
+writes those records to failbrief/condense/calibration_table.py. All three look only at the dev
 part, never at the held-out cases one by one.
 
 The reference printed beside them is the majority-class baseline (always the part's most common
@@ -35,17 +35,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from failbrief.summarize import calibration  # noqa: E402
-from failbrief.summarize.condense import condense, read_log_file  # noqa: E402
-from failbrief.summarize.providers.base import FailedUnitInfo  # noqa: E402
-from failbrief.summarize.providers.offline import OfflineProvider, offline_decision  # noqa: E402
+from failbrief.condense import calibration  # noqa: E402
+from failbrief.condense.brief import FailedUnitInfo  # noqa: E402
+from failbrief.condense.condenser import condense, read_log_file  # noqa: E402
+from failbrief.condense.offline import offline_decision, write_brief  # noqa: E402
 
 TESTDATA = ROOT / "testdata"
 PARTS = {
     "dev": sorted(TESTDATA.glob("corpus*")),
     "heldout": [TESTDATA / "heldout"],
 }
-TABLE = ROOT / "failbrief" / "summarize" / "calibration_table.py"
+TABLE = ROOT / "failbrief" / "condense" / "calibration_table.py"
 BUDGET = 4000
 LEVELS = ("high", "medium", "low")
 
@@ -66,7 +66,7 @@ class Scored:
 def score(case_dir: Path) -> Scored:
     case = json.loads((case_dir / "case.json").read_text())
     context = condense(read_log_file(case_dir / "log.txt"), max_tokens=BUDGET)
-    brief = OfflineProvider().write_brief(context, FailedUnitInfo())
+    brief = write_brief(context, FailedUnitInfo())
     decision = offline_decision(context, FailedUnitInfo())
     must_keep: list[str] = case["must_keep"]
     root = " ".join((brief.root_cause or "").split())

@@ -38,9 +38,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from failbrief.summarize.condense import condense, read_log_file  # noqa: E402
-from failbrief.summarize.providers.base import FailedUnitInfo  # noqa: E402
-from failbrief.summarize.providers.offline import OfflineProvider  # noqa: E402
+from failbrief.condense.brief import FailedUnitInfo  # noqa: E402
+from failbrief.condense.condenser import condense, read_log_file  # noqa: E402
+from failbrief.condense.offline import write_brief  # noqa: E402
 
 CORPUS = Path(os.environ.get("FAILBRIEF_CORPUS_DIR", ROOT / "testdata" / "corpus"))
 PREFECT = ROOT / "testdata" / "prefect"
@@ -56,7 +56,7 @@ VARIANTS = 16
 
 CHILD = """
 import json, sys, time
-from failbrief.summarize.condense import condense, read_log_file
+from failbrief.condense.condenser import condense, read_log_file
 started = time.perf_counter()
 context = condense(read_log_file(sys.argv[1]))
 elapsed = time.perf_counter() - started
@@ -204,7 +204,7 @@ def _case_figures(folder: Path, case: dict[str, Any]) -> dict[str, Any]:
     log = folder / "log.txt"
     plain = condense(read_log_file(log))
     based = condense(read_log_file(log), baseline=_synthetic_baseline(log, case["must_keep"]))
-    brief = OfflineProvider().write_brief(plain, FailedUnitInfo())
+    brief = write_brief(plain, FailedUnitInfo())
     return {
         "id": case["id"],
         "tokens": plain.tokens,

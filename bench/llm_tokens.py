@@ -15,7 +15,7 @@
    whose signature was seen before reuses it; the share of LLM calls saved is printed, with any
    signature shared by two different cases (a wrong reuse) or a case split over several signatures.
 
-Counts are o200k_base tokens (failbrief/summarize/tokens.py), exact. No network, no database.
+Counts are o200k_base tokens (failbrief/condense/tokens.py), exact. No network, no database.
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ import django  # noqa: E402
 
 django.setup()
 
-from failbrief.summarize.condense import Context, condense, read_log_file  # noqa: E402
-from failbrief.summarize.providers.base import FailedUnitInfo  # noqa: E402
+from failbrief.condense.brief import FailedUnitInfo  # noqa: E402
+from failbrief.condense.condenser import Context, condense, read_log_file  # noqa: E402
+from failbrief.condense.offline import write_brief  # noqa: E402
+from failbrief.condense.tokens import count_tokens  # noqa: E402
 from failbrief.summarize.providers.llm_common import system_prompt, user_message  # noqa: E402
-from failbrief.summarize.providers.offline import OfflineProvider  # noqa: E402
 from failbrief.summarize.signature import failure_signature  # noqa: E402
-from failbrief.summarize.tokens import count_tokens  # noqa: E402
 
 CORPUS = Path(os.environ.get("FAILBRIEF_CORPUS_DIR", ROOT / "testdata" / "corpus"))
 PREFECT = ROOT / "testdata" / "prefect"
@@ -198,7 +198,7 @@ def _replay(cases: list[Case], rng: random.Random) -> None:
     calls, wrong = 0, 0
     for case, n in occurrences:
         text = case.text() if n == 0 else _recurrence(case.text(), rng)
-        signature = failure_signature(OfflineProvider().write_brief(condense(text.splitlines()), UNIT))
+        signature = failure_signature(write_brief(condense(text.splitlines()), UNIT))
         signatures[case.id].add(signature)
         if not signature or signature not in seen:
             calls += 1

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from hashlib import md5
 
 from bench.harness import VAULT_KEY, fresh_database
-from failbrief.summarize.fixes import FIXES
+from failbrief.condense.fixes import FIXES
 
 DEPLOYMENTS, FLOWS, SIGNATURES, DAYS = 40, 60, 5000, 365
 CATEGORIES = tuple(FIXES)

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.condense import build_log  # noqa: E402
-from failbrief.summarize.condense import condense, read_log_file  # noqa: E402
+from failbrief.condense.condenser import condense, read_log_file  # noqa: E402
 
 SECRETS = json.loads((ROOT / "testdata" / "secrets" / "secrets.json").read_text(encoding="utf-8"))
 LOG_CASES = sorted(
@@ -51,7 +51,7 @@ CHUNK = 64 * 1024
 def main() -> None:
     args = _arguments()
     started = time.perf_counter()
-    from failbrief.summarize.redact import redact
+    from failbrief.condense.redact import redact
 
     redact("warm-up: load the rules")
     elapsed = time.perf_counter() - started

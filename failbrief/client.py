@@ -24,12 +24,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Literal, Self, cast
+from typing import Any, Literal, cast
 
 import httpx
 
-from failbrief.lib.http import backoff_seconds, excerpt, retry_after_seconds
+from failbrief.lib.http import Closing, backoff_seconds, excerpt, retry_after_seconds
 
 ORG_HEADER = "X-Failbrief-Org"
 ProgressStatus = Literal["running", "completed", "failed"]
@@ -94,7 +93,7 @@ class RunSummaries:
     summaries: list[dict[str, Any]]
 
 
-class FailbriefClient:
+class FailbriefClient(Closing):
     def __init__(
         self,
         base_url: str,
@@ -119,14 +118,6 @@ class FailbriefClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             transport=transport,
         )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         self._http.close()

@@ -35,16 +35,6 @@ class ChannelOut(Schema):
     enabled: bool
     created_at: datetime
 
-    @staticmethod
-    def of(channel: NotifyChannel) -> ChannelOut:
-        return ChannelOut(
-            name=channel.name,
-            kind=channel.kind,
-            hint=channel.hint,
-            enabled=channel.enabled,
-            created_at=channel.created_at,
-        )
-
 
 class ChannelIn(Schema):
     name: str = Field(max_length=100)
@@ -88,7 +78,10 @@ class NotificationParams(Schema):
 
 @router.get("/channels", response={200: list[ChannelOut]})
 def list_channels(request: HttpRequest) -> list[ChannelOut]:
-    return [ChannelOut.of(c) for c in NotifyChannel.objects.filter(org=request_org(request)).order_by("name")]
+    return [
+        ChannelOut.from_orm(c)
+        for c in NotifyChannel.objects.filter(org=request_org(request)).order_by("name")
+    ]
 
 
 @router.post("/channels", response={201: ChannelCreatedOut, 400: ErrorOut})
@@ -98,13 +91,13 @@ def create_channel(request: HttpRequest, payload: ChannelIn) -> WithStatus[Chann
         channel, config = add_channel(request_org(request), payload.name, payload.kind, payload.config)
     except ChannelError as exc:
         raise HttpError(400, str(exc)) from None
-    created = ChannelCreatedOut(**ChannelOut.of(channel).dict(), secret=config.get("secret"))
+    created = ChannelCreatedOut(**ChannelOut.from_orm(channel).dict(), secret=config.get("secret"))
     return WithStatus(201, created)
 
 
 @router.patch("/channels/{name}", response={200: ChannelOut, 404: ErrorOut})
 def update_channel(request: HttpRequest, name: str, payload: ChannelPatch) -> ChannelOut:
-    return ChannelOut.of(set_enabled(_channel(request, name), payload.enabled))
+    return ChannelOut.from_orm(set_enabled(_channel(request, name), payload.enabled))
 
 
 @router.delete("/channels/{name}", response={204: None, 404: ErrorOut})

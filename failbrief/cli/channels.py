@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -12,6 +14,7 @@ if TYPE_CHECKING:
     from failbrief.notify.models import NotifyChannel
 
 KINDS = ["slack", "discord", "teams", "email", "webhook"]
+ChannelAction = Callable[[str, str, "NotifyChannel"], None]
 
 
 def _ready() -> None:
@@ -74,53 +77,56 @@ def list_channels(slug: str) -> None:
         click.echo(f"{channel.name}\t{channel.kind}\t{state}\t{channel.hint}")
 
 
-@channel_group.command("enable")
-@click.argument("slug")
-@click.argument("name")
-def enable(slug: str, name: str) -> None:
+def _channel_command(command: str) -> Callable[[ChannelAction], click.Command]:
+    """`failbrief channel <command> SLUG NAME`: the decorated function gets the org's channel (its
+    docstring is the command's help)."""
+
+    def decorate(action: ChannelAction) -> click.Command:
+        @channel_group.command(command, help=inspect.getdoc(action))
+        @click.argument("slug")
+        @click.argument("name")
+        def run(slug: str, name: str) -> None:
+            _ready()
+            action(slug, name, _org_channel(slug, name))
+
+        return run
+
+    return decorate
+
+
+@_channel_command("enable")
+def enable(slug: str, name: str, channel: NotifyChannel) -> None:
     """Send to the channel again."""
-    _set_enabled(slug, name, True)
+    _set_enabled(slug, name, channel, True)
 
 
-@channel_group.command("disable")
-@click.argument("slug")
-@click.argument("name")
-def disable(slug: str, name: str) -> None:
+@_channel_command("disable")
+def disable(slug: str, name: str, channel: NotifyChannel) -> None:
     """Stop sending to the channel (its config and history are kept)."""
-    _set_enabled(slug, name, False)
+    _set_enabled(slug, name, channel, False)
 
 
-def _set_enabled(slug: str, name: str, enabled: bool) -> None:
-    _ready()
+def _set_enabled(slug: str, name: str, channel: NotifyChannel, enabled: bool) -> None:
     from failbrief.notify.manage import set_enabled
 
-    channel = _org_channel(slug, name)
     set_enabled(channel, enabled)
     click.echo(f"channel {slug}/{name} {'enabled' if enabled else 'disabled'}", err=True)
 
 
-@channel_group.command("remove")
-@click.argument("slug")
-@click.argument("name")
-def remove(slug: str, name: str) -> None:
+@_channel_command("remove")
+def remove(slug: str, name: str, channel: NotifyChannel) -> None:
     """Delete the channel and its delivery history."""
-    _ready()
     from failbrief.notify.manage import remove_channel
 
-    channel = _org_channel(slug, name)
     remove_channel(channel)
     click.echo(f"channel {slug}/{name} removed", err=True)
 
 
-@channel_group.command("test")
-@click.argument("slug")
-@click.argument("name")
-def test(slug: str, name: str) -> None:
+@_channel_command("test")
+def test(slug: str, name: str, channel: NotifyChannel) -> None:
     """Send a sample message now; exits 1 with the reason when it does not go through."""
-    _ready()
     from failbrief.notify.manage import send_test
 
-    channel = _org_channel(slug, name)
     reason = send_test(channel)
     if reason:
         raise click.ClickException(f"not sent: {reason}")

@@ -12,10 +12,10 @@ from typing import Any
 
 import click
 
-from failbrief.summarize.condense import DEFAULT_MAX_TOKENS, Context, condense, read_log_file, read_log_stream
-from failbrief.summarize.providers.base import FailedUnitInfo
+from failbrief.condense.brief import FailedUnitInfo
+from failbrief.condense.condenser import DEFAULT_MAX_TOKENS, Context, condense, read_log_file, read_log_stream
+from failbrief.condense.records import LogRecord
 from failbrief.summarize.providers.offline import OfflineProvider
-from failbrief.summarize.records import LogRecord
 
 
 def _records(path: str) -> Iterator[LogRecord]:

@@ -11,11 +11,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from failbrief.condense.redact import redact
 from failbrief.events.models import FailureEvent, signer_of
 from failbrief.events.parse import FailureNotice
 from failbrief.orgs.models import Org
 from failbrief.publish import publish
-from failbrief.summarize.redact import redact
 
 
 def store_notice(

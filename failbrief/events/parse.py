@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -147,26 +147,28 @@ def _flow_run(run: dict[str, Any]) -> FailureNotice:
         "parent_task_run_id": run.get("parent_task_run_id"),
         "tags": run.get("tags"),
     }
-    return replace(_robust(robust), shape="dalgo_flow_run")
+    return _notice("dalgo_flow_run", robust)
+
+
+# Where a body keeps each field; errors name the key of the body at hand. A raw event keeps them
+# under its resource's labels, and four keys _raw_event fills from elsewhere in the event.
+_RAW_EVENT_KEYS = {
+    "flow_run_id": "resource id",
+    "state_name": "prefect.state-name",
+    "state_type": "prefect.state-type",
+    "state_timestamp": "prefect.state-timestamp",
+    "event_id": "id",
+    "flow_run_name": "prefect.resource.name",
+    "state_message": "prefect.state-message",
+    "deployment_id": "deployment",
+    "parent_task_run_id": "task-run",
+}
+# The robust template's keys are the fields' own names.
+_ROBUST_KEYS = {field: field for field in _RAW_EVENT_KEYS}
 
 
 def _robust(body: dict[str, Any]) -> FailureNotice:
-    state_name = _text(body, "state_name") or _state_from_event_name(_text(body, "event"))
-    if not state_name:
-        raise BadWebhook("'state_name' is missing")
-    return FailureNotice(
-        shape="robust",
-        flow_run_id=_uuid(body.get("flow_run_id"), "flow_run_id"),
-        state_name=state_name,
-        state_type=_text(body, "state_type") or None,
-        state_timestamp=_timestamp(body.get("state_timestamp"), "state_timestamp"),
-        prefect_event_id=_optional_uuid(body.get("event_id"), "event_id"),
-        flow_run_name=_text(body, "flow_run_name"),
-        state_message=_text(body, "state_message"),
-        deployment_id=_optional_uuid(body.get("deployment_id"), "deployment_id"),
-        parent_task_run_id=_optional_uuid(body.get("parent_task_run_id"), "parent_task_run_id"),
-        tags=_tags(body.get("tags")),
-    )
+    return _notice("robust", body)
 
 
 def _raw_event(body: dict[str, Any]) -> FailureNotice:
@@ -175,21 +177,41 @@ def _raw_event(body: dict[str, Any]) -> FailureNotice:
     if not resource_id.startswith("prefect.flow-run."):
         raise BadWebhook(f"raw event is not about a flow run: resource id {resource_id[:80]!r}")
     related: list[Any] = body["related"] if isinstance(body.get("related"), list) else []
-    state_name = _text(resource, "prefect.state-name") or _state_from_event_name(_text(body, "event"))
+    fields = resource | {
+        "resource id": resource_id.removeprefix("prefect.flow-run."),
+        "id": body.get("id"),
+        "event": body.get("event"),
+        "deployment": _related_id(related, "deployment", "prefect.deployment."),
+        "task-run": _related_id(related, "task-run", "prefect.task-run."),
+        "tags": [t.removeprefix("prefect.tag.") for t in _related_ids(related, "tag")],
+    }
+    return _notice("raw_event", fields, _RAW_EVENT_KEYS, "raw event carries no state name")
+
+
+def _notice(
+    shape: Shape,
+    body: dict[str, Any],
+    keys: dict[str, str] = _ROBUST_KEYS,
+    no_state_name: str = "'state_name' is missing",
+) -> FailureNotice:
+    """The notice from a body that keeps each field under `keys` (its tags under "tags")."""
+    state_name = _text(body, keys["state_name"]) or _state_from_event_name(_text(body, "event"))
     if not state_name:
-        raise BadWebhook("raw event carries no state name")
+        raise BadWebhook(no_state_name)
+    flow_run_id, event_id = keys["flow_run_id"], keys["event_id"]
+    timestamp, deployment, parent = keys["state_timestamp"], keys["deployment_id"], keys["parent_task_run_id"]
     return FailureNotice(
-        shape="raw_event",
-        flow_run_id=_uuid(resource_id.removeprefix("prefect.flow-run."), "resource id"),
+        shape=shape,
+        flow_run_id=_uuid(body.get(flow_run_id), flow_run_id),
         state_name=state_name,
-        state_type=_text(resource, "prefect.state-type") or None,
-        state_timestamp=_timestamp(resource.get("prefect.state-timestamp"), "prefect.state-timestamp"),
-        prefect_event_id=_optional_uuid(body.get("id"), "id"),
-        flow_run_name=_text(resource, "prefect.resource.name"),
-        state_message=_text(resource, "prefect.state-message"),
-        deployment_id=_related_id(related, "deployment", "prefect.deployment."),
-        parent_task_run_id=_related_id(related, "task-run", "prefect.task-run."),
-        tags=[t.removeprefix("prefect.tag.") for t in _related_ids(related, "tag")],
+        state_type=_text(body, keys["state_type"]) or None,
+        state_timestamp=_timestamp(body.get(timestamp), timestamp),
+        prefect_event_id=_optional_uuid(body.get(event_id), event_id),
+        flow_run_name=_text(body, keys["flow_run_name"]),
+        state_message=_text(body, keys["state_message"]),
+        deployment_id=_optional_uuid(body.get(deployment), deployment),
+        parent_task_run_id=_optional_uuid(body.get(parent), parent),
+        tags=_tags(body.get("tags")),
     )
 
 
@@ -206,8 +228,9 @@ def _related_ids(related: list[Any], role: str) -> list[str]:
 
 
 def _related_id(related: list[Any], role: str, prefix: str) -> str | None:
+    """The first related resource of `role`, its id without `prefix` (checked as a UUID by the caller)."""
     for rid in _related_ids(related, role):
-        return _optional_uuid(rid.removeprefix(prefix), role)
+        return rid.removeprefix(prefix)
     return None
 
 

@@ -14,7 +14,7 @@ from failbrief.events.intake import enqueue_event, events_to_requeue
 from failbrief.events.models import FailureEvent
 from failbrief.events.process import finish_event, summarize_event
 from failbrief.events.reconcile import reconcile
-from failbrief.lib.duplicate_task_guard import first_copy
+from failbrief.lib.duplicate_task_guard import first_copy_only
 from failbrief.lib.http import ApiUnavailable
 from failbrief.lib.task_retry import retry_or_give_up
 from failbrief.runs.errors import PrefectError, PrefectUnavailable
@@ -26,17 +26,8 @@ log = logging.getLogger(__name__)
 
 
 @app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+@first_copy_only
 def process_event(self: Task[Any, Any], event_id: int) -> None:
-    with first_copy(self.request.id or "") as first:
-        if not first:
-            log.info(
-                "event=%s duplicate delivery of task %s dropped: it is running", event_id, self.request.id
-            )
-            return
-        _process_event(self, event_id)
-
-
-def _process_event(self: Task[Any, Any], event_id: int) -> None:
     try:
         with prefect_client() as client:
             summarize_event(event_id, self.request.id or "", client)

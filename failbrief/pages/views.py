@@ -17,12 +17,12 @@ from django.views.decorators.http import require_GET, require_POST
 from ninja.errors import HttpError
 
 from failbrief.api.limits import RateLimited, limit
+from failbrief.condense.fixes import FIXES
 from failbrief.pages.access import Seat, admin_page, org_page
 from failbrief.pages.failures import Filters, failures_page, seen_counts
 from failbrief.pages.models import Feedback, TeamNote
 from failbrief.pages.notes import note_line, save_note
 from failbrief.publish import publish
-from failbrief.summarize.fixes import FIXES
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.on_demand import summaries_of_run
 from failbrief.summarize.store import fail_summary, new_version

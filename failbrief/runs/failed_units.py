@@ -9,7 +9,7 @@ NotReady / UnfinishedRun) are kept, marked `cascade`, after the root failures.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -33,6 +33,9 @@ class FailedUnit:
     For a task run, `flow_run_id` is the flow run that contains it; for a flow run, itself.
     `cascade` units failed only because another unit did; `cascade_reason` says which.
     `parameters` are the flow run's parameters for a flow-run unit, else empty.
+    `flow_parameters` are the parameters of the flow runs holding a task-run unit, nearest first
+    (a task run's own parameter values are not in Prefect's API): Dalgo's Airbyte sync fails in a
+    task whose connection is named only by the subflows around it.
     """
 
     kind: Literal["task_run", "flow_run"]
@@ -48,6 +51,7 @@ class FailedUnit:
     cascade: bool = False
     cascade_reason: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
+    flow_parameters: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,16 +97,23 @@ def _parent_of(client: PrefectClient, wrapper_task_run_id: str) -> FlowRun | Non
         return None
 
 
-def _units_of(client: PrefectClient, run: FlowRun, lineage: tuple[str, ...], depth_left: int) -> list[_Found]:
+def _units_of(
+    client: PrefectClient,
+    run: FlowRun,
+    lineage: tuple[str, ...],
+    depth_left: int,
+    outer: tuple[dict[str, Any], ...] = (),
+) -> list[_Found]:
     tasks = {task.id: task for task in client.task_runs(run.id)}
     subflows = _failed_subflows(client, run, lineage) if depth_left > 0 else {}
+    enclosing = (dict(run.parameters), *outer)
     found: list[_Found] = []
     for task in tasks.values():
         if task.id in subflows:
             child = subflows[task.id]
-            found += _units_of(client, child, (*lineage, child.id), depth_left - 1)
+            found += _units_of(client, child, (*lineage, child.id), depth_left - 1, enclosing)
         elif _failed(task) or _upstream_id(task):
-            found.append(_Found(_when(task), task_unit(task, lineage, tasks)))
+            found.append(_Found(_when(task), task_unit(task, lineage, tasks, enclosing)))
     if _failed(run) and all(f.unit.cascade for f in found):
         # Nothing inside failed on its own: the flow body raised, or the process died.
         found.insert(0, _Found(_when(run), flow_unit(run, lineage)))
@@ -147,39 +158,39 @@ def _unfinished_upstream(task: TaskRun, tasks: dict[str, TaskRun]) -> str | None
     return next(iter(unfinished or upstream), None)
 
 
-def task_unit(task: TaskRun, lineage: tuple[str, ...], tasks: dict[str, TaskRun] | None = None) -> FailedUnit:
-    """The task run as a unit; `tasks` (its run's task runs by id) lets a cascade name its upstream."""
+def task_unit(
+    task: TaskRun,
+    lineage: tuple[str, ...],
+    tasks: dict[str, TaskRun] | None = None,
+    flow_parameters: tuple[dict[str, Any], ...] = (),
+) -> FailedUnit:
+    """The task run as a unit; `tasks` (its run's task runs by id) lets a cascade name its upstream;
+    `flow_parameters` are those of the flow runs holding it, nearest first."""
     reason = _cascade_reason(task, tasks or {})
-    return FailedUnit(
-        kind="task_run",
-        id=task.id,
-        name=task.name,
-        flow_run_id=lineage[-1],
-        lineage=lineage,
-        state_type=task.state_type,
-        state_name=task.state_name,
-        state_message=task.state_message,
-        start_time=task.start_time,
-        end_time=task.end_time,
-        cascade=reason is not None,
-        cascade_reason=reason,
-    )
+    unit = _unit("task_run", task, lineage[-1], lineage)
+    return replace(unit, cascade=reason is not None, cascade_reason=reason, flow_parameters=flow_parameters)
 
 
 def flow_unit(run: FlowRun, lineage: tuple[str, ...]) -> FailedUnit:
     """The flow run itself as the unit (no task of it failed: the body raised, or it crashed)."""
+    return replace(_unit("flow_run", run, run.id, lineage), parameters=dict(run.parameters))
+
+
+def _unit(
+    kind: Literal["task_run", "flow_run"], run: TaskRun | FlowRun, flow_run_id: str, lineage: tuple[str, ...]
+) -> FailedUnit:
+    """What a task run and a flow run give their unit alike: who it is and how it ended."""
     return FailedUnit(
-        kind="flow_run",
+        kind=kind,
         id=run.id,
         name=run.name,
-        flow_run_id=run.id,
+        flow_run_id=flow_run_id,
         lineage=lineage,
         state_type=run.state_type,
         state_name=run.state_name,
         state_message=run.state_message,
         start_time=run.start_time,
         end_time=run.end_time,
-        parameters=dict(run.parameters),
     )
 
 

@@ -1,7 +1,9 @@
 """The Airbyte job and attempt behind a failed sync, its logs, and what we store about it.
 
 Which job: the newest FAILED (or incomplete) job of the unit's connection created between the
-unit's start - 5 min and its end + 5 min; the job its failure message names wins among those. Which
+unit's start - 5 min and its end + 5 min; the job its failure message names wins among those.
+When only the job is known (prefect-airbyte's "Job <n> failed." and no connection anywhere), that
+job, if it failed; its configId is the connection. Which
 attempt: the job's last failed one (attempt numbers count from 0, as Airbyte's do). Every job we
 pick is kept in `AirbyteJob`.
 """
@@ -14,12 +16,15 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from failbrief.condense.readers import parse_level, records_from_lines
+from failbrief.condense.records import LogRecord
 from failbrief.orgs.models import Org
 from failbrief.orgs.vault import VaultError, unseal
 from failbrief.sources.airbyte import (
     AirbyteAuthError,
     AirbyteClient,
     AirbyteError,
+    AirbyteNotFound,
     AttemptLogs,
     Auth,
     FailureReason,
@@ -28,8 +33,6 @@ from failbrief.sources.airbyte import (
 )
 from failbrief.sources.airbyte_units import AirbyteUnit
 from failbrief.sources.models import AirbyteJob
-from failbrief.summarize.readers import parse_level, records_from_lines
-from failbrief.summarize.records import LogRecord
 
 WINDOW_MARGIN = timedelta(minutes=5)
 FAILED_JOB_STATUSES = ("failed", "incomplete")
@@ -108,11 +111,28 @@ def logs_of_unit(
 def _found_in_window(
     client: AirbyteClient, org: Org, unit: AirbyteUnit, start: datetime, end: datetime
 ) -> tuple[AirbyteFound | None, str]:
+    if not unit.connection_id and unit.job_id_hint is not None:
+        return _found_by_job(client, org, unit.job_id_hint)
     job = pick_job(client.jobs(unit.connection_id, start, end), unit.job_id_hint)
     if job is None:
         return None, (
             f"No failed Airbyte job of connection {unit.connection_id} was created between "
             f"{_when(start)} and {_when(end)}, so this sync is summarized from Prefect's logs."
+        )
+    remember(org, job)
+    return attempt_found(client, job, last_failed_attempt(job)), ""
+
+
+def _found_by_job(client: AirbyteClient, org: Org, job_id: int) -> tuple[AirbyteFound | None, str]:
+    """The job prefect-airbyte's "Job <n> failed." names; its connection is the job's configId."""
+    try:
+        job = pick_job([client.job(job_id)])
+    except AirbyteNotFound:
+        job = None
+    if job is None:
+        return None, (
+            f"Airbyte has no failed job {job_id} (the job the failure names), so this sync is "
+            "summarized from Prefect's logs."
         )
     remember(org, job)
     return attempt_found(client, job, last_failed_attempt(job)), ""

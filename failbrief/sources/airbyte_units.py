@@ -1,11 +1,17 @@
 """Which Airbyte connection a failed unit was syncing, if any. Pure: no Django.
 
-Dalgo runs each connection as a subflow (`run_airbyte_connection_flow_v1`) whose parameters are
-{"config": {"type": "airbyte", "connection_id": ..., "slug": ...}}, while the top-level run's
-parameters.config.tasks[] lists every step of the pipeline. The wrapper's failure says "Airbyte
-sync for connection <id> did not succeed". The connection must be the failed unit's own: a run's
-task list names every connection of the deployment, so it is used only for the entry whose slug is
-the unit's name, never as "the first connection".
+Dalgo (prefect-proxy) runs each connection as a subflow `run_airbyte_connection_flow_v1(payload)`
+with payload {"type": "Airbyte Connection", "slug": "airbyte-sync", "connection_id": ...,
+"airbyte_server_block": ..., "timeout": ...}; inside it prefect-airbyte's `run_connection_sync`
+subflow (parameter `airbyte_connection`, the block, holding `connection_id`) fails in its task
+`wait_for_completion`, which logs and raises `AirbyteSyncJobFailed("Job <n> failed.")`. The
+top-level run's parameters.config.tasks[] lists every step of the pipeline.
+
+So the connection is found in the unit's own parameters, else in those of the flow runs around it
+(nearest first), else in its state message ("connection <uuid>"), else in the run's task list,
+used only for the entry whose slug is the unit's name, never as "the first connection". A unit
+whose message is prefect-airbyte's own failure and names no connection is still an Airbyte sync:
+the job it names says which connection (airbyte_jobs.py asks Airbyte).
 """
 
 from __future__ import annotations
@@ -26,11 +32,14 @@ CONNECTION_IN_MESSAGE = re.compile(
 )
 JOB_IN_MESSAGE = re.compile(r"\bjob(?:[ _]?id)?\s*[:=#]?\s*(?P<id>\d{1,18})\b", re.IGNORECASE)
 _RUN_SUFFIX = re.compile(r"-\d+$")  # Prefect names task runs "<task>-<n>"
+# prefect-airbyte's failure: `raise AirbyteSyncJobFailed(f"Job {job_id} {job_status}.")`.
+AIRBYTE_JOB_FAILED = re.compile(r"\bAirbyteSyncJobFailed\b.*?\bJob (?P<id>\d{1,18}) (?:failed|cancelled)\.")
 
 
 @dataclass(frozen=True)
 class AirbyteUnit:
-    """The unit's connection, how we know it, and the job id its failure message names, if any."""
+    """The unit's connection, how we know it, and the job id its failure message names, if any.
+    `connection_id` is "" when only the job is known (prefect-airbyte's "Job <n> failed.")."""
 
     connection_id: str
     how: str
@@ -38,19 +47,25 @@ class AirbyteUnit:
 
 
 def airbyte_unit(unit: FailedUnit, run_parameters: Mapping[str, Any] | None = None) -> AirbyteUnit | None:
-    """The Airbyte connection the unit synced, from (in order) its own parameters, its state
-    message, or the entry of the run's `config.tasks` whose slug is the unit's name. None when the
-    unit is not an Airbyte sync, is a cascade, or the evidence names several connections."""
+    """The Airbyte connection the unit synced, from (in order) its own parameters, those of the
+    flow runs holding it, its state message, or the entry of the run's `config.tasks` whose slug is
+    the unit's name; else, when its message is prefect-airbyte's failure, only the job it names.
+    None when the unit is not an Airbyte sync, is a cascade, or the evidence names several
+    connections."""
     if unit.cascade:
         return None
     found = (
         ("its parameters", _from_parameters(unit.parameters)),
+        ("the parameters of its flow run", _from_flow_runs(unit.flow_parameters)),
         ("its state message", _from_message(unit.state_message)),
         ("the run's config.tasks", _from_tasks(unit.name, run_parameters or {})),
     )
     for how, connection_id in found:
         if connection_id:
             return AirbyteUnit(connection_id.lower(), how, job_id_hint(unit.state_message))
+    job = AIRBYTE_JOB_FAILED.search(unit.state_message or "")
+    if job is not None:
+        return AirbyteUnit("", "the Airbyte job its state message names", int(job.group("id")))
     return None
 
 
@@ -67,6 +82,11 @@ def _from_parameters(parameters: Mapping[str, Any]) -> str | None:
     candidates |= {_connection_of(value) for value in parameters.values() if isinstance(value, Mapping)}
     candidates.discard(None)
     return candidates.pop() if len(candidates) == 1 else None
+
+
+def _from_flow_runs(flow_parameters: tuple[Mapping[str, Any], ...]) -> str | None:
+    """The connection of the nearest enclosing flow run whose parameters name one."""
+    return next(filter(None, map(_from_parameters, flow_parameters)), None)
 
 
 def _connection_of(config: Mapping[str, Any]) -> str | None:

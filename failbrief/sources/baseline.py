@@ -10,11 +10,11 @@ import logging
 
 from django.core.cache import cache
 
+from failbrief.condense.condenser import records_from_prefect
+from failbrief.condense.records import LogRecord
 from failbrief.runs.errors import PrefectError
 from failbrief.runs.failed_units import FailedUnit
 from failbrief.runs.prefect import FlowRun, PrefectClient
-from failbrief.summarize.condense import records_from_prefect
-from failbrief.summarize.records import LogRecord
 
 log = logging.getLogger(__name__)
 RUNS = 3

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from failbrief.condense.condenser import records_from_prefect
+from failbrief.condense.records import LogRecord
 from failbrief.orgs.models import Org
 from failbrief.runs.failed_units import FailedUnit
 from failbrief.runs.prefect import FlowRun, PrefectClient
 from failbrief.sources.airbyte_jobs import logs_of_unit, window
 from failbrief.sources.airbyte_units import AirbyteUnit, airbyte_unit
 from failbrief.sources.prefect_logs import unit_logs
-from failbrief.summarize.condense import records_from_prefect
-from failbrief.summarize.records import LogRecord
 
 
 @dataclass
@@ -47,7 +47,9 @@ def airbyte_unit_logs(
     )
     if found is None:
         logs = prefect_unit_logs(client, unit)
-        logs.note, logs.row_fields = note, {"airbyte_connection_id": sync.connection_id}
+        logs.note = note
+        if sync.connection_id:
+            logs.row_fields = {"airbyte_connection_id": sync.connection_id}
         return logs
     return UnitLogs(
         records=found.records, source="airbyte", preamble=found.preamble, row_fields=found.row_fields()

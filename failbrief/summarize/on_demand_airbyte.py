@@ -14,6 +14,8 @@ import uuid
 from django.conf import settings
 from django.db.models import QuerySet
 
+from failbrief.condense.brief import FailedUnitInfo
+from failbrief.condense.condenser import condense
 from failbrief.orgs.models import Org
 from failbrief.sources.airbyte import (
     AirbyteClient,
@@ -25,11 +27,9 @@ from failbrief.sources.airbyte import (
 from failbrief.sources.airbyte_jobs import AirbyteFound, attempt_found, client_for, remember
 from failbrief.sources.airbyte_units import AIRBYTE_SESSION
 from failbrief.sources.models import AirbyteJob
-from failbrief.summarize.condense import condense
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.on_demand import claim_requested, newest
 from failbrief.summarize.pipeline import Timer, brief_fields, context_header
-from failbrief.summarize.providers.base import FailedUnitInfo
 from failbrief.summarize.store import claim_summary, complete_summary, fail_summary, new_version
 from failbrief.summarize.writer import write_brief
 

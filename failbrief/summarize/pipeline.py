@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from failbrief.condense.brief import Brief, FailedUnitInfo
+from failbrief.condense.condenser import condense
+from failbrief.condense.redact import redact
 from failbrief.metrics.record import observe_summary_stored
 from failbrief.runs.errors import PrefectUnavailable
 from failbrief.runs.failed_units import FailedUnit
 from failbrief.runs.prefect import FlowRun, PrefectClient
 from failbrief.sources.baseline import baseline_records
 from failbrief.sources.for_unit import logs_for_unit
-from failbrief.summarize.condense import condense
 from failbrief.summarize.models import LlmSession
-from failbrief.summarize.providers.base import Brief, FailedUnitInfo
-from failbrief.summarize.redact import redact
 from failbrief.summarize.store import complete_summary, fail_summary
 from failbrief.summarize.writer import write_brief
 

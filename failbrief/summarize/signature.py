@@ -17,9 +17,9 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from failbrief.condense.brief import Brief
 from failbrief.orgs.models import Org
 from failbrief.summarize.models import LlmSession
-from failbrief.summarize.providers.base import Brief
 
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\[\d+(?:;\d+)*m"), ""),  # ANSI colours, also without ESC

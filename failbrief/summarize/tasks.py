@@ -8,7 +8,7 @@ from typing import Any
 from celery import Task
 
 from failbrief.celery import app
-from failbrief.lib.duplicate_task_guard import first_copy
+from failbrief.lib.duplicate_task_guard import first_copy_only
 from failbrief.lib.http import ApiUnavailable
 from failbrief.lib.task_retry import retry_or_give_up
 from failbrief.runs.errors import PrefectUnavailable
@@ -21,13 +21,8 @@ MAX_RETRIES = 8
 
 
 @app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
+@first_copy_only
 def summarize_requested(self: Task[Any, Any], row_id: int) -> None:
-    with first_copy(self.request.id or "") as first:
-        if first:
-            _summarize_requested(self, row_id)
-
-
-def _summarize_requested(self: Task[Any, Any], row_id: int) -> None:
     try:
         with prefect_client() as client:
             fill_requested(row_id, self.request.id or "", client)

@@ -16,16 +16,16 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from failbrief.condense.brief import Brief, FailedUnitInfo
+from failbrief.condense.condenser import Context
+from failbrief.condense.redact import REDACTED, redact
 from failbrief.metrics.record import observe_llm_call
 from failbrief.orgs.models import Org
-from failbrief.summarize.condense import Context
 from failbrief.summarize.models import LlmSession
-from failbrief.summarize.providers.base import Brief, FailedUnitInfo
 from failbrief.summarize.providers.llm_common import PROMPT_VERSION, LlmAnswer, LlmError, LlmProvider
 from failbrief.summarize.providers.offline import OfflineProvider
 from failbrief.summarize.providers.pricing import cost_usd
 from failbrief.summarize.providers.registry import Choice, choice_for, llm_provider
-from failbrief.summarize.redact import REDACTED, redact
 from failbrief.summarize.signature import count_reuse, failure_signature, reusable_summary, same_as
 
 log = logging.getLogger(__name__)

@@ -5,6 +5,11 @@ A real HTTP server (`ThreadingHTTPServer` on 127.0.0.1, in a daemon thread) answ
 the payload shapes of airbyte-platform's config.yaml (JobReadList, JobInfoRead, AttemptInfoRead:
 `logs.logLines` for logType "formatted", `logs.events[]` for "structured"). Controls: a job registry
 (`add_job`), `fail_next(n, status)`, a required token (401 otherwise) and `deny_all` (401 mode).
+
+It also starts syncs as prefect-airbyte (the fork Dalgo pins) does: `POST /api/v1/connections/get`
+(status "active" for a connection with a scripted sync, 404 otherwise), `POST /api/public/v1/jobs`
+{"jobType": "sync", "connectionId"} (creates the job `script_sync` prepared, created now) and
+`GET /api/public/v1/jobs/{jobId}` (the public API's JobResponse: `status` is the job's).
 `c_scenario` loads the jobs behind testdata/prefect scenario c, with realistic connector logs.
 """
 
@@ -137,6 +142,7 @@ class FakeAirbyte(Loopback):
         self._expected = f"{'Bearer' if auth == 'bearer' else 'Basic'} {token}" if token else None
         self._deny = False
         self._requests: list[tuple[str, Any, str | None]] = []
+        self._scripted: dict[str, FakeJob] = {}
         super().__init__()
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
@@ -157,6 +163,11 @@ class FakeAirbyte(Loopback):
             self._jobs[job.job_id] = job
         return job
 
+    def script_sync(self, job: FakeJob) -> None:
+        """The next sync of `job.connection_id` creates `job` (its created_at set to the moment)."""
+        with self._lock:
+            self._scripted[job.connection_id] = job
+
     def fail_next(self, n: int, status: int = 500, headers: dict[str, str] | None = None) -> None:
         """The next `n` requests get `status` with Airbyte's error body."""
         answer = _Answer(status, {"message": "Internal Server Error: injected"}, headers or {})
@@ -168,8 +179,8 @@ class FakeAirbyte(Loopback):
         with self._lock:
             self._deny = deny
 
-    def answer(self, path: str, raw: bytes, authorization: str | None) -> _Answer:
-        body = _json(raw)
+    def answer(self, path: str, raw: bytes, authorization: str | None, method: str = "POST") -> _Answer:
+        body = _json(raw) if method == "POST" else {}
         with self._lock:
             self._requests.append((path, body, authorization))
             if self._deny or (self._expected and authorization != self._expected):
@@ -180,13 +191,46 @@ class FakeAirbyte(Loopback):
                 return self._failures.pop(0)
             if not isinstance(body, dict):
                 return _Answer(400, {"message": "Invalid JSON body", "validationErrors": []})
+            public_job = re.fullmatch(r"/api/public/v1/jobs/(\d+)", path.rstrip("/"))
+            if method == "GET":
+                return self._public_job(int(public_job.group(1))) if public_job else _not_found(path)
             routes = {
+                "/api/v1/connections/get": self._connection,
+                "/api/public/v1/jobs": self._start_sync,
                 "/api/v1/jobs/list": self._list,
                 "/api/v1/jobs/get_without_logs": self._get_without_logs,
                 "/api/v1/attempt/get_for_job": self._attempt,
             }
             route = routes.get(path.rstrip("/"))
             return route(body) if route else _Answer(404, {"message": f"Not Found: {path}"})
+
+    def _connection(self, body: Record) -> _Answer:
+        connection_id = body.get("connectionId")
+        if connection_id not in self._scripted:
+            return _not_found(f"Could not find connection with id: {connection_id}")
+        return _Answer(200, {"connectionId": connection_id, "status": "active"})
+
+    def _start_sync(self, body: Record) -> _Answer:
+        job = self._scripted.pop(str(body.get("connectionId")), None)
+        if job is None or body.get("jobType") != "sync":
+            return _not_found(f"Could not find connection with id: {body.get('connectionId')}")
+        job.created_at = datetime.now(UTC).replace(microsecond=0)
+        self._jobs[job.job_id] = job
+        return _Answer(200, self._job_response(job))
+
+    def _public_job(self, job_id: int) -> _Answer:
+        job = self._jobs.get(job_id)
+        return _Answer(200, self._job_response(job)) if job else _not_found(f"Job {job_id} not found.")
+
+    @staticmethod
+    def _job_response(job: FakeJob) -> Record:
+        return {
+            "jobId": job.job_id,
+            "status": job.status,
+            "jobType": job.config_type,
+            "connectionId": job.connection_id,
+            "startTime": job.created_at.isoformat().replace("+00:00", "Z"),
+        }
 
     def _list(self, body: Record) -> _Answer:
         types, low, high = (
@@ -257,7 +301,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        answer = self.server.fake.answer(urlsplit(self.path).path, raw, self.headers.get("Authorization"))
+        self._send(self.server.fake.answer(urlsplit(self.path).path, raw, self.headers.get("Authorization")))
+
+    def do_GET(self) -> None:
+        path, authorization = urlsplit(self.path).path, self.headers.get("Authorization")
+        self._send(self.server.fake.answer(path, b"", authorization, method="GET"))
+
+    def _send(self, answer: _Answer) -> None:
         payload = json.dumps(answer.body).encode()
         self.send_response(answer.status)
         for name, value in {"Content-Type": "application/json", **answer.headers}.items():

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from failbrief.summarize.tokens import count_tokens
+from failbrief.condense.tokens import count_tokens
 from failbrief.testing.loopback import FakeHttpServer, Loopback
 
 _ERRORISH = re.compile(r"error|exception|failed|refused|denied", re.IGNORECASE)

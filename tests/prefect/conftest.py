@@ -31,7 +31,7 @@ from failbrief.testing.prefect_server import (
 from failbrief.testing.services import answers
 
 DEPLOYMENTS = (
-    "deployment_schedule_flow_v4/dalgo-like-pipeline",
+    "deployment-schedule-flow-v4/dalgo-like-pipeline",
     "crashy-ingest/crashy-ingest-deployment",
 )
 REQUIRED = os.environ.get("FAILBRIEF_REQUIRE_PREFECT") == "1"

@@ -4,11 +4,14 @@ that cites the real error line, read back through the API."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from failbrief.testing.fixtures import completed_summaries, wait_for
+from failbrief.testing.fake_airbyte import FakeAirbyte, FakeAttempt, FakeJob, c_attempt_lines, c_failure
+from failbrief.testing.fixtures import AIRBYTE_TOKEN, completed_summaries, wait_for
 from failbrief.testing.prefect_server import run_flow, start_deployment
 from tests.prefect.conftest import failbrief_cli, setup_prefect, wait_until_ended
 
@@ -51,28 +54,60 @@ def test_a_python_task_that_raises_is_summarized_with_its_error_line(real_prefec
     assert "Cannot convert order 0: unsupported currency None" in evidence_of(summary)
 
 
-def test_a_failing_airbyte_subflow_is_summarized_once_under_its_dalgo_parent(real_prefect, live_server):
+def test_dalgos_failed_airbyte_sync_is_summarized_from_airbyte_naming_its_connection_and_job(
+    real_prefect, live_server, settings
+):
+    """Dalgo's deployment, as prefect-proxy and prefect-airbyte run it, syncs a connection whose job
+    fails: the one summary (under the parent and the subflows alike) is of the failed
+    `wait_for_completion` task, read from that job's Airbyte logs, and names the connection and job."""
     server, token = real_prefect
-    connection = str(uuid.uuid4())
-    steps = [
-        {"slug": "sync-orders", "type": "Airbyte Connection", "seq": 1, "connection_id": connection},
-        {"slug": "dbt-run", "type": "dbt Core Operation", "seq": 2},
-    ]
-    parent_id = start_deployment(
-        server, "deployment_schedule_flow_v4/dalgo-like-pipeline", {"config": {"tasks": steps}}
-    )
-    assert wait_until_ended(server, parent_id)["state_type"] == "FAILED"
+    connection, job_id = str(uuid.uuid4()), 7301
+    with FakeAirbyte(token=AIRBYTE_TOKEN) as airbyte:
+        attempts = [
+            FakeAttempt("failed", c_attempt_lines(job_id, n), failures=[c_failure()]) for n in range(2)
+        ]
+        airbyte.script_sync(FakeJob(job_id, connection, "failed", datetime.now(UTC), attempts))
+        settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN = airbyte.url, AIRBYTE_TOKEN
+        block = f"dalgo-airbyte-server-{uuid.uuid4().hex[:8]}"  # AirbyteServer.load(block) reads it
+        host, port = urlsplit(airbyte.base_url).hostname, urlsplit(airbyte.base_url).port
+        value = {"server_host": host, "server_port": port, "api_version": "v1"}
+        httpx.post(f"{server.api_url}/variables/", json={"name": block, "value": value}).raise_for_status()
+        payload = {"type": "Airbyte Connection", "slug": "airbyte-sync", "seq": 1, "timeout": 15}
+        steps = [
+            payload | {"airbyte_server_block": block, "connection_id": connection},
+            {"type": "dbt Core Operation", "slug": "dbt-run", "seq": 2, "commands": ["dbt run"]},
+        ]
+        parent_id = start_deployment(
+            server, "deployment-schedule-flow-v4/dalgo-like-pipeline", {"config": {"tasks": steps}}
+        )
+        assert wait_until_ended(server, parent_id)["state_type"] == "FAILED"
 
-    (summary,) = wait_for(
-        lambda: completed_summaries(live_server.url, token, parent_id), timeout=60, every=0.5
-    )
+        (summary,) = wait_for(
+            lambda: completed_summaries(live_server.url, token, parent_id), timeout=90, every=0.5
+        )
 
-    assert "Connection refused (host=10.0.3.7 port=5432)" in evidence_of(summary)
-    assert summary["flow_run_id"] == parent_id
-    subflow_id = str(summary["task_id"])  # the unit is the subflow run itself
-    (under_subflow,) = completed_summaries(live_server.url, token, subflow_id) or [None]
-    assert under_subflow is not None
-    assert under_subflow["id"] == summary["id"]
+    assert str(summary["task_name"]).startswith("wait_for_completion")
+    assert (summary["log_source"], summary["airbyte_connection_id"], summary["airbyte_job_id"]) == (
+        "airbyte",
+        connection,
+        job_id,
+    )
+    assert "Connection to 10.0.3.7:5432 refused" in evidence_of(summary)  # only Airbyte's logs say so
+    # Both failed subflows (Dalgo's and prefect-airbyte's) lead to that one summary.
+    children = httpx.post(
+        f"{server.api_url}/flow_runs/filter",
+        json={"flow_runs": {"parent_flow_run_id": {"any_": [parent_id]}}},
+    ).json()
+    (dalgos,) = children
+    (airbytes,) = httpx.post(
+        f"{server.api_url}/flow_runs/filter",
+        json={"flow_runs": {"parent_flow_run_id": {"any_": [dalgos["id"]]}}},
+    ).json()
+    for subflow in (dalgos, airbytes):
+        assert subflow["state_type"] == "FAILED"
+        (same,) = completed_summaries(live_server.url, token, subflow["id"]) or [None]
+        assert same is not None
+        assert same["id"] == summary["id"]
 
 
 def test_a_process_killed_mid_task_is_summarized_as_a_crash(real_prefect, live_server):

@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-import httpx
-
 from failbrief.notify.channels.base import ConfigError
-from failbrief.notify.channels.config import only_keys, text_value, url_hint, webhook_url
-from failbrief.notify.channels.http_post import json_body, post_json
+from failbrief.notify.channels.config import only_keys, text_value, webhook_url
+from failbrief.notify.channels.url_channel import UrlChannel
 from failbrief.notify.message import Message, evidence_lines, facts, shorten
 
 TITLE_LIMIT = 256
@@ -29,7 +27,7 @@ RED, AMBER = 0xD92D20, 0xF79009  # first failure, failing again
 Field = dict[str, object]
 
 
-class Discord:
+class Discord(UrlChannel):
     kind: ClassVar[str] = "discord"
 
     def clean_config(self, raw: Mapping[str, object]) -> dict[str, str]:
@@ -39,15 +37,8 @@ class Discord:
             raise ConfigError("discord config has both 'url' and 'discord_webhook'; give one")
         return {"url": webhook_url(url or alias, self.kind)}
 
-    def describe(self, config: Mapping[str, str]) -> str:
-        return url_hint(config["url"])
-
-    def send(self, config: Mapping[str, str], message: Message, http: httpx.Client, delivery_id: str) -> None:
-        post_json(http, config["url"], json_body(payload(message)), hint=self.describe(config))
-
-
-def payload(message: Message) -> dict[str, object]:
-    return {"username": "failbrief", "embeds": [embed(message)], "allowed_mentions": {"parse": []}}
+    def payload(self, message: Message) -> dict[str, object]:
+        return {"username": "failbrief", "embeds": [embed(message)], "allowed_mentions": {"parse": []}}
 
 
 def embed(message: Message) -> dict[str, object]:

@@ -6,13 +6,9 @@ so every text is cut here first: header 150 chars, section text 3000, section fi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import ClassVar
 
-import httpx
-
-from failbrief.notify.channels.config import only_keys, text_value, url_hint, webhook_url
-from failbrief.notify.channels.http_post import json_body, post_json
+from failbrief.notify.channels.url_channel import UrlChannel
 from failbrief.notify.message import Message, evidence_lines, facts, shorten
 
 HEADER_LIMIT = 150
@@ -23,27 +19,13 @@ FALLBACK_LIMIT = 500
 Block = dict[str, object]
 
 
-class Slack:
+class Slack(UrlChannel):
     kind: ClassVar[str] = "slack"
 
-    def clean_config(self, raw: Mapping[str, object]) -> dict[str, str]:
-        # Any https host is accepted, not only hooks.slack.com: Slack-compatible receivers
-        # (Mattermost, Rocket.Chat, a relay) take the same payload.
-        only_keys(raw, self.kind, ["url"])
-        return {"url": webhook_url(text_value(raw, "url", self.kind), self.kind)}
-
-    def describe(self, config: Mapping[str, str]) -> str:
-        return url_hint(config["url"])
-
-    def send(self, config: Mapping[str, str], message: Message, http: httpx.Client, delivery_id: str) -> None:
-        url = config["url"]
-        post_json(http, url, json_body(payload(message)), hint=self.describe(config))
-
-
-def payload(message: Message) -> dict[str, object]:
-    """The incoming-webhook body: `text` (fallback) and `blocks`."""
-    fallback = f"{message.title}: {message.root_cause_text}"
-    return {"text": _cut_escaped(fallback, FALLBACK_LIMIT), "blocks": blocks(message)}
+    def payload(self, message: Message) -> dict[str, object]:
+        """The incoming-webhook body: `text` (fallback) and `blocks`."""
+        fallback = f"{message.title}: {message.root_cause_text}"
+        return {"text": _cut_escaped(fallback, FALLBACK_LIMIT), "blocks": blocks(message)}
 
 
 def blocks(message: Message) -> list[Block]:

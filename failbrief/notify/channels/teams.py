@@ -12,10 +12,8 @@ from collections.abc import Mapping
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-import httpx
-
-from failbrief.notify.channels.config import only_keys, text_value, url_hint, webhook_url
-from failbrief.notify.channels.http_post import json_body, post_json
+from failbrief.notify.channels.config import url_hint
+from failbrief.notify.channels.url_channel import UrlChannel
 from failbrief.notify.message import Message, evidence_lines, facts, shorten
 
 CARD_VERSION = "1.4"
@@ -28,12 +26,8 @@ FACT_LIMIT = 500
 Element = dict[str, object]
 
 
-class Teams:
+class Teams(UrlChannel):
     kind: ClassVar[str] = "teams"
-
-    def clean_config(self, raw: Mapping[str, object]) -> dict[str, str]:
-        only_keys(raw, self.kind, ["url"])
-        return {"url": webhook_url(text_value(raw, "url", self.kind), self.kind)}
 
     def describe(self, config: Mapping[str, str]) -> str:
         # A workflow URL ends in …/triggers/manual/paths/invoke?…&sig=<token>: the last path
@@ -44,15 +38,11 @@ class Teams:
             return url_hint(url, segments.index("workflows") + 1)
         return url_hint(url)
 
-    def send(self, config: Mapping[str, str], message: Message, http: httpx.Client, delivery_id: str) -> None:
-        post_json(http, config["url"], json_body(payload(message)), hint=self.describe(config))
-
-
-def payload(message: Message) -> dict[str, object]:
-    return {
-        "type": "message",
-        "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": card(message)}],
-    }
+    def payload(self, message: Message) -> dict[str, object]:
+        return {
+            "type": "message",
+            "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": card(message)}],
+        }
 
 
 def card(message: Message) -> dict[str, object]:

@@ -52,7 +52,7 @@ def test_a_team_note_is_carried_by_every_later_brief_page_and_notification(sides
     message = compose(later, flow_run_name="crimson-fox", deployment="nightly", failed_at=None)
     expected = f"Last time: Rerun the orders migration — {note.author_name}, {note.updated_at:%Y-%m-%d}"
     assert expected in plain_text(message)
-    assert "Rerun the orders migration" in str(slack.payload(message))
+    assert "Rerun the orders migration" in str(slack.blocks(message))
 
     # Org B's failure with the same signature carries nothing of org A's note.
     theirs = store_failure(b.org, signature=SIG)

@@ -27,6 +27,7 @@ from failbrief.testing.fixtures import AIRBYTE_TOKEN
 pytestmark = pytest.mark.django_db
 RUN_WINDOW = window(C_STARTED, C_STARTED + timedelta(seconds=2))
 SYNC = AirbyteUnit(C_CONNECTION, "its parameters")
+C_ROW_FIELDS = {"airbyte_job_id": C_JOB, "airbyte_attempt_number": 2, "airbyte_connection_id": C_CONNECTION}
 
 
 @pytest.fixture
@@ -40,11 +41,7 @@ def test_the_last_failed_attempt_of_the_job_in_the_window_is_read(org):
     found, note = logs_of_unit(org, SYNC, *RUN_WINDOW)
     assert note == ""
     assert found is not None
-    assert found.row_fields() == {
-        "airbyte_job_id": C_JOB,
-        "airbyte_attempt_number": 2,
-        "airbyte_connection_id": C_CONNECTION,
-    }
+    assert found.row_fields() == C_ROW_FIELDS
     text = "\n".join(r.message for r in found.records)
     assert C_SOURCE_ERROR in text
     assert "OUTSIDE-THE-WINDOW" not in text
@@ -85,6 +82,30 @@ def test_the_job_its_failure_message_names_wins_among_failed_jobs_in_the_window(
     assert newest is not None
     assert named is not None
     assert (newest.job.job.id, named.job.job.id) == (4570, C_JOB)
+
+
+def test_the_job_alone_of_prefect_airbytes_job_failed_says_which_connection(org):
+    # "Job 4567 failed." and no connection anywhere: Airbyte's job 4567 names it, whatever the window.
+    only_the_job = AirbyteUnit("", "the Airbyte job its state message names", job_id_hint=C_JOB)
+    later = C_STARTED + timedelta(hours=3)
+    found, note = logs_of_unit(org, only_the_job, *window(later, later))
+    assert note == ""
+    assert found is not None
+    assert found.row_fields() == C_ROW_FIELDS
+    assert found.preamble.startswith(f"Airbyte job {C_JOB} (sync of connection {C_CONNECTION})")
+    assert AirbyteJob.objects.filter(job_id=C_JOB, config_id=C_CONNECTION).exists()
+
+
+def test_a_named_job_airbyte_does_not_have_or_that_did_not_fail_says_so(org, fake_airbyte):
+    at = C_STARTED + timedelta(seconds=20)
+    fake_airbyte.add_job(FakeJob(4580, C_CONNECTION, "succeeded", at, [FakeAttempt("succeeded", ["ok"])]))
+    for job_id in (4580, 999):
+        found, note = logs_of_unit(org, AirbyteUnit("", "msg", job_id_hint=job_id), *RUN_WINDOW)
+        assert found is None
+        assert note == (
+            f"Airbyte has no failed job {job_id} (the job the failure names), so this sync is "
+            "summarized from Prefect's logs."
+        )
 
 
 def test_an_incomplete_job_counts_and_a_succeeded_one_does_not(org, fake_airbyte):

@@ -194,3 +194,72 @@ def test_airbyte_down_on_a_trigger_is_a_503_saying_so(live_server, default_org, 
     answer = trigger(live_server.url, token)
     assert answer.status_code == 503
     assert "Airbyte did not answer" in answer.json()["detail"]
+
+
+# Dalgo's real tree (prefect-proxy + prefect-airbyte): the parent runs the subflow
+# run_airbyte_connection_flow_v1(payload), which runs prefect-airbyte's run_connection_sync
+# (airbyte_connection), whose task wait_for_completion raises AirbyteSyncJobFailed("Job 4567 failed.").
+C_PARENT, C_WRAPPER = "0b59dfe2-2741-41e2-8685-dbc036b23e5d", "7fa8b3be-ccb8-4987-8dd9-dd0a1db7d1ad"
+SYNC_RUN, SYNC_WRAPPER = "5c0d7a3e-61b2-4f0e-9d55-2a8e1f3b9c41", "9e2f4b6a-0c1d-4a7e-8b3f-5d6c7e8f9a01"
+WAIT_TASK = "d4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f70"
+JOB_FAILED = "Job 4567 failed."
+DALGO_PAYLOAD = {
+    "type": "Airbyte Connection",
+    "slug": "airbyte-sync",
+    "seq": 1,
+    "airbyte_server_block": "demo-airbyte-server",
+    "connection_id": C_CONNECTION,
+    "timeout": 15,
+}
+
+
+def dalgos_real_tree(fake_prefect, parameters: bool = True) -> None:
+    """Scenario c as Dalgo really runs it; with `parameters` False no flow run of the sync names
+    its connection, so only the "Job 4567 failed." message says which sync failed."""
+    parent = captured("c_flow_run.json")
+    dbt = {"type": "dbt Core Operation", "slug": "dbt-run", "seq": 2, "commands": ["dbt run"]}
+    parent["parameters"] = {"config": {"org_slug": "demo", "tasks": [DALGO_PAYLOAD, dbt]}}
+    subflow = captured("c_subflow_flow_run.json")
+    subflow["parameters"] = {"payload": DALGO_PAYLOAD} if parameters else {}
+    sync_run = subflow | {"id": SYNC_RUN, "name": "mauve-heron", "parent_task_run_id": SYNC_WRAPPER}
+    server = {"server_host": "airbyte", "server_port": 8000, "username": "airbyte", "password": "**********"}
+    block = {"airbyte_server": server, "connection_id": C_CONNECTION, "poll_interval_s": 15, "timeout": 15}
+    sync_run["parameters"] = {"airbyte_connection": block} if parameters else {}
+    for run in (subflow, sync_run):
+        run["state"] = run["state"] | {
+            "message": f"Flow run encountered an exception: AirbyteSyncJobFailed: {JOB_FAILED}"
+        }
+        fake_prefect.add_flow_run(run)
+    fake_prefect.add_flow_run(parent)
+    wrapper = next(t for t in captured("c_task_runs.json") if t["id"] == C_WRAPPER)
+    state = wrapper["state"] | {
+        "message": f"Task run encountered an exception AirbyteSyncJobFailed: {JOB_FAILED}"
+    }
+    fake_prefect.add_task_runs(
+        [
+            wrapper | {"id": SYNC_WRAPPER, "name": "run_connection_sync-0", "flow_run_id": subflow["id"]},
+            wrapper
+            | {"id": WAIT_TASK, "name": "wait_for_completion-0", "flow_run_id": SYNC_RUN, "state": state},
+        ]
+    )
+
+
+@pytest.mark.usefixtures("airbyte_settings")
+@pytest.mark.parametrize("parameters", [True, False], ids=["from-parameters", "from-job-failed-message"])
+def test_dalgos_real_airbyte_failure_is_summarized_from_the_job_naming_its_connection(
+    live_server, default_org, fake_airbyte, fake_prefect, parameters
+):
+    c_scenario(fake_airbyte)
+    dalgos_real_tree(fake_prefect, parameters)
+    assert post_webhook(live_server.url, robust_body("c")).status_code == 202
+
+    (row,) = wait_for(completed_rows, timeout=10)
+
+    assert (row.task_id, row.task_name) == (WAIT_TASK, "wait_for_completion-0")
+    assert (row.session_type, row.log_source, row.source_note) == ("airbyte_sync", "airbyte", "")
+    assert (row.airbyte_job_id, row.airbyte_attempt_number, row.airbyte_connection_id) == (
+        C_JOB,
+        2,
+        C_CONNECTION,
+    )
+    assert PSQL_REFUSED in "\n".join(row.evidence)

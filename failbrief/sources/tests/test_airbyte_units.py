@@ -95,3 +95,91 @@ def test_a_job_hint_is_taken_only_when_one_job_is_named():
     assert job_id_hint("Job 4567 failed. Airbyte sync did not succeed") == 4567
     assert job_id_hint("job_id=12 retried as job 13") is None
     assert job_id_hint("no job here") is None
+
+
+# Dalgo's real shapes (DalgoT4D/prefect-proxy, prefect-airbyte): the subflow takes `payload`, and
+# the failure is prefect-airbyte's AirbyteSyncJobFailed("Job <n> failed.") in the task
+# `wait_for_completion` of the inner `run_connection_sync` subflow.
+DALGO_PAYLOAD = {
+    "type": "Airbyte Connection",
+    "slug": "airbyte-sync",
+    "seq": 1,
+    "airbyte_server_block": "dalgo-airbyte-server",
+    "connection_id": C_CONNECTION,
+    "timeout": 15,
+}
+DALGO_PIPELINE = {
+    "config": {
+        "org_slug": "demo",
+        "tasks": [
+            DALGO_PAYLOAD,
+            {**DALGO_PAYLOAD, "seq": 2, "connection_id": OTHER_CONNECTION},
+            {"type": "dbt Core Operation", "slug": "dbt-run", "seq": 3, "commands": ["dbt run"]},
+        ],
+    }
+}
+# What run_connection_sync's own parameters hold: the AirbyteConnection block, serialized.
+SYNC_BLOCK = {
+    "airbyte_connection": {
+        "airbyte_server": {"server_host": "airbyte", "server_port": 8000, "api_version": "v1"},
+        "connection_id": C_CONNECTION,
+        "poll_interval_s": 15,
+        "status_updates": False,
+        "timeout": 15,
+    }
+}
+JOB_FAILED = "Task run encountered an exception AirbyteSyncJobFailed: Job 4567 failed."
+
+
+def test_dalgos_payload_parameter_names_the_subflows_connection():
+    message = "Flow run encountered an exception: AirbyteSyncJobFailed: Job 4567 failed."
+    found = airbyte_unit(
+        unit("crimson-fox", message, {"payload": DALGO_PAYLOAD}, kind="flow_run"), DALGO_PIPELINE
+    )
+    assert found is not None
+    assert (found.connection_id, found.how, found.job_id_hint) == (C_CONNECTION, "its parameters", 4567)
+
+
+def test_the_failed_wait_for_completion_task_takes_its_connection_from_the_subflows_around_it():
+    task = unit(
+        "wait_for_completion-3c1",
+        JOB_FAILED,
+        flow_parameters=({}, {"payload": DALGO_PAYLOAD}, DALGO_PIPELINE),
+    )
+    found = airbyte_unit(task, DALGO_PIPELINE)
+    assert found is not None
+    assert (found.connection_id, found.how, found.job_id_hint) == (
+        C_CONNECTION,
+        "the parameters of its flow run",
+        4567,
+    )
+    # The nearest flow run naming a connection wins: prefect-airbyte's own subflow, the block.
+    nearest = unit("wait_for_completion-3c1", JOB_FAILED, flow_parameters=(SYNC_BLOCK, DALGO_PIPELINE))
+    assert airbyte_unit(nearest) == found
+
+
+def test_prefect_airbytes_job_failed_message_alone_makes_an_airbyte_sync_of_that_job():
+    found = airbyte_unit(unit("wait_for_completion-3c1", JOB_FAILED))
+    assert found is not None
+    assert (found.connection_id, found.job_id_hint) == ("", 4567)
+    assert found.how == "the Airbyte job its state message names"
+    cancelled = airbyte_unit(
+        unit("t", "Task run encountered an exception AirbyteSyncJobFailed: Job 12 cancelled.")
+    )
+    assert cancelled is not None
+    assert cancelled.job_id_hint == 12
+
+
+def test_a_job_failed_message_of_another_kind_is_not_an_airbyte_sync():
+    # Dalgo's dbt Cloud task logs "Job <num> failed." too, but never raises AirbyteSyncJobFailed.
+    assert (
+        airbyte_unit(
+            unit("dbtcloudjob-dbt-run", "Task run encountered an exception Exception: Job 77 failed.")
+        )
+        is None
+    )
+
+
+def test_a_dbt_task_of_a_dalgo_pipeline_is_not_an_airbyte_sync():
+    task = unit("dbtjob-dbt-run", "Command failed with exit code 1", flow_parameters=(DALGO_PIPELINE,))
+    assert airbyte_unit(task, DALGO_PIPELINE) is None

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import cache
 
+from failbrief.condense.condenser import condense, records_from_prefect
 from failbrief.runs.failed_units import failed_units
 from failbrief.runs.prefect import PrefectClient
 from failbrief.sources.baseline import baseline_records
-from failbrief.summarize.condense import condense, records_from_prefect
 from failbrief.testing.fake_prefect import FakePrefect
 
 DEPLOYMENT = "9d0c6a3e-1b2f-4c5d-8e7f-0a1b2c3d4e5f"

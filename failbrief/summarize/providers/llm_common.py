@@ -15,14 +15,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
 
+from failbrief.condense.brief import Brief, FailedUnitInfo
+from failbrief.condense.condenser import Context
+from failbrief.condense.decide import Decision
+from failbrief.condense.offline import offline_decision
+from failbrief.condense.redact import redact
 from failbrief.lib.http import backoff_seconds
-from failbrief.summarize.condense import Context
-from failbrief.summarize.decide import Decision
-from failbrief.summarize.providers.base import Brief, FailedUnitInfo, Provider
+from failbrief.summarize.providers.base import Provider
 from failbrief.summarize.providers.limiter import NoFreeSlot, provider_slot
 from failbrief.summarize.providers.llm_output import MalformedOutput, parse_brief
-from failbrief.summarize.providers.offline import offline_decision
-from failbrief.summarize.redact import redact
 
 PROMPT_VERSION = "v1"
 # Between the logs and the rule hint: everything after it is ours, not the pipeline's.

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from failbrief.summarize.providers.base import CATEGORIES, Brief, Category
+from failbrief.condense.brief import CATEGORIES, Brief, Category
 
 MAX_EVIDENCE = 5
 MAX_FIX_STEPS = 5

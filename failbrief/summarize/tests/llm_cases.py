@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from failbrief.summarize.condense import Context, condense
-from failbrief.summarize.providers.base import FailedUnitInfo
+from failbrief.condense.brief import FailedUnitInfo
+from failbrief.condense.condenser import Context, condense
 
 DBT_LOG = [
     "12:00:01  Running with dbt=1.8.2",

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import json
 
-from failbrief.summarize.calibration import may_say_high
-from failbrief.summarize.condense import condense, read_log_file
-from failbrief.summarize.decide import decide, lead_in_lines
-from failbrief.summarize.evidence import BY_NAME, SIGNALS
-from failbrief.summarize.fixes import FIXES
-from failbrief.summarize.providers.base import Brief, FailedUnitInfo
+from failbrief.condense.brief import Brief, FailedUnitInfo
+from failbrief.condense.calibration import may_say_high
+from failbrief.condense.condenser import condense, read_log_file
+from failbrief.condense.decide import decide, lead_in_lines
+from failbrief.condense.evidence import BY_NAME, SIGNALS
+from failbrief.condense.fixes import FIXES
+from failbrief.condense.offline import offline_decision, write_brief
 from failbrief.summarize.providers.llm_common import logs_part, user_message
 from failbrief.summarize.providers.llm_output import parse_brief
-from failbrief.summarize.providers.offline import OfflineProvider, offline_decision
 from failbrief.summarize.tests.conftest import REPO
 from failbrief.summarize.tests.llm_cases import brief_answer
 
@@ -26,7 +26,7 @@ def _calibrated(signal_name: str) -> str:
 
 
 def _brief(lines: list[str], unit: FailedUnitInfo | None = None) -> Brief:
-    return OfflineProvider().write_brief(condense(lines), unit or FailedUnitInfo())
+    return write_brief(condense(lines), unit or FailedUnitInfo())
 
 
 # -- ranking: a specific signal beats the wrapper that reports it --------------------------------
@@ -182,7 +182,7 @@ def test_no_dev_corpus_brief_is_high_without_a_specific_signal_in_the_failure():
     for part in DEV_PARTS:
         for case_dir in sorted(path.parent for path in part.glob("*/case.json")):
             context = condense(read_log_file(case_dir / "log.txt"))
-            brief = OfflineProvider().write_brief(context, FailedUnitInfo())
+            brief = write_brief(context, FailedUnitInfo())
             decision = offline_decision(context, FailedUnitInfo())
             assert brief.confidence == decision.confidence, case_dir.name
             if brief.confidence == "high":

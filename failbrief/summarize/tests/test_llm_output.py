@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from failbrief.summarize.providers.base import CATEGORIES
+from failbrief.condense.brief import CATEGORIES
 from failbrief.summarize.providers.llm_common import system_prompt, user_message
 from failbrief.summarize.providers.llm_output import BRIEF_JSON_SCHEMA, BriefOut, MalformedOutput, parse_brief
 from failbrief.summarize.tests.llm_cases import ROOT_LINE, UNIT, brief_answer, dbt_context

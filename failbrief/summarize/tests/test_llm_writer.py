@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from failbrief.condense.condenser import condense
 from failbrief.orgs.manage import add_org, set_llm, set_llm_optin
-from failbrief.summarize.condense import condense
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.store import claim_summary, complete_summary
 from failbrief.summarize.tests.llm_cases import DBT_LOG, ROOT_LINE, UNIT, brief_answer, dbt_context

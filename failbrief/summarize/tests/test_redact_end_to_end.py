@@ -9,12 +9,12 @@ import json
 import pytest
 from django.forms.models import model_to_dict
 
+from failbrief.condense.redact import REDACTED
+from failbrief.condense.tests.test_secret_corpus import KINDS, leaked
 from failbrief.notify.manage import add_channel
 from failbrief.notify.models import Notification
 from failbrief.summarize.models import LlmSession
-from failbrief.summarize.redact import REDACTED
 from failbrief.summarize.tests.test_llm_end_to_end import opt_in
-from failbrief.summarize.tests.test_secret_corpus import KINDS, leaked
 from failbrief.testing.fake_receivers import FakeReceiver
 from failbrief.testing.fixtures import completed_summaries, post_webhook, wait_for
 from failbrief.testing.scenarios import captured, flow_run_id, robust_body

@@ -9,7 +9,7 @@ from dalgo_pipeline import deployment_schedule_flow_v4
 from prefect import serve
 
 DEPLOYMENTS = (
-    "deployment_schedule_flow_v4/dalgo-like-pipeline",
+    "deployment-schedule-flow-v4/dalgo-like-pipeline",
     "crashy-ingest/crashy-ingest-deployment",
 )
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from failbrief.summarize.records import LogRecord
+from failbrief.condense.records import LogRecord
 
 CHUNK_BYTES = 1 << 20
 _PEEK_BYTES = 1 << 16

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from failbrief.summarize.calibration_table import DEV_RECORDS
+from failbrief.condense.calibration_table import DEV_RECORDS
 
 MIN_PRECISION = 0.95
 MIN_SUPPORT = 3

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from failbrief.summarize.calibration import (
+from failbrief.condense.brief import FailedUnitInfo
+from failbrief.condense.calibration import (
     CERTAIN_BY_DEFINITION,
     HIGH_SIGNALS,
     MIN_PRECISION,
@@ -18,11 +19,10 @@ from failbrief.summarize.calibration import (
     measure,
     table_source,
 )
-from failbrief.summarize.condense import condense, read_log_file
-from failbrief.summarize.evidence import BY_NAME
-from failbrief.summarize.providers.base import FailedUnitInfo
-from failbrief.summarize.providers.offline import OfflineProvider, offline_decision
-from failbrief.summarize.tests.conftest import REPO
+from failbrief.condense.condenser import condense, read_log_file
+from failbrief.condense.evidence import BY_NAME
+from failbrief.condense.offline import offline_decision, write_brief
+from failbrief.condense.tests.conftest import REPO
 
 # The dev part, as bench/brief_quality.py reads it: every testdata/corpus* directory (never heldout/).
 DEV_CASES = sorted(p.parent for p in (REPO / "testdata").glob("corpus*/*/case.json"))
@@ -42,7 +42,7 @@ def _dev_outcomes() -> list[tuple[str, bool, str]]:
 def test_the_committed_calibration_is_what_the_dev_corpus_measures_with_the_current_rules():
     outcomes = _dev_outcomes()
     measured = measure((name, right) for name, right, _ in outcomes)
-    # On failure: run `bench/brief_quality.py --calibrate` and commit failbrief/summarize/calibration_table.py
+    # On failure: run `bench/brief_quality.py --calibrate` and commit failbrief/condense/calibration_table.py
     assert measured == RECORDS, table_source(measured)
     for name, _, confidence in outcomes:
         assert confidence == ("high" if name in HIGH_SIGNALS else "medium"), name
@@ -75,7 +75,7 @@ def test_the_rule_grants_high_on_dev_precision_with_support_or_on_a_code_certain
 
 def test_a_specific_signal_the_dev_corpus_does_not_back_says_medium_and_hedges_its_fix():
     assert "tls" not in HIGH_SIGNALS
-    brief = OfflineProvider().write_brief(
+    brief = write_brief(
         condense(
             [
                 "2024-05-02 10:00:00 ERROR - requests.exceptions.SSLError: "
@@ -93,7 +93,7 @@ def test_a_specific_signal_the_dev_corpus_does_not_back_says_medium_and_hedges_i
 
 def test_a_code_certain_by_definition_says_high_with_its_own_check():
     assert "http-429" in HIGH_SIGNALS
-    brief = OfflineProvider().write_brief(
+    brief = write_brief(
         condense(["2024-05-02 10:00:03 ERROR source > Stream events: 429 Too Many Requests"]),
         FailedUnitInfo(),
     )

@@ -31,11 +31,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from failbrief.summarize.blocks import message_lines
-from failbrief.summarize.calibration import may_say_high
-from failbrief.summarize.classify import classify
-from failbrief.summarize.evidence import SIGNALS, Signal, first_signal
-from failbrief.summarize.signals import is_benign
+from failbrief.condense.blocks import message_lines
+from failbrief.condense.calibration import may_say_high
+from failbrief.condense.classify import classify
+from failbrief.condense.evidence import SIGNALS, Signal, first_signal
+from failbrief.condense.scoring import is_benign
 
 _RANK = {signal.name: index for index, signal in enumerate(SIGNALS)}
 _SKIPPED_SECTIONS = ("## What failed", "## Error blocks")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from failbrief.summarize.condense import condense, read_log_file
-from failbrief.summarize.redact import REDACTED, redact
-from failbrief.summarize.tests.conftest import CORPUS_DIR
+from failbrief.condense.condenser import condense, read_log_file
+from failbrief.condense.redact import REDACTED, redact
+from failbrief.condense.tests.conftest import CORPUS_DIR
 
 # (line as a tool would log it, the secret in it)
 SAMPLES = [

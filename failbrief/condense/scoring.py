@@ -22,7 +22,7 @@ import re
 
 from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, MatchKind
 
-from failbrief.summarize.lines import remembered
+from failbrief.condense.lines import remembered
 
 # Lowercase substrings that make a line worth a second look: one word per family; the rare variants
 # ride along.

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from failbrief.summarize.condense import condense, read_log_file
-from failbrief.summarize.providers.base import FailedUnitInfo
-from failbrief.summarize.providers.offline import OfflineProvider
-from failbrief.summarize.tests.conftest import REPO
+from failbrief.condense.brief import FailedUnitInfo
+from failbrief.condense.condenser import condense, read_log_file
+from failbrief.condense.offline import write_brief
+from failbrief.condense.tests.conftest import REPO
 
 TESTDATA = REPO / "testdata"
 CASES = sorted(p.parent for p in TESTDATA.glob("corpus_dev*/*/case.json"))
@@ -35,7 +35,7 @@ def test_it_keeps_every_must_keep_string_of_the_dev_corpus_within_the_default_bu
 def test_the_dev_briefs_keep_their_category_accuracy_and_high_confidence_stays_reliable():
     right = high = high_right = 0
     for case_dir in DEV:
-        brief = OfflineProvider().write_brief(condense(read_log_file(case_dir / "log.txt")), FailedUnitInfo())
+        brief = write_brief(condense(read_log_file(case_dir / "log.txt")), FailedUnitInfo())
         correct = brief.category == _case(case_dir)["category"]
         right += correct
         if brief.confidence == "high":

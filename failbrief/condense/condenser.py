@@ -12,16 +12,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from failbrief.summarize.readers import (
+from failbrief.condense.readers import (
     read_log_file,
     read_log_stream,
     records_from_lines,
     records_from_prefect,
 )
-from failbrief.summarize.records import LogRecord
-from failbrief.summarize.render import render
-from failbrief.summarize.scanner import Scanner, ScanState
-from failbrief.summarize.templates import template_set
+from failbrief.condense.records import LogRecord
+from failbrief.condense.render import render
+from failbrief.condense.scanner import Scanner, ScanState
+from failbrief.condense.templates import template_set
 
 __all__ = [
     "Context",

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from failbrief.summarize.calibration import may_say_high
-from failbrief.summarize.condense import Context, condense, read_log_file
-from failbrief.summarize.evidence import BY_NAME
-from failbrief.summarize.fixes import FIXES
-from failbrief.summarize.providers.base import CATEGORIES, Brief, FailedUnitInfo
-from failbrief.summarize.providers.offline import OfflineProvider
-from failbrief.summarize.tests.conftest import DEV_CORPUS, PREFECT_DIR
+from failbrief.condense.brief import CATEGORIES, Brief, FailedUnitInfo
+from failbrief.condense.calibration import may_say_high
+from failbrief.condense.condenser import Context, condense, read_log_file
+from failbrief.condense.evidence import BY_NAME
+from failbrief.condense.fixes import FIXES
+from failbrief.condense.offline import write_brief
+from failbrief.condense.tests.conftest import DEV_CORPUS, PREFECT_DIR
 
 
 def _brief(path: Path, unit: FailedUnitInfo | None = None) -> tuple[Context, Brief]:
     context = condense(read_log_file(path))
-    return context, OfflineProvider().write_brief(context, unit or FailedUnitInfo())
+    return context, write_brief(context, unit or FailedUnitInfo())
 
 
 def test_it_names_the_database_error_and_the_failing_dbt_model():
@@ -65,7 +65,7 @@ def test_it_uses_the_state_message_when_the_logs_have_no_error_line():
 
 
 def test_with_no_error_line_and_no_state_message_it_says_unknown_with_low_confidence():
-    brief = OfflineProvider().write_brief(condense(["INFO all good", "INFO done"]), FailedUnitInfo())
+    brief = write_brief(condense(["INFO all good", "INFO done"]), FailedUnitInfo())
     assert (brief.root_cause, brief.category, brief.confidence, brief.evidence) == (
         None,
         "unknown",
@@ -76,8 +76,8 @@ def test_with_no_error_line_and_no_state_message_it_says_unknown_with_low_confid
 
 def test_it_is_deterministic_and_only_uses_known_categories():
     for case in sorted(DEV_CORPUS.glob("*/log.txt")):
-        first = OfflineProvider().write_brief(condense(read_log_file(case)), FailedUnitInfo())
-        again = OfflineProvider().write_brief(condense(read_log_file(case)), FailedUnitInfo())
+        first = write_brief(condense(read_log_file(case)), FailedUnitInfo())
+        again = write_brief(condense(read_log_file(case)), FailedUnitInfo())
         assert first == again
         assert first.category in CATEGORIES
         assert first.suggested_fix
@@ -92,7 +92,7 @@ def test_an_exception_from_an_errors_module_is_the_root_cause_without_a_tracebac
     lines = [f"Loaded batch {i} of 500 rows" for i in range(30)]
     lines.append('psycopg.errors.UndefinedTable: relation "staging.orders" does not exist')
     lines += ["Closing connection pool", "Task run finished"]
-    brief = OfflineProvider().write_brief(condense(lines), FailedUnitInfo(task_name="load_orders"))
+    brief = write_brief(condense(lines), FailedUnitInfo(task_name="load_orders"))
     assert brief.root_cause == 'psycopg.errors.UndefinedTable: relation "staging.orders" does not exist'
     assert brief.evidence == ['psycopg.errors.UndefinedTable: relation "staging.orders" does not exist']
 
@@ -101,7 +101,7 @@ def test_a_jdbc_connection_refused_is_a_source_connection_failure():
     line = (
         "org.postgresql.util.PSQLException: Connection to 10.0.3.7:5432 refused. Check the hostname and port."
     )
-    brief = OfflineProvider().write_brief(condense([line]), FailedUnitInfo())
+    brief = write_brief(condense([line]), FailedUnitInfo())
     assert brief.category == "source_connection"
 
 
@@ -110,7 +110,7 @@ def test_the_root_cause_drops_airbytes_role_time_level_and_java_logger_prefix():
         'destination - 2021-11-12 06:25:23 ERROR () LineGobbler(voidCall):82 - Exception in thread "main" '
         "java.lang.RuntimeException: com.google.cloud.bigquery.BigQueryException: Error while reading data"
     )
-    brief = OfflineProvider().write_brief(
+    brief = write_brief(
         condense(["destination - 2021-11-12 06:25:20 INFO () starting", line]), FailedUnitInfo()
     )
     assert brief.root_cause is not None

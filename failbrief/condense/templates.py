@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from failbrief.summarize.lines import inner_text, remembered, strip_ansi
+from failbrief.condense.lines import inner_text, remembered, strip_ansi
 
 # Any run of hex-ish characters holding a digit: numbers, times, dates, versions, uuids, hashes,
 # pointers. One leading character class keeps the regex engine on its fast path.

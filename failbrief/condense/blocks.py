@@ -17,9 +17,9 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
-from failbrief.summarize import lines as ln
-from failbrief.summarize.signals import MAX_LINE_SCORE, has_detail, is_generic, line_score
-from failbrief.summarize.templates import template
+from failbrief.condense import lines as ln
+from failbrief.condense.scoring import MAX_LINE_SCORE, has_detail, is_generic, line_score
+from failbrief.condense.templates import template
 
 MAX_BLOCK_LINES = 200
 HEAD_KEPT = 130

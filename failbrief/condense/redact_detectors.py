@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from failbrief.summarize.redact_rules import Rule, regex_rule
+from failbrief.condense.redact_rules import Rule, regex_rule
 
 # An IP address is evidence ("connection to 10.0.0.5 refused"), not a secret.
 _SKIP = {"IPPublicDetector"}

@@ -5,16 +5,16 @@ from __future__ import annotations
 import io
 import json
 
-from failbrief.summarize.condense import (
+from failbrief.condense.condenser import (
     condense,
     read_log_file,
     read_log_stream,
     records_from_lines,
     records_from_prefect,
 )
-from failbrief.summarize.records import LogRecord
-from failbrief.summarize.tests.conftest import DEV_CORPUS, PREFECT_DIR
-from failbrief.summarize.tokens import count_tokens
+from failbrief.condense.records import LogRecord
+from failbrief.condense.tests.conftest import DEV_CORPUS, PREFECT_DIR
+from failbrief.condense.tokens import count_tokens
 
 
 def _prefect(name: str):

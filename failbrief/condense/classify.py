@@ -28,7 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from failbrief.summarize.evidence import mark_local_module
+from failbrief.condense.evidence import mark_local_module
 
 _SOURCE_CONTEXT = r"(?i)\bsource >|source connector|source connection|\bsource-\w+|failureOrigin\W+source"
 # An Airbyte destination: its log prefix (`destination >`, older `destination - 2021-...`), its

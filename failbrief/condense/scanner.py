@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from failbrief.summarize import lines as ln
-from failbrief.summarize.blocks import Block, BlockStore
-from failbrief.summarize.signals import ANCHOR_FINDER, BLOCK_START, line_score
-from failbrief.summarize.templates import template
-from failbrief.summarize.tokens import count_tokens
+from failbrief.condense import lines as ln
+from failbrief.condense.blocks import Block, BlockStore
+from failbrief.condense.scoring import ANCHOR_FINDER, BLOCK_START, line_score
+from failbrief.condense.templates import template
+from failbrief.condense.tokens import count_tokens
 
 TAIL_LINES = 15
 HEAD_LINES = 5

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from failbrief.summarize.condense import condense
-from failbrief.summarize.providers.base import FailedUnitInfo
-from failbrief.summarize.providers.offline import OfflineProvider
+from failbrief.condense.brief import FailedUnitInfo
+from failbrief.condense.condenser import condense
+from failbrief.condense.offline import write_brief
 
 
 @pytest.mark.parametrize(
@@ -130,7 +130,7 @@ from failbrief.summarize.providers.offline import OfflineProvider
 )
 def test_the_signal_in_an_error_line_decides_its_category(line: str, category: str) -> None:
     lines = ["Traceback (most recent call last):", '  File "/app/flows/load.py", line 12, in load', line]
-    brief = OfflineProvider().write_brief(condense(lines), FailedUnitInfo())
+    brief = write_brief(condense(lines), FailedUnitInfo())
     assert brief.category == category
 
 
@@ -139,13 +139,13 @@ def test_a_real_domain_that_does_not_resolve_stays_a_network_question() -> None:
         'psycopg2.OperationalError: could not translate host name "db.prod.example.com" to address: '
         "Name or service not known"
     ]
-    brief = OfflineProvider().write_brief(condense(lines), FailedUnitInfo())
+    brief = write_brief(condense(lines), FailedUnitInfo())
     assert (brief.category, brief.confidence) == ("network", "medium")
 
 
 def test_a_weaker_signal_is_named_in_the_explanation_with_its_doubt() -> None:
     lines = ["error: RPC failed; HTTP 500 curl 22 The requested URL returned error: 500"]
-    brief = OfflineProvider().write_brief(condense(lines), FailedUnitInfo())
+    brief = write_brief(condense(lines), FailedUnitInfo())
     assert brief.confidence == "medium"
     assert "The HTTP status in it usually means" in (brief.explanation or "")
     assert "no specific error code" not in (brief.explanation or "")

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from failbrief.summarize.redact_rules import Rule, Span, own_rules_before, own_token_rules
+from failbrief.condense.redact_rules import Rule, Span, own_rules_before, own_token_rules
 
 REDACTED = "[REDACTED]"
 
@@ -54,7 +54,7 @@ class _RuleSet:
 def _rule_sets() -> tuple[_RuleSet, _RuleSet]:
     """(rules for the whole text, rules for each line)."""
     # detect-secrets is imported on first use (about 0.2 s), not when this module is.
-    from failbrief.summarize.redact_detectors import detector_rules
+    from failbrief.condense.redact_detectors import detector_rules
 
     # Ours first: they replace only the value where a plugin's whole match would also take the
     # name or host, and a plugin then finds nothing left to match there.

@@ -12,14 +12,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from failbrief.summarize import lines as ln
-from failbrief.summarize.blocks import Block
-from failbrief.summarize.redact import redact
-from failbrief.summarize.scanner import HEAD_LINES, PoolEntry, ScanState
-from failbrief.summarize.signals import is_generic
-from failbrief.summarize.steps import find_failing_step
-from failbrief.summarize.templates import template
-from failbrief.summarize.tokens import count_tokens
+from failbrief.condense import lines as ln
+from failbrief.condense.blocks import Block
+from failbrief.condense.redact import redact
+from failbrief.condense.scanner import HEAD_LINES, PoolEntry, ScanState
+from failbrief.condense.scoring import is_generic
+from failbrief.condense.steps import find_failing_step
+from failbrief.condense.templates import template
+from failbrief.condense.tokens import count_tokens
 
 REPEAT_MIN = 3
 MAX_REPEATED = 12

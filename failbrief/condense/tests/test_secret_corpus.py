@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from failbrief.summarize.condense import condense, read_log_file
-from failbrief.summarize.redact import REDACTED, redact
-from failbrief.summarize.tests.conftest import REPO
+from failbrief.condense.condenser import condense, read_log_file
+from failbrief.condense.redact import REDACTED, redact
+from failbrief.condense.tests.conftest import REPO
 
 SECRETS = json.loads((REPO / "testdata" / "secrets" / "secrets.json").read_text(encoding="utf-8"))
 KINDS: list[dict[str, Any]] = SECRETS["secrets"]

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from failbrief.summarize.condense import Context, condense, read_log_file
-from failbrief.summarize.providers.base import FailedUnitInfo
-from failbrief.summarize.providers.offline import OfflineProvider
-from failbrief.summarize.tests.conftest import REPO
+from failbrief.condense.brief import FailedUnitInfo
+from failbrief.condense.condenser import Context, condense, read_log_file
+from failbrief.condense.offline import write_brief
+from failbrief.condense.tests.conftest import REPO
 
 EXTRA_DIR = REPO / "testdata" / "corpus_extra"
 CASES = sorted(path.parent for path in EXTRA_DIR.glob("*/case.json"))
@@ -65,5 +65,5 @@ def test_it_keeps_every_must_keep_string_of_the_extra_corpus_within_the_default_
 @pytest.mark.parametrize("case_dir", _category_params())
 def test_the_offline_category_matches_the_extra_corpus(case_dir):
     case = _case(case_dir)
-    brief = OfflineProvider().write_brief(_context(case_dir), FailedUnitInfo())
+    brief = write_brief(_context(case_dir), FailedUnitInfo())
     assert brief.category == case["category"]

@@ -4,13 +4,13 @@ without an error level and outside any error block."""
 
 from __future__ import annotations
 
-from failbrief.summarize.condense import condense
-from failbrief.summarize.providers.base import Brief, FailedUnitInfo
-from failbrief.summarize.providers.offline import OfflineProvider
+from failbrief.condense.brief import Brief, FailedUnitInfo
+from failbrief.condense.condenser import condense
+from failbrief.condense.offline import write_brief
 
 
 def _brief(lines: list[str], unit: FailedUnitInfo | None = None) -> Brief:
-    return OfflineProvider().write_brief(condense(lines), unit or FailedUnitInfo())
+    return write_brief(condense(lines), unit or FailedUnitInfo())
 
 
 def test_a_traceback_flattened_onto_one_line_is_read_for_its_exception():

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from failbrief.summarize.condense import condense, read_log_file
-from failbrief.summarize.providers.base import FailedUnitInfo
-from failbrief.summarize.providers.offline import OfflineProvider
-from failbrief.summarize.tests.conftest import CORPUS_DIR, PREFECT_DIR
+from failbrief.condense.brief import FailedUnitInfo
+from failbrief.condense.condenser import condense, read_log_file
+from failbrief.condense.offline import write_brief
+from failbrief.condense.tests.conftest import CORPUS_DIR, PREFECT_DIR
 
 CASES = sorted(path.parent for path in CORPUS_DIR.glob("*/case.json"))
 SIGKILL = (
@@ -58,11 +58,11 @@ def test_it_keeps_every_must_keep_string_of_the_corpus_within_the_default_budget
 def test_the_offline_category_matches_the_corpus(case_dir):
     case = json.loads((case_dir / "case.json").read_text())
     context = condense(read_log_file(case_dir / "log.txt"))
-    assert OfflineProvider().write_brief(context, FailedUnitInfo()).category == case["category"]
+    assert write_brief(context, FailedUnitInfo()).category == case["category"]
 
 
 @pytest.mark.parametrize(("name", "must_keep", "category", "state"), PREFECT_CASES, ids=lambda v: str(v)[:30])
 def test_prefect_payload_cases_keep_their_errors_and_get_the_right_category(name, must_keep, category, state):
     context = condense(read_log_file(PREFECT_DIR / name))
     assert [m for m in must_keep if m not in context.text] == []
-    assert OfflineProvider().write_brief(context, FailedUnitInfo(state_message=state)).category == category
+    assert write_brief(context, FailedUnitInfo(state_message=state)).category == category

@@ -3,7 +3,7 @@ a person needs the SQL the database rejected."""
 
 from __future__ import annotations
 
-from failbrief.summarize.condense import condense
+from failbrief.condense.condenser import condense
 
 REPORT = [
     "DBMS:",
