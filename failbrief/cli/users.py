@@ -18,15 +18,21 @@ def user_group() -> None:
 @click.option("--admin", is_flag=True, help="An admin of the org (regenerate, settings), not a member.")
 def invite_command(slug: str, email: str, admin: bool) -> None:
     """Print a one-time sign-up link to the org's pages for EMAIL (valid FAILBRIEF_INVITE_TTL_HOURS,
-    72 h by default). The link is printed once, on stdout; only its hash is stored."""
+    72 h by default), and email it too when email is configured (EMAIL_HOST). The link is printed
+    once, on stdout; only its hash is stored."""
     setup_django()
     migrate()
     from failbrief.orgs.manage import OrgError, get_org
-    from failbrief.pages.invites import InviteError, create_invite
+    from failbrief.pages.invites import InviteError, create_invite, email_configured, email_invite
 
     try:
-        link = create_invite(get_org(slug), email, admin=admin)
+        org = get_org(slug)
+        link = create_invite(org, email, admin=admin)
     except (OrgError, InviteError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"invited {email.strip().lower()} to {slug} as {'admin' if admin else 'member'}", err=True)
+    address = email.strip().lower()
+    click.echo(f"invited {address} to {slug} as {'admin' if admin else 'member'}", err=True)
+    if email_configured():
+        failed = email_invite(org, address, link, admin)
+        click.echo(f"not emailed ({failed}): pass the link on yourself" if failed else "emailed", err=True)
     click.echo(link)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import smtplib
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
@@ -37,6 +39,29 @@ def create_invite(org: Org, email: str, *, admin: bool = False) -> str:
         expires_at=timezone.now() + timedelta(hours=settings.INVITE_TTL_HOURS),
     )
     return signup_link(token)
+
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def email_configured() -> bool:
+    """EMAIL_HOST is set, or EMAIL_BACKEND names a backend that needs none (console, a provider)."""
+    return bool(settings.EMAIL_HOST) or settings.EMAIL_BACKEND != SMTP_BACKEND
+
+
+def email_invite(org: Org, email: str, link: str, admin: bool) -> str:
+    """Send the sign-up link to `email`; "" when it went, else why not (the link still works)."""
+    role = "an admin" if admin else "a member"
+    body = (
+        f"You are invited to {org.name}'s failed-run briefs on failbrief, as {role}.\n\n"
+        f"Choose your password here (the link works once, for {settings.INVITE_TTL_HOURS:g} hours):\n"
+        f"{link}\n"
+    )
+    try:
+        send_mail(f"Join {org.name} on failbrief", body, None, [email], fail_silently=False)
+    except (OSError, smtplib.SMTPException) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return ""
 
 
 def signup_link(token: str) -> str:

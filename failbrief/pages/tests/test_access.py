@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from failbrief.pages.invites import create_invite
+from failbrief.pages.invites import create_invite, email_configured, email_invite
 from failbrief.pages.models import Feedback, Invite, Membership, TeamNote
 from failbrief.pages.tests.conftest import PASSWORD, store_failure
 from failbrief.summarize.models import LlmSession
@@ -207,3 +207,26 @@ def test_user_invite_prints_a_one_time_link(tmp_path: Path):
     assert "as admin" in made.stderr
     assert failbrief("user", "invite", "nope", "ops@example.org").returncode == 1
     assert "not an email" in failbrief("user", "invite", "acme", "not-an-email").stderr
+
+
+def test_an_invitation_is_emailed_when_email_is_configured(sides, settings, mailoutbox):
+    a, _ = sides
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert email_configured()
+    link = create_invite(a.org, "ops@example.org")
+    assert email_invite(a.org, "ops@example.org", link, admin=False) == ""
+    [mail] = mailoutbox
+    assert mail.to == ["ops@example.org"]
+    assert link in mail.body
+    assert "ORG-A" in mail.subject
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = ""
+    assert not email_configured()
+
+
+def test_an_invitation_email_that_cannot_go_says_why(sides, settings):
+    a, _ = sides
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    reason = email_invite(a.org, "ops@example.org", create_invite(a.org, "ops@example.org"), admin=True)
+    assert "ConnectionRefusedError" in reason
