@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test lint fix services docs bench clean
+.PHONY: run test lint fix services docs bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,12 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 run: $(VENV)/.installed   ## web server + worker + beat on the embedded defaults (Ctrl-C stops all)
 	$(BIN)/failbrief run
 
-test: $(VENV)/.installed-test   ## the whole suite; the services tiers run when PostgreSQL and Redis / RabbitMQ answer
+test: $(VENV)/.installed-test chromium   ## the whole suite; the services tiers run when PostgreSQL and Redis / RabbitMQ answer
 	$(BIN)/python -m failbrief.testing.tiers
+
+chromium:   ## Debian's chromium for the browser tier (Playwright drives it; no browser download)
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get install -y chromium >/dev/null; } \
+		|| echo "chromium is missing: the browser tier skips (sudo apt-get install chromium)"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

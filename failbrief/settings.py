@@ -125,19 +125,25 @@ PORT = env_int("PORT", 8000, minimum=1)
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
     "failbrief.orgs",
     "failbrief.events",
     "failbrief.summarize",
     "failbrief.sources",
     "failbrief.notify",
+    "failbrief.pages",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # Token-authenticated API and webhook views are exempt (django-ninja and @csrf_exempt); any
-    # cookie-authenticated page is protected from the start.
+    # Token-authenticated API and webhook views are exempt (django-ninja and @csrf_exempt); every
+    # form of the pages (failbrief/pages, cookie-authenticated) is protected.
     "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "failbrief.lib.json_errors.JsonErrors",
 ]
@@ -160,9 +166,37 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": []},
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
     }
 ]
+
+# --- Pages (failbrief/pages, docs/pages.md): sign-in for people --------------------------------
+LOGIN_URL = "pages:signin"
+LOGIN_REDIRECT_URL = "pages:home"
+SESSION_COOKIE_HTTPONLY = True
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+]
+SESSION_COOKIE_AGE = env_int("FAILBRIEF_SESSION_DAYS", 14, minimum=1) * 86400
+# failbrief's own base URL as people reach it (https://failbrief.example.org). Set, it makes the
+# invite links absolute and the notifications link to failbrief's run page.
+PUBLIC_URL = env_str("FAILBRIEF_PUBLIC_URL", "").rstrip("/")
+if PUBLIC_URL:
+    PUBLIC_URL = env_url("FAILBRIEF_PUBLIC_URL", "", {"http", "https"}).rstrip("/")
+INVITE_TTL_HOURS = env_float("FAILBRIEF_INVITE_TTL_HOURS", 72.0, minimum=0.1)
+PAGE_SIZE = env_int("FAILBRIEF_PAGE_SIZE", 50, minimum=5)
+# After an org's webhook key is rotated (its settings page) the old key keeps working this long by
+# default, so the Prefect block can be updated without losing a failure.
+WEBHOOK_KEY_GRACE_HOURS = env_float("FAILBRIEF_WEBHOOK_KEY_GRACE_HOURS", 24.0)
 
 _DEFAULT_SQLITE = VAR_DIR / "failbrief.sqlite3"
 DATABASE_URL = env_url("DATABASE_URL", f"sqlite:///{_DEFAULT_SQLITE}", {"sqlite", "postgres", "postgresql"})
@@ -332,7 +366,13 @@ AIRBYTE_TIMEOUT_SECONDS = env_float("AIRBYTE_TIMEOUT_SECONDS", 15.0, minimum=0.1
 PREFECT_UI_URL = env_url(
     "PREFECT_UI_URL", PREFECT_API_URL.removesuffix("/api") or PREFECT_API_URL, {"http", "https"}
 ).rstrip("/")
-RUN_URL_TEMPLATE = env_str("FAILBRIEF_RUN_URL_TEMPLATE", "{prefect_ui}/runs/flow-run/{flow_run_id}")
+# With FAILBRIEF_PUBLIC_URL set (the pages are reachable), the link goes to failbrief's run page.
+_PAGES_RUN_URL = f"{PUBLIC_URL}/o/{{org}}/runs/{{flow_run_id}}/"
+RUN_URL_TEMPLATE = env_str(
+    "FAILBRIEF_RUN_URL_TEMPLATE",
+    _PAGES_RUN_URL if PUBLIC_URL else "{prefect_ui}/runs/flow-run/{flow_run_id}",
+)
+PREFECT_RUN_URL_TEMPLATE = "{prefect_ui}/runs/flow-run/{flow_run_id}"
 try:
     RUN_URL_TEMPLATE.format(prefect_ui="", flow_run_id="", org="")
 except (KeyError, IndexError, ValueError):

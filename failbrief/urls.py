@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from failbrief.api import api
 from failbrief.events.views import notification
@@ -12,4 +12,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
     path("api/", api.urls),
+    path("", include("failbrief.pages.urls")),
 ]

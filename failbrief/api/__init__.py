@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from failbrief.api import airbyte, channels, dalgo, org, summaries
+from failbrief.api import airbyte, channels, dalgo, feedback, org, summaries
 from failbrief.api.auth import OrgToken
 from failbrief.api.limits import RateLimited
 from failbrief.runs.errors import PrefectError, PrefectUnavailable
@@ -15,6 +15,7 @@ api = NinjaAPI(title="failbrief", version="1", auth=OrgToken(), urls_namespace="
 api.add_router("/v1", summaries.router)
 api.add_router("/v1", org.router)
 api.add_router("/v1", channels.router)
+api.add_router("/v1", feedback.router)
 api.add_router("/", dalgo.router)
 api.add_router("/", airbyte.router)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import TypeVar
 
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema
 from ninja import Status as WithStatus
@@ -71,7 +73,7 @@ def regenerate(request: HttpRequest, summary_id: int) -> WithStatus[SummaryOut]:
 CURSOR = re.compile(r"[0-9]{1,18}")
 
 
-def _in_utc(since: datetime) -> datetime:
+def in_utc(since: datetime) -> datetime:
     try:
         return since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
     except OverflowError:
@@ -94,15 +96,22 @@ def list_summaries(request: HttpRequest, params: Query[ListParams]) -> SummaryPa
     if params.status:
         rows = rows.filter(session_status=params.status)
     if params.since:
-        rows = rows.filter(created_at__gte=_in_utc(params.since))
-    if params.cursor:
+        rows = rows.filter(created_at__gte=in_utc(params.since))
+    page, next_cursor = keyset_page(rows, params.cursor, params.limit)
+    return SummaryPageOut(summaries=[SummaryOut.of(r) for r in page], next_cursor=next_cursor)
+
+
+Row = TypeVar("Row", bound=Model)
+
+
+def keyset_page(rows: QuerySet[Row], cursor: str | None, limit: int) -> tuple[list[Row], str | None]:
+    """The `limit` rows (newest first by id) after `cursor`, and the cursor of the next page."""
+    if cursor:
         # ASCII digits within a row id's range: str.isdigit() also takes "²", which int() refuses.
-        if not CURSOR.fullmatch(params.cursor):
+        if not CURSOR.fullmatch(cursor):
             raise HttpError(400, "cursor is not one this API gave out")
-        rows = rows.filter(pk__lt=int(params.cursor))
-    page = list(rows[: params.limit + 1])
-    more = len(page) > params.limit
-    page = page[: params.limit]
-    return SummaryPageOut(
-        summaries=[SummaryOut.of(r) for r in page], next_cursor=str(page[-1].pk) if more else None
-    )
+        rows = rows.filter(pk__lt=int(cursor))
+    page = list(rows[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return page, str(page[-1].pk) if more else None

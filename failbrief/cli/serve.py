@@ -243,6 +243,11 @@ def _first_start_bootstrap() -> None:
         click.echo("  webhook key: PREFECT_NOTIFICATIONS_WEBHOOK_KEY", err=True)
     click.echo(f"  API token (Authorization: Bearer …): {token}", err=True)
     click.echo("  These are shown once; make more with 'failbrief token create default'.", err=True)
+    click.echo(
+        "  Pages for people (docs/pages.md): 'failbrief user invite default YOU@EXAMPLE.ORG --admin' "
+        "prints your sign-up link.",
+        err=True,
+    )
 
 
 def _fresh_metrics_dir() -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -59,7 +60,13 @@ def _authenticated_org(request: HttpRequest) -> Org | None:
         raise Refused(401, f"missing {KEY_HEADER} header")
     if global_key is not None and same_secret(given, global_key):
         return None
-    org = Org.objects.filter(webhook_key_hash=secret_hash(given)).first()
+    hashed = secret_hash(given)
+    org = Org.objects.filter(webhook_key_hash=hashed).first()
+    if org is None:
+        # The key an org rotated away from, during its grace period (docs/pages.md, org settings).
+        org = Org.objects.filter(
+            webhook_key_previous_hash=hashed, webhook_key_previous_until__gt=timezone.now()
+        ).first()
     if org is None:
         raise Refused(401, f"wrong {KEY_HEADER}")
     return org

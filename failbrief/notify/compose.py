@@ -11,6 +11,7 @@ from django.conf import settings
 
 from failbrief.notify.message import Message
 from failbrief.notify.models import Notification
+from failbrief.pages.notes import note_line, note_of
 from failbrief.summarize.models import LlmSession
 
 _DATES = ("failed_at", "first_failed_at")
@@ -32,7 +33,13 @@ def compose(row: LlmSession, *, flow_run_name: str, deployment: str, failed_at: 
         evidence=tuple(str(line) for line in (row.evidence or [])[:3]),
         summarizer=row.summarizer,
         failed_at=failed_at,
+        team_note=team_note(row),
     )
+
+
+def team_note(row: LlmSession) -> str:
+    """The org's note on this failure's signature, without its "Last time: " (the label says it)."""
+    return note_line(note_of(row.org_id, row.signature)).removeprefix("Last time: ")
 
 
 def run_url(org: str, flow_run_id: str) -> str:

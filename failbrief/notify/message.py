@@ -33,6 +33,8 @@ class Message:
     failed_at: datetime | None = None
     repeat_count: int = 1
     first_failed_at: datetime | None = None  # of a repeat notice: when the first of the N failed
+    # The team's note on this failure signature: "… — NAME, DATE" (failbrief/pages/notes.py)
+    team_note: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -76,6 +78,7 @@ def facts(message: Message) -> list[tuple[str, str]]:
         rows.append(("First failed", format_time(message.first_failed_at)))
     elif message.failed_at:
         rows.append(("Failed at", format_time(message.failed_at)))
+    rows.append(("Last time", message.team_note))
     return [(label, value) for label, value in rows if value]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -53,6 +53,20 @@ def get_org(slug: str) -> Org:
 def set_webhook_key(org: Org, key: str) -> None:
     org.webhook_key_hash = secret_hash(key)
     org.save(update_fields=["webhook_key_hash"])
+
+
+def rotate_webhook_key(org: Org, grace: timedelta) -> str:
+    """A new webhook key for the org, returned once; the current one keeps working for `grace`
+    (0: not at all), so the Prefect block can be updated without losing a failure."""
+    key = new_secret()
+    with transaction.atomic():
+        org.webhook_key_previous_hash = org.webhook_key_hash or ""
+        org.webhook_key_previous_until = timezone.now() + grace if org.webhook_key_hash and grace else None
+        org.webhook_key_hash = secret_hash(key)
+        org.save(
+            update_fields=["webhook_key_hash", "webhook_key_previous_hash", "webhook_key_previous_until"]
+        )
+    return key
 
 
 def create_token(org: Org, label: str = "") -> str:

@@ -13,6 +13,10 @@ class Org(models.Model):
     is_default = models.BooleanField(default=False)
     # sha256 of the org's own webhook key; a webhook signed with it belongs to this org.
     webhook_key_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # After a rotation the previous key keeps working until this moment (a grace period, so the
+    # Prefect block can be updated); then only the current key does.
+    webhook_key_previous_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    webhook_key_previous_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # LLM use is opt-in per org: until an org opts in, not one byte of its logs goes to an LLM.
     llm_optin = models.BooleanField(default=False)

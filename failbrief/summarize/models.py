@@ -79,6 +79,11 @@ class LlmSession(models.Model):
     )
     reuse_count = models.PositiveIntegerField(default=0)
 
+    # --- what the pages list and filter by (failbrief/pages/run_facts.py fills them on creation) ---
+    flow_name = models.CharField(max_length=500, blank=True)
+    deployment_name = models.CharField(max_length=500, blank=True)
+    run_state = models.CharField(max_length=100, blank=True)  # Prefect's state name: Failed, Crashed, …
+
     class Meta:
         constraints = [
             # A manual request and the webhook for the same Airbyte attempt share one summary.
@@ -92,7 +97,23 @@ class LlmSession(models.Model):
                 name="one_summary_per_unit",
             ),
         ]
-        indexes = [models.Index(fields=["session_status", "updated_at"], name="summary_status_updated")]
+        indexes = [
+            models.Index(fields=["session_status", "updated_at"], name="summary_status_updated"),
+            # The pages' failures list: newest first, one row per run's root failure (position 0,
+            # first version), by itself and by each filter. Partial indexes: exactly those rows.
+            *(
+                models.Index(fields=[*columns, "-id"], name=name, condition=Q(position=0, version=1))
+                for name, columns in (
+                    ("summary_list", ["org"]),
+                    ("summary_list_category", ["org", "category"]),
+                    ("summary_list_deployment", ["org", "deployment_name"]),
+                    ("summary_list_flow", ["org", "flow_name"]),
+                    ("summary_list_state", ["org", "run_state"]),
+                )
+            ),
+            models.Index(fields=["org", "signature", "version", "-id"], name="summary_org_signature"),
+            models.Index(fields=["created_at"], name="summary_created"),
+        ]
 
     def __str__(self) -> str:
         return f"summary {self.pk}: {self.flow_run_id}/{self.task_id} v{self.version} ({self.session_status})"

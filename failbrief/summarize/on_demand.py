@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from failbrief.orgs.models import Org
 from failbrief.orgs.resolve import owner_of_run
@@ -29,10 +29,12 @@ class NotThisOrgsRun(LookupError):
 
 def summaries_of_run(org: Org, flow_run_id: str) -> QuerySet[LlmSession]:
     """Every version of every summary under this run (the run itself or a subflow of it)."""
-    # A subquery, not a join: a join needs DISTINCT, which compares every column (JSON included)
-    # and was most of the read API's time.
-    linked = SummaryRun.objects.filter(flow_run_id=flow_run_id).values("summary_id")
-    return LlmSession.objects.filter(org=org).filter(Q(flow_run_id=flow_run_id) | Q(pk__in=linked))
+    # The ids first, each from its own index, then the rows by id: neither a join (it needs
+    # DISTINCT, which compares every column, JSON included) nor `flow_run_id = … OR pk IN (…)`,
+    # which PostgreSQL answers by reading every row of the org (seconds at a million summaries).
+    own = LlmSession.objects.filter(org=org, flow_run_id=flow_run_id).values_list("pk", flat=True)
+    linked = SummaryRun.objects.filter(flow_run_id=flow_run_id).values_list("summary_id", flat=True)
+    return LlmSession.objects.filter(org=org, pk__in={*own, *linked})
 
 
 def newest(rows: QuerySet[LlmSession]) -> LlmSession | None:

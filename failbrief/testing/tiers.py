@@ -11,6 +11,10 @@ what the other tiers' test virtualenv would hide (a dependency only the test ext
 The real Prefect tier (tests marked `prefect`, in tests/prefect/) runs real flows on a real Prefect 3.9.1
 server installed under .cache/prefect on first use; when it cannot be installed its tests skip with
 the reason, and with FAILBRIEF_REQUIRE_PREFECT=1 (CI) they fail instead.
+
+The browser tier (tests marked `browser`, in tests/browser/) drives the pages in Debian's headless
+chromium through Playwright; `make test` installs chromium with apt-get where it can. Without
+/usr/bin/chromium its tests skip with the reason, and with FAILBRIEF_REQUIRE_BROWSER=1 (CI) they fail.
 """
 
 from __future__ import annotations
@@ -32,9 +36,12 @@ def run_pytest(label: str, args: list[str], env: dict[str, str]) -> int:
 def main(argv: list[str]) -> int:
     base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
     status = run_pytest(
-        "embedded (SQLite database, SQLite broker)", ["-m", "not prefect and not smoke", *argv], base
+        "embedded (SQLite database, SQLite broker)",
+        ["-m", "not prefect and not smoke and not browser", *argv],
+        base,
     )
     status = run_prefect_tier(argv, base) or status
+    status = run_browser_tier(argv, base) or status
     for tier in SERVICE_TIERS:
         status = run_services_tier(tier, argv, base) or status
     return run_smoke_tier(argv, base) or status
@@ -71,6 +78,12 @@ def run_prefect_tier(argv: list[str], base: dict[str, str]) -> int:
     status = run_pytest(
         label, ["-m", "prefect", "tests/prefect", *argv], base | {"FAILBRIEF_TIER": "prefect"}
     )
+    return 0 if status == NO_TESTS_COLLECTED else status
+
+
+def run_browser_tier(argv: list[str], base: dict[str, str]) -> int:
+    label = "pages in a real headless chromium (Playwright; SQLite database)"
+    status = run_pytest(label, ["-m", "browser", "tests/browser", *argv], base)
     return 0 if status == NO_TESTS_COLLECTED else status
 
 

@@ -60,12 +60,20 @@ def test_run_serves_healthz_and_the_api_docs_past_slow_clients_and_stops_on_ctrl
             httpx.get(f"http://127.0.0.1:{port}/api/openapi.json", timeout=5).json()["info"]["title"]
             == "failbrief"
         )
+        # The pages, their one stylesheet included, are served by the app itself.
+        home = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        assert (home.status_code, home.headers["location"]) == (302, "/signin/")
+        assert "<form" in httpx.get(f"http://127.0.0.1:{port}/signin/", timeout=5).text
+        css = httpx.get(f"http://127.0.0.1:{port}/style.css", timeout=5)
+        assert css.headers["content-type"].startswith("text/css")
+        assert "prefers-color-scheme" in css.text
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, output
     assert "webhook key (X-Notification-Key): fb_" in output
     assert "API token (Authorization: Bearer …): fb_" in output
+    assert "failbrief user invite default YOU@EXAMPLE.ORG --admin" in output
     # What the web server, the worker and beat wrote (databases, the vault key, beat's schedule,
     # metrics) only the service's user may read.
     var = tmp_path / "var"

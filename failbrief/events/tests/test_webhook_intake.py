@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from failbrief.events.models import FailureEvent
-from failbrief.orgs.manage import add_org
+from failbrief.orgs.manage import add_org, rotate_webhook_key
+from failbrief.orgs.models import Org
 from failbrief.testing.fixtures import WEBHOOK_KEY
 from failbrief.testing.scenarios import captured, robust_body
 
@@ -106,6 +109,23 @@ def test_an_orgs_own_key_is_accepted_and_recorded_as_the_signer(settings):
     assert answer.status_code == 202
     assert FailureEvent.objects.get().signed_by == org
     assert post(DALGO, key="other-key").status_code == 401
+
+
+@pytest.mark.django_db
+def test_after_a_key_rotation_the_old_key_works_for_the_grace_period_only(settings):
+    settings.PREFECT_NOTIFICATIONS_WEBHOOK_KEY = None
+    org = add_org("acme", webhook_key="acme-old-key")
+    new_key = rotate_webhook_key(org, timedelta(hours=1))
+    body = DALGO.replace("entered state Failed", "entered state Crashed")
+    assert post(DALGO, key="acme-old-key").status_code == 202
+    assert post(body, key=new_key).status_code == 202
+    assert {e.signed_by for e in FailureEvent.objects.all()} == {org}
+    Org.objects.filter(pk=org.pk).update(webhook_key_previous_until=timezone.now() - timedelta(seconds=1))
+    assert post(DALGO, key="acme-old-key").status_code == 401
+    # Rotating without a grace period retires the current key at once.
+    newest = rotate_webhook_key(Org.objects.get(pk=org.pk), timedelta(0))
+    assert post(DALGO, key=new_key).status_code == 401
+    assert post(DALGO, key=newest).json()["duplicate"] is True
 
 
 @pytest.mark.django_db

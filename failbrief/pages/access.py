@@ -1,0 +1,69 @@
+"""Who may see which org's pages: anonymous → sign-in, another org's pages → 404 (as if it did not
+exist), an admin-only action by a member → 403."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Concatenate, ParamSpec, cast
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+from failbrief.orgs.models import Org
+from failbrief.pages.models import Membership
+
+P = ParamSpec("P")
+
+
+@dataclass(frozen=True)
+class Seat:
+    """The signed-in person in the org the URL names."""
+
+    user: User
+    org: Org
+    membership: Membership
+
+    @property
+    def is_admin(self) -> bool:
+        return self.membership.is_admin
+
+
+def seat_of(request: HttpRequest, slug: str) -> Seat:
+    """The person's membership of org `slug`; Http404 when there is none (or no such org)."""
+    user = request.user
+    assert isinstance(user, User)
+    membership = Membership.objects.filter(user=user, org__slug=slug).select_related("org").first()
+    if membership is None:
+        raise Http404("no such org")
+    return Seat(user, membership.org, membership)
+
+
+OrgView = Callable[Concatenate[HttpRequest, Seat, P], HttpResponse]
+SlugView = Callable[Concatenate[HttpRequest, str, P], HttpResponse]
+
+
+def org_page(view: OrgView[P]) -> SlugView[P]:
+    """A page of one org (its slug is the URL's first argument), for its members."""
+
+    @wraps(view)
+    def page(request: HttpRequest, slug: str, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        return view(request, seat_of(request, slug), *args, **kwargs)
+
+    return cast("SlugView[P]", login_required(page))
+
+
+def admin_page(view: OrgView[P]) -> SlugView[P]:
+    """An org page or action for its admins only; a member gets 403."""
+
+    @wraps(view)
+    def page(request: HttpRequest, slug: str, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        seat = seat_of(request, slug)
+        if not seat.is_admin:
+            raise PermissionDenied("only an admin of this org may do this")
+        return view(request, seat, *args, **kwargs)
+
+    return cast("SlugView[P]", login_required(page))

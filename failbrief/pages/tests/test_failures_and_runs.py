@@ -1,0 +1,223 @@
+"""The failures list (home) and the run page, as a person in each of two orgs sees them."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from failbrief.pages.tests.conftest import store_failure
+from failbrief.summarize.models import LlmSession
+
+
+def listed(client, slug: str = "org-a", **params: str) -> str:
+    answer = client.get(reverse("pages:failures", args=[slug]), params)
+    assert answer.status_code == 200
+    return str(answer.content.decode())
+
+
+def test_each_org_lists_its_own_failures_newest_first_with_what_a_person_needs(sides):
+    a, b = sides
+    store_failure(a.org, deployment="nightly-orders", root_cause="older cause")
+    store_failure(
+        a.org, deployment="hourly-sync", flow="sync_flow", root_cause="newer cause", category="network"
+    )
+    store_failure(b.org, deployment="b-only", root_cause="b's cause")
+    page = listed(a.client())
+    assert page.index("newer cause") < page.index("older cause")
+    for shown in ("hourly-sync", "sync_flow", "load_orders", "network", "high"):
+        assert shown in page
+    assert "b-only" not in page
+    assert "b&#x27;s cause" not in listed(a.client("admin"))
+    page_b = listed(b.client(), "org-b")
+    assert "b-only" in page_b
+    assert "newer cause" not in page_b
+
+
+def test_a_recurring_failure_says_how_often_it_was_seen(sides):
+    a, b = sides
+    for _ in range(3):
+        store_failure(a.org, signature="r" * 64)
+    store_failure(b.org, signature="r" * 64)  # the same signature in another org does not count
+    store_failure(a.org, signature="", root_cause="one-off")
+    page = listed(a.client())
+    assert page.count("seen 3×") == 3
+    assert "seen 4×" not in page
+
+
+def test_filters_narrow_the_list(sides):
+    a, _ = sides
+    # Stored a month ago (ids grow with the time a summary is stored).
+    old = store_failure(a.org, deployment="dep-old", root_cause="cause old")
+    LlmSession.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
+    store_failure(
+        a.org,
+        deployment="dep-one",
+        flow="flow-one",
+        category="sql_error",
+        state="Failed",
+        root_cause="cause one",
+    )
+    store_failure(
+        a.org,
+        deployment="dep-two",
+        flow="flow-two",
+        category="network",
+        state="Crashed",
+        root_cause="cause two",
+    )
+    client = a.client()
+
+    def causes(**params: str) -> set[str]:
+        return set(re.findall(r"cause (?:one|two|old)", listed(client, **params)))
+
+    assert causes() == {"cause one", "cause two", "cause old"}
+    assert causes(deployment="dep-one") == {"cause one"}
+    assert causes(flow="flow-two") == {"cause two"}
+    assert causes(category="network") == {"cause two"}
+    assert causes(state="Crashed") == {"cause two"}
+    today = timezone.now().date()
+    assert causes(since=(today - timedelta(days=1)).isoformat()) == {"cause one", "cause two"}
+    assert causes(until=(today - timedelta(days=2)).isoformat()) == {"cause old"}
+    assert causes(q="TWO") == {"cause two"}
+    assert causes(q="cause", category="sql_error") == {"cause one", "cause old"}
+    bad = client.get(reverse("pages:failures", args=["org-a"]), {"since": "yesterday"})
+    assert bad.status_code == 400
+    assert "YYYY-MM-DD" in bad.content.decode()
+
+
+def test_the_list_is_paged_by_older_links(sides, settings):
+    settings.PAGE_SIZE = 5
+    a, _ = sides
+    for n in range(12):
+        store_failure(a.org, root_cause=f"cause number {n:02d}")
+    client = a.client()
+    seen: list[str] = []
+    url = reverse("pages:failures", args=["org-a"])
+    for _ in range(3):
+        page = client.get(url).content.decode()
+        seen += re.findall(r"cause number (\d\d)", page)
+        more = re.search(r'href="(\?[^"]*before=\d+[^"]*)" rel="next"', page)
+        if not more:
+            break
+        url = reverse("pages:failures", args=["org-a"]) + more.group(1).replace("&amp;", "&")
+    assert seen == [f"{n:02d}" for n in range(11, -1, -1)]
+
+
+def test_the_run_page_shows_every_brief_with_cascades_under_their_root(sides):
+    a, _ = sides
+    root = store_failure(
+        a.org,
+        provider="openai",
+        model="gpt-4o-mini",
+        summarizer="openai",
+        tokens_in=1234,
+        tokens_out=56,
+        log_lines=900,
+    )
+    store_failure(
+        a.org,
+        flow_run_id=root.flow_run_id,
+        position=1,
+        is_cascade=True,
+        cascade_reason="skipped because load_orders failed",
+        failing_step="publish_report",
+        task_name="publish_report",
+        root_cause="upstream task failed",
+    )
+    answer = a.client().get(reverse("pages:run", args=["org-a", root.flow_run_id]))
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    for shown in (
+        "relation &quot;orders&quot; does not exist",
+        "The load step queried a table that is not there.",
+        "Run the migration that creates orders.",
+        "openai/gpt-4o-mini",
+        "1234 tokens in, 56 out",
+        "summarized in",
+        "condensed from 900 log lines",
+        "skipped because load_orders failed",
+        f"/runs/flow-run/{root.flow_run_id}",
+    ):
+        assert shown in page, shown
+    # The evidence is inside a collapsible <details>, and the cascade inside its root's article.
+    details = page[page.index('<details class="evidence">') :]
+    assert details.index("<mark>") < details.index("</details>")
+    root_article = page[page.index(f'id="summary-{root.pk}"') :]
+    assert "Cascade: publish_report" in root_article
+    # Another org's run id, or none at all, is 404.
+    assert a.client().get(reverse("pages:run", args=["org-a", "no-such-run"])).status_code == 404
+
+
+def test_an_admin_regenerates_and_the_history_keeps_every_version(sides):
+    a, _ = sides
+    row = store_failure(a.org, root_cause="first answer")
+    admin = a.client("admin")
+    answer = admin.post(reverse("pages:regenerate", args=["org-a", row.pk]))
+    assert answer.status_code == 302
+    fresh = LlmSession.objects.get(org=a.org, task_id=row.task_id, version=2)
+    assert fresh.session_status == LlmSession.Status.RUNNING
+    assert fresh.orguser == "admin@org-a.test"
+    assert fresh.deployment_name == "nightly"  # the new version is listed like the first
+    LlmSession.objects.filter(pk=fresh.pk).update(
+        session_status=LlmSession.Status.COMPLETED, root_cause="second answer", summarizer="offline"
+    )
+    page = admin.get(reverse("pages:run", args=["org-a", row.flow_run_id]), follow=True).content.decode()
+    assert "History (2 versions)" in page
+    assert "second answer" in page
+    assert "first answer" in page  # in the history
+    listing = listed(admin)
+    assert "second answer" in listing
+    assert listing.count("nightly") == 1  # one row per run, not per version
+
+
+def test_regenerate_is_rate_limited_like_the_api(sides, settings):
+    settings.RATE_REGENERATE_PER_SUMMARY = "1/h"
+    a, _ = sides
+    row = store_failure(a.org)
+    admin = a.client("admin")
+    admin.post(reverse("pages:regenerate", args=["org-a", row.pk]))
+    page = admin.post(reverse("pages:regenerate", args=["org-a", row.pk]), follow=True).content.decode()
+    assert "Not regenerated: too many regenerations of this summary" in page
+    assert LlmSession.objects.filter(task_id=row.task_id).count() == 2
+
+
+def test_pages_work_at_phone_width_and_in_dark_mode_from_one_stylesheet(sides):
+    a, _ = sides
+    page = listed(a.client())
+    assert 'name="viewport" content="width=device-width' in page
+    assert "https://" not in page.split("<body>")[0]  # nothing from a CDN
+    css = a.client().get(reverse("pages:stylesheet"))
+    assert css.status_code == 200
+    assert css["Content-Type"].startswith("text/css")
+    text = css.content.decode()
+    assert "prefers-color-scheme: dark" in text
+    assert "max-width: 40rem" in text
+    assert ":focus-visible" in text
+    # Every filter input has a label.
+    for field_id in re.findall(r'<(?:input|select) id="([^"]+)"', page):
+        assert f'for="{field_id}"' in page
+
+
+def test_with_a_public_url_notifications_link_to_this_run_page():
+    script = (
+        "import django; django.setup(); from failbrief.notify.compose import run_url; "
+        "print(run_url('acme', 'abc-123'))"
+    )
+    env = os.environ | {
+        "FAILBRIEF_PUBLIC_URL": "https://fb.example.org/",
+        "DJANGO_SETTINGS_MODULE": "failbrief.settings",
+    }
+    env.pop("FAILBRIEF_RUN_URL_TEMPLATE", None)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    link = out.stdout.strip()
+    assert link == "https://fb.example.org" + reverse("pages:run", args=["acme", "abc-123"])
+    # An explicit template still wins.
+    env["FAILBRIEF_RUN_URL_TEMPLATE"] = "https://dalgo.example.org/{flow_run_id}"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "https://dalgo.example.org/abc-123"

@@ -1,0 +1,110 @@
+"""Sign in, sign out, sign up with an invitation, and the home page (the person's org)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from failbrief.pages.invites import InviteError, accept_invite, existing_user, open_invite
+from failbrief.pages.models import Membership
+
+STYLESHEET = Path(__file__).resolve().parent / "static" / "pages" / "style.css"
+
+
+@require_GET
+def stylesheet(request: HttpRequest) -> HttpResponse:
+    """The one stylesheet, served by the app itself (no CDN, no static files step)."""
+    response = HttpResponse(STYLESHEET.read_bytes(), content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The person's org (the first, by name, when they belong to several); anonymous → sign-in."""
+    if not request.user.is_authenticated:
+        return redirect("pages:signin")
+    membership = (
+        Membership.objects.filter(user_id=request.user.pk).select_related("org").order_by("org__slug")
+    )
+    first = membership.first()
+    if first is None:
+        return render(request, "pages/no_org.html", status=403)
+    return redirect("pages:failures", first.org.slug)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signin(request: HttpRequest) -> HttpResponse:
+    error = ""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if request.method == "POST":
+        email = request.POST.get("email", "").strip().lower()
+        user = authenticate(request, username=email, password=request.POST.get("password", ""))
+        if user is not None:
+            login(request, user)
+            safe = url_has_allowed_host_and_scheme(
+                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            )
+            return redirect(next_url if next_url and safe else "pages:home")
+        error = "Wrong email or password."
+    return render(
+        request, "pages/signin.html", {"error": error, "next": next_url}, status=400 if error else 200
+    )
+
+
+@require_POST
+def signout(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("pages:signin")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest, token: str) -> HttpResponse:
+    """An invitation's page: a new person sets a password; someone who already has an account
+    confirms with theirs and joins the org."""
+    try:
+        invite = open_invite(token)
+    except InviteError as exc:
+        return render(request, "pages/signup.html", {"invalid": str(exc)}, status=404)
+    known = existing_user(invite)
+    errors: list[str] = []
+    if request.method == "POST":
+        password = request.POST.get("password", "")
+        if known is not None:
+            user = authenticate(request, username=known.username, password=password)
+            if user is None:
+                errors.append("Wrong password for this account.")
+        else:
+            user = User(
+                username=invite.email, email=invite.email, first_name=request.POST.get("name", "")[:150]
+            )
+            if password != request.POST.get("password2", ""):
+                errors.append("The two passwords differ.")
+            else:
+                try:
+                    validate_password(password, user)
+                except ValidationError as exc:
+                    errors += exc.messages
+        if not errors and user is not None:
+            if known is None:
+                user.set_password(password)
+                user.save()
+            try:
+                membership = accept_invite(token, user)
+            except InviteError as exc:
+                return render(request, "pages/signup.html", {"invalid": str(exc)}, status=404)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("pages:failures", membership.org.slug)
+    context = {"invite": invite, "known": known, "errors": errors}
+    return render(request, "pages/signup.html", context, status=400 if errors else 200)
