@@ -41,3 +41,7 @@ main.add_command(backfill_command)
 from failbrief.cli.vault import vault_group  # noqa: E402
 
 main.add_command(vault_group)
+
+from failbrief.cli.demo import demo_command  # noqa: E402
+
+main.add_command(demo_command)
