@@ -49,3 +49,7 @@ main.add_command(demo_command)
 from failbrief.cli.check import check_command  # noqa: E402
 
 main.add_command(check_command)
+
+from failbrief.cli.events import events_command  # noqa: E402
+
+main.add_command(events_command)
