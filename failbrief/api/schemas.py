@@ -99,6 +99,11 @@ class SummaryOut(Schema):
 
 class RunSummariesOut(Schema):
     flow_run_id: str
+    # "summarized" once summaries are stored; before, the webhook event's state: pending, retrying,
+    # failed (or done, ignored, unmatched), with `reason` in words and when the webhook arrived.
+    state: str = "summarized"
+    reason: str = ""
+    received_at: datetime | None = None
     summaries: list[SummaryOut]
 
 

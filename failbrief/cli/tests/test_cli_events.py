@@ -66,7 +66,7 @@ def test_json_lists_them_newest_first(received):
     done = failbrief("events", "--json")
 
     assert done.exit_code == 0, done.output
-    events = json.loads(done.output)
+    events = json.loads(done.stdout)
     assert [e["flow_run_id"] for e in events] == [
         received["acme"],
         received["running"],
@@ -82,8 +82,8 @@ def test_json_lists_them_newest_first(received):
 
 
 def test_one_orgs_events_leave_out_the_other_orgs(received):
-    acme = json.loads(failbrief("events", "--org", "acme", "--json").output)
-    demo = json.loads(failbrief("events", "--org", "demo", "--json").output)
+    acme = json.loads(failbrief("events", "--org", "acme", "--json").stdout)
+    demo = json.loads(failbrief("events", "--org", "demo", "--json").stdout)
 
     assert [e["flow_run_id"] for e in acme] == [received["acme"]]
     assert received["done"] in [e["flow_run_id"] for e in demo]
@@ -91,8 +91,8 @@ def test_one_orgs_events_leave_out_the_other_orgs(received):
 
 
 def test_limit_and_status_narrow_the_list(received):
-    failed = json.loads(failbrief("events", "--status", "failed", "--json").output)
-    newest = json.loads(failbrief("events", "--limit", "1", "--json").output)
+    failed = json.loads(failbrief("events", "--status", "failed", "--json").stdout)
+    newest = json.loads(failbrief("events", "--limit", "1", "--json").stdout)
 
     assert {e["flow_run_id"] for e in failed} == {received["ghost"], received["acme"]}
     assert [e["flow_run_id"] for e in newest] == [received["acme"]]
