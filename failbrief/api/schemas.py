@@ -99,8 +99,9 @@ class SummaryOut(Schema):
 
 class RunSummariesOut(Schema):
     flow_run_id: str
-    # "summarized" once summaries are stored; before, the webhook event's state: pending, retrying,
-    # failed (or done, ignored, unmatched), with `reason` in words and when the webhook arrived.
+    # "summarized" once every summary is finished, "running" while one is being written ("retrying"
+    # while it waits for Prefect); before any exists, the webhook event's state: pending, retrying or
+    # failed, with `reason` in words and when the webhook arrived.
     state: str = "summarized"
     reason: str = ""
     received_at: datetime | None = None

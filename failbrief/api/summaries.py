@@ -48,8 +48,11 @@ def run_summaries(request: HttpRequest, flow_run_id: str) -> RunSummariesOut:
             kept.session_status != Status.COMPLETED and row.session_status == Status.COMPLETED
         ):
             newest[row.task_id] = row
-    waiting = next((r.event for r in newest.values() if r.session_status == Status.RUNNING and r.event), None)
     found = RunSummariesOut(flow_run_id=flow_run_id, summaries=[SummaryOut.of(r) for r in newest.values()])
+    running = [r for r in newest.values() if r.session_status == Status.RUNNING]
+    if running:
+        found.state, found.reason = "running", "writing the summaries"
+    waiting = next((r.event for r in running if r.event), None)
     if waiting is not None and (state := state_of(waiting)).state == "retrying":
         found.state, found.reason, found.received_at = state.state, state.reason, state.received_at
     return found

@@ -90,7 +90,7 @@ def demo_command(once: bool, timeout: float) -> None:
         missing = [e for e in examples if not e.summaries]
         if once:
             if missing:
-                raise DemoFailed(_why_missing(missing, workdir))
+                raise DemoFailed(_why_missing(missing, base_url, token, workdir))
             return
         _keep_running(server, base_url, token, stack[0], note)
     except KeyboardInterrupt:
@@ -330,13 +330,29 @@ def _render_summary(summary: dict[str, Any]) -> Text:
     return text
 
 
-def _why_missing(missing: list[Example], workdir: Path) -> str:
+def _why_missing(missing: list[Example], base_url: str, token: str, workdir: Path) -> str:
     lines = ["not every example was summarized:"]
     for example in missing:
-        reason = example.error or f"flow run {example.flow_run_id} has no finished summary"
+        reason = example.error or _run_state(base_url, token, example.flow_run_id)
         lines.append(f"  {example.script}: {reason}")
     lines.append("failbrief's log ends:\n" + _tail(workdir / "failbrief.log"))
     return "\n".join(lines)
+
+
+def _run_state(base_url: str, token: str, run_id: str) -> str:
+    """What the read API says of a run without a finished summary: its state and reason, or why not."""
+    try:
+        answer = httpx.get(
+            f"{base_url}/api/v1/flow-runs/{run_id}/summaries",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        )
+        body = answer.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        return f"flow run {run_id}: the API did not answer ({exc})"
+    if answer.status_code != 200:
+        return f"flow run {run_id}: {body.get('detail', answer.status_code)}"
+    return f"flow run {run_id} is {body.get('state')}: {body.get('reason') or 'no finished summary yet'}"
 
 
 def _keep_running(

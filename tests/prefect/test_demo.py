@@ -4,9 +4,11 @@ failbrief/examples/, and their summaries printed as a person reads them; then no
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +18,7 @@ from tests.prefect.conftest import unusable
 pytestmark = pytest.mark.prefect
 
 
-def test_demo_once_prints_a_summary_of_every_example_and_cleans_up(tmp_path):
+def demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     try:
         cached_venv("prefect-venv", PREFECT_REQUIREMENTS)  # the demo installs it too; here a skip reason
     except PrefectUnusable as exc:
@@ -30,14 +32,18 @@ def test_demo_once_prints_a_summary_of_every_example_and_cleans_up(tmp_path):
     }
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "failbrief.cli", "demo", "--once"],
+        [sys.executable, "-m", "failbrief.cli", "demo", *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=400,
     )
-    took = time.monotonic() - started
-    print(f"\nfailbrief demo --once took {took:.1f} s")
+    print(f"\nfailbrief demo {' '.join(args)} took {time.monotonic() - started:.1f} s")
+    return done
+
+
+def test_demo_once_prints_a_summary_of_every_example_and_cleans_up(tmp_path):
+    done = demo(tmp_path, "--once")
 
     assert done.returncode == 0, done.stderr[-4000:]
     assert "3 of 3 examples summarized" in done.stderr
@@ -45,4 +51,14 @@ def test_demo_once_prints_a_summary_of_every_example_and_cleans_up(tmp_path):
     assert "Connection refused (host=10.0.3.7 port=5432)" in done.stdout
     assert "failed: sync-crm.customers" in done.stdout
     assert "no such column: amount_usd" in done.stdout
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("failbrief-demo-")] == []
+
+
+def test_demo_once_without_summaries_exits_1_saying_where_each_run_is(tmp_path):
+    done = demo(tmp_path, "--once", "--timeout", "0")
+
+    assert done.returncode == 1
+    assert "not every example was summarized:" in done.stderr
+    for script in ("orders_etl.py", "nightly_pipeline.py", "sql_models.py"):
+        assert re.search(rf"{script}: flow run [0-9a-f-]{{36}}", done.stderr), done.stderr[-3000:]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("failbrief-demo-")] == []

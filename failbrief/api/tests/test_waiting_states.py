@@ -72,6 +72,10 @@ def test_while_a_worker_reads_prefect_the_run_is_pending(live_server, default_or
     assert body["reason"] == "a worker is reading the run from Prefect and summarizing it"
     assert body["summaries"] == []
     assert body["received_at"] is not None
+    wait_for(lambda: settled(event_id), timeout=30)
+    done = run_of(live_server.url, default_org[1], run_id).json()
+    assert (done["state"], done["reason"]) == ("summarized", "")
+    assert [s["status"] for s in done["summaries"]] == ["completed"]
 
 
 def test_a_refused_prefect_reads_as_retrying_with_the_next_try_and_the_deadline(
