@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -372,12 +373,14 @@ def _keep_running(
 
 
 def _stop(stack: list[subprocess.Popen[bytes]], server: Any) -> None:
+    """failbrief and Prefect stop at once: each takes seconds to wind down."""
     from failbrief.testing.prefect_server import stop_group
 
-    for proc in stack:
-        stop_group(proc)
+    stops = [partial(stop_group, proc) for proc in stack]
     if server is not None:
-        server.stop()
+        stops.append(server.stop)
+    with ThreadPoolExecutor(max(1, len(stops))) as pool:
+        list(pool.map(lambda stop: stop(), stops))
 
 
 def _tail(path: Path, lines: int = 25) -> str:
