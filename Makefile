@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test lint fix services docs bench clean chromium
+.PHONY: run demo test lint fix services docs bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 run: $(VENV)/.installed   ## web server + worker + beat on the embedded defaults (Ctrl-C stops all)
 	$(BIN)/failbrief run
+
+demo: $(VENV)/.installed   ## a throw-away Prefect, failing example flows, their summaries (ARGS=--once: then stop)
+	$(BIN)/failbrief demo $(ARGS)
 
 test: $(VENV)/.installed-test chromium   ## the whole suite; the services tiers run when PostgreSQL and Redis / RabbitMQ answer
 	$(BIN)/python -m failbrief.testing.tiers

@@ -16,6 +16,7 @@ from ninja.errors import HttpError
 from failbrief.api.auth import request_org
 from failbrief.api.limits import limit_summary_request
 from failbrief.api.schemas import ErrorOut, ProgressItem, ProgressOut, TriggerOut
+from failbrief.events.state import state_of
 from failbrief.publish import publish
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.on_demand import request_summary
@@ -52,7 +53,11 @@ def task_progress(request: HttpRequest, task_id: str) -> ProgressOut:
         handle = uuid.UUID(task_id)
     except ValueError:
         raise Http404("no such task") from None
-    row = LlmSession.objects.filter(org=request_org(request), request_uuid=handle).first()
+    row = (
+        LlmSession.objects.filter(org=request_org(request), request_uuid=handle)
+        .select_related("event")
+        .first()
+    )
     if row is None:
         raise Http404("no such task")
     return ProgressOut(progress=progress_of(row))
@@ -67,4 +72,6 @@ def progress_of(row: LlmSession) -> list[ProgressItem]:
         ]
     if row.session_status == Status.FAILED:
         return [started, ProgressItem(message=row.error_reason or "Summarizing failed", status=Status.FAILED)]
+    if row.event is not None and (state := state_of(row.event)).state == "retrying":
+        return [started, ProgressItem(message=state.reason, status=Status.RUNNING)]
     return [started]

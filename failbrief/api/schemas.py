@@ -99,6 +99,12 @@ class SummaryOut(Schema):
 
 class RunSummariesOut(Schema):
     flow_run_id: str
+    # "summarized" once every summary is finished, "running" while one is being written ("retrying"
+    # while it waits for Prefect); before any exists, the webhook event's state: pending, retrying or
+    # failed, with `reason` in words and when the webhook arrived.
+    state: str = "summarized"
+    reason: str = ""
+    received_at: datetime | None = None
     summaries: list[SummaryOut]
 
 

@@ -15,6 +15,9 @@ from ninja.errors import HttpError
 from failbrief.api.auth import request_org
 from failbrief.api.limits import limit_regenerate
 from failbrief.api.schemas import ErrorOut, RunSummariesOut, SummaryOut, SummaryPageOut
+from failbrief.events.models import FailureEvent
+from failbrief.events.state import state_of, visible_events
+from failbrief.orgs.models import Org
 from failbrief.publish import publish
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.on_demand import summaries_of_run
@@ -23,19 +26,23 @@ from failbrief.summarize.tasks import summarize_requested
 
 router = Router(tags=["summaries"])
 Status = LlmSession.Status
+# Events whose run may still get a summary, or failed to: what a reader of the run is told about.
+WORKING = (FailureEvent.Status.PENDING, FailureEvent.Status.PROCESSING, FailureEvent.Status.FAILED)
 
 
 @router.get("/flow-runs/{flow_run_id}/summaries", response={200: RunSummariesOut, 404: ErrorOut})
 def run_summaries(request: HttpRequest, flow_run_id: str) -> RunSummariesOut:
     """One summary per failed unit of the run (or of a subflow of it), the root failure first:
-    the newest completed version of each, else its newest version."""
+    the newest completed version of each, else its newest version. Before any is stored, 200 with
+    no summaries and the webhook event's state (pending, retrying, failed, ...) and reason; 404 when
+    failbrief has heard nothing of the run (for this org)."""
     rows = list(
         summaries_of_run(request_org(request), flow_run_id)
-        .select_related("reused_from")
+        .select_related("reused_from", "event")
         .order_by("position", "task_id", "-version", "-pk")
     )
     if not rows:
-        raise Http404("no summaries for this flow run")
+        return _waiting(request_org(request), flow_run_id)
     newest: dict[str, LlmSession] = {}
     for row in rows:
         kept = newest.get(row.task_id)
@@ -43,7 +50,40 @@ def run_summaries(request: HttpRequest, flow_run_id: str) -> RunSummariesOut:
             kept.session_status != Status.COMPLETED and row.session_status == Status.COMPLETED
         ):
             newest[row.task_id] = row
-    return RunSummariesOut(flow_run_id=flow_run_id, summaries=[SummaryOut.of(r) for r in newest.values()])
+    found = RunSummariesOut(flow_run_id=flow_run_id, summaries=[SummaryOut.of(r) for r in newest.values()])
+    running = [r for r in newest.values() if r.session_status == Status.RUNNING]
+    if running:
+        found.state, found.reason = "running", "writing the summaries"
+    waiting = next((r.event for r in running if r.event), None)
+    if waiting is not None and (state := state_of(waiting)).state == "retrying":
+        found.state, found.reason, found.received_at = state.state, state.reason, state.received_at
+    return found
+
+
+def _waiting(org: Org, flow_run_id: str) -> RunSummariesOut:
+    """No summary yet: the state of the run's newest webhook event this org may see, while a summary
+    may still come (pending, retrying) or when it failed; else 404 saying what failbrief knows."""
+    events = visible_events(org).filter(flow_run_id=flow_run_id).order_by("-received_at", "-pk")
+    event = events.filter(status__in=WORKING).first()
+    if event is not None:
+        state = state_of(event)
+        return RunSummariesOut(
+            flow_run_id=flow_run_id,
+            state=state.state,
+            reason=state.reason,
+            received_at=state.received_at,
+            summaries=[],
+        )
+    settled = events.first()
+    if settled is not None:
+        state = state_of(settled)
+        raise HttpError(
+            404, f"no summary of flow run {flow_run_id}: its webhook was {state.state} ({state.reason})"
+        )
+    raise HttpError(
+        404,
+        f"failbrief has not heard of flow run {flow_run_id}: no webhook for it and no summary (for this org)",
+    )
 
 
 @router.get("/summaries/{summary_id}", response={200: SummaryOut, 404: ErrorOut})

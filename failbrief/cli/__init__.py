@@ -45,3 +45,15 @@ main.add_command(vault_group)
 from failbrief.cli.users import user_group  # noqa: E402
 
 main.add_command(user_group)
+
+from failbrief.cli.demo import demo_command  # noqa: E402
+
+main.add_command(demo_command)
+
+from failbrief.cli.check import check_command  # noqa: E402
+
+main.add_command(check_command)
+
+from failbrief.cli.events import events_command  # noqa: E402
+
+main.add_command(events_command)

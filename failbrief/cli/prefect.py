@@ -47,7 +47,7 @@ def setup_prefect_command(
     timed-out flow run to failbrief. Running it again updates them in place: one block, one
     automation."""
     setup_django()
-    _quiet_http_log()
+    quiet_http_log()
     from django.conf import settings
 
     if webhook_key and not org_slug:
@@ -100,7 +100,7 @@ def _webhook_key(org_slug: str | None, given: str | None, global_key: str | None
     return key
 
 
-def _quiet_http_log() -> None:
+def quiet_http_log() -> None:
     # Every request would be an INFO line on stderr; the command prints what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -124,7 +124,7 @@ def check_prefect_command(prefect_url: str | None, org_slug: str | None, hours: 
     webhook calls fail lately (Prefect never retries them; the reconciler catches those runs).
     Exits 1 when something is wrong."""
     setup_django()
-    _quiet_http_log()
+    quiet_http_log()
     from django.conf import settings
 
     api_url = prefect_url or settings.PREFECT_API_URL

@@ -15,6 +15,7 @@ from failbrief.condense.redact import redact
 from failbrief.events.models import FailureEvent, signer_of
 from failbrief.events.parse import FailureNotice
 from failbrief.orgs.models import Org
+from failbrief.orgs.resolve import org_named_by_webhook
 from failbrief.publish import publish
 
 # events/tasks.py runs the event; it imports this module, so the task is named, not imported.
@@ -58,6 +59,7 @@ def _fields(raw: bytes, notice: FailureNotice, signed_by: Org | None) -> dict[st
         "dedup_key": notice.dedup_key[:200],
         "signed_by": signed_by,
         "signer": signer_of(signed_by),
+        "named_org": None if signed_by else org_named_by_webhook(notice.deployment_id, notice.tags),
         "status": FailureEvent.Status.IGNORED if ignored else FailureEvent.Status.PENDING,
         "status_reason": f"state {notice.state_name!r} is not a failure state" if ignored else "",
     }

@@ -36,8 +36,16 @@ class FailureEvent(models.Model):
     # Duplicates are judged per signer, so one key can neither hide another's webhook nor learn
     # its event id: "global" or "org-<pk>".
     signer = models.CharField(max_length=40, default="global")
+    # The org the webhook itself names before Prefect is asked (an org:<slug> tag, a mapped
+    # deployment); None: only Prefect can tell, and until it does the default org sees the event.
+    named_org = models.ForeignKey(
+        "orgs.Org", null=True, blank=True, on_delete=models.SET_NULL, related_name="named_events"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     status_reason = models.TextField(blank=True)
+    # While a worker waits for Prefect: what went wrong last, in words, and when it tries again.
+    retry_reason = models.TextField(blank=True)
+    next_try_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     enqueue_count = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)

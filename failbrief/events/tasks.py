@@ -8,15 +8,18 @@ from typing import Any
 
 from celery import Task
 from django.conf import settings
+from django.utils import timezone
 
 from failbrief.celery import app
 from failbrief.events.intake import enqueue_event, events_to_requeue
 from failbrief.events.models import FailureEvent
 from failbrief.events.process import finish_event, summarize_event
 from failbrief.events.reconcile import reconcile
+from failbrief.events.state import clock
 from failbrief.lib.duplicate_task_guard import first_copy_only
 from failbrief.lib.http import ApiUnavailable
 from failbrief.lib.task_retry import retry_or_give_up
+from failbrief.runs.diagnose import prefect_trouble
 from failbrief.runs.errors import PrefectError, PrefectUnavailable
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.pipeline import prefect_client
@@ -33,14 +36,23 @@ def process_event(self: Task[Any, Any], event_id: int) -> None:
             summarize_event(event_id, self.request.id or "", client)
     except PrefectUnavailable as exc:
         event = FailureEvent.objects.get(pk=event_id)
+        trouble = prefect_trouble(settings.PREFECT_API_URL, exc)
+        deadline = event.received_at + timedelta(seconds=settings.RETRY_DEADLINE_SECONDS)
 
         def give_up(error: ApiUnavailable) -> None:
-            reason = f"Prefect unavailable until the retry deadline: {error}"
+            reason = (
+                f"Prefect unavailable until the retry deadline: {trouble}; gave up at {clock(timezone.now())}"
+            )
             finish_event(event, FailureEvent.Status.FAILED, reason)
             fail_rows_of_task(self.request.id or "", reason)
 
-        deadline = event.received_at + timedelta(seconds=settings.RETRY_DEADLINE_SECONDS)
-        retry_or_give_up(self, exc, give_up, what=f"event={event_id} Prefect unavailable", deadline=deadline)
+        def note_retry(delay: float) -> None:
+            # What the read API and `failbrief events` say while the event waits (events/state.py).
+            next_try = timezone.now() + timedelta(seconds=delay)
+            FailureEvent.objects.filter(pk=event_id).update(retry_reason=trouble, next_try_at=next_try)
+
+        what = f"event={event_id} Prefect unavailable"
+        retry_or_give_up(self, exc, give_up, what=what, deadline=deadline, on_retry=note_retry)
 
 
 def fail_rows_of_task(worker_task_id: str, reason: str) -> None:

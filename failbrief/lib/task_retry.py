@@ -30,10 +30,12 @@ def retry_or_give_up(
     what: str,
     deadline: datetime | None = None,
     max_retries: int | None = None,
+    on_retry: Callable[[float], None] | None = None,
 ) -> None:
     """Raise Celery's Retry for `task` after the backoff; or, when `max_retries` retries are spent
     or the retry would start after `deadline`, call `give_up(exc)` (which records why) and return.
-    `what` starts the log line (e.g. "event=12 Prefect unavailable")."""
+    `what` starts the log line (e.g. "event=12 Prefect unavailable"); `on_retry(delay)` hears of a
+    retry before it is scheduled (to record when the next try comes)."""
     retries = task.request.retries
     delay = backoff_seconds(retries, exc.retry_after, base=TASK_BACKOFF_BASE, cap=TASK_BACKOFF_CAP)
     spent = max_retries is not None and retries >= max_retries
@@ -43,4 +45,6 @@ def retry_or_give_up(
         give_up(exc)
         return
     log.warning("%s, retry %s in %.1f s: %s", what, retries + 1, delay, exc)
+    if on_retry is not None:
+        on_retry(delay)
     raise task.retry(exc=exc, countdown=delay) from exc

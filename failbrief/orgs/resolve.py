@@ -50,6 +50,21 @@ def _org_named_by(parameters: dict[str, Any], deployment_id: str | None, tags: l
     slug = _dalgo_slug(parameters)
     if slug and (org := Org.objects.filter(slug=slug).first()):
         return OrgMatch(org, "parameters.config.org_slug")
+    if named := _mapped_or_tagged(deployment_id, tags):
+        return named
+    if default := Org.objects.filter(is_default=True).first():
+        return OrgMatch(default, "the default org")
+    return OrgMatch(None, _why_unmatched(slug, deployment_id, tags))
+
+
+def org_named_by_webhook(deployment_id: str | None, tags: list[str]) -> Org | None:
+    """The org a webhook's own fields name (a mapped deployment, an `org:<slug>` tag), before Prefect
+    is asked; None when only the run's parameters or the default org could tell."""
+    named = _mapped_or_tagged(deployment_id, tags)
+    return named.org if named else None
+
+
+def _mapped_or_tagged(deployment_id: str | None, tags: list[str]) -> OrgMatch | None:
     mapped = DeploymentOrg.objects.filter(deployment_id=deployment_id).select_related("org").first()
     if deployment_id and mapped:
         return OrgMatch(mapped.org, f"deployment {deployment_id} mapping")
@@ -58,9 +73,7 @@ def _org_named_by(parameters: dict[str, Any], deployment_id: str | None, tags: l
             org := Org.objects.filter(slug=tag[len(ORG_TAG_PREFIX) :]).first()
         ):
             return OrgMatch(org, f"tag {tag}")
-    if default := Org.objects.filter(is_default=True).first():
-        return OrgMatch(default, "the default org")
-    return OrgMatch(None, _why_unmatched(slug, deployment_id, tags))
+    return None
 
 
 def _dalgo_slug(parameters: dict[str, Any]) -> str | None:

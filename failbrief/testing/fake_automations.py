@@ -24,9 +24,11 @@ Route = Callable[..., tuple[int, Any]]  # (fake, body, *groups of the path) -> (
 
 class FakeAutomations:
     """Blocks and automations in memory. `failures` holds `prefect.automation.action.failed` events
-    to serve; `block_data(name)` reads a block's data with its secrets, as `include_secrets` does."""
+    to serve; `block_data(name)` reads a block's data with its secrets, as `include_secrets` does.
+    With `api_key` set, a request without `Authorization: Bearer <api_key>` gets Prefect Cloud's 401."""
 
-    def __init__(self) -> None:
+    def __init__(self, api_key: str | None = None) -> None:
+        self.api_key = api_key
         self.blocks: dict[str, Record] = {}
         self.automations: dict[str, Record] = {}
         self.failures: list[Record] = []
@@ -51,7 +53,9 @@ class FakeAutomations:
     def block_data(self, name: str) -> Record:
         return next(b["data"] for b in self.blocks.values() if b["name"] == name)
 
-    def answer(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+    def answer(self, method: str, path: str, body: Any, authorization: str = "") -> tuple[int, Any]:
+        if self.api_key is not None and authorization != f"Bearer {self.api_key}":
+            return 401, {"detail": "Invalid authentication credentials"}
         with self.lock:
             for pattern, route in ROUTES:
                 match = re.fullmatch(pattern, f"{method} {path}")
@@ -152,7 +156,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         status, answer = self.server.fake.answer(
-            self.command, self.path.split("?")[0], json.loads(raw or "null")
+            self.command,
+            self.path.split("?")[0],
+            json.loads(raw or "null"),
+            self.headers.get("Authorization", ""),
         )
         payload = b"" if answer is None else json.dumps(answer).encode()
         self.send_response(status)

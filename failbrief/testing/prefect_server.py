@@ -55,6 +55,11 @@ def cached_venv(name: str, requirements: Sequence[str]) -> Path:
     return home
 
 
+def is_cached(name: str, requirements: Sequence[str]) -> bool:
+    """Whether `cached_venv(name, requirements)` would return at once, without installing."""
+    return _stamp_of(CACHE / name) == _stamp(requirements)
+
+
 def _stamp(requirements: Sequence[str]) -> str:
     return f"python {sys.version_info.major}.{sys.version_info.minor}\n" + "\n".join(requirements)
 
@@ -142,12 +147,15 @@ def stop_group(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
         proc.wait(timeout=10)
 
 
-def start_server(venv: Path, home: Path, timeout: float = START_TIMEOUT) -> PrefectServer:
+def start_server(
+    venv: Path, home: Path, timeout: float = START_TIMEOUT, port: int | None = None
+) -> PrefectServer:
     """Start `prefect server start` and wait for GET /api/health to say true. The server's own
     environment has no PREFECT_API_URL (that is for clients) and a PREFECT_UI_URL, so
-    `{{ flow_run | ui_url }}` renders a link. Raises PrefectUnusable with the log's tail."""
+    `{{ flow_run | ui_url }}` renders a link. `port`: a free one unless given. Raises PrefectUnusable
+    with the log's tail."""
     home.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     command = [str(venv / "bin" / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
     started = time.monotonic()
     with open(home / "server.log", "wb") as log:  # the child keeps its own descriptor

@@ -1,0 +1,176 @@
+"""`failbrief check`: what is misconfigured, each with its fix. Exit 1 when anything is.
+
+It checks what stops a failure from becoming a summary: the database, the broker, a webhook key
+(without one every webhook is refused), Prefect at PREFECT_API_URL (reachable, the key accepted)
+and a failbrief automation there (enabled, its recent calls delivered)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import click
+from rich.console import Console
+
+from failbrief.cli.django_setup import setup_django
+from failbrief.lib.http import JsonApi
+from failbrief.runs.errors import PrefectAuthError, PrefectError, PrefectUnavailable, RunNotFound
+
+START_PREFECT = (
+    "start Prefect, or set PREFECT_API_URL to its REST API as this host reaches it (ending in /api)"
+)
+API_URL_SHAPE = (
+    "set PREFECT_API_URL to Prefect's REST API, ending in /api: http://HOST:4200/api, or Prefect Cloud's "
+    "https://api.prefect.cloud/api/accounts/ID/workspaces/ID"
+)
+SETUP = "run 'failbrief setup-prefect --public-url URL' (failbrief's URL as the Prefect server reaches it)"
+
+
+@dataclass(frozen=True)
+class Finding:
+    what: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+@click.command("check")
+@click.option(
+    "--prefect-url", default=None, help="Prefect's REST API, ending in /api (default: PREFECT_API_URL)."
+)
+def check_command(prefect_url: str | None) -> None:
+    """Tell what is misconfigured, each with its fix: the database, the broker, the webhook key,
+    Prefect (reachable, the API key accepted) and failbrief's automation in it. Exits 1 when
+    anything is wrong."""
+    setup_django()
+    from django.conf import settings
+
+    from failbrief.cli.prefect import quiet_http_log
+
+    quiet_http_log()
+    api_url = prefect_url or settings.PREFECT_API_URL
+    database = _database()
+    findings = [database, _broker(), _webhook_key(database.ok), *_prefect(api_url)]
+    out = Console(highlight=False, soft_wrap=True)
+    for finding in findings:
+        mark = "[green]ok     [/]" if finding.ok else "[red]PROBLEM[/]"
+        out.print(f"{mark} {finding.what}: {finding.detail}")
+        if finding.fix:
+            out.print(f"        fix: {finding.fix}")
+    problems = sum(1 for f in findings if not f.ok)
+    if problems:
+        out.print(f"{problems} problem(s)")
+        raise SystemExit(1)
+    out.print("all good: failed Prefect runs reach failbrief and get summarized")
+
+
+def _database() -> Finding:
+    from django.conf import settings
+    from django.db import OperationalError, connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from failbrief.cli.preflight import without_password
+
+    where = without_password(settings.DATABASE_URL)
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return Finding("database", False, f"{where} refused ({reason})", "start it, or correct DATABASE_URL")
+    finally:
+        connection.close()
+    if pending:
+        return Finding(
+            "database", False, f"{where} lacks {len(pending)} migration(s)", "run 'failbrief migrate'"
+        )
+    return Finding("database", True, f"{where} answers, tables up to date")
+
+
+def _broker() -> Finding:
+    from django.conf import settings
+
+    from failbrief.cli.preflight import broker_problem, without_password
+
+    problem = broker_problem()
+    if problem:
+        fix = "start the broker, or correct CELERY_BROKER_URL; webhooks are stored meanwhile, not summarized"
+        return Finding("broker", False, problem.removeprefix("CELERY_BROKER_URL: "), fix)
+    return Finding("broker", True, f"{without_password(settings.CELERY_BROKER_URL)} answers")
+
+
+def _webhook_key(database_ok: bool) -> Finding:
+    from django.conf import settings
+
+    if settings.PREFECT_NOTIFICATIONS_WEBHOOK_KEY:
+        return Finding("webhook key", True, "PREFECT_NOTIFICATIONS_WEBHOOK_KEY is set")
+    fix = (
+        "set PREFECT_NOTIFICATIONS_WEBHOOK_KEY (then run setup-prefect so Prefect sends it), or give an "
+        "org its own: 'failbrief setup-prefect --org SLUG --public-url URL'"
+    )
+    if not database_ok:
+        return Finding("webhook key", False, "no global key, and orgs' own keys cannot be read", fix)
+    from failbrief.orgs.models import Org
+
+    slugs = list(Org.objects.exclude(webhook_key_hash=None).order_by("slug").values_list("slug", flat=True))
+    if slugs:
+        return Finding("webhook key", True, f"no global key; org(s) {', '.join(slugs)} have their own")
+    return Finding("webhook key", False, "none: the webhook endpoint refuses every request (503)", fix)
+
+
+def _prefect(api_url: str) -> list[Finding]:
+    from django.conf import settings
+
+    from failbrief.runs.automation import prefect_http
+    from failbrief.runs.diagnose import prefect_trouble
+
+    with prefect_http(api_url, settings.PREFECT_API_KEY, settings.PREFECT_TIMEOUT_SECONDS) as http:
+        try:
+            version = http.call("GET", "admin/version")
+        except PrefectError as exc:
+            return [Finding("Prefect", False, prefect_trouble(api_url, exc), _prefect_fix(exc))]
+        found = Finding("Prefect", True, f"{api_url} answers (version {version})")
+        try:
+            return [found, _automation(http)]
+        except PrefectError as exc:
+            return [found, Finding("automation", False, prefect_trouble(api_url, exc), _prefect_fix(exc))]
+
+
+def _prefect_fix(exc: PrefectError) -> str:
+    if isinstance(exc, PrefectAuthError):
+        return (
+            "set PREFECT_API_KEY to a key this Prefect accepts (Prefect Cloud: an API key of the workspace)"
+        )
+    if isinstance(exc, RunNotFound):
+        return API_URL_SHAPE
+    if isinstance(exc, PrefectUnavailable):
+        return START_PREFECT
+    return API_URL_SHAPE
+
+
+def _automation(http: JsonApi) -> Finding:
+    from failbrief.runs.automation import action_failures
+
+    listed = http.call("POST", "automations/filter", {})
+    ours = [
+        a
+        for a in (listed if isinstance(listed, list) else [])
+        if isinstance(a, dict)
+        and (a.get("name") == "failbrief" or str(a.get("name")).startswith("failbrief-"))
+    ]
+    if not ours:
+        return Finding("automation", False, "Prefect has no failbrief automation: no failure is sent", SETUP)
+    names = ", ".join(repr(a["name"]) for a in ours)
+    enabled = [a for a in ours if a.get("enabled")]
+    if not enabled:
+        fix = "enable it in Prefect (Automations), or run 'failbrief setup-prefect' again"
+        return Finding("automation", False, f"{names} present but disabled", fix)
+    failures = [f for a in enabled for f in action_failures(http, str(a["id"]), timedelta(hours=24))]
+    if failures:
+        detail = f"{len(failures)} webhook call(s) failed in the last 24 h, the latest: {failures[0].reason}"
+        fix = (
+            "make failbrief reachable from the Prefect server at the block's URL, or run setup-prefect "
+            "again with the right --public-url ('failbrief check-prefect' lists the calls)"
+        )
+        return Finding("automation", False, detail, fix)
+    return Finding("automation", True, f"{names} enabled, no failed webhook call in the last 24 h")

@@ -1,0 +1,121 @@
+"""failbrief check, run as a person would (a real process) against a loopback fake of Prefect's API:
+each misconfiguration is named with its fix, and the exit status says whether anything is wrong."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from failbrief.cli.tests.test_cli_prefect import failbrief
+from failbrief.testing.fake_automations import FakeAutomations
+from failbrief.testing.prefect_server import free_port
+
+KEY = "global-webhook-key"
+
+
+@pytest.fixture(scope="module")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated embedded database for the module; `check` only reads it."""
+    folder = tmp_path_factory.mktemp("check") / "var"
+    done = failbrief(folder, "migrate")
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+@pytest.fixture
+def prefect():
+    with FakeAutomations() as fake:
+        yield fake
+
+
+def install_automation(fake: FakeAutomations, enabled: bool = True) -> None:
+    automation_id = str(uuid.uuid4())
+    fake.automations[automation_id] = {
+        "id": automation_id,
+        "name": "failbrief",
+        "enabled": enabled,
+        "actions": [],
+    }
+
+
+def check(var_dir: Path, prefect_url: str, **env: str):
+    return failbrief(
+        var_dir, "check", **{"PREFECT_API_URL": prefect_url, "PREFECT_NOTIFICATIONS_WEBHOOK_KEY": KEY} | env
+    )
+
+
+def test_a_complete_setup_is_all_good(var_dir, prefect):
+    install_automation(prefect)
+
+    done = check(var_dir, prefect.url)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PROBLEM" not in done.stdout
+    assert "'failbrief' enabled" in done.stdout
+    assert "all good" in done.stdout
+
+
+def test_a_prefect_that_refuses_the_connection_is_named_with_the_fix(var_dir):
+    with FakeAutomations() as gone:
+        url = gone.url
+
+    done = check(var_dir, url)
+
+    assert done.returncode == 1
+    assert f"PROBLEM Prefect: Prefect at {url} refused the connection" in done.stdout
+    assert "fix: start Prefect, or set PREFECT_API_URL" in done.stdout
+    assert "1 problem(s)" in done.stdout
+
+
+def test_a_refused_api_key_names_prefect_api_key(var_dir):
+    with FakeAutomations(api_key="the-right-key") as prefect:
+        install_automation(prefect)
+        wrong = check(var_dir, prefect.url, PREFECT_API_KEY="a-stale-key")
+        right = check(var_dir, prefect.url, PREFECT_API_KEY="the-right-key")
+
+    assert wrong.returncode == 1
+    assert f"PROBLEM Prefect: Prefect at {prefect.url} refused our credentials (HTTP 401)" in wrong.stdout
+    assert "fix: set PREFECT_API_KEY to a key this Prefect accepts" in wrong.stdout
+    assert right.returncode == 0, right.stdout
+
+
+def test_an_api_url_without_api_is_said_to_be_the_wrong_shape(var_dir, prefect):
+    install_automation(prefect)
+
+    done = check(var_dir, prefect.url.removesuffix("/api"))
+
+    assert done.returncode == 1
+    assert "answered 404 Not Found" in done.stdout
+    assert "fix: set PREFECT_API_URL to Prefect's REST API, ending in /api" in done.stdout
+
+
+def test_no_failbrief_automation_in_prefect_says_to_run_setup_prefect(var_dir, prefect):
+    done = check(var_dir, prefect.url)
+
+    assert done.returncode == 1
+    assert "PROBLEM automation: Prefect has no failbrief automation" in done.stdout
+    assert "fix: run 'failbrief setup-prefect --public-url URL'" in done.stdout
+
+
+def test_a_broker_that_does_not_answer_is_named(var_dir, prefect):
+    install_automation(prefect)
+    port = free_port()
+
+    done = check(var_dir, prefect.url, CELERY_BROKER_URL=f"redis://127.0.0.1:{port}/0")
+
+    assert done.returncode == 1
+    assert f"PROBLEM broker: redis://127.0.0.1:{port}/0 does not answer" in done.stdout
+    assert "fix: start the broker, or correct CELERY_BROKER_URL" in done.stdout
+    assert "1 problem(s)" in done.stdout
+
+
+def test_no_webhook_key_anywhere_says_every_webhook_is_refused(var_dir, prefect):
+    install_automation(prefect)
+
+    done = check(var_dir, prefect.url, PREFECT_NOTIFICATIONS_WEBHOOK_KEY="")
+
+    assert done.returncode == 1
+    assert "PROBLEM webhook key: none: the webhook endpoint refuses every request (503)" in done.stdout
+    assert "fix: set PREFECT_NOTIFICATIONS_WEBHOOK_KEY" in done.stdout
