@@ -13,6 +13,7 @@ from ninja.errors import HttpError
 
 from failbrief.api.auth import request_org
 from failbrief.api.limits import limit_channel_test
+from failbrief.api.listing import check_limit, narrowed
 from failbrief.api.schemas import ErrorOut
 from failbrief.notify.manage import (
     ChannelError,
@@ -118,15 +119,14 @@ def test_channel(request: HttpRequest, name: str) -> TestOut:
 @router.get("/notifications", response={200: list[NotificationOut], 400: ErrorOut})
 def list_notifications(request: HttpRequest, params: Query[NotificationParams]) -> list[NotificationOut]:
     """The newest messages first: sent, failed (with the reason), pending, or held as repeats."""
-    if not 1 <= params.limit <= 200:
-        raise HttpError(400, "limit must be between 1 and 200")
+    check_limit(params.limit, 200)
     rows = Notification.objects.filter(channel__org=request_org(request)).select_related("channel", "summary")
-    if params.status:
-        rows = rows.filter(status=params.status)
-    if params.channel:
-        rows = rows.filter(channel__name=params.channel)
-    if params.flow_run_id:
-        rows = rows.filter(summary__runs__flow_run_id=params.flow_run_id)
+    rows = narrowed(
+        rows,
+        status=params.status,
+        channel__name=params.channel,
+        summary__runs__flow_run_id=params.flow_run_id,
+    )
     return [
         NotificationOut(
             id=n.pk,

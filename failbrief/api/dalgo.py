@@ -18,9 +18,9 @@ from failbrief.api.limits import limit_summary_request
 from failbrief.api.schemas import ErrorOut, ProgressItem, ProgressOut, TriggerOut
 from failbrief.events.state import state_of
 from failbrief.publish import publish
+from failbrief.runs.configured import prefect_client
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.on_demand import request_summary
-from failbrief.summarize.pipeline import prefect_client
 from failbrief.summarize.store import fail_summary
 from failbrief.summarize.tasks import summarize_requested
 

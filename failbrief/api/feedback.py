@@ -7,11 +7,10 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from ninja.errors import HttpError
 
 from failbrief.api.auth import request_org
+from failbrief.api.listing import check_limit, in_utc, keyset_page, narrowed
 from failbrief.api.schemas import ErrorOut
-from failbrief.api.summaries import in_utc, keyset_page
 from failbrief.pages.models import Feedback
 
 router = Router(tags=["feedback"])
@@ -81,14 +80,8 @@ class FeedbackParams(Schema):
 @router.get("/feedback", response={200: FeedbackPageOut, 400: ErrorOut})
 def list_feedback(request: HttpRequest, params: Query[FeedbackParams]) -> FeedbackPageOut:
     """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
-    if not 1 <= params.limit <= 500:
-        raise HttpError(400, "limit must be between 1 and 500")
-    rows = (
-        Feedback.objects.filter(summary__org=request_org(request))
-        .select_related("summary", "user")
-        .order_by("-pk")
-    )
-    if params.since:
-        rows = rows.filter(updated_at__gte=in_utc(params.since))
+    check_limit(params.limit, 500)
+    rows = Feedback.objects.filter(summary__org=request_org(request)).select_related("summary", "user")
+    rows = narrowed(rows.order_by("-pk"), updated_at__gte=in_utc(params.since))
     page, next_cursor = keyset_page(rows, params.cursor, params.limit)
     return FeedbackPageOut(feedback=[FeedbackOut.of(f) for f in page], next_cursor=next_cursor)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
-from typing import TypeVar
+from datetime import datetime
 
-from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema
 from ninja import Status as WithStatus
@@ -14,6 +11,7 @@ from ninja.errors import HttpError
 
 from failbrief.api.auth import request_org
 from failbrief.api.limits import limit_regenerate
+from failbrief.api.listing import check_limit, in_utc, keyset_page, narrowed
 from failbrief.api.schemas import ErrorOut, RunSummariesOut, SummaryOut, SummaryPageOut
 from failbrief.events.models import FailureEvent
 from failbrief.events.state import state_of, visible_events
@@ -110,16 +108,6 @@ def regenerate(request: HttpRequest, summary_id: int) -> WithStatus[SummaryOut]:
     return WithStatus(202, SummaryOut.of(fresh))
 
 
-CURSOR = re.compile(r"[0-9]{1,18}")
-
-
-def in_utc(since: datetime) -> datetime:
-    try:
-        return since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
-    except OverflowError:
-        raise HttpError(400, "since is out of range") from None
-
-
 class ListParams(Schema):
     status: Status | None = None
     since: datetime | None = None
@@ -130,28 +118,8 @@ class ListParams(Schema):
 @router.get("/summaries", response={200: SummaryPageOut, 400: ErrorOut})
 def list_summaries(request: HttpRequest, params: Query[ListParams]) -> SummaryPageOut:
     """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
-    if not 1 <= params.limit <= 200:
-        raise HttpError(400, "limit must be between 1 and 200")
+    check_limit(params.limit, 200)
     rows = LlmSession.objects.filter(org=request_org(request)).select_related("reused_from").order_by("-pk")
-    if params.status:
-        rows = rows.filter(session_status=params.status)
-    if params.since:
-        rows = rows.filter(created_at__gte=in_utc(params.since))
+    rows = narrowed(rows, session_status=params.status, created_at__gte=in_utc(params.since))
     page, next_cursor = keyset_page(rows, params.cursor, params.limit)
     return SummaryPageOut(summaries=[SummaryOut.of(r) for r in page], next_cursor=next_cursor)
-
-
-Row = TypeVar("Row", bound=Model)
-
-
-def keyset_page(rows: QuerySet[Row], cursor: str | None, limit: int) -> tuple[list[Row], str | None]:
-    """The `limit` rows (newest first by id) after `cursor`, and the cursor of the next page."""
-    if cursor:
-        # ASCII digits within a row id's range: str.isdigit() also takes "²", which int() refuses.
-        if not CURSOR.fullmatch(cursor):
-            raise HttpError(400, "cursor is not one this API gave out")
-        rows = rows.filter(pk__lt=int(cursor))
-    page = list(rows[: limit + 1])
-    more = len(page) > limit
-    page = page[:limit]
-    return page, str(page[-1].pk) if more else None

@@ -100,8 +100,8 @@ def backfill_command(
     from django.conf import settings
 
     from failbrief.events import backfill
+    from failbrief.runs.configured import prefect_client
     from failbrief.runs.errors import PrefectError
-    from failbrief.summarize.pipeline import prefect_client
 
     _check_org(org_slug)
     with prefect_client() as client:

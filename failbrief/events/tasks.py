@@ -19,10 +19,10 @@ from failbrief.events.state import clock
 from failbrief.lib.duplicate_task_guard import first_copy_only
 from failbrief.lib.http import ApiUnavailable
 from failbrief.lib.task_retry import retry_or_give_up
+from failbrief.runs.configured import prefect_client
 from failbrief.runs.diagnose import prefect_trouble
 from failbrief.runs.errors import PrefectError, PrefectUnavailable
 from failbrief.summarize.models import LlmSession
-from failbrief.summarize.pipeline import prefect_client
 from failbrief.summarize.store import fail_summary
 
 log = logging.getLogger(__name__)

@@ -40,12 +40,6 @@ from failbrief.summarize.writer import brief_fields, write_brief
 log = logging.getLogger(__name__)
 
 
-def prefect_client() -> PrefectClient:
-    return PrefectClient(
-        settings.PREFECT_API_URL, api_key=settings.PREFECT_API_KEY, timeout=settings.PREFECT_TIMEOUT_SECONDS
-    )
-
-
 @dataclass
 class Timer:
     """Seconds per step, in order, plus figures that are not steps (e.g. how long logs took to settle)."""

@@ -16,6 +16,8 @@ from failbrief.orgs.models import Org
 from failbrief.summarize.models import LlmSession, SummaryRun
 
 Status = LlmSession.Status
+# What makes rows versions of one unit's summary (regenerate numbers them within it).
+_UNIT = ("org", "flow_run_id", "task_id", "session_type")
 
 
 def claim_summary(
@@ -80,28 +82,13 @@ def name_unit(row: LlmSession, task_name: str, unit_kind: str) -> None:
 def new_version(template: LlmSession, orguser: str | None = None, **fields: object) -> LlmSession:
     """A new running version of the same unit (regenerate); older versions are kept. `fields` are
     set on the new row besides what it takes over from `template`."""
+    carried = {name: getattr(template, name) for name in (*_UNIT, "task_name", "unit_kind", "position")}
     for _ in range(5):
-        same_unit = LlmSession.objects.filter(
-            org=template.org,
-            flow_run_id=template.flow_run_id,
-            task_id=template.task_id,
-            session_type=template.session_type,
-        )
+        same_unit = LlmSession.objects.filter(**{name: carried[name] for name in _UNIT})
         version = (same_unit.aggregate(v=Max("version"))["v"] or 0) + 1
         try:
             with transaction.atomic():
-                row = LlmSession.objects.create(
-                    org=template.org,
-                    flow_run_id=template.flow_run_id,
-                    task_id=template.task_id,
-                    session_type=template.session_type,
-                    version=version,
-                    orguser=orguser,
-                    task_name=template.task_name,
-                    unit_kind=template.unit_kind,
-                    position=template.position,
-                    **fields,
-                )
+                row = LlmSession.objects.create(**carried, version=version, orguser=orguser, **fields)
                 link_runs(row, [r.flow_run_id for r in template.runs.all()] or [template.flow_run_id])
                 return row
         except IntegrityError:

@@ -11,13 +11,13 @@ from failbrief.celery import app
 from failbrief.lib.duplicate_task_guard import first_copy_only
 from failbrief.lib.http import ApiUnavailable
 from failbrief.lib.task_retry import retry_or_give_up
+from failbrief.runs.configured import prefect_client
 from failbrief.runs.errors import PrefectUnavailable
 from failbrief.sources.airbyte import AirbyteUnavailable
 from failbrief.summarize import store
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.on_demand import fill_requested
 from failbrief.summarize.on_demand_airbyte import fill_airbyte_requested
-from failbrief.summarize.pipeline import prefect_client
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 8
