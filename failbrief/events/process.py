@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from failbrief.events.models import FailureEvent
+from failbrief.events.run_facts import listed_facts
 from failbrief.notify.trigger import notify_summaries
 from failbrief.orgs.models import Org
 from failbrief.orgs.resolve import owner_of_run
@@ -92,7 +93,9 @@ def _summarize_claimed(event: FailureEvent, worker_task_id: str, client: Prefect
         finish_event(event, Status.UNMATCHED, match.how)
         return
     units = failed_units(client, run.id)
-    rows = summarize_units(client, match.org, lineage, units, run, worker_task_id, event=event)
+    rows = summarize_units(
+        client, match.org, lineage, units, run, worker_task_id, event=event, **listed_facts(event)
+    )
     _notify(event, owner.top, rows, client)
     finish_event(event, Status.DONE, f"{len(units)} failed unit(s); org from {match.how}")
 

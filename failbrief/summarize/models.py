@@ -79,7 +79,7 @@ class LlmSession(models.Model):
     )
     reuse_count = models.PositiveIntegerField(default=0)
 
-    # --- what the pages list and filter by (failbrief/pages/run_facts.py fills them on creation) ---
+    # --- what the pages list and filter by (from the webhook: events/run_facts.py) ---
     flow_name = models.CharField(max_length=500, blank=True)
     deployment_name = models.CharField(max_length=500, blank=True)
     run_state = models.CharField(max_length=100, blank=True)  # Prefect's state name: Failed, Crashed, …

@@ -18,6 +18,9 @@ from failbrief.summarize.models import LlmSession, SummaryRun
 Status = LlmSession.Status
 # What makes rows versions of one unit's summary (regenerate numbers them within it).
 _UNIT = ("org", "flow_run_id", "task_id", "session_type")
+# What a new version takes over besides: what the unit is, and what the pages list it by (the
+# webhook's flow, deployment and state).
+_TAKEN_OVER = ("task_name", "unit_kind", "position", "flow_name", "deployment_name", "run_state")
 
 
 def claim_summary(
@@ -82,7 +85,7 @@ def name_unit(row: LlmSession, task_name: str, unit_kind: str) -> None:
 def new_version(template: LlmSession, orguser: str | None = None, **fields: object) -> LlmSession:
     """A new running version of the same unit (regenerate); older versions are kept. `fields` are
     set on the new row besides what it takes over from `template`."""
-    carried = {name: getattr(template, name) for name in (*_UNIT, "task_name", "unit_kind", "position")}
+    carried = {name: getattr(template, name) for name in (*_UNIT, *_TAKEN_OVER)}
     for _ in range(5):
         same_unit = LlmSession.objects.filter(**{name: carried[name] for name in _UNIT})
         version = (same_unit.aggregate(v=Max("version"))["v"] or 0) + 1

@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from failbrief.summarize.models import LlmSession
 from failbrief.testing.fixtures import completed_summaries, post_webhook, wait_for
 from failbrief.testing.scenarios import dalgo_body, dalgo_flow_run_body, flow_run_id, robust_body
 
@@ -55,6 +56,10 @@ def test_a_failing_task_is_named_first_and_its_not_ready_successor_is_a_cascade(
     assert cascade["is_cascade"]
     assert any("Cannot convert order 0: unsupported currency None" in line for line in root["evidence"])
     assert "transform_orders" in str(root["task_name"])
+    # What the pages list the run by comes from the webhook: the robust body names the flow.
+    listed = LlmSession.objects.get(task_id=A2_TRANSFORM, version=1)
+    flow = "orders-etl-submit" if shape == "robust" else "rich-bobcat"
+    assert (listed.flow_name, listed.run_state) == (flow, "Failed")
     last = dalgo_poll(live_server.url, token, run_id, A2_TRANSFORM)
     assert last["status"] == "completed"
     assert "unsupported currency None" in json.dumps(last["result"])

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from failbrief.events.models import FailureEvent
+from failbrief.events.run_facts import listed_facts
 from failbrief.orgs.manage import add_org
 from failbrief.orgs.models import Org
 from failbrief.pages.models import Membership
@@ -94,4 +95,6 @@ def store_failure(
         "summarizer": "offline",
         "signature": signature,
     } | fields
-    return LlmSession.objects.create(org=org, flow_run_id=flow_run_id, event=event, **values)
+    return LlmSession.objects.create(
+        org=org, flow_run_id=flow_run_id, event=event, **listed_facts(event) | values
+    )
