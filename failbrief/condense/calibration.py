@@ -30,6 +30,7 @@ MIN_SUPPORT = 3
 CERTAIN_BY_DEFINITION: frozenset[str] = frozenset(
     {
         "dbt-test-failed",  # "Got N results, configured to fail": the data violates the test
+        "data-check-failed",  # Soda's "N/M checks FAILED": the data violates the check
         "oom-kill",  # OOMKilled, exit 137, SIGKILL: the kernel or orchestrator killed it for memory
         "out-of-memory",  # MemoryError, Java heap space, SQLSTATE 53200
         "statement-timeout",  # SQLSTATE 57014 statement timeout, execution_timeout

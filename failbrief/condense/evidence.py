@@ -87,6 +87,17 @@ SIGNALS: tuple[Signal, ...] = (
         "upstream data, or the test's definition (key columns, where clause, severity) if the rows are "
         "legitimate.",
     ),
+    # Soda's scan summary: a check found rows that violate it; the exception a wrapper raises after
+    # the scan ("Soda Scan failed") is only how the task reports it.
+    _signal(
+        "data-check-failed",
+        "data_quality_test",
+        "failing data check",
+        r"\b\d+/\d+ checks? FAILED\b|\bOops! [1-9]\d* failures?\.",
+        "Run the failing check's query (the check file and dataset the scan names) to see the offending "
+        "rows; fix the upstream data or the model that produced them, or the check if the rows are "
+        "legitimate.",
+    ),
     # -- memory, disk and time limits ---------------------------------------------------------------
     _signal(
         "oom-kill",
@@ -256,6 +267,17 @@ SIGNALS: tuple[Signal, ...] = (
         "The SQL Server login and the database the connection names: the password, and that the "
         "database exists under that exact name and the login may open it (error 18456 means either).",
     ),
+    # Snowflake 000606 / SQLSTATE 57P03: the session has no warehouse. Either none is configured for the
+    # connection or user, or the role may not use the one that is (no USAGE grant): it only suggests.
+    _signal(
+        "snowflake-no-active-warehouse",
+        "auth_credentials",
+        "vendor code",
+        r"No active warehouse selected in the current session|" + _code("000606") + r"|ErrorCode\(606\)",
+        "The warehouse the connection or the user's default names, and the USAGE grant of the session's "
+        "role on it (a role without USAGE sees no warehouse); set the warehouse if none is configured.",
+        specific=False,
+    ),
     _signal(
         "insufficient-privilege",
         "auth_credentials",
@@ -302,6 +324,28 @@ SIGNALS: tuple[Signal, ...] = (
         "The Python path of the worker: the project's own package is not importable where the step "
         "runs (working directory, PYTHONPATH, the code copied into the image or pulled by the deployment).",
         context=r"__local_module__",
+    ),
+    # Spark has no connector for the format the job reads or writes: its package was not passed to
+    # spark-submit (--packages / --jars) or set in spark.jars.packages; the job's launch is configured
+    # without it.
+    _signal(
+        "spark-data-source-not-on-classpath",
+        "config_error",
+        "exception class",
+        r"Failed to (?:find (?:the )?|load class for )data source\b",
+        "The connector packages the job is launched with: pass the data source's package to spark-submit "
+        "(--packages or --jars) or spark.jars.packages, in the version built for this Spark and Scala.",
+    ),
+    # DuckDB names its default catalog after the database file from 0.7 on, so SQL or an adapter that
+    # still says "main" finds no such catalog: the DuckDB and adapter versions do not go together.
+    _signal(
+        "duckdb-default-catalog-missing",
+        "dependency_version",
+        "vendor error",
+        r'Catalog "main" does not exist',
+        "The installed DuckDB against the adapter or tool that generates the SQL (dbt-duckdb and duckdb "
+        "pinned together), or the database name the profile gives the file.",
+        specific=False,
     ),
     _signal(
         "module-not-found",
@@ -376,6 +420,16 @@ SIGNALS: tuple[Signal, ...] = (
         "The column's type in the target against the type of the values now arriving (a changed source "
         "type, a new column): cast explicitly, or rebuild the table (full refresh) with the new shape.",
     ),
+    # dlt's schema contract: the data brought a table, column or type the contract freezes.
+    _signal(
+        "schema-contract-violated",
+        "schema_mismatch",
+        "loader error",
+        r"Contract on (?:tables|columns|data_type)\w* with (?:contract_)?mode\W{0,3}\w+ is violated"
+        r"|because (?:tables|columns|data types?) are frozen",
+        "The new table, column or type the message names against the schema contract of the pipeline: "
+        "evolve the contract (or the target schema) for it, or drop the field upstream.",
+    ),
     # A value that does not fit its column (too long, out of range, unparsable): the column, the
     # data or the writer that sized the column may be at fault, so it only suggests.
     _signal(
@@ -418,6 +472,17 @@ SIGNALS: tuple[Signal, ...] = (
         r"|Path does not exist: )",
         "The path, profile, option or environment variable the message names: set it where the step "
         "runs (deployment, worker environment, working directory).",
+    ),
+    # DuckDB was asked to read a path as data and knows no reader for it (a database file, a wrong
+    # extension): the path or the way the step refers to it is misconfigured.
+    _signal(
+        "duckdb-unreadable-path",
+        "config_error",
+        "vendor error",
+        r"No extension found that is capable of reading the file",
+        "The path the query reads and how it is referenced: a DuckDB database file must be attached "
+        "(ATTACH, or the profile's attach list), a data file needs its reader (read_csv, read_parquet).",
+        specific=False,
     ),
     _signal(
         "missing-env-var",
@@ -638,6 +703,16 @@ SIGNALS: tuple[Signal, ...] = (
         r"\bmodule '[\w.]+' has no attribute '",
         "The installed version of the module the message names against the version the calling code "
         "was written for (the attribute was added, renamed or removed); pin them together.",
+        specific=False,
+    ),
+    # Airflow refuses to build an operator given arguments it does not take: the DAG's own code.
+    _signal(
+        "operator-invalid-arguments",
+        "code_bug",
+        "exception class",
+        r"Invalid arguments were passed to \w+",
+        "The operator call in the DAG file that the message names: the arguments it does not accept "
+        "(a DAG-level setting passed to a task, a renamed parameter).",
         specific=False,
     ),
     _signal(

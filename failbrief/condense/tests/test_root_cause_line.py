@@ -49,14 +49,15 @@ def test_a_bare_error_label_gives_way_to_the_line_that_says_what():
 
 def test_a_problem_logged_without_an_error_level_is_quoted_but_not_guessed_at():
     # A library that states a violated rule in plain words, with no error level or exception class.
+    # (dlt's "Contract on columns ... is violated" used to be the example; it is a signal row now.)
     brief = _brief(
         [
-            "2024-05-01 10:00:00 normalizing data for table orders",
-            "Contract on columns with contract_mode=freeze is violated.",
-            "Can't add table column created_on to table orders because columns are frozen.",
+            "2024-05-01 10:00:00 reading sheet orders",
+            "Can't map sheet orders: the header row has 3 cells where the mapping expects 5.",
         ]
     )
-    assert brief.root_cause == "Can't add table column created_on to table orders because columns are frozen."
+    problem = "Can't map sheet orders: the header row has 3 cells where the mapping expects 5."
+    assert brief.root_cause == problem
     assert (brief.category, brief.confidence) == ("unknown", "low")
 
 

@@ -126,6 +126,40 @@ from failbrief.condense.offline import write_brief
         ),
         # the installed module lacks what the caller expects
         ("AttributeError: module 'numpy' has no attribute 'bool'", "dependency_version"),
+        # Snowflake 000606: no warehouse for the session, most often a role without USAGE on it
+        (
+            "snowflake.connector.errors.ProgrammingError: 000606 (57P03): "
+            "01a503b0-0401-997d-0001-0003016c457e: No active warehouse selected in the current session.  "
+            "Select an active warehouse with the "
+            "'use warehouse' command.",
+            "auth_credentials",
+        ),
+        # Spark has no connector for the format: spark-submit was launched without its package
+        (
+            "java.lang.ClassNotFoundException: Failed to find data source: kinesis. Please find packages at "
+            "http://spark.apache.org/third-party-projects.html",
+            "config_error",
+        ),
+        # DuckDB 0.7 renamed the default catalog; an adapter or SQL that still says "main"
+        ('duckdb.BinderException: Binder Error: Catalog "main" does not exist!', "dependency_version"),
+        # DuckDB asked to read a database file as data
+        (
+            "duckdb.BinderException: Binder Error: No extension found that is capable of reading the file "
+            '"../tmp/bronze.duckdb"',
+            "config_error",
+        ),
+        # Airflow refuses an operator argument it does not take: the DAG's code
+        (
+            "airflow.exceptions.AirflowException: Invalid arguments were passed to PythonOperator "
+            "(task_id: extract_data). Invalid arguments were:",
+            "code_bug",
+        ),
+        # dlt's schema contract froze the columns the data now brings
+        (
+            "dlt.common.schema.exceptions.DataValidationError: Contract on columns with contract_mode=freeze "
+            "is violated. Can't add table column created_on to table orders because columns are frozen.",
+            "schema_mismatch",
+        ),
     ],
 )
 def test_the_signal_in_an_error_line_decides_its_category(line: str, category: str) -> None:
@@ -149,3 +183,23 @@ def test_a_weaker_signal_is_named_in_the_explanation_with_its_doubt() -> None:
     assert brief.confidence == "medium"
     assert "The HTTP status in it usually means" in (brief.explanation or "")
     assert "no specific error code" not in (brief.explanation or "")
+
+
+def test_a_failed_soda_check_decides_over_the_exception_the_task_raises_after_the_scan() -> None:
+    lines = [
+        "[2024-07-02T15:25:25.018+0000] {process_utils.py:190} INFO - INFO   | 1/14 checks FAILED:",
+        "[2024-07-02T15:25:25.018+0000] {process_utils.py:190} INFO - INFO   |     dim_customer in warehouse",
+        "[2024-07-02T15:25:25.019+0000] {process_utils.py:190} INFO - INFO   |       "
+        "All customers are unique "
+        "[checks/dim_customer.yml] [FAILED]",
+        "[2024-07-02T15:25:25.019+0000] {process_utils.py:190} INFO - INFO   | Oops! 1 failures. 0 warnings. "
+        "0 errors. 13 pass.",
+        "[2024-07-02T15:25:25.019+0000] {process_utils.py:190} INFO - Traceback (most recent call last):",
+        '[2024-07-02T15:25:25.020+0000] {process_utils.py:190} INFO -   File "/opt/soda/run.py", line 24, '
+        "in run_soda_scan",
+        "[2024-07-02T15:25:25.020+0000] {process_utils.py:190} INFO -     "
+        "raise ValueError('Soda Scan failed')",
+        "[2024-07-02T15:25:25.020+0000] {process_utils.py:190} INFO - ValueError: Soda Scan failed",
+    ]
+    brief = write_brief(condense(lines), FailedUnitInfo())
+    assert brief.category == "data_quality_test"
