@@ -97,6 +97,18 @@ class SummaryOut(Schema):
         )
 
 
+class SummaryDetailOut(SummaryOut):
+    """One summary by its id: also the condensed context its brief was written from (redacted, at
+    most CONTEXT_MAX_TOKENS), too big to repeat in every item of a list. Null when it was not kept
+    (a cascade, a summary not completed, one stored before contexts were kept)."""
+
+    context: str | None
+
+    @staticmethod
+    def of(row: LlmSession) -> SummaryDetailOut:
+        return SummaryDetailOut(**SummaryOut.of(row).model_dump(), context=row.context or None)
+
+
 class RunSummariesOut(Schema):
     flow_run_id: str
     # "summarized" once every summary is finished, "running" while one is being written ("retrying"

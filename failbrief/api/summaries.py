@@ -12,7 +12,7 @@ from ninja.errors import HttpError
 from failbrief.api.auth import request_org
 from failbrief.api.limits import limit_regenerate
 from failbrief.api.listing import check_limit, in_utc, keyset_page, narrowed
-from failbrief.api.schemas import ErrorOut, RunSummariesOut, SummaryOut, SummaryPageOut
+from failbrief.api.schemas import ErrorOut, RunSummariesOut, SummaryDetailOut, SummaryOut, SummaryPageOut
 from failbrief.events.models import FailureEvent
 from failbrief.events.state import state_of, visible_events
 from failbrief.orgs.models import Org
@@ -26,6 +26,8 @@ router = Router(tags=["summaries"])
 Status = LlmSession.Status
 # Events whose run may still get a summary, or failed to: what a reader of the run is told about.
 WORKING = (FailureEvent.Status.PENDING, FailureEvent.Status.PROCESSING, FailureEvent.Status.FAILED)
+# Up to 16 KB a row that only the one-summary answer shows: lists do not read it.
+NOT_LISTED = ("context", "reused_from__context")
 
 
 @router.get("/flow-runs/{flow_run_id}/summaries", response={200: RunSummariesOut, 404: ErrorOut})
@@ -37,6 +39,7 @@ def run_summaries(request: HttpRequest, flow_run_id: str) -> RunSummariesOut:
     rows = list(
         summaries_of_run(request_org(request), flow_run_id)
         .select_related("reused_from", "event")
+        .defer(*NOT_LISTED)
         .order_by("position", "task_id", "-version", "-pk")
     )
     if not rows:
@@ -84,12 +87,13 @@ def _waiting(org: Org, flow_run_id: str) -> RunSummariesOut:
     )
 
 
-@router.get("/summaries/{summary_id}", response={200: SummaryOut, 404: ErrorOut})
-def one_summary(request: HttpRequest, summary_id: int) -> SummaryOut:
+@router.get("/summaries/{summary_id}", response={200: SummaryDetailOut, 404: ErrorOut})
+def one_summary(request: HttpRequest, summary_id: int) -> SummaryDetailOut:
+    """One summary, with the condensed context its brief was written from."""
     row = LlmSession.objects.filter(org=request_org(request), pk=summary_id).first()
     if row is None:
         raise Http404("no such summary")
-    return SummaryOut.of(row)
+    return SummaryDetailOut.of(row)
 
 
 @router.post("/summaries/{summary_id}/regenerate", response={202: SummaryOut, 404: ErrorOut, 503: ErrorOut})
@@ -119,7 +123,11 @@ class ListParams(Schema):
 def list_summaries(request: HttpRequest, params: Query[ListParams]) -> SummaryPageOut:
     """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
     check_limit(params.limit, 200)
-    rows = LlmSession.objects.filter(org=request_org(request)).select_related("reused_from").order_by("-pk")
-    rows = narrowed(rows, session_status=params.status, created_at__gte=in_utc(params.since))
+    rows = LlmSession.objects.filter(org=request_org(request)).select_related("reused_from")
+    rows = narrowed(
+        rows.defer(*NOT_LISTED).order_by("-pk"),
+        session_status=params.status,
+        created_at__gte=in_utc(params.since),
+    )
     page, next_cursor = keyset_page(rows, params.cursor, params.limit)
     return SummaryPageOut(summaries=[SummaryOut.of(r) for r in page], next_cursor=next_cursor)

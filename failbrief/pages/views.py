@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from ninja.errors import HttpError
 from failbrief.api.limits import RateLimited, limit
 from failbrief.condense.fixes import FIXES
 from failbrief.pages.access import Seat, admin_page, org_page
+from failbrief.pages.context_view import ContextView, context_view
 from failbrief.pages.failures import Filters, failures_page, seen_counts
 from failbrief.pages.models import Feedback, TeamNote
 from failbrief.pages.notes import note_line, save_note
@@ -71,6 +73,13 @@ class Unit:
     @property
     def note_line(self) -> str:
         return note_line(self.note)
+
+    @cached_property
+    def context_view(self) -> ContextView | None:
+        """The condensed context with the evidence marked; None when it was not kept (a cascade, or
+        a summary stored before contexts were)."""
+        row = self.current
+        return context_view(row.context, row.evidence or []) if row.context else None
 
     @property
     def time_to_summary(self) -> float | None:
@@ -221,7 +230,7 @@ def signature_page(request: HttpRequest, seat: Seat, signature: str) -> HttpResp
     stats = runs.aggregate(n=Count("id"), since=Min("created_at"))
     if not stats["n"]:
         raise Http404("no failure with this signature")
-    latest = list(runs.order_by("-id")[:100])
+    latest = list(runs.order_by("-id").defer("context")[:100])  # up to 16 KB a row, not shown here
     context = {
         "seat": seat,
         "signature": signature,

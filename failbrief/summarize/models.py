@@ -49,6 +49,9 @@ class LlmSession(models.Model):
     summarizer = models.CharField(max_length=50, blank=True)
     context_tokens = models.PositiveIntegerField(null=True, blank=True)
     log_lines = models.PositiveIntegerField(null=True, blank=True)
+    # The condensed, redacted context the brief was written from (what the LLM or the offline rules
+    # read; at most CONTEXT_MAX_TOKENS). "" for a cascade, and for summaries stored before it was kept.
+    context = models.TextField(blank=True, default="")
     timings = models.JSONField(default=dict, blank=True)  # seconds per step
     error_reason = models.TextField(blank=True)
     # The Celery task working on the row. A redelivered task (same id) may take it over; another may not.

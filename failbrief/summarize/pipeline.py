@@ -198,6 +198,7 @@ def _brief_fields(
     return (
         brief_fields(written.brief)
         | {"summarizer": written.summarizer, "context_tokens": context.tokens, "log_lines": context.lines_in}
+        | {"context": context.text}
         | {"log_source": logs.source, "source_note": logs.note}
         | logs.row_fields
         | written.row_fields

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from failbrief.condense.redact import redact
 from failbrief.orgs.models import Org
 from failbrief.summarize.models import LlmSession, SummaryRun
 
@@ -105,6 +106,11 @@ def link_runs(row: LlmSession, flow_run_ids: Iterable[str]) -> None:
 
 
 def complete_summary(row: LlmSession, **fields: object) -> None:
+    """Complete a running row with the brief's `fields`. The condensed `context` the brief was written
+    from comes redacted by the condenser; it is redacted once more here, as the LLM request is as a
+    whole, so no context reaches the table without passing redaction where it is written."""
+    if "context" in fields:
+        fields["context"] = redact(str(fields["context"]))
     try:
         with transaction.atomic():
             updated = _complete(row, fields)

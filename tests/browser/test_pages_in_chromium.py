@@ -1,10 +1,11 @@
 """The pages in a real headless browser: Debian's chromium driven by Playwright (no browser
 download), against a live failbrief on the test database.
 
-A person signs in, opens the failures list, filters it, opens a run, expands the evidence, gives
-feedback, writes a team note and sees it on the next failure of the same signature, regenerates;
-the whole page is usable by keyboard. Screenshots (light and dark, desktop and phone width) go to a
-temporary directory, or to docs/screenshots/ with FAILBRIEF_WRITE_SCREENSHOTS=1.
+A person signs in, opens the failures list, filters it, opens a run, expands the condensed context
+with its evidence marked, gives feedback, writes a team note and sees it on the next failure of the
+same signature, regenerates; the whole page is usable by keyboard. Screenshots (light and dark,
+desktop and phone width) go to a temporary directory, or to docs/screenshots/ with
+FAILBRIEF_WRITE_SCREENSHOTS=1.
 
 Marked `browser`: its own tier in `make test`, skipped when chromium is missing unless
 FAILBRIEF_REQUIRE_BROWSER=1 (CI), where it fails instead."""
@@ -80,6 +81,16 @@ def failures(transactional_db: None) -> dict[str, Any]:
         tokens_in=2100,
         tokens_out=180,
         log_lines=1200,
+        context_tokens=48,
+        context="\n".join(
+            [
+                "Flow run: crimson-fox",
+                "Failed unit: load_orders (Failed)",
+                "INFO Loading 1204 rows into analytics.orders",
+                'ERROR psycopg.errors.UndefinedTable: relation "orders" does not exist',
+                "INFO Rolled back the transaction",
+            ]
+        ),
     )
     store_failure(
         org,
@@ -131,13 +142,19 @@ def test_a_person_reads_judges_and_annotates_failures_in_a_real_browser(
     page.get_by_role("link", name="Clear").click()
     assert rows.count() == 2
 
-    # Open the run; the evidence is collapsed until asked for.
+    # Open the run; the condensed context, evidence marked in it, is collapsed until asked for.
     page.get_by_role("link", name="nightly-orders").click()
     page.wait_for_url(f"**/runs/{failures['run'].flow_run_id}/")
     evidence = page.locator("details.evidence").first
     assert not evidence.locator("mark").first.is_visible()
-    evidence.locator("summary").click()
-    assert evidence.locator("mark").first.is_visible()
+    evidence.get_by_text("Evidence: 1 line marked ▶ in the condensed context").click()
+    mark = evidence.locator("mark").first
+    assert mark.is_visible()
+    # Marked not by colour alone: a ▶ beside the line, and "Evidence:" for a screen reader.
+    quoted = 'ERROR psycopg.errors.UndefinedTable: relation "orders" does not exist'
+    assert mark.text_content() == f"Evidence: {quoted}"
+    assert evidence.locator(".gutter", has_text="▶").first.is_visible()
+    assert evidence.get_by_text("INFO Rolled back the transaction").is_visible()
     assert "Cascade: publish_dashboard" in page.locator(f"#summary-{failures['run'].pk}").inner_text()
     assert (
         page.get_by_role("link", name="Open in Prefect ↗")

@@ -101,6 +101,21 @@ def test_the_list_pages_with_a_cursor_and_filters_by_status(two_orgs):
     assert [s["id"] for s in only_running] == [running.pk]
 
 
+def test_one_summary_carries_its_condensed_context_and_the_lists_do_not(two_orgs):
+    (org, token), (_, token_b) = two_orgs
+    row, _ = claim_summary(org, RUN, "t-ctx", "test")
+    context = "Failed unit: load (Failed)\nERROR relation orders does not exist"
+    complete_summary(row, root_cause="orders is missing", evidence=[context.splitlines()[1]], context=context)
+    old = stored(org, task_id="t-old")  # stored before contexts were kept
+    client = client_for(token)
+    assert client.get(f"/api/v1/summaries/{row.pk}").json()["context"] == context
+    assert client.get(f"/api/v1/summaries/{old.pk}").json()["context"] is None
+    listed = client.get("/api/v1/summaries").json()["summaries"]
+    by_run = client.get(f"/api/v1/flow-runs/{RUN}/summaries").json()["summaries"]
+    assert [s for s in [*listed, *by_run] if "context" in s] == []
+    assert client_for(token_b).get(f"/api/v1/summaries/{row.pk}").status_code == 404
+
+
 @pytest.mark.parametrize("query", ["limit=0", "limit=500", "cursor=abc", "status=bogus", "since=yesterday"])
 def test_bad_list_parameters_get_a_4xx_json_error(two_orgs, query):
     (_, token), _ = two_orgs

@@ -57,16 +57,25 @@ def test_anonymous_people_are_sent_to_sign_in_from_every_page_and_action(sides):
 
 def test_another_orgs_pages_and_rows_are_404_like_ones_that_do_not_exist(sides):
     a, b = sides
-    theirs = store_failure(b.org, signature="b" * 64, root_cause="B's secret table is missing")
+    theirs = store_failure(
+        b.org,
+        signature="b" * 64,
+        root_cause="B's secret table is missing",
+        context="Failed unit: load_orders (Failed)\nERROR B's private warehouse b-wh-7 refused the load",
+    )
     client = a.client("admin")
     # Org B's own URLs…
     for url in org_pages("org-b", theirs):
-        assert client.get(url).status_code == 404
+        answer = client.get(url)
+        assert answer.status_code == 404
+        assert "b-wh-7" not in answer.content.decode()
     for url, data in org_posts("org-b", theirs):
         assert client.post(url, data).status_code == 404
     # …and org B's rows reached through org A's URLs.
     for url in org_pages("org-a", theirs)[1:]:
-        assert client.get(url).status_code == 404
+        answer = client.get(url)
+        assert answer.status_code == 404
+        assert "b-wh-7" not in answer.content.decode()
     for url, data in org_posts("org-a", theirs):
         assert client.post(url, data).status_code == 404
     assert "secret table" not in client.get(reverse("pages:failures", args=["org-a"])).content.decode()

@@ -154,6 +154,90 @@ def test_the_run_page_shows_every_brief_with_cascades_under_their_root(sides):
     assert a.client().get(reverse("pages:run", args=["org-a", "no-such-run"])).status_code == 404
 
 
+CONTEXT = "\n".join(
+    [
+        "Flow run: crimson-fox",
+        "Failed unit: load_orders (Failed)",
+        "INFO loading <script>alert('x')</script> into the staging schema",
+        'ERROR psycopg.errors.UndefinedTable: relation "orders" does not exist',
+        "INFO rolled back",
+    ]
+)
+
+
+def test_the_run_page_marks_the_evidence_inside_the_condensed_context_as_escaped_text(sides):
+    a, b = sides
+    row = store_failure(a.org, context=CONTEXT, context_tokens=61, log_lines=900)
+    page = a.client().get(reverse("pages:run", args=["org-a", row.flow_run_id])).content.decode()
+    start = page.index('<details class="evidence context">')
+    details = page[start : page.index("</details>", start)]
+    assert "Evidence: 1 line marked ▶ in the condensed context (61 tokens, condensed from 900 log lines)" in (
+        details
+    )
+    lines = details[details.index("<pre") :].split("\n")
+    evidence = [line for line in lines if "UndefinedTable" in line]
+    assert evidence == [
+        '<span class="gutter" aria-hidden="true">▶ </span>'
+        '<mark><span class="visually-hidden">Evidence: </span>'
+        "ERROR psycopg.errors.UndefinedTable: relation &quot;orders&quot; does not exist</mark>"
+    ]
+    # The rest of the context is there, unmarked, and a log line's HTML is shown as text.
+    assert "<mark>" not in "".join(line for line in lines if "UndefinedTable" not in line)
+    assert "INFO loading &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; into the staging schema" in details
+    assert "<script>alert" not in page
+    assert "INFO rolled back" in details
+    # Another org's member asking for the run: 404, and nothing of the context.
+    answer = b.client().get(reverse("pages:run", args=["org-b", row.flow_run_id]))
+    assert answer.status_code == 404
+    assert "staging schema" not in answer.content.decode()
+
+
+def test_quotes_of_part_of_a_line_or_of_two_lines_are_marked_where_they_are(sides):
+    a, _ = sides
+    context = "\n".join(
+        [
+            "12:00:01 dbt run: 1 of 3 START sql table model analytics.orders",
+            "12:00:04 Database Error in model orders (models/orders.sql)",
+            '12:00:04   column "amount_usd" does not exist',
+            "12:00:05 Done. PASS=2 ERROR=1",
+        ]
+    )
+    quotes = [
+        'Database Error in model orders (models/orders.sql)\n  column "amount_usd" does not exist',
+        "PASS=2 ERROR=1",
+        "a line from a part of the log that was not kept",
+    ]
+    row = store_failure(a.org, context=context, evidence=quotes)
+    page = a.client().get(reverse("pages:run", args=["org-a", row.flow_run_id])).content.decode()
+    start = page.index('<details class="evidence context">')
+    details = page[start : page.index("</details>", start)]
+    assert "Evidence: 3 lines marked ▶" in details
+    context_part = details[details.index('<pre class="context">') :]
+    marked = re.findall(r'<mark><span class="visually-hidden">Evidence: </span>(.*?)</mark>', context_part)
+    assert marked == [
+        "Database Error in model orders (models/orders.sql)",
+        "column &quot;amount_usd&quot; does not exist",
+        "PASS=2 ERROR=1",
+    ]
+    assert "12:00:05 Done. <mark>" in context_part  # only the quoted part of the line
+    apart = details[: details.index('<pre class="context">')]
+    assert "Quoted in the brief but not found in the context below" in apart
+    assert "a line from a part of the log that was not kept</mark>" in apart
+
+
+def test_a_summary_stored_before_contexts_were_kept_shows_its_evidence_and_says_so(sides):
+    a, _ = sides
+    row = store_failure(a.org, log_lines=900)
+    page = a.client().get(reverse("pages:run", args=["org-a", row.flow_run_id])).content.decode()
+    start = page.index('<details class="evidence">')
+    details = page[start : page.index("</details>", start)]
+    assert (
+        "<mark>ERROR psycopg.errors.UndefinedTable: relation &quot;orders&quot; does not exist</mark>"
+        in details
+    )
+    assert "The condensed context was not kept for summaries stored before this version" in details
+
+
 def test_an_admin_regenerates_and_the_history_keeps_every_version(sides):
     a, _ = sides
     row = store_failure(a.org, root_cause="first answer")

@@ -47,6 +47,6 @@ def fill_listed_facts(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("summarize", "0003_pages_list_columns"), ("events", "0004_event_wait_reason")]
+    dependencies = [("summarize", "0005_summary_context"), ("events", "0004_event_wait_reason")]
 
     operations = [migrations.RunPython(fill_listed_facts, migrations.RunPython.noop, elidable=True)]

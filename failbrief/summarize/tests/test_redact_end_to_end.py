@@ -5,6 +5,7 @@ LLM through the official SDK, a loopback Slack receiver)."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.forms.models import model_to_dict
@@ -85,3 +86,31 @@ def test_seeded_secrets_reach_neither_the_llm_nor_the_stored_summary_the_api_or_
         if any(leaked(secret, text) for secret in kind["secrets"])
     ]
     assert leaks == []
+
+
+@pytest.mark.parametrize("opted_in", [True, False], ids=["llm", "offline"])
+def test_the_stored_context_is_the_redacted_text_the_brief_was_written_from(
+    live_server, default_org, fake_llm, fake_prefect, opted_in
+):
+    _, token = default_org
+    if opted_in:
+        opt_in(live_server.url, token)
+    fake_prefect.add_logs([seeded_log_record()])
+    assert post_webhook(live_server.url, robust_body("a2")).status_code == 202
+    wait_for(lambda: completed_summaries(live_server.url, token, flow_run_id("a2")), timeout=20)
+
+    root = LlmSession.objects.get(flow_run_id=flow_run_id("a2"), position=0)
+    assert "ValueError: Cannot convert order 0" in root.context  # the failure the brief explains
+    assert REDACTED in root.context  # the seeded lines are there, redacted
+    assert [keep for kind in SEEDED for keep in kind["keep"] if keep not in root.context] == []
+    leaks = [kind["kind"] for kind in SEEDED if any(leaked(s, root.context) for s in kind["secrets"])]
+    assert leaks == []
+    assert root.evidence
+    assert [line for line in root.evidence if line not in root.context] == []
+    if opted_in:
+        [request] = fake_llm.requests
+        logs = re.search(r"<<<LOGS\n(.*?)\nLOGS>>>", request.text, re.DOTALL)
+        assert logs is not None
+        assert logs.group(1) == root.context  # exactly what the model read
+    else:
+        assert fake_llm.requests == []

@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from failbrief.condense.redact import REDACTED
+from failbrief.condense.tests.test_secret_corpus import KINDS, leaked
 from failbrief.events.intake import events_to_requeue
 from failbrief.events.models import FailureEvent
 from failbrief.orgs.manage import add_org
@@ -103,3 +105,15 @@ def test_beat_requeues_pending_events_nobody_published_and_abandoned_ones(settin
     abandoned = event("d", received_at=ancient, status="processing", started_at=ancient)
     event("e", received_at=old, status="done")
     assert events_to_requeue() == [abandoned.pk, never_sent.pk]
+
+
+def test_a_context_is_stored_redacted_whoever_completes_the_row(org):
+    [stripe] = [kind for kind in KINDS if kind["kind"] == "stripe-secret-key"]
+    row, _ = claim_summary(org, RUN, "task", "w1")
+    complete_summary(
+        row, root_cause="the Stripe key was refused", context=f"Failed unit: charge\n{stripe['line']}"
+    )
+    row.refresh_from_db()
+    assert "Invalid API Key provided" in row.context
+    assert REDACTED in row.context
+    assert not any(leaked(secret, row.context) for secret in stripe["secrets"])
