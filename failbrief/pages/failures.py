@@ -2,8 +2,9 @@
 
 Every filter is an equality on an indexed column (org, …, -id) or a range on the id. The text
 search is Django's icontains; on PostgreSQL a trigram index on the searched fields answers a rare
-word and the list's index a common one (summarize.0004_pages_search_trigram). "seen N×" and newer
-versions are one query each per page, not per row: a page costs six queries whatever it shows."""
+word and the list's index a common one (summarize.0004_pages_search_trigram). A regenerated row's
+newest brief comes with the row, and "seen N×" is one more query for the page: the queries are the
+same whether the page lists one row or fifty."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from typing import Any
 from urllib.parse import quote
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import JSONObject
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
@@ -36,9 +38,7 @@ SEARCHED = ("root_cause", "failing_step", "task_name", "flow_name", "deployment_
 LIST_COLUMNS = (
     "id",
     "flow_run_id",
-    "task_id",
     "task_name",
-    "session_type",
     "session_status",
     "flow_name",
     "deployment_name",
@@ -210,10 +210,13 @@ class Page:
 
 def failures_page(org: Org, filters: Filters, size: int) -> Page:
     # Plain values, not model instances: building 51 models was a tenth of the page's time.
-    found: list[Row] = list(failure_rows(org, filters).values(*LIST_COLUMNS)[: size + 1])
+    listed_rows = failure_rows(org, filters).values(*LIST_COLUMNS, newer=_newest_completed_version())
+    found: list[Row] = list(listed_rows[: size + 1])
     more = len(found) > size
     rows = found[:size]
-    _show_newest_versions(org, rows)
+    for row in rows:
+        if newer := row.pop("newer"):
+            row.update(newer)
     counts = seen_counts(org, [r["signature"] for r in rows])
     links = _Links(org)
     listed = [_listed(row, counts.get(row["signature"], 1), links) for row in rows]
@@ -274,28 +277,22 @@ def _shortened(text: str) -> str:
     return text if len(text) <= CAUSE_CHARS else Truncator(text).chars(CAUSE_CHARS)
 
 
-NEWER = ("task_id", "session_type", "root_cause", "category", "confidence", "failing_step", "session_status")
+NEWER = ("root_cause", "category", "confidence", "failing_step", "session_status")
 
 
-def _show_newest_versions(org: Org, rows: list[Row]) -> None:
-    """A regenerated unit is listed with its newest completed version's brief."""
-    if not rows:
-        return
-    newer = (
-        LlmSession.objects.filter(
-            org=org,
-            flow_run_id__in={r["flow_run_id"] for r in rows},
-            position=0,
-            version__gt=1,
-            session_status=Status.COMPLETED,
-        )
-        .order_by("version")
-        .values("flow_run_id", *NEWER)
-    )
-    latest = {(n["flow_run_id"], n["task_id"], n["session_type"]): n for n in newer}
-    for row in rows:
-        if (n := latest.get((row["flow_run_id"], row["task_id"], row["session_type"]))) is not None:
-            row.update(n)
+def _newest_completed_version() -> Subquery:
+    """A regenerated unit is listed with its newest completed version's brief: those fields of it
+    (a JSON object, or null) with each listed row, looked up in the unique index of the unit's
+    versions; a query of its own would cost a round trip more."""
+    newer = LlmSession.objects.filter(
+        org=OuterRef("org"),
+        flow_run_id=OuterRef("flow_run_id"),
+        task_id=OuterRef("task_id"),
+        session_type=OuterRef("session_type"),
+        version__gt=1,
+        session_status=Status.COMPLETED,
+    ).order_by("-version")
+    return Subquery(newer.values(brief=JSONObject(**{f: f for f in NEWER}))[:1], output_field=JSONField())
 
 
 def seen_counts(org: Org, signatures: list[str]) -> dict[str, int]:
