@@ -26,6 +26,7 @@ class Seat:
     user: User
     org: Org
     membership: Membership
+    memberships: tuple[Membership, ...] = ()  # every org of the person, by slug (the org switcher)
 
     @property
     def is_admin(self) -> bool:
@@ -36,10 +37,12 @@ def seat_of(request: HttpRequest, slug: str) -> Seat:
     """The person's membership of org `slug`; Http404 when there is none (or no such org)."""
     user = request.user
     assert isinstance(user, User)
-    membership = Membership.objects.filter(user=user, org__slug=slug).select_related("org").first()
+    # One query for the person's orgs: the page's own and the header's switcher.
+    memberships = tuple(Membership.objects.filter(user=user).select_related("org").order_by("org__slug"))
+    membership = next((m for m in memberships if m.org.slug == slug), None)
     if membership is None:
         raise Http404("no such org")
-    return Seat(user, membership.org, membership)
+    return Seat(user, membership.org, membership, memberships)
 
 
 OrgView = Callable[Concatenate[HttpRequest, Seat, P], HttpResponse]

@@ -116,6 +116,9 @@ class LlmSession(models.Model):
             ),
             models.Index(fields=["org", "signature", "version", "-id"], name="summary_org_signature"),
             models.Index(fields=["created_at"], name="summary_created"),
+            # "seen N×": runs counted by signature. Small (a signature is stored once for all its
+            # runs, PostgreSQL's deduplication), so counting reads a few pages per signature.
+            models.Index(fields=["org", "signature"], name="summary_seen", condition=Q(version=1)),
         ]
 
     def __str__(self) -> str:
