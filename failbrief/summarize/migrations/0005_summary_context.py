@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("summarize", "0003_pages_list_columns"),
+        ("summarize", "0004_pages_search_trigram"),
     ]
 
     operations = [
