@@ -18,7 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from failbrief.condense import lines as ln
-from failbrief.condense.scoring import MAX_LINE_SCORE, has_detail, is_generic, line_score
+from failbrief.condense.scoring import MAX_LINE_SCORE, detail_and_generic, line_score
 from failbrief.condense.templates import template
 
 MAX_BLOCK_LINES = 200
@@ -72,15 +72,20 @@ class Block:
     blank_run: int = 0
     importance: int = 0
     overflow: deque[str] | None = None
+    # Lines that may raise `score`, scored when the block is ranked (see settle_score): a repeat
+    # is never ranked, and most blocks of an error-heavy log are repeats.
+    to_score: list[str] | None = None
 
-    def take(self, line: str, *, record_start: bool = False) -> bool:
+    def take(self, line: str, *, record_start: bool = False, anchored: bool = True) -> bool:
         """Add `line` when it continues this block rather than starting a new log event.
 
         A prefixed line continues it when its message is a stack frame or indented, or, inside a
         traceback, its exception line or chain marker. Without a prefix: at the start of a new
         record, an indented, frame or caret line; in a block opened by a prefixed line, any line;
-        else see _accepts_bare. One split of the line serves both the test and the tracking."""
+        else see _accepts_bare. One split of the line serves both the test and the tracking.
+        `anchored` False says no anchor word occurs in the line (see Block.add)."""
         token_end, start = ln.split_prefix(line)
+        stripped = line.strip()
         if token_end:
             text = line[start:]
             gap = line[token_end:start]
@@ -93,48 +98,59 @@ class Block:
             if record_start:
                 if not (ln.is_indented(line) or ln.is_frame(line) or ln.is_caret_line(line)):
                     return False
-            elif not self.headered and not self._accepts_bare(line):
+            elif not self.headered and not self._accepts_bare(line, stripped):
                 return False
-        self.add(line, text)
+        self._append(line, text, stripped, anchored)
         return True
 
-    def add(self, line: str, text: str | None = None) -> None:
+    def add(self, line: str, text: str | None = None, *, anchored: bool = True) -> None:
         """Append one continuation line (keeps head and tail once the block is too long); `text`
-        is its message (the line without its prefix) when the caller has it."""
-        self._track(line, text)
-        if self.overflow is not None:
-            self.omitted += len(self.overflow) == TAIL_KEPT
-            self.overflow.append(line)
-            return
-        self.lines.append(line)
-        if len(self.lines) > MAX_BLOCK_LINES:
-            extra = self.lines[HEAD_KEPT:]
-            del self.lines[HEAD_KEPT:]
-            self.omitted = max(0, len(extra) - TAIL_KEPT)
-            self.overflow = deque(extra, maxlen=TAIL_KEPT)
+        is its message (the line without its prefix) when the caller has it. `anchored` False
+        says the scan found no anchor word in the line, so it cannot raise the block's score: most
+        lines of a traceback are not scored at all."""
+        self._append(line, text, line.strip(), anchored)
 
-    def _track(self, line: str, text: str | None) -> None:
-        stripped = line.strip()
-        self.blank_run = self.blank_run + 1 if not stripped else 0
-        if self.blank_run:
+    def _append(self, line: str, text: str | None, stripped: str, anchored: bool) -> None:
+        # Tracking and appending in one call: this runs for every line of every block.
+        if stripped:
+            self.blank_run = 0
+            if stripped[-1] == ":" and _STATEMENT_LABEL.match(stripped):  # every label ends in ":"
+                self.in_statement = True
+        else:
+            self.blank_run += 1
             self.in_statement = False
-        elif stripped[-1] == ":" and _STATEMENT_LABEL.match(stripped):  # every label ends in ":"
-            self.in_statement = True
         if _TRACEBACK in line and _TRACEBACK in (text if text is not None else ln.inner_text(line)):
             self.in_traceback = True
         elif self.in_traceback:
             text = text if text is not None else ln.inner_text(line)
-            if ln.is_exception_line(text) and not ln.is_indented(text):
+            # An indented or blank message is never the exception line that ends the traceback.
+            if text[:1] not in " \t" and ln.is_exception_line(text):
                 self.in_traceback = False
-        if len(line) < 2000 and self.score < MAX_LINE_SCORE:
-            self.score = max(self.score, line_score(line))
+        if anchored and len(line) < 2000 and self.score < MAX_LINE_SCORE:
+            if self.overflow is not None:  # a long block: score as it comes, holding no more lines
+                self.settle_score()
+                self.score = max(self.score, line_score(line))
+            elif self.to_score is None:
+                self.to_score = [line]
+            else:
+                self.to_score.append(line)
+        if self.overflow is not None:
+            self.omitted += len(self.overflow) == TAIL_KEPT
+            self.overflow.append(line)
+            return
+        lines = self.lines
+        lines.append(line)
+        if len(lines) > MAX_BLOCK_LINES:
+            extra = lines[HEAD_KEPT:]
+            del lines[HEAD_KEPT:]
+            self.omitted = max(0, len(extra) - TAIL_KEPT)
+            self.overflow = deque(extra, maxlen=TAIL_KEPT)
 
-    def _accepts_bare(self, line: str) -> bool:
-        stripped = line.strip()
+    def _accepts_bare(self, line: str, stripped: str) -> bool:
         if not stripped:
             return self.blank_run < 1 or self.in_traceback
-        if ln.is_indented(line) or ln.is_frame(line) or ln.is_caret_line(line) or stripped[0] in '{}[]"':
-            return True
+        if line[:1] in " \t" or ln.is_frame(line) or ln.is_caret_line(line) or stripped[0] in '{}[]"':
+            return True  # (the first test: indented, as the line is not blank)
         if self.in_traceback or self.in_statement or _CHAIN.search(stripped):
             return True
         if self.blank_run <= 1 and _STATEMENT_LABEL.match(stripped):
@@ -164,14 +180,25 @@ class Block:
         """Identity for folding repeats: the templates of its first lines."""
         return (*map(template, self.lines[:12]), str(len(self.lines)))
 
+    def settle_score(self) -> None:
+        """Raise `score` to that of the strongest line added (scoring waits for this call)."""
+        if self.to_score is not None:
+            for line in self.to_score:
+                if self.score >= MAX_LINE_SCORE:
+                    break
+                self.score = max(self.score, line_score(line))
+            self.to_score = None
+
     def rank(self) -> int:
         """Importance: signal strength, plus named detail, minus being only a wrapper."""
-        messages = message_lines(self.lines[:80])
-        detail = 0
-        for line in messages:
-            if detail < _DETAIL_COUNTED and has_detail(line):
-                detail += 1
-        generic = all(is_generic(line) for line in messages)
+        self.settle_score()
+        detail, generic = 0, True
+        for line in message_lines(self.lines[:80]):
+            if detail >= _DETAIL_COUNTED and not generic:
+                break
+            line_detail, line_generic = detail_and_generic(line)
+            detail += line_detail and detail < _DETAIL_COUNTED
+            generic = generic and line_generic
         return self.score + min(15, 5 * detail) - (25 if generic else 0)
 
 
@@ -184,22 +211,41 @@ def message_lines(lines: list[str]) -> list[str]:
     out: list[str] = []
     in_frame = False
     for line in lines:
-        text = ln.inner_text(line)
-        flattened = _flattened_traceback(text)
-        if flattened is not None:
-            out += flattened
+        role = _role(line)
+        if isinstance(role, tuple):
+            out += role
             in_frame = False
+        elif role == _SILENT:
             continue
-        if not text.strip() or ln.is_caret_line(text) or _is_boilerplate(text):
-            continue
-        if ln.is_frame(text) and not ln.is_cause_line(text):
-            in_frame = text.lstrip().startswith("File ")
-            continue
-        if in_frame and ln.is_indented(text):
+        elif role >= _FRAME:
+            in_frame = role == _FILE_FRAME
+        elif in_frame and role == _INDENTED:
             continue  # the source line Python prints under a `File "..."` frame
-        in_frame = False
-        out.append(line)
+        else:
+            in_frame = False
+            out.append(line)
     return out
+
+
+# What one line is to message_lines: a message (indented or not), nothing (blank, a caret marker,
+# boilerplate), a frame (a Python `File "..."` frame apart), or the message parts of a flattened
+# traceback. Repeated blocks repeat their frames, so the answer is remembered per line.
+_SAYS, _INDENTED, _SILENT, _FRAME, _FILE_FRAME = range(5)
+
+
+@ln.remembered(2048)
+def _role(line: str) -> int | tuple[str, ...]:
+    text = ln.inner_text(line)
+    flattened = _flattened_traceback(text)
+    if flattened is not None:
+        return tuple(flattened)
+    stripped = text.strip()
+    # The first character the regexes below would match after leading whitespace, tested first.
+    if not stripped or (stripped[0] in "^~" and ln.is_caret_line(text)) or _is_boilerplate(text):
+        return _SILENT
+    if stripped[0] in "aF.CS" and ln.is_frame(text) and not ln.is_cause_line(text):
+        return _FILE_FRAME if stripped.startswith("File ") else _FRAME
+    return _INDENTED if text[:1] in " \t" else _SAYS
 
 
 def _flattened_traceback(text: str) -> list[str] | None:
@@ -282,7 +328,7 @@ class BlockStore:
         known = self._blocks.get(key)
         if known is not None:
             known.count += 1
-            block.lead_in_source = None
+            block.lead_in_source = block.to_score = None
             return
         block.importance = block.rank()
         if block.lead_in_source is not None:

@@ -50,9 +50,17 @@ _EXCEPTION_LINE = re.compile(
 )
 _CARET = re.compile(r"\s*[\^~]+\s*$")
 _PREFECT_WRAPPER = re.compile(r"PID \d+ stream output:\s*$")
+# The ASCII characters a _PREFIX_TOKEN can start with (a bracket or brace, a digit, an upper-case
+# letter, the first letter of an Airbyte source name): a line starting with any other ASCII
+# character, or blank, has no prefix. Most lines of a traceback start with a space.
+_PREFIX_FIRST = frozenset("[{0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZdnoprs")
 CACHED_CHARS = 500
 T = TypeVar("T")
 _SPLITS: dict[str, tuple[int, int]] = {}
+# A line's "shape": its UTF-8 bytes with every ASCII digit made 0 (bytes.translate costs a tenth of
+# str.translate). Repeated log lines differ mostly in their timestamps and ids, so their shapes
+# repeat; see by_shape.
+_SHAPE_DIGITS = bytes.maketrans(b"123456789", b"000000000")
 _SPLITS_KEPT = 1024
 _REMEMBERED: list[Callable[[], None]] = []
 
@@ -87,6 +95,34 @@ def remembered(size: int, *, short: bool = False) -> Callable[[Callable[[str], T
     return decorate
 
 
+def by_shape(size: int) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
+    """A function of one line that gives all lines of one shape the same result (none of its
+    patterns tells one digit from another: each \\d, \\w or class takes all ten or none, and
+    nothing else looks at digits), remembered for the last `size` shapes of short lines (a plain
+    dict, emptied when full)."""
+
+    def decorate(function: Callable[[str], T]) -> Callable[[str], T]:
+        known: dict[bytes, T] = {}
+        _REMEMBERED.append(known.clear)
+
+        @functools.wraps(function)
+        def call(line: str) -> T:
+            if len(line) > CACHED_CHARS:
+                return function(line)
+            shape = line.encode("utf-8", "surrogatepass").translate(_SHAPE_DIGITS)
+            result = known.get(shape)
+            if result is None:
+                result = function(line)
+                if len(known) >= size:
+                    known.clear()
+                known[shape] = result
+            return result
+
+        return call
+
+    return decorate
+
+
 def forget() -> None:
     """Drop every remembered result: a finished scan frees that memory before the context is
     rendered (and the redaction rules are loaded), which keeps the peak RSS down."""
@@ -99,16 +135,21 @@ def split_prefix(line: str) -> tuple[int, int]:
     """(end of the last prefix token, start of the message); (0, 0) when there is no prefix.
 
     A block's lines are split several times (to accept them, rank the block, key its repeats), so
-    the splits of recent short lines are kept (a plain dict, emptied when full: this is the
-    hottest call of an error-heavy log)."""
+    the splits of recent short lines are kept, and those of their shapes (see by_shape), as a
+    log's next line is mostly a known line with a new timestamp (a plain dict, emptied when full:
+    this is the hottest call of an error-heavy log)."""
+    first = line[:1]
+    if first not in _PREFIX_FIRST and first.isascii():  # a non-ASCII digit may start a timestamp
+        return 0, 0
     known = _SPLITS.get(line)
     if known is not None:
         return known
-    split = _split_uncached(line)
-    if len(line) <= CACHED_CHARS:
-        if len(_SPLITS) >= _SPLITS_KEPT:
-            _SPLITS.clear()
-        _SPLITS[line] = split
+    split = _split_by_shape(line)
+    if len(line) > CACHED_CHARS:
+        return split
+    if len(_SPLITS) >= _SPLITS_KEPT:
+        _SPLITS.clear()
+    _SPLITS[line] = split
     return split
 
 
@@ -118,6 +159,9 @@ def _split_uncached(line: str) -> tuple[int, int]:
         return 0, 0
     token_end = match.end()
     return token_end, _SEPARATOR.match(line, token_end).end()  # type: ignore[union-attr]
+
+
+_split_by_shape = by_shape(_SPLITS_KEPT)(_split_uncached)
 
 
 def has_prefix(line: str) -> bool:

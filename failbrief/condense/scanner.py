@@ -117,7 +117,9 @@ class Scanner:
     def _scan(self, text: str, base: int, continuous: bool, level: int | None) -> None:
         pos = self._continue_open(text, record_start=not continuous)
         counter = _LineCounter(text, base)
-        for start in _candidate_starts(text, pos):
+        starts = _candidate_starts(text, pos)
+        anchored: _Anchored | None = None
+        for start in starts:
             if start < pos:
                 continue
             end = _line_end(text, start)
@@ -125,7 +127,9 @@ class Scanner:
             key = _quick_key(line)
             score = self._score(line, key, level)
             if score >= BLOCK_START:
-                pos = self._open_block(text, start, end, line, score, counter.line_no(start))
+                if anchored is None:
+                    anchored = _Anchored(starts, text.isascii())
+                pos = self._open_block(text, start, end, line, score, counter.line_no(start), anchored)
             else:
                 self._pool(line, key, score, counter, start)
                 pos = end + 1
@@ -156,7 +160,9 @@ class Scanner:
             pos = end + 1
         return pos
 
-    def _open_block(self, text: str, start: int, end: int, line: str, score: int, line_no: int) -> int:
+    def _open_block(
+        self, text: str, start: int, end: int, line: str, score: int, line_no: int, anchored: _Anchored
+    ) -> int:
         head_start, frames = _walk_back(text, start, line)
         block = Block([*frames, line], line_no - len(frames), ln.has_prefix(line), score)
         if head_start >= _LEAD_IN_CHARS:  # within this chunk: read when the block is kept
@@ -168,11 +174,16 @@ class Scanner:
         self.open = block
         pos = end + 1
         size, take, strip_ansi = len(text), block.take, ln.strip_ansi
+        starts, ascii_text = anchored.starts, anchored.ascii_text
         while pos <= size:
             row_end = text.find("\n", pos)
             if row_end < 0:
                 row_end = size
-            if not take(strip_ansi(text[pos:row_end])):
+            row = text[pos:row_end]
+            line = strip_ansi(row) if "[" in row else row  # (as strip_ansi: the call costs more)
+            # The chunk's sweep saw every anchor word of the row as logged; stripping colour codes
+            # or lowering non-ASCII letters may make one more, so such lines are scored anyway.
+            if not take(line, anchored=pos in starts or line is not row or not (ascii_text or row.isascii())):
                 self._close(block)
                 self.open = None
                 return pos
@@ -215,6 +226,13 @@ class Scanner:
         if len(text) > 8000:
             rows = rows[1:]
         self.state.tail.extend(rows[-TAIL_LINES:])
+
+
+class _Anchored:
+    """Where a chunk's lines holding an anchor word start (see _candidate_starts)."""
+
+    def __init__(self, starts: list[int], ascii_text: bool) -> None:
+        self.starts, self.ascii_text = frozenset(starts), ascii_text
 
 
 class _LineCounter:
