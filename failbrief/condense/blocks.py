@@ -84,7 +84,11 @@ class Block:
         record, an indented, frame or caret line; in a block opened by a prefixed line, any line;
         else see _accepts_bare. One split of the line serves both the test and the tracking.
         `anchored` False says no anchor word occurs in the line (see Block.add)."""
-        token_end, start = ln.split_prefix(line)
+        first = line[:1]
+        if first not in ln.PREFIX_FIRST and first.isascii():  # split_prefix's first test, inlined
+            token_end = start = 0
+        else:
+            token_end, start = ln.split_prefix(line)
         stripped = line.strip()
         if token_end:
             text = line[start:]
@@ -178,7 +182,9 @@ class Block:
 
     def key(self) -> tuple[str, ...]:
         """Identity for folding repeats: the templates of its first lines."""
-        return (*map(template, self.lines[:12]), str(len(self.lines)))
+        if not self.lines:
+            return ("0",)
+        return (*_templates("\n".join(self.lines[:12])), str(len(self.lines)))
 
     def settle_score(self) -> None:
         """Raise `score` to that of the strongest line added (scoring waits for this call)."""
@@ -202,6 +208,13 @@ class Block:
         return self.score + min(15, 5 * detail) - (25 if generic else 0)
 
 
+@ln.by_shape(512, longest=4096)
+def _templates(joined: str) -> tuple[str, ...]:
+    """The templates of a block's first lines, given joined: remembered by the shape of them all,
+    as a repeated block mostly differs from the first only in its timestamps and ids."""
+    return tuple(map(template, joined.split("\n")))
+
+
 def message_lines(lines: list[str]) -> list[str]:
     """The lines of a block that say something: not frames, source excerpts, markers or boilerplate.
 
@@ -212,8 +225,8 @@ def message_lines(lines: list[str]) -> list[str]:
     in_frame = False
     for line in lines:
         role = _role(line)
-        if isinstance(role, tuple):
-            out += role
+        if role == _FLATTENED:
+            out += _flattened_traceback(ln.inner_text(line)) or ()
             in_frame = False
         elif role == _SILENT:
             continue
@@ -228,17 +241,16 @@ def message_lines(lines: list[str]) -> list[str]:
 
 
 # What one line is to message_lines: a message (indented or not), nothing (blank, a caret marker,
-# boilerplate), a frame (a Python `File "..."` frame apart), or the message parts of a flattened
-# traceback. Repeated blocks repeat their frames, so the answer is remembered per line.
-_SAYS, _INDENTED, _SILENT, _FRAME, _FILE_FRAME = range(5)
+# boilerplate), a frame (a Python `File "..."` frame apart), or a flattened traceback. Repeated
+# blocks repeat their lines, with new timestamps and ids: the answer is remembered by line shape.
+_SAYS, _INDENTED, _SILENT, _FRAME, _FILE_FRAME, _FLATTENED = range(6)
 
 
-@ln.remembered(2048)
-def _role(line: str) -> int | tuple[str, ...]:
+@ln.by_shape(2048)
+def _role(line: str) -> int:
     text = ln.inner_text(line)
-    flattened = _flattened_traceback(text)
-    if flattened is not None:
-        return tuple(flattened)
+    if _is_flattened(text):
+        return _FLATTENED
     stripped = text.strip()
     # The first character the regexes below would match after leading whitespace, tested first.
     if not stripped or (stripped[0] in "^~" and ln.is_caret_line(text)) or _is_boilerplate(text):
@@ -252,7 +264,7 @@ def _flattened_traceback(text: str) -> list[str] | None:
     """The message parts of a whole Python traceback on one line (a paste or a log shipper that
     joined its lines with spaces): the text before it and each exception line, verbatim
     substrings; None for an ordinary line."""
-    if text.count('File "') < 2 or _CHAIN.search(text) is None:
+    if not _is_flattened(text):
         return None
     out: list[str] = []
     for piece in _FLAT_BREAK.split(text):
@@ -269,6 +281,10 @@ def _flattened_traceback(text: str) -> list[str] | None:
         if piece:
             out.append(piece)
     return out
+
+
+def _is_flattened(text: str) -> bool:
+    return text.count('File "') >= 2 and _CHAIN.search(text) is not None
 
 
 def _is_boilerplate(text: str) -> bool:

@@ -53,7 +53,7 @@ _PREFECT_WRAPPER = re.compile(r"PID \d+ stream output:\s*$")
 # The ASCII characters a _PREFIX_TOKEN can start with (a bracket or brace, a digit, an upper-case
 # letter, the first letter of an Airbyte source name): a line starting with any other ASCII
 # character, or blank, has no prefix. Most lines of a traceback start with a space.
-_PREFIX_FIRST = frozenset("[{0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZdnoprs")
+PREFIX_FIRST = frozenset("[{0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZdnoprs")
 CACHED_CHARS = 500
 T = TypeVar("T")
 _SPLITS: dict[str, tuple[int, int]] = {}
@@ -95,11 +95,11 @@ def remembered(size: int, *, short: bool = False) -> Callable[[Callable[[str], T
     return decorate
 
 
-def by_shape(size: int) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
+def by_shape(size: int, longest: int = CACHED_CHARS) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
     """A function of one line that gives all lines of one shape the same result (none of its
     patterns tells one digit from another: each \\d, \\w or class takes all ten or none, and
-    nothing else looks at digits), remembered for the last `size` shapes of short lines (a plain
-    dict, emptied when full)."""
+    nothing else looks at digits), remembered for the last `size` shapes of lines of at most
+    `longest` characters (a plain dict, emptied when full)."""
 
     def decorate(function: Callable[[str], T]) -> Callable[[str], T]:
         known: dict[bytes, T] = {}
@@ -107,7 +107,7 @@ def by_shape(size: int) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
 
         @functools.wraps(function)
         def call(line: str) -> T:
-            if len(line) > CACHED_CHARS:
+            if len(line) > longest:
                 return function(line)
             shape = line.encode("utf-8", "surrogatepass").translate(_SHAPE_DIGITS)
             result = known.get(shape)
@@ -139,7 +139,7 @@ def split_prefix(line: str) -> tuple[int, int]:
     log's next line is mostly a known line with a new timestamp (a plain dict, emptied when full:
     this is the hottest call of an error-heavy log)."""
     first = line[:1]
-    if first not in _PREFIX_FIRST and first.isascii():  # a non-ASCII digit may start a timestamp
+    if first not in PREFIX_FIRST and first.isascii():  # a non-ASCII digit may start a timestamp
         return 0, 0
     known = _SPLITS.get(line)
     if known is not None:

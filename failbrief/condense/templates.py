@@ -25,8 +25,7 @@ _PREFECT_FINAL = re.compile(r"Finished in state (\w+)\('(?:Task|Flow) run encoun
 MAX_TEMPLATE_CHARS = 300
 
 
-@remembered(8192)
-@by_shape(4096)
+@by_shape(8192)
 def template(line: str) -> str:
     """The repeat key of one line: prefix dropped, varying tokens masked, whitespace squeezed.
 
