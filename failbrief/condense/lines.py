@@ -61,6 +61,7 @@ _SPLITS: dict[str, tuple[int, int]] = {}
 # str.translate). Repeated log lines differ mostly in their timestamps and ids, so their shapes
 # repeat; see by_shape.
 _SHAPE_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+_SHAPE_DIGITS_BUT_ZERO = bytes.maketrans(b"23456789", b"11111111")
 _SPLITS_KEPT = 1024
 _REMEMBERED: list[Callable[[], None]] = []
 
@@ -95,11 +96,15 @@ def remembered(size: int, *, short: bool = False) -> Callable[[Callable[[str], T
     return decorate
 
 
-def by_shape(size: int, longest: int = CACHED_CHARS) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
+def by_shape(
+    size: int, *, longest: int = CACHED_CHARS, zero_apart: bool = False
+) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
     """A function of one line that gives all lines of one shape the same result (none of its
     patterns tells one digit from another: each \\d, \\w or class takes all ten or none, and
     nothing else looks at digits), remembered for the last `size` shapes of lines of at most
-    `longest` characters (a plain dict, emptied when full)."""
+    `longest` characters (a plain dict, emptied when full). With `zero_apart`, shapes keep 0 apart
+    from the other digits (made 1), for a function that also tells 0 from [1-9] ("exit code 0")."""
+    digits = _SHAPE_DIGITS_BUT_ZERO if zero_apart else _SHAPE_DIGITS
 
     def decorate(function: Callable[[str], T]) -> Callable[[str], T]:
         known: dict[bytes, T] = {}
@@ -109,7 +114,7 @@ def by_shape(size: int, longest: int = CACHED_CHARS) -> Callable[[Callable[[str]
         def call(line: str) -> T:
             if len(line) > longest:
                 return function(line)
-            shape = line.encode("utf-8", "surrogatepass").translate(_SHAPE_DIGITS)
+            shape = line.encode("utf-8", "surrogatepass").translate(digits)
             result = known.get(shape)
             if result is None:
                 result = function(line)

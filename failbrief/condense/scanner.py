@@ -78,13 +78,13 @@ class Scanner:
             text = _unwrap(text)
         self._count_input(text)
         base = state.lines_in
-        state.lines_in += text.count("\n") + 1
         if len(state.head) < HEAD_LINES:
             state.head.extend(text.split("\n", HEAD_LINES)[: HEAD_LINES - len(state.head)])
         if level is not None and level >= 40 and not continuous:
+            state.lines_in += text.count("\n") + 1
             self._whole_record_block(text, base)
         else:
-            self._scan(text, base, continuous, level)
+            state.lines_in = self._scan(text, base, continuous, level)
         self._update_tail(text)
 
     def finish(self) -> None:
@@ -114,7 +114,9 @@ class Scanner:
         block.in_traceback = False
         self.open = block
 
-    def _scan(self, text: str, base: int, continuous: bool, level: int | None) -> None:
+    def _scan(self, text: str, base: int, continuous: bool, level: int | None) -> int:
+        """Find the blocks and rest lines of `text`, whose first line is line base + 1; the number
+        of its last line."""
         pos = self._continue_open(text, record_start=not continuous)
         counter = _LineCounter(text, base)
         starts = _candidate_starts(text, pos)
@@ -129,10 +131,11 @@ class Scanner:
             if score >= BLOCK_START:
                 if anchored is None:
                     anchored = _Anchored(starts, text.isascii())
-                pos = self._open_block(text, start, end, line, score, counter.line_no(start), anchored)
+                pos = self._open_block(text, start, end, line, score, counter, anchored)
             else:
                 self._pool(line, key, score, counter, start)
                 pos = end + 1
+        return counter.line_no(len(text))
 
     def _score(self, line: str, key: bytes, level: int | None) -> int:
         score = self._scores.get(key)
@@ -161,8 +164,16 @@ class Scanner:
         return pos
 
     def _open_block(
-        self, text: str, start: int, end: int, line: str, score: int, line_no: int, anchored: _Anchored
+        self,
+        text: str,
+        start: int,
+        end: int,
+        line: str,
+        score: int,
+        counter: _LineCounter,
+        anchored: _Anchored,
     ) -> int:
+        line_no = counter.line_no(start)
         head_start, frames = _walk_back(text, start, line)
         block = Block([*frames, line], line_no - len(frames), ln.has_prefix(line), score)
         if head_start >= _LEAD_IN_CHARS:  # within this chunk: read when the block is kept
@@ -175,6 +186,7 @@ class Scanner:
         pos = end + 1
         size, take, strip_ansi = len(text), block.take, ln.strip_ansi
         starts, ascii_text = anchored.starts, anchored.ascii_text
+        taken = 1  # lines, the first included
         while pos <= size:
             row_end = text.find("\n", pos)
             if row_end < 0:
@@ -186,7 +198,9 @@ class Scanner:
             if not take(line, anchored=pos in starts or line is not row or not (ascii_text or row.isascii())):
                 self._close(block)
                 self.open = None
+                counter.skip(pos, line_no + taken)  # no need to count the newlines of the block
                 return pos
+            taken += 1
             pos = row_end + 1
         return pos
 
@@ -245,6 +259,10 @@ class _LineCounter:
         self.number += self.text.count("\n", self.pos, pos)
         self.pos = pos
         return self.number
+
+    def skip(self, pos: int, number: int) -> None:
+        """Move on to `pos`, known to start line `number`."""
+        self.pos, self.number = pos, number
 
 
 def _quick_key(line: str) -> bytes:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, Implementation, MatchKind
 
-from failbrief.condense.lines import remembered
+from failbrief.condense.lines import by_shape, remembered
 
 # Lowercase substrings that make a line worth a second look: one word per family; the rare variants
 # ride along.
@@ -310,9 +310,11 @@ _GENERIC_WORDS = _Words(_GENERIC_GATES)
 _DETAIL_ANY = _Words(_DETAIL_WORDS)
 
 
-@remembered(2048)
+@by_shape(2048, zero_apart=True)
 def line_score(line: str) -> int:
-    """How strongly `line` (colour codes stripped, prefix kept) signals an error; 0 if not at all."""
+    """How strongly `line` (colour codes stripped, prefix kept) signals an error; 0 if not at all.
+
+    Remembered by shape: no pattern tells one digit of 1 to 9 from another."""
     low = line.lower()
     if not _ANCHOR_WORDS.any_in(low):
         return 0
