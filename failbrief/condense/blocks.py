@@ -153,9 +153,15 @@ class Block:
     def _accepts_bare(self, line: str, stripped: str) -> bool:
         if not stripped:
             return self.blank_run < 1 or self.in_traceback
-        if line[:1] in " \t" or ln.is_frame(line) or ln.is_caret_line(line) or stripped[0] in '{}[]"':
-            return True  # (the first test: indented, as the line is not blank)
-        if self.in_traceback or self.in_statement or _CHAIN.search(stripped):
+        # Indented (the line is not blank), a frame, a caret line, JSON, inside a traceback or
+        # statement, a chain marker: the cheap tests first, and the regexes only where the first
+        # character allows them.
+        first = stripped[0]
+        if line[:1] in " \t" or first in '{}[]"' or self.in_traceback or self.in_statement:
+            return True
+        if (first in "aF.CS" and ln.is_frame(line)) or (first in "^~" and ln.is_caret_line(line)):
+            return True
+        if _CHAIN.search(stripped):
             return True
         if self.blank_run <= 1 and _STATEMENT_LABEL.match(stripped):
             return True

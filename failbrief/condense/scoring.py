@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, Implementation, MatchKind
+from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, MatchKind
 
 from failbrief.condense.lines import by_shape, remembered
 
@@ -356,11 +356,7 @@ _RANK_WORDS: tuple[str, ...] = (
     *_DETAIL_WORDS,
 )
 # Over bytes: the str search converts offsets to characters, which costs more than the search.
-_RANK_FINDER = BytesAhoCorasick(
-    [word.encode("ascii") for word in _RANK_WORDS],
-    matchkind=MatchKind.Standard,
-    implementation=Implementation.DFA,
-)
+_RANK_FINDER = BytesAhoCorasick([word.encode("ascii") for word in _RANK_WORDS], matchkind=MatchKind.Standard)
 _FIRST_LITERAL = len(_GENERIC_GATES)
 _FIRST_DETAIL = _FIRST_LITERAL + len(_GENERIC_ALTERNATIVES)
 
