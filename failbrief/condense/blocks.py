@@ -343,15 +343,16 @@ class BlockStore:
         self._stored = 0
         self.total = 0
 
-    def add(self, block: Block) -> None:
-        """Store a finished block (ranking it), or count it as a repeat of one already stored."""
+    def add(self, block: Block) -> tuple[str, ...]:
+        """Store a finished block (ranking it), or count it as a repeat of one already stored; its
+        key."""
         self.total += 1
         key = block.key()
         known = self._blocks.get(key)
         if known is not None:
             known.count += 1
             block.lead_in_source = block.to_score = None
-            return
+            return key
         block.importance = block.rank()
         if block.lead_in_source is not None:
             block.lead_in = ln.lines_before(*block.lead_in_source)
@@ -361,6 +362,17 @@ class BlockStore:
         self._blocks[key] = block
         self._stored += 1
         heapq.heappush(self._weakest, (block.importance, -block.line_no, self._stored, key))
+        return key
+
+    def add_repeat(self, key: tuple[str, ...]) -> bool:
+        """Count one more repeat of the stored block with this key, as `add` would for a block with
+        this key; False when none is stored."""
+        known = self._blocks.get(key)
+        if known is None:
+            return False
+        self.total += 1
+        known.count += 1
+        return True
 
     def ranked(self) -> list[Block]:
         """Most important first; among equals, the earliest (the first error is usually the cause)."""

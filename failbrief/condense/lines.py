@@ -12,6 +12,9 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
+# No pattern of this module may tell one digit from another (no digit literal; every class takes
+# all ten digits or none): results are remembered by line shape (see by_shape).
+
 # ESC-led CSI sequences, and the bare `[32m`/`[0m` left when a paste lost its ESC bytes.
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\[(?:\d{1,2}(?:;\d{1,3})*)?m(?=[\w\[\s]|$)")
 
@@ -94,6 +97,11 @@ def remembered(size: int, *, short: bool = False) -> Callable[[Callable[[str], T
         return call
 
     return decorate
+
+
+def shape(text: str) -> bytes:
+    """The shape of `text` (see _SHAPE_DIGITS), as by_shape keys it."""
+    return text.encode("utf-8", "surrogatepass").translate(_SHAPE_DIGITS)
 
 
 def by_shape(
@@ -219,11 +227,7 @@ def is_indented(text: str) -> bool:
 def lines_before(text: str, start: int, floor: int, count: int) -> list[str]:
     """The last `count` lines of `text[floor:start]`, where `start` begins a line (the first of
     them may be cut at `floor`)."""
-    rows: list[str] = []
-    end = start - 1  # the newline that ends the line before `start`
-    while end >= floor and len(rows) < count:
-        begin = text.rfind("\n", floor, end) + 1 or floor
-        rows.append(text[begin:end])
-        end = begin - 1
-    rows.reverse()
-    return rows
+    if count <= 0 or start <= floor:
+        return []
+    # One native split from the right, up to the newline that ends the line before `start`.
+    return text[floor : start - 1].rsplit("\n", count)[-count:]

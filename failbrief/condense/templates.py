@@ -29,7 +29,8 @@ MAX_TEMPLATE_CHARS = 300
 def template(line: str) -> str:
     """The repeat key of one line: prefix dropped, varying tokens masked, whitespace squeezed.
 
-    Every digit is masked, so a line's repeats with new timestamps and ids share its template."""
+    No step tells one digit from another and every digit is masked, so a line's repeats with new
+    timestamps and ids share its template: it is remembered by shape."""
     text = inner_text(strip_ansi(line))
     # Prefect echoes the same failure from the task and from the flow; fold both into one key.
     if "Finished in state" in text:
