@@ -18,7 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from failbrief.condense import lines as ln
-from failbrief.condense.scoring import MAX_LINE_SCORE, has_detail, is_generic, line_score
+from failbrief.condense.scoring import MAX_LINE_SCORE, detail_and_generic, line_score
 from failbrief.condense.templates import template
 
 MAX_BLOCK_LINES = 200
@@ -72,15 +72,24 @@ class Block:
     blank_run: int = 0
     importance: int = 0
     overflow: deque[str] | None = None
+    # Lines that may raise `score`, scored when the block is ranked (see settle_score): a repeat
+    # is never ranked, and most blocks of an error-heavy log are repeats.
+    to_score: list[str] | None = None
 
-    def take(self, line: str, *, record_start: bool = False) -> bool:
+    def take(self, line: str, *, record_start: bool = False, anchored: bool = True) -> bool:
         """Add `line` when it continues this block rather than starting a new log event.
 
         A prefixed line continues it when its message is a stack frame or indented, or, inside a
         traceback, its exception line or chain marker. Without a prefix: at the start of a new
         record, an indented, frame or caret line; in a block opened by a prefixed line, any line;
-        else see _accepts_bare. One split of the line serves both the test and the tracking."""
-        token_end, start = ln.split_prefix(line)
+        else see _accepts_bare. One split of the line serves both the test and the tracking.
+        `anchored` False says no anchor word occurs in the line (see Block.add)."""
+        first = line[:1]
+        if first not in ln.PREFIX_FIRST and first.isascii():  # split_prefix's first test, inlined
+            token_end = start = 0
+        else:
+            token_end, start = ln.split_prefix(line)
+        stripped = line.strip()
         if token_end:
             text = line[start:]
             gap = line[token_end:start]
@@ -93,49 +102,66 @@ class Block:
             if record_start:
                 if not (ln.is_indented(line) or ln.is_frame(line) or ln.is_caret_line(line)):
                     return False
-            elif not self.headered and not self._accepts_bare(line):
+            elif not self.headered and not self._accepts_bare(line, stripped):
                 return False
-        self.add(line, text)
+        self._append(line, text, stripped, anchored)
         return True
 
-    def add(self, line: str, text: str | None = None) -> None:
+    def add(self, line: str, text: str | None = None, *, anchored: bool = True) -> None:
         """Append one continuation line (keeps head and tail once the block is too long); `text`
-        is its message (the line without its prefix) when the caller has it."""
-        self._track(line, text)
-        if self.overflow is not None:
-            self.omitted += len(self.overflow) == TAIL_KEPT
-            self.overflow.append(line)
-            return
-        self.lines.append(line)
-        if len(self.lines) > MAX_BLOCK_LINES:
-            extra = self.lines[HEAD_KEPT:]
-            del self.lines[HEAD_KEPT:]
-            self.omitted = max(0, len(extra) - TAIL_KEPT)
-            self.overflow = deque(extra, maxlen=TAIL_KEPT)
+        is its message (the line without its prefix) when the caller has it. `anchored` False
+        says the scan found no anchor word in the line, so it cannot raise the block's score: most
+        lines of a traceback are not scored at all."""
+        self._append(line, text, line.strip(), anchored)
 
-    def _track(self, line: str, text: str | None) -> None:
-        stripped = line.strip()
-        self.blank_run = self.blank_run + 1 if not stripped else 0
-        if self.blank_run:
+    def _append(self, line: str, text: str | None, stripped: str, anchored: bool) -> None:
+        # Tracking and appending in one call: this runs for every line of every block.
+        if stripped:
+            self.blank_run = 0
+            if stripped[-1] == ":" and _STATEMENT_LABEL.match(stripped):  # every label ends in ":"
+                self.in_statement = True
+        else:
+            self.blank_run += 1
             self.in_statement = False
-        elif stripped[-1] == ":" and _STATEMENT_LABEL.match(stripped):  # every label ends in ":"
-            self.in_statement = True
         if _TRACEBACK in line and _TRACEBACK in (text if text is not None else ln.inner_text(line)):
             self.in_traceback = True
         elif self.in_traceback:
             text = text if text is not None else ln.inner_text(line)
-            if ln.is_exception_line(text) and not ln.is_indented(text):
+            # An indented or blank message is never the exception line that ends the traceback.
+            if text[:1] not in " \t" and ln.is_exception_line(text):
                 self.in_traceback = False
-        if len(line) < 2000 and self.score < MAX_LINE_SCORE:
-            self.score = max(self.score, line_score(line))
+        if anchored and len(line) < 2000 and self.score < MAX_LINE_SCORE:
+            if self.overflow is not None:  # a long block: score as it comes, holding no more lines
+                self.settle_score()
+                self.score = max(self.score, line_score(line))
+            elif self.to_score is None:
+                self.to_score = [line]
+            else:
+                self.to_score.append(line)
+        if self.overflow is not None:
+            self.omitted += len(self.overflow) == TAIL_KEPT
+            self.overflow.append(line)
+            return
+        lines = self.lines
+        lines.append(line)
+        if len(lines) > MAX_BLOCK_LINES:
+            extra = lines[HEAD_KEPT:]
+            del lines[HEAD_KEPT:]
+            self.omitted = max(0, len(extra) - TAIL_KEPT)
+            self.overflow = deque(extra, maxlen=TAIL_KEPT)
 
-    def _accepts_bare(self, line: str) -> bool:
-        stripped = line.strip()
+    def _accepts_bare(self, line: str, stripped: str) -> bool:
         if not stripped:
             return self.blank_run < 1 or self.in_traceback
-        if ln.is_indented(line) or ln.is_frame(line) or ln.is_caret_line(line) or stripped[0] in '{}[]"':
+        # Indented (the line is not blank), a frame, a caret line, JSON, inside a traceback or
+        # statement, a chain marker: the cheap tests first, and the regexes only where the first
+        # character allows them.
+        first = stripped[0]
+        if line[:1] in " \t" or first in '{}[]"' or self.in_traceback or self.in_statement:
             return True
-        if self.in_traceback or self.in_statement or _CHAIN.search(stripped):
+        if (first in "aF.CS" and ln.is_frame(line)) or (first in "^~" and ln.is_caret_line(line)):
+            return True
+        if _CHAIN.search(stripped):
             return True
         if self.blank_run <= 1 and _STATEMENT_LABEL.match(stripped):
             return True
@@ -162,17 +188,37 @@ class Block:
 
     def key(self) -> tuple[str, ...]:
         """Identity for folding repeats: the templates of its first lines."""
-        return (*map(template, self.lines[:12]), str(len(self.lines)))
+        if not self.lines:
+            return ("0",)
+        return (*_templates("\n".join(self.lines[:12])), str(len(self.lines)))
+
+    def settle_score(self) -> None:
+        """Raise `score` to that of the strongest line added (scoring waits for this call)."""
+        if self.to_score is not None:
+            for line in self.to_score:
+                if self.score >= MAX_LINE_SCORE:
+                    break
+                self.score = max(self.score, line_score(line))
+            self.to_score = None
 
     def rank(self) -> int:
         """Importance: signal strength, plus named detail, minus being only a wrapper."""
-        messages = message_lines(self.lines[:80])
-        detail = 0
-        for line in messages:
-            if detail < _DETAIL_COUNTED and has_detail(line):
-                detail += 1
-        generic = all(is_generic(line) for line in messages)
+        self.settle_score()
+        detail, generic = 0, True
+        for line in message_lines(self.lines[:80]):
+            if detail >= _DETAIL_COUNTED and not generic:
+                break
+            line_detail, line_generic = detail_and_generic(line)
+            detail += line_detail and detail < _DETAIL_COUNTED
+            generic = generic and line_generic
         return self.score + min(15, 5 * detail) - (25 if generic else 0)
+
+
+@ln.by_shape(512, longest=4096)
+def _templates(joined: str) -> tuple[str, ...]:
+    """The templates of a block's first lines, given joined: remembered by the shape of them all,
+    as a repeated block mostly differs from the first only in its timestamps and ids."""
+    return tuple(map(template, joined.split("\n")))
 
 
 def message_lines(lines: list[str]) -> list[str]:
@@ -184,29 +230,47 @@ def message_lines(lines: list[str]) -> list[str]:
     out: list[str] = []
     in_frame = False
     for line in lines:
-        text = ln.inner_text(line)
-        flattened = _flattened_traceback(text)
-        if flattened is not None:
-            out += flattened
+        role = _role(line)
+        if role == _FLATTENED:
+            out += _flattened_traceback(ln.inner_text(line)) or ()
             in_frame = False
+        elif role == _SILENT:
             continue
-        if not text.strip() or ln.is_caret_line(text) or _is_boilerplate(text):
-            continue
-        if ln.is_frame(text) and not ln.is_cause_line(text):
-            in_frame = text.lstrip().startswith("File ")
-            continue
-        if in_frame and ln.is_indented(text):
+        elif role >= _FRAME:
+            in_frame = role == _FILE_FRAME
+        elif in_frame and role == _INDENTED:
             continue  # the source line Python prints under a `File "..."` frame
-        in_frame = False
-        out.append(line)
+        else:
+            in_frame = False
+            out.append(line)
     return out
+
+
+# What one line is to message_lines: a message (indented or not), nothing (blank, a caret marker,
+# boilerplate), a frame (a Python `File "..."` frame apart), or a flattened traceback. Repeated
+# blocks repeat their lines, with new timestamps and ids: the answer is remembered by line shape.
+_SAYS, _INDENTED, _SILENT, _FRAME, _FILE_FRAME, _FLATTENED = range(6)
+
+
+@ln.by_shape(2048)
+def _role(line: str) -> int:
+    text = ln.inner_text(line)
+    if _is_flattened(text):
+        return _FLATTENED
+    stripped = text.strip()
+    # The first character the regexes below would match after leading whitespace, tested first.
+    if not stripped or (stripped[0] in "^~" and ln.is_caret_line(text)) or _is_boilerplate(text):
+        return _SILENT
+    if stripped[0] in "aF.CS" and ln.is_frame(text) and not ln.is_cause_line(text):
+        return _FILE_FRAME if stripped.startswith("File ") else _FRAME
+    return _INDENTED if text[:1] in " \t" else _SAYS
 
 
 def _flattened_traceback(text: str) -> list[str] | None:
     """The message parts of a whole Python traceback on one line (a paste or a log shipper that
     joined its lines with spaces): the text before it and each exception line, verbatim
     substrings; None for an ordinary line."""
-    if text.count('File "') < 2 or _CHAIN.search(text) is None:
+    if not _is_flattened(text):
         return None
     out: list[str] = []
     for piece in _FLAT_BREAK.split(text):
@@ -223,6 +287,10 @@ def _flattened_traceback(text: str) -> list[str] | None:
         if piece:
             out.append(piece)
     return out
+
+
+def _is_flattened(text: str) -> bool:
+    return text.count('File "') >= 2 and _CHAIN.search(text) is not None
 
 
 def _is_boilerplate(text: str) -> bool:
@@ -275,15 +343,16 @@ class BlockStore:
         self._stored = 0
         self.total = 0
 
-    def add(self, block: Block) -> None:
-        """Store a finished block (ranking it), or count it as a repeat of one already stored."""
+    def add(self, block: Block) -> tuple[str, ...]:
+        """Store a finished block (ranking it), or count it as a repeat of one already stored; its
+        key."""
         self.total += 1
         key = block.key()
         known = self._blocks.get(key)
         if known is not None:
             known.count += 1
-            block.lead_in_source = None
-            return
+            block.lead_in_source = block.to_score = None
+            return key
         block.importance = block.rank()
         if block.lead_in_source is not None:
             block.lead_in = ln.lines_before(*block.lead_in_source)
@@ -293,6 +362,17 @@ class BlockStore:
         self._blocks[key] = block
         self._stored += 1
         heapq.heappush(self._weakest, (block.importance, -block.line_no, self._stored, key))
+        return key
+
+    def add_repeat(self, key: tuple[str, ...]) -> bool:
+        """Count one more repeat of the stored block with this key, as `add` would for a block with
+        this key; False when none is stored."""
+        known = self._blocks.get(key)
+        if known is None:
+            return False
+        self.total += 1
+        known.count += 1
+        return True
 
     def ranked(self) -> list[Block]:
         """Most important first; among equals, the earliest (the first error is usually the cause)."""

@@ -12,6 +12,9 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
+# No pattern of this module may tell one digit from another (no digit literal; every class takes
+# all ten digits or none): results are remembered by line shape (see by_shape).
+
 # ESC-led CSI sequences, and the bare `[32m`/`[0m` left when a paste lost its ESC bytes.
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\[(?:\d{1,2}(?:;\d{1,3})*)?m(?=[\w\[\s]|$)")
 
@@ -50,9 +53,18 @@ _EXCEPTION_LINE = re.compile(
 )
 _CARET = re.compile(r"\s*[\^~]+\s*$")
 _PREFECT_WRAPPER = re.compile(r"PID \d+ stream output:\s*$")
+# The ASCII characters a _PREFIX_TOKEN can start with (a bracket or brace, a digit, an upper-case
+# letter, the first letter of an Airbyte source name): a line starting with any other ASCII
+# character, or blank, has no prefix. Most lines of a traceback start with a space.
+PREFIX_FIRST = frozenset("[{0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZdnoprs")
 CACHED_CHARS = 500
 T = TypeVar("T")
 _SPLITS: dict[str, tuple[int, int]] = {}
+# A line's "shape": its UTF-8 bytes with every ASCII digit made 0 (bytes.translate costs a tenth of
+# str.translate). Repeated log lines differ mostly in their timestamps and ids, so their shapes
+# repeat; see by_shape.
+_SHAPE_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+_SHAPE_DIGITS_BUT_ZERO = bytes.maketrans(b"23456789", b"11111111")
 _SPLITS_KEPT = 1024
 _REMEMBERED: list[Callable[[], None]] = []
 
@@ -87,6 +99,43 @@ def remembered(size: int, *, short: bool = False) -> Callable[[Callable[[str], T
     return decorate
 
 
+def shape(text: str) -> bytes:
+    """The shape of `text` (see _SHAPE_DIGITS), as by_shape keys it."""
+    return text.encode("utf-8", "surrogatepass").translate(_SHAPE_DIGITS)
+
+
+def by_shape(
+    size: int, *, longest: int = CACHED_CHARS, zero_apart: bool = False
+) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
+    """A function of one line that gives all lines of one shape the same result (none of its
+    patterns tells one digit from another: each \\d, \\w or class takes all ten or none, and
+    nothing else looks at digits), remembered for the last `size` shapes of lines of at most
+    `longest` characters (a plain dict, emptied when full). With `zero_apart`, shapes keep 0 apart
+    from the other digits (made 1), for a function that also tells 0 from [1-9] ("exit code 0")."""
+    digits = _SHAPE_DIGITS_BUT_ZERO if zero_apart else _SHAPE_DIGITS
+
+    def decorate(function: Callable[[str], T]) -> Callable[[str], T]:
+        known: dict[bytes, T] = {}
+        _REMEMBERED.append(known.clear)
+
+        @functools.wraps(function)
+        def call(line: str) -> T:
+            if len(line) > longest:
+                return function(line)
+            shape = line.encode("utf-8", "surrogatepass").translate(digits)
+            result = known.get(shape)
+            if result is None:
+                result = function(line)
+                if len(known) >= size:
+                    known.clear()
+                known[shape] = result
+            return result
+
+        return call
+
+    return decorate
+
+
 def forget() -> None:
     """Drop every remembered result: a finished scan frees that memory before the context is
     rendered (and the redaction rules are loaded), which keeps the peak RSS down."""
@@ -99,16 +148,21 @@ def split_prefix(line: str) -> tuple[int, int]:
     """(end of the last prefix token, start of the message); (0, 0) when there is no prefix.
 
     A block's lines are split several times (to accept them, rank the block, key its repeats), so
-    the splits of recent short lines are kept (a plain dict, emptied when full: this is the
-    hottest call of an error-heavy log)."""
+    the splits of recent short lines are kept, and those of their shapes (see by_shape), as a
+    log's next line is mostly a known line with a new timestamp (a plain dict, emptied when full:
+    this is the hottest call of an error-heavy log)."""
+    first = line[:1]
+    if first not in PREFIX_FIRST and first.isascii():  # a non-ASCII digit may start a timestamp
+        return 0, 0
     known = _SPLITS.get(line)
     if known is not None:
         return known
-    split = _split_uncached(line)
-    if len(line) <= CACHED_CHARS:
-        if len(_SPLITS) >= _SPLITS_KEPT:
-            _SPLITS.clear()
-        _SPLITS[line] = split
+    split = _split_by_shape(line)
+    if len(line) > CACHED_CHARS:
+        return split
+    if len(_SPLITS) >= _SPLITS_KEPT:
+        _SPLITS.clear()
+    _SPLITS[line] = split
     return split
 
 
@@ -118,6 +172,9 @@ def _split_uncached(line: str) -> tuple[int, int]:
         return 0, 0
     token_end = match.end()
     return token_end, _SEPARATOR.match(line, token_end).end()  # type: ignore[union-attr]
+
+
+_split_by_shape = by_shape(_SPLITS_KEPT)(_split_uncached)
 
 
 def has_prefix(line: str) -> bool:
@@ -170,11 +227,7 @@ def is_indented(text: str) -> bool:
 def lines_before(text: str, start: int, floor: int, count: int) -> list[str]:
     """The last `count` lines of `text[floor:start]`, where `start` begins a line (the first of
     them may be cut at `floor`)."""
-    rows: list[str] = []
-    end = start - 1  # the newline that ends the line before `start`
-    while end >= floor and len(rows) < count:
-        begin = text.rfind("\n", floor, end) + 1 or floor
-        rows.append(text[begin:end])
-        end = begin - 1
-    rows.reverse()
-    return rows
+    if count <= 0 or start <= floor:
+        return []
+    # One native split from the right, up to the newline that ends the line before `start`.
+    return text[floor : start - 1].rsplit("\n", count)[-count:]

@@ -26,6 +26,8 @@ POOL_LIMIT = 4000
 REST_MIN_SCORE = 20
 EXACT_TOKENS_CHARS = 256 * 1024
 SCORE_CACHE = 8192
+REPEATS_KEPT = 1024
+_REPEAT_CHARS = 8192  # longer blocks are not remembered
 
 
 @dataclass(slots=True)
@@ -36,6 +38,18 @@ class PoolEntry:
     score: int
     line_no: int
     count: int = 1
+
+
+@dataclass(slots=True)
+class _Seen:
+    """How the last block opened on a given shape of text went (see Scanner._repeat)."""
+
+    rows: int  # lines taken after the opening line
+    shape: bytes  # of the block's text, from its first frame to the end of its last line
+    key: tuple[str, ...]
+    # The block's state when its next line closed it (its lines blanked), for Block.take to test
+    # the next line; a test that takes the line changes it, and the entry is dropped.
+    probe: Block
 
 
 @dataclass
@@ -65,6 +79,8 @@ class Scanner:
         self.open: Block | None = None
         # Scores of recent non-block lines by repeat key: noisy logs repeat the same warnings.
         self._scores: dict[bytes, int] = {}
+        # How blocks went, by the shape of their first frame and opening line (see _repeat).
+        self._seen: dict[bytes, _Seen] = {}
 
     def feed(self, text: str, *, level: int | None, source: str, timestamp: str | None) -> None:
         """Scan one record. Records with source "file" are chunks of one continuous text."""
@@ -78,13 +94,13 @@ class Scanner:
             text = _unwrap(text)
         self._count_input(text)
         base = state.lines_in
-        state.lines_in += text.count("\n") + 1
         if len(state.head) < HEAD_LINES:
             state.head.extend(text.split("\n", HEAD_LINES)[: HEAD_LINES - len(state.head)])
         if level is not None and level >= 40 and not continuous:
+            state.lines_in += text.count("\n") + 1
             self._whole_record_block(text, base)
         else:
-            self._scan(text, base, continuous, level)
+            state.lines_in = self._scan(text, base, continuous, level)
         self._update_tail(text)
 
     def finish(self) -> None:
@@ -93,6 +109,7 @@ class Scanner:
             self._close(self.open)
             self.open = None
         self._scores.clear()
+        self._seen.clear()
         ln.forget()
 
     def _count_input(self, text: str) -> None:
@@ -114,10 +131,14 @@ class Scanner:
         block.in_traceback = False
         self.open = block
 
-    def _scan(self, text: str, base: int, continuous: bool, level: int | None) -> None:
+    def _scan(self, text: str, base: int, continuous: bool, level: int | None) -> int:
+        """Find the blocks and rest lines of `text`, whose first line is line base + 1; the number
+        of its last line."""
         pos = self._continue_open(text, record_start=not continuous)
         counter = _LineCounter(text, base)
-        for start in _candidate_starts(text, pos):
+        starts = _candidate_starts(text, pos)
+        anchored: _Anchored | None = None
+        for start in starts:
             if start < pos:
                 continue
             end = _line_end(text, start)
@@ -125,10 +146,13 @@ class Scanner:
             key = _quick_key(line)
             score = self._score(line, key, level)
             if score >= BLOCK_START:
-                pos = self._open_block(text, start, end, line, score, counter.line_no(start))
+                if anchored is None:
+                    anchored = _Anchored(starts, text.isascii())
+                pos = self._open_block(text, start, end, line, score, counter, anchored)
             else:
                 self._pool(line, key, score, counter, start)
                 pos = end + 1
+        return counter.line_no(len(text))
 
     def _score(self, line: str, key: bytes, level: int | None) -> int:
         score = self._scores.get(key)
@@ -156,8 +180,27 @@ class Scanner:
             pos = end + 1
         return pos
 
-    def _open_block(self, text: str, start: int, end: int, line: str, score: int, line_no: int) -> int:
+    def _open_block(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        line: str,
+        score: int,
+        counter: _LineCounter,
+        anchored: _Anchored,
+    ) -> int:
+        line_no = counter.line_no(start)
         head_start, frames = _walk_back(text, start, line)
+        opening = b""
+        if not self.baseline and end - head_start <= _REPEAT_CHARS:
+            opening = ln.shape(text[head_start:end])
+            seen = self._seen.get(opening)
+            if seen is not None:
+                pos = self._repeat(text, head_start, end, opening, seen)
+                if pos >= 0:
+                    counter.skip(pos, line_no + 1 + seen.rows)
+                    return pos
         block = Block([*frames, line], line_no - len(frames), ln.has_prefix(line), score)
         if head_start >= _LEAD_IN_CHARS:  # within this chunk: read when the block is kept
             block.lead_in_source = (text, head_start, head_start - _LEAD_IN_CHARS, LEAD_IN_LINES)
@@ -168,16 +211,64 @@ class Scanner:
         self.open = block
         pos = end + 1
         size, take, strip_ansi = len(text), block.take, ln.strip_ansi
+        starts, ascii_text = anchored.starts, anchored.ascii_text
+        taken = 1  # lines, the first included
         while pos <= size:
             row_end = text.find("\n", pos)
             if row_end < 0:
                 row_end = size
-            if not take(strip_ansi(text[pos:row_end])):
-                self._close(block)
+            row = text[pos:row_end]
+            line = strip_ansi(row) if "[" in row else row  # (as strip_ansi: the call costs more)
+            # The chunk's sweep saw every anchor word of the row as logged; stripping colour codes
+            # or lowering non-ASCII letters may make one more, so such lines are scored anyway.
+            if not take(line, anchored=pos in starts or line is not row or not (ascii_text or row.isascii())):
+                seen = self._seen_block(text, head_start, pos, taken, block) if opening else None
+                key = self._close(block)
                 self.open = None
+                if seen is not None and key is not None:
+                    if len(self._seen) >= REPEATS_KEPT:
+                        self._seen.clear()
+                    seen.key = key
+                    self._seen[opening] = seen
+                counter.skip(pos, line_no + taken)  # no need to count the newlines of the block
                 return pos
+            taken += 1
             pos = row_end + 1
         return pos
+
+    def _repeat(self, text: str, head_start: int, end: int, opening: bytes, seen: _Seen) -> int:
+        """Where the block opening at `head_start` closes, when it is a repeat of a stored block
+        (counted as such); -1 when that is not known without reading it line by line.
+
+        Block.take and Block.key tell no digit from another (see lines.by_shape), so a block whose
+        text has the shape of the last one that opened alike takes the same lines and has the
+        same key; its next line is then tested against that block's closing state."""
+        size = len(text)
+        last = end  # the newline after the block's last line
+        for _ in range(seen.rows):
+            if last >= size:
+                return -1
+            last = text.find("\n", last + 1)
+            if last < 0:
+                return -1
+        if last >= size or ln.shape(text[head_start:last]) != seen.shape:
+            return -1
+        pos = last + 1
+        row_end = text.find("\n", pos)
+        row = text[pos : size if row_end < 0 else row_end]
+        if seen.probe.take(ln.strip_ansi(row)):
+            del self._seen[opening]
+            return -1
+        return pos if self.state.blocks.add_repeat(seen.key) else -1
+
+    def _seen_block(self, text: str, head_start: int, pos: int, taken: int, block: Block) -> _Seen | None:
+        """What _repeat needs to know of `block`, closed by the line at `pos`."""
+        if block.overflow is not None or pos - head_start > _REPEAT_CHARS:
+            return None
+        probe = Block([""] * len(block.lines), 0, block.headered, 0)
+        probe.in_traceback, probe.in_statement = block.in_traceback, block.in_statement
+        probe.blank_run = block.blank_run
+        return _Seen(taken - 1, ln.shape(text[head_start : pos - 1]), (), probe)
 
     def _lead_in(self, text: str, start: int) -> list[str]:
         """The lines logged just before `start` (near the start of a chunk, with the previous
@@ -187,12 +278,13 @@ class Scanner:
             window = list(self.state.tail)[len(window) - LEAD_IN_LINES :] + window
         return window[-LEAD_IN_LINES:]
 
-    def _close(self, block: Block) -> None:
+    def _close(self, block: Block) -> tuple[str, ...] | None:
+        """Finish `block` and store it (or count it as a repeat); its key, None when dropped."""
         block.finish()
         if self.baseline and all(template(row) in self.baseline for row in block.lines[:8]):
             self.state.baseline_dropped += len(block.lines)
-            return
-        self.state.blocks.add(block)
+            return None
+        return self.state.blocks.add(block)
 
     def _pool(self, line: str, key: bytes, score: int, counter: _LineCounter, start: int) -> None:
         """Keep a candidate line in the rest pool (its line number is counted only if it is new)."""
@@ -217,6 +309,13 @@ class Scanner:
         self.state.tail.extend(rows[-TAIL_LINES:])
 
 
+class _Anchored:
+    """Where a chunk's lines holding an anchor word start (see _candidate_starts)."""
+
+    def __init__(self, starts: list[int], ascii_text: bool) -> None:
+        self.starts, self.ascii_text = frozenset(starts), ascii_text
+
+
 class _LineCounter:
     """Line numbers of positions visited in increasing order, counting each newline once."""
 
@@ -227,6 +326,10 @@ class _LineCounter:
         self.number += self.text.count("\n", self.pos, pos)
         self.pos = pos
         return self.number
+
+    def skip(self, pos: int, number: int) -> None:
+        """Move on to `pos`, known to start line `number`."""
+        self.pos, self.number = pos, number
 
 
 def _quick_key(line: str) -> bytes:

@@ -19,10 +19,11 @@ never strings from one particular log.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, MatchKind
 
-from failbrief.condense.lines import remembered
+from failbrief.condense.lines import by_shape, remembered
 
 # Lowercase substrings that make a line worth a second look: one word per family; the rare variants
 # ride along.
@@ -50,7 +51,8 @@ BLOCK_START = 55
 
 # (weight, gates, pattern): a line's score is the highest weight whose pattern matches. A pattern
 # only runs when one of its lowercase gate substrings occurs in the line: Python's regex engine is
-# slow on alternations, `in` is not.
+# slow on alternations, `in` is not. These patterns, like the benign ones, may tell 0 from the other
+# digits but not 1 to 9 from each other: line_score is remembered by shape.
 _WEIGHTED: tuple[tuple[int, tuple[str, ...], re.Pattern[str]], ...] = tuple(
     (weight, tuple(gates.split("|")), re.compile(pattern))
     for weight, gates, pattern in (
@@ -183,7 +185,7 @@ _GENERIC_ALTERNATIVES: tuple[tuple[str, str], ...] = (
     ("finished in state", r"Finished in state"),
     ("completed with ", r"Completed with \d+ errors?"),
     ("done. pass=", r"Done\. PASS="),
-    (" of ", r"\d+ of \d+ (?:ERROR|FAIL)"),
+    (" of ", r"\d of \d+ (?:ERROR|FAIL)"),  # (only whether a pattern matches counts: one digit will do)
     ("error creating", r"ERROR creating"),
     ("encountered an error", r"Encountered an error:?\s*$"),
     ("crash detected", r"Crash detected"),
@@ -207,7 +209,20 @@ _GENERIC_ALTERNATIVES: tuple[tuple[str, str], ...] = (
     ("to see where the error occurred", r"to see where the error occurred"),
 )
 _GENERIC = re.compile("(?i)" + "|".join(pattern for _, pattern in _GENERIC_ALTERNATIVES))
-_GENERIC_ONE = tuple(re.compile("(?i)" + pattern) for _, pattern in _GENERIC_ALTERNATIVES)
+
+
+def _for_lowered(pattern: str) -> Callable[[str], re.Match[str] | None]:
+    """The search for `(?i)pattern` in an ASCII text, as a case-sensitive search in the text
+    lowered: it finds the same matches, and a literal start lets the regex engine jump to it (a
+    case-insensitive search tries every position); a pattern anchored at the start is matched
+    there only."""
+    if re.search(r"\\[A-Z]", pattern):  # \S, \W, \D would change meaning
+        raise ValueError(f"cannot lower {pattern!r}")
+    compiled = re.compile(pattern.lower())
+    return compiled.match if pattern.startswith("^") else compiled.search
+
+
+_GENERIC_LOWER = tuple(_for_lowered(pattern) for _, pattern in _GENERIC_ALTERNATIVES)
 _GENERIC_LITERALS = AhoCorasick([gate for gate, _ in _GENERIC_ALTERNATIVES])
 
 # Lines that name the concrete problem: what is missing, denied, malformed or exhausted.
@@ -270,6 +285,9 @@ _DETAIL_WORDS: tuple[str, ...] = (
     "limit",
 )
 _DETAIL = re.compile(r"(?i)\b429\b|got \d+ results?|no \S+ found|must (?:have|be|appear)")
+# Whether _DETAIL matches an ASCII text, asked of the text lowered: every alternative starts with
+# a letter or digit, so the regex engine skips to those instead of trying every position.
+_DETAIL_LOWER = re.compile(r"429(?<!\w429)\b|got \d+ results?|no \S+ found|must (?:have|be|appear)")
 
 
 class _Words:
@@ -293,9 +311,11 @@ _GENERIC_WORDS = _Words(_GENERIC_GATES)
 _DETAIL_ANY = _Words(_DETAIL_WORDS)
 
 
-@remembered(2048)
+@by_shape(2048, zero_apart=True)
 def line_score(line: str) -> int:
-    """How strongly `line` (colour codes stripped, prefix kept) signals an error; 0 if not at all."""
+    """How strongly `line` (colour codes stripped, prefix kept) signals an error; 0 if not at all.
+
+    Remembered by shape: no pattern tells one digit of 1 to 9 from another."""
     low = line.lower()
     if not _ANCHOR_WORDS.any_in(low):
         return 0
@@ -318,7 +338,7 @@ def is_generic(text: str) -> bool:
     if not text.isascii():  # case-insensitive matching folds some non-ASCII letters: run them all
         return _GENERIC.search(text) is not None
     found = {index for index, _, _ in _GENERIC_LITERALS.find_matches_as_indexes(low, overlapping=True)}
-    return any(_GENERIC_ONE[index].search(text) is not None for index in found)
+    return any(_GENERIC_LOWER[index](low) is not None for index in found)
 
 
 def has_detail(text: str) -> bool:
@@ -328,6 +348,40 @@ def has_detail(text: str) -> bool:
         return True
     gated = "429" in low or "got " in low or " found" in low or "must " in low  # _DETAIL's literals
     return gated and _DETAIL.search(text) is not None
+
+
+# Every word either test above looks for, for one pass over an ASCII line that answers both.
+_RANK_WORDS: tuple[str, ...] = (
+    *_GENERIC_GATES,
+    *(literal for literal, _ in _GENERIC_ALTERNATIVES),
+    *_DETAIL_WORDS,
+)
+# Over bytes: the str search converts offsets to characters, which costs more than the search.
+_RANK_FINDER = BytesAhoCorasick([word.encode("ascii") for word in _RANK_WORDS], matchkind=MatchKind.Standard)
+_FIRST_LITERAL = len(_GENERIC_GATES)
+_FIRST_DETAIL = _FIRST_LITERAL + len(_GENERIC_ALTERNATIVES)
+
+
+@remembered(2048)
+def detail_and_generic(text: str) -> tuple[bool, bool]:
+    """(has_detail(text), is_generic(text)), with one lowering and one word search on ASCII text:
+    a block's rank asks both of each of its message lines (remembered: blocks repeat)."""
+    if not text.isascii():
+        return has_detail(text), is_generic(text)
+    low = text.lower()
+    detail = gate = False
+    literals: set[int] = set()
+    for index, _, _ in _RANK_FINDER.find_matches_as_indexes(low.encode("ascii"), overlapping=True):
+        if index >= _FIRST_DETAIL:
+            detail = True
+        elif index >= _FIRST_LITERAL:
+            literals.add(index - _FIRST_LITERAL)
+        else:
+            gate = True
+    if not detail and ("429" in low or "got " in low or " found" in low or "must " in low):
+        detail = _DETAIL_LOWER.search(low) is not None
+    generic = gate and any(_GENERIC_LOWER[index](low) is not None for index in literals)
+    return detail, generic
 
 
 def is_benign(text: str) -> bool:
