@@ -115,9 +115,18 @@ class Scanner:
     def _count_input(self, text: str) -> None:
         state = self.state
         state.chars_in += len(text) + 1
-        if state.exact_chars < EXACT_TOKENS_CHARS:
+        room = EXACT_TOKENS_CHARS - state.exact_chars
+        if room <= 0:
+            return
+        if len(text) < room:
             state.exact_tokens += count_tokens(text + "\n")
             state.exact_chars += len(text) + 1
+            return
+        # A file chunk (1 MB) is larger than the sample: count its first lines up to the sample's
+        # size, which the estimate scales from (tokenizing the rest would cost ~0.2 s a log).
+        sample = text[: text.rfind("\n", 0, room) + 1 or room]
+        state.exact_tokens += count_tokens(sample)
+        state.exact_chars += len(sample)
 
     def _whole_record_block(self, text: str, base: int) -> None:
         """A record logged at ERROR or above is one event: keep its whole message as a block."""
