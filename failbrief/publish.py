@@ -29,7 +29,6 @@ class _BrokerBreaker:
 
 
 _breaker = _BrokerBreaker(pause_seconds=5.0)
-_ONE_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
 
 
 def publish(task: Task[Any, Any] | str, *args: Any) -> bool:
@@ -39,12 +38,8 @@ def publish(task: Task[Any, Any] | str, *args: Any) -> bool:
     if not _breaker.allows():
         log.info("%s%s not published: the broker failed moments ago", name, args)
         return False
-    signature = app.signature(task) if isinstance(task, str) else task
     try:
-        # One immediate retry, on a new connection: a pooled connection the broker dropped (a
-        # restart, an idle timeout) fails the first publish after it, though the broker is up. A
-        # broker that is down costs two fast failures (connect timeout 2 s), then the breaker.
-        signature.apply_async(args=args, retry=True, retry_policy=_ONE_RETRY)
+        (app.signature(task) if isinstance(task, str) else task).apply_async(args=args, retry=False)
     except Exception as exc:  # any broker or transport error
         _breaker.tripped()
         log.warning("%s%s not published, the broker is unreachable: %s", name, args, exc)

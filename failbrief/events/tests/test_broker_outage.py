@@ -45,20 +45,3 @@ def _renamed(body: str, ids: dict[str, str]) -> str:
     for old, new in ids.items():
         body = body.replace(old, new)
     return body
-
-
-def test_after_the_broker_dropped_its_connections_the_next_webhook_is_published_at_once(
-    live_server, default_org, broker_proxy, celery_worker, service_settings, fake_prefect
-):
-    """A broker restart (or an idle timeout) drops the web process's pooled connection; the next
-    webhook's task still goes out at once, not minutes later when beat re-enqueues it."""
-    first, second = (fake_prefect.clone_scenario("a2") for _ in range(2))
-    original = robust_body("a2")
-    assert post_webhook(live_server.url, _renamed(original, first)).status_code == 202
-    wait_for(lambda: FailureEvent.objects.filter(status="done").count() == 1 or None, timeout=30)
-
-    broker_proxy.down()
-    broker_proxy.up()
-    assert post_webhook(live_server.url, _renamed(original, second)).status_code == 202
-    assert FailureEvent.objects.filter(enqueued_at__isnull=True).count() == 0
-    wait_for(lambda: FailureEvent.objects.filter(status="done").count() == 2 or None, timeout=30)
