@@ -16,7 +16,7 @@ from failbrief.events.models import FailureEvent
 from failbrief.events.process import finish_event, summarize_event
 from failbrief.events.reconcile import reconcile
 from failbrief.events.state import clock
-from failbrief.lib.duplicate_task_guard import first_copy_only
+from failbrief.lib.durable_task import durable_task
 from failbrief.lib.http import ApiUnavailable
 from failbrief.lib.task_retry import retry_or_give_up
 from failbrief.runs.configured import prefect_client
@@ -28,8 +28,7 @@ from failbrief.summarize.store import fail_summary
 log = logging.getLogger(__name__)
 
 
-@app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
-@first_copy_only
+@durable_task(max_retries=None)
 def process_event(self: Task[Any, Any], event_id: int) -> None:
     try:
         with prefect_client() as client:

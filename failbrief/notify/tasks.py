@@ -8,7 +8,7 @@ from typing import Any
 from celery import Task
 
 from failbrief.celery import app
-from failbrief.lib.duplicate_task_guard import first_copy
+from failbrief.lib.durable_task import durable_task
 from failbrief.notify.deliver import deliver, due_for_requeue, http_client
 from failbrief.notify.plan import flush_held
 from failbrief.publish import publish
@@ -16,15 +16,12 @@ from failbrief.publish import publish
 log = logging.getLogger(__name__)
 
 
-@app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+@durable_task(max_retries=None)
 def deliver_notification(self: Task[Any, Any], notification_id: int) -> None:
     """Attempts are counted in the database (NOTIFY_MAX_ATTEMPTS), not by Celery. A send its org's
     cap turned away (NOTIFY_ORG_CONCURRENCY) comes back a few seconds later, not as an attempt."""
-    with first_copy(self.request.id or "") as first:
-        if not first:
-            return
-        with http_client() as http:
-            outcome = deliver(notification_id, http)
+    with http_client() as http:
+        outcome = deliver(notification_id, http)
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
 

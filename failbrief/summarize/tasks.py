@@ -8,7 +8,7 @@ from typing import Any
 from celery import Task
 
 from failbrief.celery import app
-from failbrief.lib.duplicate_task_guard import first_copy_only
+from failbrief.lib.durable_task import durable_task
 from failbrief.lib.http import ApiUnavailable
 from failbrief.lib.task_retry import retry_or_give_up
 from failbrief.runs.configured import prefect_client
@@ -24,8 +24,7 @@ MAX_RETRIES = 8
 AIRBYTE_MAX_RETRIES = 6
 
 
-@app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
-@first_copy_only
+@durable_task(max_retries=MAX_RETRIES)
 def summarize_requested(self: Task[Any, Any], row_id: int) -> None:
     try:
         with prefect_client() as client:
@@ -40,14 +39,7 @@ def summarize_requested(self: Task[Any, Any], row_id: int) -> None:
 
 
 # The name it had when it lived in sources/tasks.py, so a message published before an upgrade runs.
-@app.task(
-    name="failbrief.sources.tasks.summarize_airbyte_requested",
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=AIRBYTE_MAX_RETRIES,
-)
-@first_copy_only
+@durable_task(max_retries=AIRBYTE_MAX_RETRIES, name="failbrief.sources.tasks.summarize_airbyte_requested")
 def summarize_airbyte_requested(self: Task[Any, Any], row_id: int) -> None:
     """Fill a requested Airbyte attempt summary; an unreachable Airbyte is retried with backoff,
     then the row fails with the reason."""
