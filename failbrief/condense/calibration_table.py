@@ -20,7 +20,7 @@ DEV_RECORDS: dict[str, tuple[int, int]] = {
     "invalid-setting": (1, 1),
     "local-module-not-on-path": (1, 1),
     "login-rejected": (2, 2),
-    "missing-file": (9, 8),
+    "missing-file": (10, 9),
     "module-not-found": (10, 8),
     "mssql-login-failed": (1, 0),
     "oauth-invalid-grant": (1, 1),

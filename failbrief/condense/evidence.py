@@ -106,7 +106,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"OOMKilled|\bexit(?:ed)?(?: with)?(?: status| return)?(?: code)?:? 137\b|(?i:exit code:? 137)"
         r"|\bSIGKILL\b|\bsignal 9\b|(?:status|exit) code:? -9\b|(?i:exceed\w* (?:its |the )?memory limit)"
         r"|(?i:container killed .{0,60}memory)|^\s*Killed\s*$"
-        r"|(?i:\b(?:exit|exited|status|return|returned|returncode|exitcode|exit_code)\b[\w -]{0,30}?[:=\s]\W{0,3}137\b)"
+        r"|(?i:\b(?:exit|exited|return|returned|status)\b[\w -]{0,25}?\b(?:code"
+        r"|status)\b\W{0,3}137\b|\b(?:returncode|exitcode|exit_code)\W{0,3}137\b)"
         r"|(?i:return ?code:? -9\b)",
         "The memory limit of the worker, pod or container that ran the step (OOMKilled, exit 137): "
         "raise it, or lower the batch size / parallelism of the step.",
@@ -117,7 +118,7 @@ SIGNALS: tuple[Signal, ...] = (
         "exception class",
         r"\bMemoryError\b|OutOfMemory|Java heap space|GC overhead limit exceeded|(?i:\bout of memory\b)"
         r"|" + _code("53200") + r"|Cannot allocate memory|\bENOMEM\b|Unable to acquire \d+ bytes of memory"
-        r"|std::bad_alloc|\bORA-0403[01]\b|Out of sort memory",
+        r"|std::bad_alloc|\bORA-0403[01]\b|Out of sort memory|is bigger than spark\.driver\.maxResultSize",
         "The memory available to the process (JVM -Xmx / heap, worker or warehouse size) against the "
         "size of the data it loads at once; reduce the batch, page or partition size.",
     ),
@@ -125,9 +126,8 @@ SIGNALS: tuple[Signal, ...] = (
         "disk-full",
         "resource_limit_oom_timeout",
         "errno / SQLSTATE",
-        r"(?i)no space left on device|\bENOSPC\b|disk (?:is )?full|disk quota exceeded|\bEDQUOT\b|"
-        + _code("53100")
-        + r"|could not extend file",
+        r"(?i)no space left on device|\bENOSPC\b|disk (?:is )?full"
+        r"|\bDiskFull\b|disk quota exceeded|\bEDQUOT\b|" + _code("53100") + r"|could not extend file",
         "Free space on the volume named in the error (worker disk, temp directory, database storage); "
         "clear old files or logs, or grow the volume.",
     ),
@@ -147,9 +147,7 @@ SIGNALS: tuple[Signal, ...] = (
         "resource_limit_oom_timeout",
         "SQLSTATE / vendor code",
         r"(?i)too many clients already|remaining connection slots are reserved|too many connections"
-        r"|\bTooManyConnections\b|"
-        + _code("53300")
-        + r"|connection limit exceeded",
+        r"|\bTooManyConnections\b|" + _code("53300") + r"|connection limit exceeded",
         "The database's connection limit (max_connections, the role's connection limit) against the "
         "connections the pipeline opens: lower the pool size or thread count, or put a pooler in front.",
         specific=False,
@@ -189,6 +187,16 @@ SIGNALS: tuple[Signal, ...] = (
         "against what the step uses (executor memory and overhead, pod requests and limits).",
         specific=False,
     ),
+    # The scheduler found no node with room for the pod: its requests exceed what the cluster has free.
+    _signal(
+        "pod-unschedulable",
+        "resource_limit_oom_timeout",
+        "Kubernetes pod status",
+        r"\bFailedScheduling\b|\d+ Insufficient (?:cpu|memory|nvidia\.com/gpu)|\bUnschedulable\b",
+        "The pod's CPU and memory requests against the free capacity of the nodes it may run on "
+        "(node selectors, taints, autoscaler limits): lower the requests or add capacity.",
+        specific=False,
+    ),
     _signal(
         "statement-timeout",
         "resource_limit_oom_timeout",
@@ -208,7 +216,9 @@ SIGNALS: tuple[Signal, ...] = (
         "resource_limit_oom_timeout",
         "warehouse error reason",
         r"\bresourcesExceeded\b|Resources exceeded during query execution|(?i:exceeded (?:the )?(?:memory"
-        r"|cpu) limit)|cancelled by WLM abort action|Query Monitoring Rule",
+        r"|cpu) limit)|cancelled by WLM abort action"
+        r"|Query Monitoring Rule|Query exceeded limit for bytes billed"
+        r"|\bresponseTooLarge\b|Response too large to return",
         "The query's size against the warehouse's limits (BigQuery's per-stage resources, a Redshift "
         "WLM query monitoring rule): split it, filter earlier, drop a global ordering or a skewed "
         "join, or give the query a queue with more memory.",
@@ -227,7 +237,8 @@ SIGNALS: tuple[Signal, ...] = (
         "rate_limit",
         "API error reason",
         r"\b(?:rateLimitExceeded|userRateLimitExceeded|quotaExceeded|RESOURCE_EXHAUSTED|ThrottlingException"
-        r"|SlowDown|RequestLimitExceeded)\b|\bRateLimit\w*(?:Error|Exception)\b|(?i:rate limit(?:ed| exceeded| reached)"
+        r"|SlowDown|RequestLimitExceeded)\b|\bRateLimit\w*(?:Error"
+        r"|Exception)\b|(?i:rate limit(?:ed| exceeded| reached)"
         r"|exceeded your current quota"
         r"|(?<!disk )quota (?:exceeded|exhausted)"
         r"|\bthrottl(?:ed|ing)\b|rate exceeded|exceeded .{0,40}\brate limit|reduce your request rate)",
@@ -346,7 +357,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"|AccessDenied(?:Exception)?\b"
         r"|\bAuthorizationError\b|\bPermissionError\b|\bInsufficientPrivilege\b|\[Errno 13\]|\bEACCES\b"
         r"|\bORA-01031\b|command denied to user|permission was denied on (?:the )?object"
-        r"|insufficient authentication scopes|ACCESS_TOKEN_SCOPE_INSUFFICIENT|the caller does not have permission"
+        r"|insufficient authentication scopes"
+        r"|ACCESS_TOKEN_SCOPE_INSUFFICIENT|the caller does not have permission"
         r"|\bAuthorization(?:PermissionMismatch|Failure)\b|is not allowed to access Snowflake"
         r"|user does not have (?:the )?(?:permission|privilege)",
         "The grants of the account the step runs as (role, service account or impersonated account): "
@@ -415,7 +427,8 @@ SIGNALS: tuple[Signal, ...] = (
         "exception class",
         r"\bModuleNotFoundError\b|No module named|\bcannot import name\b|\bDistributionNotFound\b"
         r"|\bNoClassDefFoundError\b|\bClassNotFoundException\b|\bNoSuchMethodError\b"
-        r"|\bUnsupportedClassVersionError\b|No adapters available|Could not find adapter type",
+        r"|\bUnsupportedClassVersionError\b|No adapters available|Could not find adapter type"
+        r"|Can't load plugin: sqlalchemy\.dialects",
         "The installed packages of the environment that ran the step: the package (or version) that "
         "provides the missing module or name; pin the versions that work together and rebuild the image.",
     ),
@@ -451,6 +464,8 @@ SIGNALS: tuple[Signal, ...] = (
         "shell / dbt error",
         r"\b(?:sh|bash|zsh)(?:: (?:line )?\d+)?: [\w./-]+: (?:command )?not found|: command not found\b"
         r"|is not recognized as an internal or external command"
+        r"|(?i:\b(?:exit|exited|return|returned|status)\b[\w -]{0,25}?\b(?:code"
+        r"|status)\b\W{0,3}127\b|\b(?:returncode|exitcode|exit_code)\W{0,3}127\b)"
         r"|dbt found \d+ package\(s\) specified in packages\.yml, but only \d+ package\(s\) installed",
         "The environment the step runs in (image, virtualenv, PATH): install the tool or packages it "
         "calls there (pip install, `dbt deps` before the run), or call it by its full path.",
@@ -532,8 +547,10 @@ SIGNALS: tuple[Signal, ...] = (
         + _code("22018")
         + r"|numeric value .{0,80} is not recognized|Data too long for column|Out of range value for column"
         r"|Incorrect (?:integer|decimal|datetime|date|double) value|String or binary data would be truncated"
-        r"|\bORA-(?:12899|01722|01438)\b|value too large for column|Conversion Error: |Could not convert string"
-        r"|Bad (?:int64|double|numeric|bool) value|invalid input value for enum|date/time field value out of range"
+        r"|\bORA-(?:12899|01722|01438)\b|value too large for column"
+        r"|Conversion Error: |Could not convert string"
+        r"|Bad (?:int64|double|numeric|bool) value"
+        r"|invalid input value for enum|date/time field value out of range"
         r"|\b(?:InvalidDatetimeFormat|InvalidTextRepresentation|NumericValueOutOfRange)\b|"
         + _code("22P02|22003|22007|22008"),
         "The column the value is written to against the longest or widest value now arriving: widen "
@@ -551,8 +568,10 @@ SIGNALS: tuple[Signal, ...] = (
         + _code("002003")
         + r"|does not exist or not authorized|not found: (?:table|dataset|project|view)"
         r"|(?:table|dataset) \S+ (?:was )?not found|SCHEMA_NOT_FOUND|TABLE_NOT_FOUND|\bnotFound\b"
-        r"|Table or view not found|\bORA-00942\b|table or view does not exist|Invalid object name|Unknown database"
-        r"|Table '[^']+' doesn't exist|no such table|Table with name \S+ does not exist|TABLE_OR_VIEW_NOT_FOUND"
+        r"|Table or view not found|\bORA-00942\b"
+        r"|table or view does not exist|Invalid object name|Unknown database"
+        r"|Table '[^']+' doesn't exist|no such table"
+        r"|Table with name \S+ does not exist|TABLE_OR_VIEW_NOT_FOUND"
         r"|The table or view \S+ cannot be found|\bNoSuch(?:Table|Database|Namespace)Exception\b"
         r"|Object does not exist, or operation cannot be performed|\bNoSuchBucket\b"
         r"|specified bucket does not exist|Cannot open database .{0,80} requested by the login",
@@ -567,7 +586,7 @@ SIGNALS: tuple[Signal, ...] = (
         r".{0,40}(?:not found|does not exist)|invalid value for '--|env var required but not provided"
         r"|environment variable .{0,60}(?:not set|is required)|depends on a node named"
         r"|unrecognized arguments|conn_id `?[\w.-]+`? isn't defined|\bAirflowNotFoundException\b"
-        r"|Path does not exist: )",
+        r"|Path does not exist: |No dbt_project\.yml found|Not a dbt project)|\bFileNotFoundException\b",
         "The path, profile, option or environment variable the message names: set it where the step "
         "runs (deployment, worker environment, working directory).",
     ),
@@ -577,11 +596,13 @@ SIGNALS: tuple[Signal, ...] = (
         "invalid-setting",
         "config_error",
         "configuration error",
-        r'Credentials in profile "[^"]*", target "[^"]*" invalid: (?!Runtime Error)|does not have a target named'
+        r'Credentials in profile "[^"]*", target "[^"]*" invalid: (?!Runtime Error)'
+        r"|does not have a target named"
         r"|Config validation error|\b(?:MissingFlowError|ParameterTypeError|SignatureMismatchError"
         r"|ParameterBindError|AirflowConfigException|DagNotFound|TaskNotFound|NoRegionError)\b"
         r"|Flow run received invalid parameters|Flow function with name \S+ not found"
-        r"|You must specify a region|Could not parse (?:rfc1738 |SQLAlchemy )?URL|No connection adapters were found"
+        r"|You must specify a region|Could not parse (?:rfc1738 "
+        r"|SQLAlchemy )?URL|No connection adapters were found"
         r"|\bInvalid URL '|\bVariable \S+ does not exist|depends on a source named",
         "The setting the message names, where the step gets it (profile target, deployment entrypoint "
         "or parameters, connection URL, region, Airflow variable): fill it in or correct it there.",
@@ -593,19 +614,22 @@ SIGNALS: tuple[Signal, ...] = (
         "schema-validation-failed",
         "config_error",
         "validation error",
-        r"\bjsonschema\.exceptions\.ValidationError\b|is a required property|Failed validating '\w+' in schema",
+        r"\bjsonschema\.exceptions\.ValidationError\b"
+        r"|is a required property|Failed validating '\w+' in schema",
         "The fields the validation error lists (path, expected type) in the configuration, parameters "
         "or block the step was given; if they come from data or from code, fix them at that source.",
         specific=False,
     ),
-    # Read-only or wrong kind of path: where the step writes is not set up for it.
+    # Where the step writes is not set up for writing: a read-only mount, a directory where a file
+    # is expected, a read replica (SQLSTATE 25006).
     _signal(
-        "path-not-writable",
+        "target-not-writable",
         "config_error",
-        "errno",
-        r"Read-only file system|\bEROFS\b|\bIsADirectoryError\b|\bNotADirectoryError\b",
-        "The path the step writes to and how it is mounted: a read-only volume or image layer, or a "
-        "directory where a file is expected; point it at a writable location.",
+        "errno / SQLSTATE",
+        r"Read-only file system|\bEROFS\b|\bIsADirectoryError\b|\bNotADirectoryError\b"
+        r"|in a read-only transaction|\bReadOnlySqlTransaction\b|" + _code("25006"),
+        "The path or database the step writes to: a read-only volume or image layer, a directory where "
+        "a file is expected, a read replica or standby host; point it at a writable location.",
         specific=False,
     ),
     # DuckDB was asked to read a path as data and knows no reader for it (a database file, a wrong
@@ -638,7 +662,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"|syntax error line \d+|Syntax error: |\binvalidQuery\b|Incorrect syntax near|"
         + _code("001003")
         + r"|You have an error in your SQL syntax|\bORA-009(?:07|17|33|36)\b|SQL command not properly ended"
-        r"|\bPARSE_SYNTAX_ERROR\b|\bParseException\b|mismatched input '",
+        r"|\bPARSE_SYNTAX_ERROR\b|\bParseException\b|mismatched input '"
+        r"|Cannot query over table \S+ without a filter",
         "The compiled SQL at the position the error gives (target/compiled or target/run): the "
         "statement the warehouse rejects, often a dialect difference or a macro that rendered empty.",
         specific=False,
@@ -671,7 +696,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"(?i)duplicate key value|violates (?:unique|not-null|foreign key|check|exclusion) constraint"
         r"|\b(?:UniqueViolation|NotNullViolation|ForeignKeyViolation|CheckViolation|IntegrityError)\b"
         r"|Duplicate entry '|unique constraint \S+ violated|\bORA-00001\b|Violation of (?:PRIMARY|UNIQUE) KEY"
-        r"|Cannot insert duplicate key|Cannot insert the value NULL into column|Duplicate row detected during DML"
+        r"|Cannot insert duplicate key|Cannot insert the value NULL into column"
+        r"|Duplicate row detected during DML"
         r"|(?:SQLSTATE|sqlstate)\W{0,4}23[0-9A-Z]{3}\b",
         "The rows the statement writes against the constraint it names: find the duplicate or null keys "
         "in the input (or the join that multiplies them) and deduplicate, or fix the key definition.",
@@ -766,7 +792,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"|read timed out|SocketTimeoutException|\bEOF occurred\b|Connection broken: |InvalidChunkLength"
         r"|\bAdminShutdown\b|terminating connection due to administrator command|\b57P01\b"
         r"|forcibly closed by the remote host|\bWSAECONNRESET\b|SSL connection has been closed unexpectedly"
-        r"|MySQL server has gone away|Server disconnected without sending a response|\bServerDisconnectedError\b"
+        r"|MySQL server has gone away|Server disconnected without sending a response"
+        r"|\bServerDisconnectedError\b"
         r"|\bRemoteProtocolError\b|peer closed connection without",
         "What sits between the worker and the remote host (proxy, NAT, SSH tunnel, load balancer idle "
         "timeout): a long transfer was cut; retry, and add keep-alives or a shorter page size.",
@@ -866,7 +893,8 @@ SIGNALS: tuple[Signal, ...] = (
         "config_error",
         "container status",
         r"\b(?:ErrImagePull|ImagePullBackOff|InvalidImageName|CannotPullContainerError)\b"
-        r"|manifest (?:for \S+ )?(?:unknown|not found)|pull access denied|repository does not exist or may require",
+        r"|manifest (?:for \S+ )?(?:unknown|not found)"
+        r"|pull access denied|repository does not exist or may require",
         "The image name and tag the job or work pool names, that the tag was pushed, and the registry "
         "credentials (imagePullSecrets, execution role) of the cluster that pulls it.",
         specific=False,
