@@ -30,6 +30,7 @@ DEV_RECORDS: dict[str, tuple[int, int]] = {
     "resources-exceeded": (5, 5),
     "snowflake-unknown-account": (3, 2),
     "spark-data-source-not-on-classpath": (2, 2),
+    "sqlstate-invalid-authorization": (1, 0),
     "statement-timeout": (3, 2),
     "tls": (1, 0),
     "tls-to-plain-port": (1, 1),

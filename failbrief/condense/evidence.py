@@ -118,7 +118,7 @@ SIGNALS: tuple[Signal, ...] = (
         "exception class",
         r"\bMemoryError\b|OutOfMemory|Java heap space|GC overhead limit exceeded|(?i:\bout of memory\b)"
         r"|" + _code("53200") + r"|Cannot allocate memory|\bENOMEM\b|Unable to acquire \d+ bytes of memory"
-        r"|std::bad_alloc|\bORA-0403[01]\b|Out of sort memory|is bigger than spark\.driver\.maxResultSize",
+        r"|std::bad_alloc|out of shared memory|\bORA-0403[01]\b|Out of sort memory|is bigger than spark\.driver\.maxResultSize",
         "The memory available to the process (JVM -Xmx / heap, worker or warehouse size) against the "
         "size of the data it loads at once; reduce the batch, page or partition size.",
     ),
@@ -181,7 +181,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"(?i)job has no active pods|pod (?:\S+ )?(?:disappeared|was deleted|not found) while"
         r"|log read interrupted but container|\bLost executor \d+|\bExecutorLostFailure\b"
         r"|Python worker exited unexpectedly|Executor heartbeat timed out|Container killed on request"
-        r"|Container from a bad node",
+        r"|Container from a bad node|driver has stopped unexpectedly",
         "What ended the pod or executor (kubectl describe pod / events, the YARN or Spark executor "
         "logs: OOMKilled, Evicted, killed for exceeding memory, a preempted node) and its memory "
         "against what the step uses (executor memory and overhead, pod requests and limits).",
@@ -218,7 +218,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"\bresourcesExceeded\b|Resources exceeded during query execution|(?i:exceeded (?:the )?(?:memory"
         r"|cpu) limit)|cancelled by WLM abort action"
         r"|Query Monitoring Rule|Query exceeded limit for bytes billed"
-        r"|\bresponseTooLarge\b|Response too large to return",
+        r"|\bresponseTooLarge\b|Response too large to return|Query exceeded resource limits",
         "The query's size against the warehouse's limits (BigQuery's per-stage resources, a Redshift "
         "WLM query monitoring rule): split it, filter earlier, drop a global ordering or a skewed "
         "join, or give the query a queue with more memory.",
@@ -332,7 +332,8 @@ SIGNALS: tuple[Signal, ...] = (
         "sqlstate-invalid-authorization",
         "auth_credentials",
         "SQLSTATE class",
-        r"(?:SQLSTATE|SQLState|sqlstate)\W{0,4}28[0-9A-Z]{3}\b|\bInvalidAuthorizationSpecification\b",
+        r"(?:SQLSTATE|SQLState|sqlstate)\W{0,4}28[0-9A-Z]{3}\b|\bInvalidAuthorizationSpecification\b"
+        r'|FATAL:\s+role "[^"]+" does not exist',
         "The user, password or key and the authentication method the server expects for it (SQLSTATE "
         "class 28: the server refused who the connection says it is).",
     ),

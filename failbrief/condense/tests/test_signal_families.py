@@ -197,3 +197,15 @@ def test_a_key_a_loader_repeats_is_the_destination_refusing_the_write() -> None:
         'psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "orders_pkey"',
     ]
     assert write_brief(condense(lines), FailedUnitInfo()).category == "destination_write"
+
+
+def test_a_bare_operational_error_names_no_cause() -> None:
+    # DB-API drivers raise OperationalError for refused connections, lost sessions and bad
+    # queries alike: the class alone does not say the source could not be reached.
+    line = "pyhive.exc.OperationalError: TExecuteStatementResp(status=TStatus(statusCode=3))"
+    assert _brief_of(line)[0] != "source_connection"
+
+
+def test_a_login_role_the_server_does_not_know_is_a_credential_problem() -> None:
+    line = 'psycopg2.OperationalError: FATAL:  role "etl_user" does not exist'
+    assert _brief_of(line) == ("auth_credentials", "medium")
