@@ -118,7 +118,8 @@ SIGNALS: tuple[Signal, ...] = (
         "exception class",
         r"\bMemoryError\b|OutOfMemory|Java heap space|GC overhead limit exceeded|(?i:\bout of memory\b)"
         r"|" + _code("53200") + r"|Cannot allocate memory|\bENOMEM\b|Unable to acquire \d+ bytes of memory"
-        r"|std::bad_alloc|out of shared memory|\bORA-0403[01]\b|Out of sort memory|is bigger than spark\.driver\.maxResultSize",
+        r"|std::bad_alloc|out of shared memory|\bORA-0403[01]\b|Out of sort memory"
+        r"|is bigger than spark\.driver\.maxResultSize",
         "The memory available to the process (JVM -Xmx / heap, worker or warehouse size) against the "
         "size of the data it loads at once; reduce the batch, page or partition size.",
     ),
