@@ -182,7 +182,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"(?i)job has no active pods|pod (?:\S+ )?(?:disappeared|was deleted|not found) while"
         r"|log read interrupted but container|\bLost executor \d+|\bExecutorLostFailure\b"
         r"|Python worker exited unexpectedly|Executor heartbeat timed out|Container killed on request"
-        r"|Container from a bad node|driver has stopped unexpectedly",
+        r"|Container from a bad node|driver has stopped unexpectedly|\bFetchFailedException\b"
+        r"|Missing an output location for shuffle|Detected zombie job",
         "What ended the pod or executor (kubectl describe pod / events, the YARN or Spark executor "
         "logs: OOMKilled, Evicted, killed for exceeding memory, a preempted node) and its memory "
         "against what the step uses (executor memory and overhead, pod requests and limits).",
@@ -273,7 +274,8 @@ SIGNALS: tuple[Signal, ...] = (
         "token error",
         r"(?i)authentication token has expired|" + _code("390114") + r"|\bExpiredSignatureError\b"
         r"|signature has expired|\b(?:access |auth |id |session |bearer )?token (?:has |is )?expired\b"
-        r"|\bexpired (?:access |auth |session |bearer )?token\b",
+        r"|\bexpired (?:access |auth |session |bearer )?token\b"
+        r"|(?:failed|unable) to refresh (?:the |an |your )?(?:access[ _]|oauth[ _])?token",
         "The token the connection uses and how it is renewed: a long job outlived it, or the refresh "
         "that should replace it failed; re-authenticate, and check the worker's clock.",
     ),
@@ -298,7 +300,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"|(?i:unable to locate credentials)"
         r"|(?i:default credentials were not found)"
         r"|(?i:security token included in the request is (?:invalid|expired)|could not automatically "
-        r"determine credentials|request had invalid authentication credentials)",
+        r"determine credentials|request had invalid authentication credentials"
+        r"|invalid api[ _-]?key|api[ _-]?key (?:is )?(?:invalid|not valid)|incorrect api key provided)",
         "The cloud credentials the worker picks up (key id and secret, service-account file, "
         "GOOGLE_APPLICATION_CREDENTIALS, instance role): present, for the right account, not expired.",
     ),
@@ -356,6 +359,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"(?i)" + _code("42501") + r"|permission denied for|must be owner of|insufficient privileges?"
         r"|has no privileges on|not authorized to (?:perform|access)|does not have [\w.]+ permission"
         r"|permission [\w.]+ denied|Access Denied:|\baccessDenied\b|\bPERMISSION_DENIED\b"
+        r"|\bINSUFFICIENT_PERMISSIONS\b"
         r"|AccessDenied(?:Exception)?\b"
         r"|\bAuthorizationError\b|\bPermissionError\b|\bInsufficientPrivilege\b|\[Errno 13\]|\bEACCES\b"
         r"|\bORA-01031\b|command denied to user|permission was denied on (?:the )?object"
@@ -548,6 +552,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"|invalid input syntax for (?:type|integer)|"
         + _code("22018")
         + r"|numeric value .{0,80} is not recognized|Data too long for column|Out of range value for column"
+        r"|(?:Timestamp|Date|Boolean) '.{0,60}' is not recognized|is too long and would be truncated"
+        r"|Could not cast literal|Check 'stl_load_errors' system table"
         r"|Incorrect (?:integer|decimal|datetime|date|double) value|String or binary data would be truncated"
         r"|\bORA-(?:12899|01722|01438)\b|value too large for column"
         r"|Conversion Error: |Could not convert string"
@@ -605,7 +611,9 @@ SIGNALS: tuple[Signal, ...] = (
         r"|Flow run received invalid parameters|Flow function with name \S+ not found"
         r"|You must specify a region|Could not parse (?:rfc1738 "
         r"|SQLAlchemy )?URL|No connection adapters were found"
-        r"|\bInvalid URL '|\bVariable \S+ does not exist|depends on a source named",
+        r"|\bInvalid URL '|\bVariable \S+ does not exist|depends on a source named"
+        r"|has not been used in project \S+ before or it is disabled|Billing has not been enabled"
+        r"|\bBillingNotEnabled\b",
         "The setting the message names, where the step gets it (profile target, deployment entrypoint "
         "or parameters, connection URL, region, Airflow variable): fill it in or correct it there.",
     ),
@@ -698,7 +706,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"(?i)duplicate key value|violates (?:unique|not-null|foreign key|check|exclusion) constraint"
         r"|\b(?:UniqueViolation|NotNullViolation|ForeignKeyViolation|CheckViolation|IntegrityError)\b"
         r"|Duplicate entry '|unique constraint \S+ violated|\bORA-00001\b|Violation of (?:PRIMARY|UNIQUE) KEY"
-        r"|Cannot insert duplicate key|Cannot insert the value NULL into column"
+        r"|Cannot insert duplicate key|Cannot insert (?:the value NULL|a NULL value) into column"
         r"|Duplicate row detected during DML"
         r"|(?:SQLSTATE|sqlstate)\W{0,4}23[0-9A-Z]{3}\b",
         "The rows the statement writes against the constraint it names: find the duplicate or null keys "
@@ -901,6 +909,18 @@ SIGNALS: tuple[Signal, ...] = (
         "credentials (imagePullSecrets, execution role) of the cluster that pulls it.",
         specific=False,
     ),
+    # An orchestrator object the step names is not there (a block document, work pool or deployment
+    # by name); a deleted run gives the same exception, so it only suggests.
+    _signal(
+        "named-object-not-found",
+        "config_error",
+        "orchestrator error",
+        r"\bObjectNotFound\b|Unable to find block document named|Block document \S+ not found"
+        r"|(?:Work pool|Deployment) \S+ not found",
+        "The name of the block, work pool or deployment the step refers to: created in this workspace, "
+        "spelt as registered, and visible to the API key the worker uses.",
+        specific=False,
+    ),
     _signal(
         "http-404",
         "config_error",
@@ -952,17 +972,26 @@ SIGNALS: tuple[Signal, ...] = (
 )
 
 BY_NAME: dict[str, Signal] = {signal.name: signal for signal in SIGNALS}
+# HTTP statuses that several causes share (a 429 is only ever a rate limit, so it is not here).
+_COARSE_STATUSES = frozenset({"http-401", "http-403", "http-404", "http-500", "http-5xx"})
 _MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 _INSTALLED = re.compile(r"site-packages|dist-packages")
 
 
 def first_signal(line: str, block: str, whole_text: str = "") -> Signal | None:
-    """The first row of the table that `line` (in `block`) matches, or None."""
+    """The first row of the table that `line` (in `block`) matches, or None. Most HTTP statuses
+    are coarse (Google answers a disabled API or a rate limit with 403), so a later row that reads
+    the same line more finely refines them, if it is at least as strong."""
     block = mark_local_module(line, block, whole_text)
+    status: Signal | None = None
     for signal in SIGNALS:
-        if signal.matches(line, block):
+        if not signal.matches(line, block):
+            continue
+        if signal.name in _COARSE_STATUSES:
+            status = status or signal
+        elif status is None or signal.specific or not status.specific:
             return signal
-    return None
+    return status
 
 
 def mark_local_module(line: str, block: str, whole_text: str) -> str:

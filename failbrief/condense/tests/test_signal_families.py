@@ -209,3 +209,25 @@ def test_a_bare_operational_error_names_no_cause() -> None:
 def test_a_login_role_the_server_does_not_know_is_a_credential_problem() -> None:
     line = 'psycopg2.OperationalError: FATAL:  role "etl_user" does not exist'
     assert _brief_of(line) == ("auth_credentials", "medium")
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        ("airbyte_cdk.utils.AirbyteTracedException: Failed to refresh access token: 400", "auth_credentials"),
+        ("requests.exceptions.HTTPError: Invalid API key provided for this account", "auth_credentials"),
+        (
+            "google.api_core.exceptions.Forbidden: 403 BigQuery API has not been used in project 1234 "
+            "before or it is disabled.",
+            "config_error",
+        ),
+        ("Timestamp '2024-13-01' is not recognized", "schema_mismatch"),
+        (
+            "org.apache.spark.shuffle.FetchFailedException: Failed to connect to host",
+            "resource_limit_oom_timeout",
+        ),
+        ("prefect.exceptions.ObjectNotFound: None", "config_error"),
+    ],
+)
+def test_more_systems_words_for_known_causes(line: str, category: str) -> None:
+    assert _brief_of(line)[0] == category
