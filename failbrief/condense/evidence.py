@@ -290,6 +290,19 @@ SIGNALS: tuple[Signal, ...] = (
         "The credentials path the step is given (GOOGLE_APPLICATION_CREDENTIALS, a connection's key "
         "file setting) and the volume or secret that should put the file there on the worker.",
     ),
+    # Azure's managed-identity endpoint answered with a page instead of a token ("Unexpected content
+    # type"): no credential was refused. Either the host is not Azure and the SDK should not try managed
+    # identity there, or the azure-identity release misreads the endpoint (1.17.0 on Container Instances).
+    _signal(
+        "azure-managed-identity-bad-answer",
+        "dependency_version",
+        "SDK credential chain",
+        r"ManagedIdentityCredential(?:\.get_token failed)?: Unexpected content type",
+        "The azure-identity version against the last one that worked (pin it, or upgrade to a release "
+        "that skips an unusable managed-identity answer), and whether the host has a managed identity "
+        "at all: off Azure, exclude it (exclude_managed_identity_credential=True) so the chain reaches "
+        "the CLI or environment credentials.",
+    ),
     _signal(
         "cloud-key-rejected",
         "auth_credentials",
@@ -350,6 +363,18 @@ SIGNALS: tuple[Signal, ...] = (
         r"No active warehouse selected in the current session|" + _code("000606") + r"|ErrorCode\(606\)",
         "The warehouse the connection or the user's default names, and the USAGE grant of the session's "
         "role on it (a role without USAGE sees no warehouse); set the warehouse if none is configured.",
+        specific=False,
+    ),
+    # Redshift's STL/STV/SVL system tables are superuser-only on a provisioned cluster and not readable
+    # by anyone on Serverless or Multi-AZ: no grant helps, the query a tool runs on them has to change.
+    _signal(
+        "redshift-system-table-denied",
+        "code_bug",
+        "SQLSTATE / vendor message",
+        r"(?i)permission denied for (?:relation|table|view) (?:pg_catalog\.)?(?:stl|stv|svl|svcs|svv)_\w+",
+        "The query that reads the Redshift system table the message names (its tool or macro): Redshift "
+        "Serverless and Multi-AZ expose only the SYS_* monitoring views, so use a version that reads "
+        "those; on a provisioned cluster STL/STV tables show everything only to a superuser.",
         specific=False,
     ),
     _signal(
@@ -427,6 +452,18 @@ SIGNALS: tuple[Signal, ...] = (
         "pinned together), or the database name the profile gives the file.",
         specific=False,
     ),
+    # The JVM started but the class it was told to run is not on its classpath: the --class name, or the
+    # jar that should hold it (a local:// path names a file inside the container image, not the client).
+    _signal(
+        "jvm-main-class-not-found",
+        "config_error",
+        "JVM launcher error",
+        r"Could not find or load main class \S+",
+        "The main class and the jar the job is launched with (--class, mainClass, the application jar "
+        "path and classpath): the class name as packaged (jar tf), and that the jar path exists where "
+        "the driver runs (inside the image for local:// paths).",
+        specific=False,
+    ),
     _signal(
         "module-not-found",
         "dependency_version",
@@ -491,6 +528,31 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     # An installed dbt package whose own dbt_project.yml this dbt cannot read: the package is
     # made for another dbt version (config-version, require-dbt-version).
+    # Hadoop starts helper processes through Shell.runCommand; a NullPointerException from
+    # ProcessBuilder.start there means the command it builds has no executable, on Windows winutils.exe
+    # (HADOOP_HOME unset). The installation the job runs with, not the job's code.
+    _signal(
+        "hadoop-shell-helper-missing",
+        "dependency_version",
+        "exception in Hadoop's shell",
+        r"\bNullPointerException\b",
+        "The Hadoop installation Spark uses on the worker: on Windows HADOOP_HOME must point at a "
+        "directory whose bin holds winutils.exe for this Hadoop version; otherwise the Java and "
+        "Spark/Hadoop versions the job runs with (reinstall or upgrade them together).",
+        specific=False,
+        context=r"at org\.apache\.hadoop\.util\.Shell\.(?:runCommand|run|execCommand)\b",
+    ),
+    # The Azure CLI is installed but could not be run, so its credential (and every SDK chain that
+    # falls back to it) has nothing: a broken or half-upgraded azure-cli install.
+    _signal(
+        "azure-cli-not-runnable",
+        "dependency_version",
+        "SDK credential chain",
+        r"Failed to invoke the Azure CLI\b",
+        "The azure-cli install on the machine that runs the step: run `az account show` there; if it "
+        "fails to start, reinstall azure-cli (its Python environment), then `az login` again.",
+        specific=False,
+    ),
     _signal(
         "dbt-package-unreadable",
         "dependency_version",
@@ -500,6 +562,17 @@ SIGNALS: tuple[Signal, ...] = (
         "The dbt version the package release requires (its dbt_project.yml, require-dbt-version) "
         "against the installed dbt: pin a package release for this dbt, or upgrade dbt.",
         specific=False,
+    ),
+    # dbt's dispatch found no implementation of a macro a package calls: the installed release of the
+    # package that should define it (dbt_utils, fivetran_utils, a shim package) does not have it.
+    _signal(
+        "dbt-dispatch-macro-missing",
+        "dependency_version",
+        "dbt error",
+        r"In dispatch: No macro named '[\w.]+' found",
+        "The package releases installed together (packages.yml, package-lock.yml): the release that "
+        "calls the macro needs a newer or older release of the package named in 'Searched for'; pin "
+        "releases that go together and rerun `dbt deps` (or list the shim package in the dispatch config).",
     ),
     # -- schema: columns and types ------------------------------------------------------------------
     _signal(

@@ -231,3 +231,80 @@ def test_a_login_role_the_server_does_not_know_is_a_credential_problem() -> None
 )
 def test_more_systems_words_for_known_causes(line: str, category: str) -> None:
     assert _brief_of(line)[0] == category
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        # the managed-identity endpoint answered with a page, not a token: the SDK version or the
+        # chain on a host without a managed identity, no credential was refused
+        (
+            'azure.core.exceptions.ClientAuthenticationError: ManagedIdentityCredential: Unexpected content type "text/html"',
+            "dependency_version",
+        ),
+        # the Azure CLI exists but cannot be run: a broken install
+        ("azure.identity._exceptions.CredentialUnavailableError: Failed to invoke the Azure CLI", "dependency_version"),
+        # Redshift system tables no grant opens on Serverless: the tool's query must change
+        (
+            "redshift_connector.error.ProgrammingError: {'S': 'ERROR', 'C': '42501', 'M': "
+            "'permission denied for relation stl_load_errors'}",
+            "code_bug",
+        ),
+        # the JVM was told to run a class its classpath does not hold
+        ("Error: Could not find or load main class com.example.jobs.DailyLoad", "config_error"),
+    ],
+)
+def test_new_families_from_the_sixth_collection(line: str, category: str) -> None:
+    assert _brief_of(line) == (category, "medium")
+
+
+@pytest.mark.parametrize(
+    ("line", "not_category"),
+    [
+        # no managed identity on the host is not a library problem
+        (
+            "azure.identity.CredentialUnavailableError: ManagedIdentityCredential authentication "
+            "unavailable. No identity has been assigned to this resource.",
+            "dependency_version",
+        ),
+        # the CLI runs but nobody logged in
+        (
+            "azure.identity._exceptions.CredentialUnavailableError: Please run 'az login' to set up an account",
+            "dependency_version",
+        ),
+        # a user table the role may not read is a missing grant
+        ("psycopg2.errors.InsufficientPrivilege: permission denied for relation stage_orders", "code_bug"),
+        # a missing JDBC driver class is a missing package, not a launch setting
+        ("java.lang.ClassNotFoundException: org.postgresql.Driver", "config_error"),
+    ],
+)
+def test_look_alikes_of_the_sixth_collections_families_do_not_decide_them(line: str, not_category: str) -> None:
+    assert _brief_of(line)[0] != not_category
+
+
+def test_a_null_pointer_where_hadoop_starts_a_helper_is_the_installation() -> None:
+    lines = [
+        "Error: org.apache.spark.SparkException: Job aborted due to stage failure: Task 0 in stage 0.0 failed "
+        "1 times, most recent failure: Lost task 0.0 in stage 0.0 (TID 0, localhost): java.lang.NullPointerException",
+        "\tat java.lang.ProcessBuilder.start(ProcessBuilder.java:1012)",
+        "\tat org.apache.hadoop.util.Shell.runCommand(Shell.java:482)",
+        "\tat org.apache.hadoop.util.Shell.run(Shell.java:455)",
+    ]
+    assert write_brief(condense(lines), FailedUnitInfo()).category == "dependency_version"
+    # the same exception in the job's own code stays a programming error
+    own = ["java.lang.NullPointerException", "\tat com.example.jobs.DailyLoad.run(DailyLoad.java:42)"]
+    assert write_brief(condense(own), FailedUnitInfo()).category == "code_bug"
+
+
+def test_a_macro_dispatch_finds_nowhere_is_the_package_releases() -> None:
+    lines = [
+        "15:28:01  Running with dbt=1.0.4",
+        "Compilation Error",
+        "  In dispatch: No macro named 'get_columns_in_relation_sql' found",
+        "      Searched for: 'bigquery__get_columns_in_relation_sql', 'default__get_columns_in_relation_sql'",
+    ]
+    brief = write_brief(condense(lines), FailedUnitInfo())
+    assert (brief.category, brief.confidence) == ("dependency_version", "medium")
+    # a Jinja name dbt cannot resolve is still the project's own compilation error
+    other = ["Compilation Error in model orders (models/orders.sql)", "  'dbt_utils' is undefined"]
+    assert write_brief(condense(other), FailedUnitInfo()).category == "config_error"
