@@ -599,7 +599,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"|provided schema does not match|schema mismatch|type mismatch|column count doesn't match"
         r"|number of columns .{0,60}does not match|\bDATATYPE_MISMATCH\b|\bCANNOT_UP_CAST\b|Cannot up cast"
         r"|Failed to merge (?:fields|incompatible data types)|Parquet column cannot be converted"
-        r"|\bhas changed type from\b|Invalid schema update|changed mode from \w+ to \w+",
+        r"|\bhas changed type from\b|Invalid schema update|changed mode from \w+ to \w+"
+        r"|Cannot add fields \(field: |provided schema is not compatible with the file",
         "The column's type in the target against the type of the values now arriving (a changed source "
         "type, a new column): cast explicitly, or rebuild the table (full refresh) with the new shape.",
     ),

@@ -239,11 +239,15 @@ def test_more_systems_words_for_known_causes(line: str, category: str) -> None:
         # the managed-identity endpoint answered with a page, not a token: the SDK version or the
         # chain on a host without a managed identity, no credential was refused
         (
-            'azure.core.exceptions.ClientAuthenticationError: ManagedIdentityCredential: Unexpected content type "text/html"',
+            "azure.core.exceptions.ClientAuthenticationError: ManagedIdentityCredential: "
+            'Unexpected content type "text/html"',
             "dependency_version",
         ),
         # the Azure CLI exists but cannot be run: a broken install
-        ("azure.identity._exceptions.CredentialUnavailableError: Failed to invoke the Azure CLI", "dependency_version"),
+        (
+            "azure.identity._exceptions.CredentialUnavailableError: Failed to invoke the Azure CLI",
+            "dependency_version",
+        ),
         # Redshift system tables no grant opens on Serverless: the tool's query must change
         (
             "redshift_connector.error.ProgrammingError: {'S': 'ERROR', 'C': '42501', 'M': "
@@ -252,6 +256,12 @@ def test_more_systems_words_for_known_causes(line: str, category: str) -> None:
         ),
         # the JVM was told to run a class its classpath does not hold
         ("Error: Could not find or load main class com.example.jobs.DailyLoad", "config_error"),
+        # a BigQuery load whose schema differs from the table it appends to
+        (
+            "google.api_core.exceptions.BadRequest: 400 Provided Schema does not match Table "
+            "proj:sales.orders. Field amount has changed type from FLOAT to STRING",
+            "schema_mismatch",
+        ),
     ],
 )
 def test_new_families_from_the_sixth_collection(line: str, category: str) -> None:
@@ -269,23 +279,29 @@ def test_new_families_from_the_sixth_collection(line: str, category: str) -> Non
         ),
         # the CLI runs but nobody logged in
         (
-            "azure.identity._exceptions.CredentialUnavailableError: Please run 'az login' to set up an account",
+            "azure.identity._exceptions.CredentialUnavailableError: "
+            "Please run 'az login' to set up an account",
             "dependency_version",
         ),
         # a user table the role may not read is a missing grant
         ("psycopg2.errors.InsufficientPrivilege: permission denied for relation stage_orders", "code_bug"),
         # a missing JDBC driver class is a missing package, not a launch setting
         ("java.lang.ClassNotFoundException: org.postgresql.Driver", "config_error"),
+        # a field whose owner changed is not a column whose type changed
+        ("ValueError: Field 'created_at' has changed owner from alice to bob", "schema_mismatch"),
     ],
 )
-def test_look_alikes_of_the_sixth_collections_families_do_not_decide_them(line: str, not_category: str) -> None:
+def test_look_alikes_of_the_sixth_collections_families_do_not_decide_them(
+    line: str, not_category: str
+) -> None:
     assert _brief_of(line)[0] != not_category
 
 
 def test_a_null_pointer_where_hadoop_starts_a_helper_is_the_installation() -> None:
     lines = [
-        "Error: org.apache.spark.SparkException: Job aborted due to stage failure: Task 0 in stage 0.0 failed "
-        "1 times, most recent failure: Lost task 0.0 in stage 0.0 (TID 0, localhost): java.lang.NullPointerException",
+        "Error: org.apache.spark.SparkException: Job aborted due to stage failure: Task 0 in stage 0.0 "
+        "failed 1 times, most recent failure: Lost task 0.0 in stage 0.0 (TID 0, localhost): "
+        "java.lang.NullPointerException",
         "\tat java.lang.ProcessBuilder.start(ProcessBuilder.java:1012)",
         "\tat org.apache.hadoop.util.Shell.runCommand(Shell.java:482)",
         "\tat org.apache.hadoop.util.Shell.run(Shell.java:455)",
