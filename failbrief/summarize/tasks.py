@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from celery import Task
@@ -24,34 +26,38 @@ MAX_RETRIES = 8
 AIRBYTE_MAX_RETRIES = 6
 
 
-@durable_task(max_retries=MAX_RETRIES)
-def summarize_requested(self: Task[Any, Any], row_id: int) -> None:
+@contextmanager
+def _retried_while_unavailable(
+    task: Task[Any, Any], row_id: int, service: str, unavailable: type[ApiUnavailable], max_retries: int
+) -> Iterator[None]:
+    """While `service` is unavailable the task is retried with backoff; once its retries are spent
+    the requested row fails with the reason, so it never stays "running"."""
     try:
-        with prefect_client() as client:
-            fill_requested(row_id, self.request.id or "", client)
-    except PrefectUnavailable as exc:
+        yield
+    except unavailable as exc:
 
         def give_up(error: ApiUnavailable) -> None:
-            store.fail_summary(LlmSession.objects.get(pk=row_id), f"Prefect unavailable: {error}")
+            store.fail_summary(LlmSession.objects.get(pk=row_id), f"{service} unavailable: {error}")
 
-        what = f"summary={row_id} Prefect unavailable"
-        retry_or_give_up(self, exc, give_up, what=what, max_retries=MAX_RETRIES)
+        what = f"summary={row_id} {service} unavailable"
+        retry_or_give_up(task, exc, give_up, what=what, max_retries=max_retries)
+
+
+@durable_task(max_retries=MAX_RETRIES)
+def summarize_requested(self: Task[Any, Any], row_id: int) -> None:
+    with (
+        _retried_while_unavailable(self, row_id, "Prefect", PrefectUnavailable, MAX_RETRIES),
+        prefect_client() as client,
+    ):
+        fill_requested(row_id, self.request.id or "", client)
 
 
 # The name it had when it lived in sources/tasks.py, so a message published before an upgrade runs.
 @durable_task(max_retries=AIRBYTE_MAX_RETRIES, name="failbrief.sources.tasks.summarize_airbyte_requested")
 def summarize_airbyte_requested(self: Task[Any, Any], row_id: int) -> None:
-    """Fill a requested Airbyte attempt summary; an unreachable Airbyte is retried with backoff,
-    then the row fails with the reason."""
-    try:
+    """Fill a requested Airbyte attempt summary."""
+    with _retried_while_unavailable(self, row_id, "Airbyte", AirbyteUnavailable, AIRBYTE_MAX_RETRIES):
         fill_airbyte_requested(row_id, self.request.id or "")
-    except AirbyteUnavailable as exc:
-
-        def give_up(error: ApiUnavailable) -> None:
-            store.fail_summary(LlmSession.objects.get(pk=row_id), f"Airbyte unavailable: {error}")
-
-        what = f"summary={row_id} Airbyte unavailable"
-        retry_or_give_up(self, exc, give_up, what=what, max_retries=AIRBYTE_MAX_RETRIES)
 
 
 @app.task(ignore_result=True)
