@@ -208,14 +208,14 @@ class Scanner:
             if seen is not None:
                 pos = self._repeat(text, head_start, end, opening, seen)
                 if pos >= 0:
+                    if not self.state.blocks.add_repeat(seen.key):
+                        # Its key was evicted: the block is new again, and its lines are known.
+                        block = self._new_block(text, head_start, line, score, frames, line_no)
+                        block.extend(text[end + 1 : pos - 1].split("\n") if seen.rows else [])
+                        self._close(block)
                     counter.skip(pos, line_no + 1 + seen.rows)
                     return pos
-        block = Block([*frames, line], line_no - len(frames), ln.has_prefix(line), score)
-        if head_start >= _LEAD_IN_CHARS:  # within this chunk: read when the block is kept
-            block.lead_in_source = (text, head_start, head_start - _LEAD_IN_CHARS, LEAD_IN_LINES)
-        else:
-            block.lead_in = self._lead_in(text, head_start)
-        block.lead_in_logged = True
+        block = self._new_block(text, head_start, line, score, frames, line_no)
         block.in_traceback = "Traceback (most recent call last)" in line
         self.open = block
         pos = end + 1
@@ -245,9 +245,21 @@ class Scanner:
             pos = row_end + 1
         return pos
 
+    def _new_block(
+        self, text: str, head_start: int, line: str, score: int, frames: list[str], line_no: int
+    ) -> Block:
+        """The block opened by `line` (at `line_no`, after the `frames` from `head_start` on)."""
+        block = Block([*frames, line], line_no - len(frames), ln.has_prefix(line), score)
+        if head_start >= _LEAD_IN_CHARS:  # within this chunk: read when the block is kept
+            block.lead_in_source = (text, head_start, head_start - _LEAD_IN_CHARS, LEAD_IN_LINES)
+        else:
+            block.lead_in = self._lead_in(text, head_start)
+        block.lead_in_logged = True
+        return block
+
     def _repeat(self, text: str, head_start: int, end: int, opening: bytes, seen: _Seen) -> int:
-        """Where the block opening at `head_start` closes, when it is a repeat of a stored block
-        (counted as such); -1 when that is not known without reading it line by line.
+        """Where the block opening at `head_start` closes, when it takes as many lines as `seen`
+        and has its key; -1 when that is not known without reading it line by line.
 
         Block.take and Block.key tell no digit from another (see lines.by_shape), so a block whose
         text has the shape of the last one that opened alike takes the same lines and has the
@@ -268,7 +280,7 @@ class Scanner:
         if seen.probe.take(ln.strip_ansi(row)):
             del self._seen[opening]
             return -1
-        return pos if self.state.blocks.add_repeat(seen.key) else -1
+        return pos
 
     def _seen_block(self, text: str, head_start: int, pos: int, taken: int, block: Block) -> _Seen | None:
         """What _repeat needs to know of `block`, closed by the line at `pos`."""
