@@ -42,6 +42,10 @@ _BOILERPLATE = re.compile(
 _JAVA_FRAME = re.compile(r"\s*at\s+[\w$.<>/\-]+\(")
 # Found in a block's joined lines whenever one of them (or its message) is a Java frame.
 _ANY_JAVA_FRAME = re.compile(r"at\s+[\w$.<>/\-]+\(")
+# Where a line's score tells 0 from the other digits (scoring.py: `exit code [1-9]`, `return code
+# [1-9]`, `error=0`, ` 0 errors`, `WARN=3 ERROR=0`), in a block's lowered shape (digits made 0);
+# detail tells `429` apart (`\b429\b`), looked for in the block's text.
+_DIGIT_CONTEXTS = (b"code 0", b"code: 0", b"status 0", b"status: 0", b"=0", b" 0 error", b" 0 fail")
 # Importance counts at most this many detail lines (min(15, 5 * detail)).
 _DETAIL_COUNTED = 3
 # The statement a database driver or a tool prints after its error, under a label of its own line
@@ -194,6 +198,16 @@ class Block:
         if self.lead_in_logged:
             return [ln.strip_ansi(row) for row in self.lead_in]
         return self.lead_in
+
+    def ranks_by_shape(self) -> bool:
+        """Whether every block with the shape of this one's lines (see lines.by_shape) and its
+        opening score ranks alike: its lines are ASCII and hold no context in which a score or
+        detail pattern tells one digit from another. Asked before `finish`, of all the lines."""
+        joined = "\n".join(self.lines)
+        if not joined.isascii() or "429" in joined:
+            return False
+        low = ln.shape(joined).lower()
+        return not any(context in low for context in _DIGIT_CONTEXTS)
 
     def key(self) -> tuple[str, ...]:
         """Identity for folding repeats: the templates of its first lines."""
@@ -355,14 +369,17 @@ class BlockStore:
     def add(self, block: Block) -> tuple[str, ...]:
         """Store a finished block (ranking it), or count it as a repeat of one already stored; its
         key."""
-        self.total += 1
         key = block.key()
-        known = self._blocks.get(key)
-        if known is not None:
-            known.count += 1
+        if self.add_repeat(key):
             block.lead_in_source = block.to_score = None
             return key
         block.importance = block.rank()
+        self.add_new(block, key)
+        return key
+
+    def add_new(self, block: Block, key: tuple[str, ...]) -> None:
+        """Store a finished and ranked block whose key is not stored (the weakest block makes room)."""
+        self.total += 1
         if block.lead_in_source is not None:
             block.lead_in = ln.lines_before(*block.lead_in_source)
             block.lead_in_source = None
@@ -371,7 +388,6 @@ class BlockStore:
         self._blocks[key] = block
         self._stored += 1
         heapq.heappush(self._weakest, (block.importance, -block.line_no, self._stored, key))
-        return key
 
     def add_repeat(self, key: tuple[str, ...]) -> bool:
         """Count one more repeat of the stored block with this key, as `add` would for a block with

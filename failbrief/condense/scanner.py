@@ -45,11 +45,16 @@ class _Seen:
     """How the last block opened on a given shape of text went (see Scanner._repeat)."""
 
     rows: int  # lines taken after the opening line
-    shape: bytes  # of the block's text, from its first frame to the end of its last line
+    chars: int  # in the block's text after its opening line, up to the end of its last line
+    shape: bytes  # of that text
     key: tuple[str, ...]
     # The block's state when its next line closed it (its lines blanked), for Block.take to test
     # the next line; a test that takes the line changes it, and the entry is dropped.
     probe: Block
+    # (opening score, settled score, importance) of a block of this shape that ranks alike with
+    # every block of its shape and opening score holding no "429" (see Block.ranks_by_shape);
+    # False when the first one asked did not, None until then.
+    ranked: tuple[int, int, int] | bool | None = None
 
 
 @dataclass
@@ -209,10 +214,9 @@ class Scanner:
                 pos = self._repeat(text, head_start, end, opening, seen)
                 if pos >= 0:
                     if not self.state.blocks.add_repeat(seen.key):
-                        # Its key was evicted: the block is new again, and its lines are known.
                         block = self._new_block(text, head_start, line, score, frames, line_no)
                         block.extend(text[end + 1 : pos - 1].split("\n") if seen.rows else [])
-                        self._close(block)
+                        self._store_again(block, seen)
                     counter.skip(pos, line_no + 1 + seen.rows)
                     return pos
         block = self._new_block(text, head_start, line, score, frames, line_no)
@@ -231,7 +235,7 @@ class Scanner:
             # The chunk's sweep saw every anchor word of the row as logged; stripping colour codes
             # or lowering non-ASCII letters may make one more, so such lines are scored anyway.
             if not take(line, anchored=pos in starts or line is not row or not (ascii_text or row.isascii())):
-                seen = self._seen_block(text, head_start, pos, taken, block) if opening else None
+                seen = self._seen_block(text, head_start, end, pos, taken, block) if opening else None
                 key = self._close(block)
                 self.open = None
                 if seen is not None and key is not None:
@@ -265,14 +269,10 @@ class Scanner:
         text has the shape of the last one that opened alike takes the same lines and has the
         same key; its next line is then tested against that block's closing state."""
         size = len(text)
-        last = end  # the newline after the block's last line
-        for _ in range(seen.rows):
-            if last >= size:
-                return -1
-            last = text.find("\n", last + 1)
-            if last < 0:
-                return -1
-        if last >= size or ln.shape(text[head_start:last]) != seen.shape:
+        # The newline after the block's last line: a text of one shape has one length (and the
+        # shape keeps the newlines where they are).
+        last = end + seen.chars
+        if last >= size or text[last] != "\n" or ln.shape(text[end:last]) != seen.shape:
             return -1
         pos = last + 1
         row_end = text.find("\n", pos)
@@ -282,14 +282,34 @@ class Scanner:
             return -1
         return pos
 
-    def _seen_block(self, text: str, head_start: int, pos: int, taken: int, block: Block) -> _Seen | None:
-        """What _repeat needs to know of `block`, closed by the line at `pos`."""
+    def _store_again(self, block: Block, seen: _Seen) -> None:
+        """Store `block`, of `seen`'s shape, whose key was evicted: it is new again, its lines and
+        key are known, and so is its rank when `seen` remembers that of a block that ranks alike
+        with every block of its shape (ranking is most of the cost of a new block)."""
+        ranked = seen.ranked
+        if isinstance(ranked, tuple) and ranked[0] == block.score and "429" not in "\n".join(block.lines):
+            block.finish()
+            block.score, block.importance, block.to_score = ranked[1], ranked[2], None
+        else:
+            alike = ranked is None and block.ranks_by_shape()
+            block.finish()
+            opening = block.score
+            block.importance = block.rank()
+            if ranked is None:
+                seen.ranked = (opening, block.score, block.importance) if alike else False
+        self.state.blocks.add_new(block, seen.key)
+
+    def _seen_block(
+        self, text: str, head_start: int, end: int, pos: int, taken: int, block: Block
+    ) -> _Seen | None:
+        """What _repeat needs to know of `block`, whose opening line ends at `end`, closed by the
+        line at `pos`."""
         if block.overflow is not None or pos - head_start > _REPEAT_CHARS:
             return None
         probe = Block([""] * len(block.lines), 0, block.headered, 0)
         probe.in_traceback, probe.in_statement = block.in_traceback, block.in_statement
         probe.blank_run = block.blank_run
-        return _Seen(taken - 1, ln.shape(text[head_start : pos - 1]), (), probe)
+        return _Seen(taken - 1, pos - 1 - end, ln.shape(text[end : pos - 1]), (), probe)
 
     def _lead_in(self, text: str, start: int) -> list[str]:
         """The lines logged just before `start` (near the start of a chunk, with the previous
