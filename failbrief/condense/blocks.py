@@ -18,7 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from failbrief.condense import lines as ln
-from failbrief.condense.scoring import MAX_LINE_SCORE, detail_and_generic, line_score
+from failbrief.condense.scoring import MAX_LINE_SCORE, ZERO_CONTEXTS, detail_and_generic, line_score
 from failbrief.condense.templates import template
 
 MAX_BLOCK_LINES = 200
@@ -42,10 +42,6 @@ _BOILERPLATE = re.compile(
 _JAVA_FRAME = re.compile(r"\s*at\s+[\w$.<>/\-]+\(")
 # Found in a block's joined lines whenever one of them (or its message) is a Java frame.
 _ANY_JAVA_FRAME = re.compile(r"at\s+[\w$.<>/\-]+\(")
-# Where a line's score tells 0 from the other digits (scoring.py: `exit code [1-9]`, `return code
-# [1-9]`, `error=0`, ` 0 errors`, `WARN=3 ERROR=0`), in a block's lowered shape (digits made 0);
-# detail tells `429` apart (`\b429\b`), looked for in the block's text.
-_DIGIT_CONTEXTS = (b"code 0", b"code: 0", b"status 0", b"status: 0", b"=0", b" 0 error", b" 0 fail")
 # Importance counts at most this many detail lines (min(15, 5 * detail)).
 _DETAIL_COUNTED = 3
 # The statement a database driver or a tool prints after its error, under a label of its own line
@@ -201,13 +197,14 @@ class Block:
 
     def ranks_by_shape(self) -> bool:
         """Whether every block with the shape of this one's lines (see lines.by_shape) and its
-        opening score ranks alike: its lines are ASCII and hold no context in which a score or
-        detail pattern tells one digit from another. Asked before `finish`, of all the lines."""
+        opening score, holding no "429", ranks as this one does: its lines are ASCII, hold no
+        "429" (detail's only digits) and no context in which line_score tells 0 from the other
+        digits. Asked before `finish`, of all the lines."""
         joined = "\n".join(self.lines)
         if not joined.isascii() or "429" in joined:
             return False
         low = ln.shape(joined).lower()
-        return not any(context in low for context in _DIGIT_CONTEXTS)
+        return not any(context in low for context in ZERO_CONTEXTS)
 
     def key(self) -> tuple[str, ...]:
         """Identity for folding repeats: the templates of its first lines."""
