@@ -26,7 +26,8 @@ POOL_LIMIT = 4000
 REST_MIN_SCORE = 20
 EXACT_TOKENS_CHARS = 256 * 1024
 SCORE_CACHE = 8192
-REPEATS_KEPT = 1024
+REPEATS_KEPT = 1024  # opening shapes
+VARIANTS_KEPT = 4  # blocks remembered for one opening shape (a log's error line may head several)
 _REPEAT_CHARS = 8192  # longer blocks are not remembered
 
 
@@ -85,7 +86,7 @@ class Scanner:
         # Scores of recent non-block lines by repeat key: noisy logs repeat the same warnings.
         self._scores: dict[bytes, int] = {}
         # How blocks went, by the shape of their first frame and opening line (see _repeat).
-        self._seen: dict[bytes, _Seen] = {}
+        self._seen: dict[bytes, list[_Seen]] = {}
 
     def feed(self, text: str, *, level: int | None, source: str, timestamp: str | None) -> None:
         """Scan one record. Records with source "file" are chunks of one continuous text."""
@@ -209,16 +210,15 @@ class Scanner:
         opening = b""
         if not self.baseline and end - head_start <= _REPEAT_CHARS:
             opening = ln.shape(text[head_start:end])
-            seen = self._seen.get(opening)
+            seen = self._repeat(text, end, self._seen.get(opening))
             if seen is not None:
-                pos = self._repeat(text, head_start, end, opening, seen)
-                if pos >= 0:
-                    if not self.state.blocks.add_repeat(seen.key):
-                        block = self._new_block(text, head_start, line, score, frames, line_no)
-                        block.extend(text[end + 1 : pos - 1].split("\n") if seen.rows else [])
-                        self._store_again(block, seen)
-                    counter.skip(pos, line_no + 1 + seen.rows)
-                    return pos
+                pos = end + seen.chars + 1
+                if not self.state.blocks.add_repeat(seen.key):
+                    block = self._new_block(text, head_start, line, score, frames, line_no)
+                    block.extend(text[end + 1 : pos - 1].split("\n") if seen.rows else [])
+                    self._store_again(block, seen)
+                counter.skip(pos, line_no + 1 + seen.rows)
+                return pos
         block = self._new_block(text, head_start, line, score, frames, line_no)
         block.in_traceback = "Traceback (most recent call last)" in line
         self.open = block
@@ -239,10 +239,8 @@ class Scanner:
                 key = self._close(block)
                 self.open = None
                 if seen is not None and key is not None:
-                    if len(self._seen) >= REPEATS_KEPT:
-                        self._seen.clear()
                     seen.key = key
-                    self._seen[opening] = seen
+                    self._remember(opening, seen)
                 counter.skip(pos, line_no + taken)  # no need to count the newlines of the block
                 return pos
             taken += 1
@@ -261,26 +259,41 @@ class Scanner:
         block.lead_in_logged = True
         return block
 
-    def _repeat(self, text: str, head_start: int, end: int, opening: bytes, seen: _Seen) -> int:
-        """Where the block opening at `head_start` closes, when it takes as many lines as `seen`
-        and has its key; -1 when that is not known without reading it line by line.
+    def _repeat(self, text: str, end: int, variants: list[_Seen] | None) -> _Seen | None:
+        """The block of `variants` (those that opened alike) that the block whose opening line
+        ends at `end` repeats, taking as many lines and having its key; None when that is not known
+        without reading it line by line.
 
         Block.take and Block.key tell no digit from another (see lines.by_shape), so a block whose
-        text has the shape of the last one that opened alike takes the same lines and has the
-        same key; its next line is then tested against that block's closing state."""
+        text has the shape of one that opened alike takes the same lines and has the same key; its
+        next line is then tested against that block's closing state."""
+        if not variants:
+            return None
         size = len(text)
-        # The newline after the block's last line: a text of one shape has one length (and the
-        # shape keeps the newlines where they are).
-        last = end + seen.chars
-        if last >= size or text[last] != "\n" or ln.shape(text[end:last]) != seen.shape:
-            return -1
-        pos = last + 1
-        row_end = text.find("\n", pos)
-        row = text[pos : size if row_end < 0 else row_end]
+        for seen in variants:
+            # The newline after the block's last line: a text of one shape has one length (and
+            # the shape keeps the newlines where they are).
+            last = end + seen.chars
+            if last < size and text[last] == "\n" and ln.shape(text[end:last]) == seen.shape:
+                break
+        else:
+            return None
+        row_end = text.find("\n", last + 1)
+        row = text[last + 1 : size if row_end < 0 else row_end]
         if seen.probe.take(ln.strip_ansi(row)):
-            del self._seen[opening]
-            return -1
-        return pos
+            variants.remove(seen)
+            return None
+        return seen
+
+    def _remember(self, opening: bytes, seen: _Seen) -> None:
+        """Keep `seen` first among the blocks that opened with the shape `opening`."""
+        variants = self._seen.get(opening)
+        if variants is None:
+            if len(self._seen) >= REPEATS_KEPT:
+                self._seen.clear()
+            variants = self._seen[opening] = []
+        variants.insert(0, seen)
+        del variants[VARIANTS_KEPT:]
 
     def _store_again(self, block: Block, seen: _Seen) -> None:
         """Store `block`, of `seen`'s shape, whose key was evicted: it is new again, its lines and
