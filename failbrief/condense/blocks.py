@@ -195,17 +195,6 @@ class Block:
             return [ln.strip_ansi(row) for row in self.lead_in]
         return self.lead_in
 
-    def ranks_by_shape(self) -> bool:
-        """Whether every block with the shape of this one's lines (see lines.by_shape) and its
-        opening score, holding no "429", ranks as this one does: its lines are ASCII, hold no
-        "429" (detail's only digits) and no context in which line_score tells 0 from the other
-        digits. Asked before `finish`, of all the lines."""
-        joined = "\n".join(self.lines)
-        if not joined.isascii() or "429" in joined:
-            return False
-        low = ln.shape(joined).lower()
-        return not any(context in low for context in ZERO_CONTEXTS)
-
     def key(self) -> tuple[str, ...]:
         """Identity for folding repeats: the templates of its first lines."""
         if not self.lines:
@@ -348,6 +337,48 @@ def compress_java_frames(lines: list[str]) -> list[str]:
 def _flush_run(out: list[str], run: int) -> None:
     if run > JAVA_FRAMES_KEPT:
         out.append(f"\t... {run - JAVA_FRAMES_KEPT} more frames omitted by failbrief")
+
+
+class ShapeRanks:
+    """The ranks of blocks of one shape (see lines.by_shape), remembered: such blocks rank alike
+    when their lines are ASCII, hold no "429" (the only digits detail looks at), and have the same
+    opening score and the same digits 0 where line_score tells 0 apart (scoring.ZERO_CONTEXTS)."""
+
+    _KEPT = 16
+
+    def __init__(self, lines: list[str]) -> None:
+        """For blocks with the shape of one whose lines (all of them, before `finish`) are `lines`."""
+        joined = "\n".join(lines)
+        self.ascii = joined.isascii()
+        self.places = _zero_places(ln.shape(joined).lower()) if self.ascii else ()
+        self._known: dict[tuple[int | bool, ...], tuple[int, int]] = {}
+
+    def settle(self, block: Block) -> None:
+        """Finish `block`, of this shape, and set its importance (and its score)."""
+        joined = "\n".join(block.lines)
+        key = None
+        if self.ascii and "429" not in joined:
+            key = (block.score, *(joined[place] == "0" for place in self.places))
+        block.finish()
+        known = self._known.get(key) if key is not None else None
+        if known is not None:
+            block.score, block.importance = known
+            block.to_score = None
+            return
+        block.importance = block.rank()
+        if key is not None and len(self._known) < self._KEPT:
+            self._known[key] = (block.score, block.importance)
+
+
+def _zero_places(low_shape: bytes) -> tuple[int, ...]:
+    """Where the digits of scoring.ZERO_CONTEXTS are in the lowered shape of a text."""
+    places: set[int] = set()
+    for context in ZERO_CONTEXTS:
+        start = low_shape.find(context)
+        while start >= 0:
+            places.update(start + index for index, byte in enumerate(context) if byte == ord("0"))
+            start = low_shape.find(context, start + 1)
+    return tuple(sorted(places))
 
 
 class BlockStore:

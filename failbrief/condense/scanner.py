@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from failbrief.condense import lines as ln
-from failbrief.condense.blocks import Block, BlockStore
+from failbrief.condense.blocks import Block, BlockStore, ShapeRanks
 from failbrief.condense.scoring import ANCHOR_FINDER, BLOCK_START, line_score
 from failbrief.condense.templates import template
 from failbrief.condense.tokens import count_tokens
@@ -52,10 +52,7 @@ class _Seen:
     # The block's state when its next line closed it (its lines blanked), for Block.take to test
     # the next line; a test that takes the line changes it, and the entry is dropped.
     probe: Block
-    # (opening score, settled score, importance) of a block of this shape that ranks alike with
-    # every block of its shape and opening score holding no "429" (see Block.ranks_by_shape);
-    # False when the first one asked did not, None until then.
-    ranked: tuple[int, int, int] | bool | None = None
+    ranks: ShapeRanks | None = None  # once a block of this shape is stored again
 
 
 @dataclass
@@ -297,19 +294,10 @@ class Scanner:
 
     def _store_again(self, block: Block, seen: _Seen) -> None:
         """Store `block`, of `seen`'s shape, whose key was evicted: it is new again, its lines and
-        key are known, and so is its rank when `seen` remembers that of a block that ranks alike
-        with every block of its shape (ranking is most of the cost of a new block)."""
-        ranked = seen.ranked
-        if isinstance(ranked, tuple) and ranked[0] == block.score and "429" not in "\n".join(block.lines):
-            block.finish()
-            block.score, block.importance, block.to_score = ranked[1], ranked[2], None
-        else:
-            alike = ranked is None and block.ranks_by_shape()
-            block.finish()
-            opening = block.score
-            block.importance = block.rank()
-            if ranked is None:
-                seen.ranked = (opening, block.score, block.importance) if alike else False
+        key are known, and its rank mostly too (ranking is most of the cost of a new block)."""
+        if seen.ranks is None:
+            seen.ranks = ShapeRanks(block.lines)
+        seen.ranks.settle(block)
         self.state.blocks.add_new(block, seen.key)
 
     def _seen_block(
