@@ -29,6 +29,7 @@ SCORE_CACHE = 8192
 REPEATS_KEPT = 1024  # opening shapes
 VARIANTS_KEPT = 4  # blocks remembered for one opening shape (a log's error line may head several)
 _REPEAT_CHARS = 8192  # longer blocks are not remembered
+_CLOSERS_KEPT = 16
 
 
 @dataclass(slots=True)
@@ -53,6 +54,9 @@ class _Seen:
     # the next line; a test that takes the line changes it, and the entry is dropped.
     probe: Block
     ranks: ShapeRanks | None = None  # once a block of this shape is stored again
+    # Shapes of lines the probe refused: take tells no digit from another, and a refusal leaves
+    # the probe as it was.
+    closers: set[bytes] = field(default_factory=set)
 
 
 @dataclass
@@ -271,15 +275,22 @@ class Scanner:
             # The newline after the block's last line: a text of one shape has one length (and
             # the shape keeps the newlines where they are).
             last = end + seen.chars
-            if last < size and text[last] == "\n" and ln.shape(text[end:last]) == seen.shape:
-                break
+            if last < size and text[last] == "\n":
+                row_end = text.find("\n", last + 1)
+                row_end = size if row_end < 0 else row_end
+                shape = ln.shape(text[end:row_end])  # the block's and its next line's
+                if shape.startswith(seen.shape):
+                    break
         else:
             return None
-        row_end = text.find("\n", last + 1)
-        row = text[last + 1 : size if row_end < 0 else row_end]
-        if seen.probe.take(ln.strip_ansi(row)):
+        closer = shape[len(seen.shape) + 1 :]
+        if closer in seen.closers:
+            return seen
+        if seen.probe.take(ln.strip_ansi(text[last + 1 : row_end])):
             variants.remove(seen)
             return None
+        if len(seen.closers) < _CLOSERS_KEPT:
+            seen.closers.add(closer)
         return seen
 
     def _remember(self, opening: bytes, seen: _Seen) -> None:
