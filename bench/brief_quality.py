@@ -14,7 +14,7 @@ LOG --json` does, and scored against its labels:
 `--misses` lists the dev cases scored wrong and `--by-signal` breaks the dev reliability down by
 the rule that decided, with each specific signal's calibration record (briefs it decided with
 nothing disagreeing, category right, and whether calibration.py lets it say `high`); `--calibrate`
-writes those records to failbrief/condense/calibration_table.py. All three look only at the dev
+writes those records to failbrief/condense/calibration_records.json. All three look only at the dev
 part, never at the held-out cases one by one.
 
 The reference printed beside them is the majority-class baseline (always the part's most common
@@ -45,7 +45,7 @@ PARTS = {
     "dev": sorted(TESTDATA.glob("corpus*")),
     "heldout": [TESTDATA / "heldout"],
 }
-TABLE = ROOT / "failbrief" / "condense" / "calibration_table.py"
+TABLE = ROOT / "failbrief" / "condense" / calibration.TABLE_FILE
 BUDGET = 4000
 LEVELS = ("high", "medium", "low")
 
@@ -132,7 +132,7 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true", help=f"write {TABLE.name} from the dev part")
     args = parser.parse_args()
     if args.calibrate:
-        TABLE.write_text(calibration.table_source(records([score(c) for c in cases_of("dev")])))
+        TABLE.write_text(calibration.table_json(records([score(c) for c in cases_of("dev")])))
         print(f"wrote {TABLE.relative_to(ROOT)}; re-run to see the figures with it")
         return
     for name in PARTS:

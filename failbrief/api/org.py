@@ -27,20 +27,19 @@ class OrgOut(Schema):
     llm_model: str  # the model that provider would be asked with
     summarizer: str  # what summarizes this org's failures now: "offline" until it opts in
 
+    # django-ninja reads the other fields off the Org; these three are worked out.
     @staticmethod
-    def of(org: Org) -> OrgOut:
-        provider = provider_name_for(org)
+    def resolve_llm_provider(org: Org) -> str:
+        return provider_name_for(org)
+
+    @staticmethod
+    def resolve_llm_model(org: Org) -> str:
+        return model_for(provider_name_for(org), org.llm_model)
+
+    @staticmethod
+    def resolve_summarizer(org: Org) -> str:
         choice = choice_for(org)
-        return OrgOut(
-            slug=org.slug,
-            name=org.name,
-            llm_optin=org.llm_optin,
-            llm_optin_by=org.llm_optin_by,
-            llm_optin_at=org.llm_optin_at,
-            llm_provider=provider,
-            llm_model=model_for(provider, org.llm_model),
-            summarizer=choice.provider if choice else "offline",
-        )
+        return choice.provider if choice else "offline"
 
 
 class OptinIn(Schema):
@@ -50,7 +49,7 @@ class OptinIn(Schema):
 
 @router.get("/org", response={200: OrgOut})
 def this_org(request: HttpRequest) -> OrgOut:
-    return OrgOut.of(request_org(request))
+    return OrgOut.from_orm(request_org(request))
 
 
 @router.post("/org/llm-optin", response={200: OrgOut, 400: ErrorOut})
@@ -62,4 +61,4 @@ def llm_optin(request: HttpRequest, payload: OptinIn) -> OrgOut:
         set_llm_optin(org, payload.optin, payload.by.strip())
     except OrgError as exc:
         raise HttpError(400, str(exc)) from None
-    return OrgOut.of(org)
+    return OrgOut.from_orm(org)

@@ -170,7 +170,7 @@ RULES: tuple[Rule, ...] = (
         r"(?i)could not connect|connection refused|unable to connect|cannot connect|could not open connection"
         r"|communications link failure|checking (?:source )?connection failed"
         r"|connection to server .{0,80}failed|connection to \S{1,80} refused"
-        r"|failed to connect|ssh tunnel|OperationalError|connection check failed",
+        r"|failed to connect|ssh tunnel|connection check failed",
     ),
     _rule(
         "sql_error",

@@ -47,13 +47,16 @@ _WRITE_CONTEXT = re.compile(
     r"|\bdestination-\w+|\bintegrations\.destination\.|\bdestination_[a-z]\w*/|\btarget-[\w-]+\s+\||\bdlt\.destinations\."
 )
 _WRITE_FAILURES = {"sql_error", "schema_mismatch", "code_bug"}
-# A value that does not fit its column while a loader inserts or copies rows (not a dbt model
-# building its own table): the destination rejected the write. Airbyte's worker calls the
+# A loader inserting or copying rows (not a dbt model building its own table): a value or key it
+# writes that the table refuses is the destination's write failure. Airbyte's worker calls the
 # destination its "target".
 _LOAD_CONTEXT = re.compile(
     r"(?i)\binsert into\b|\.execute(?:many)?\([^)]*insert|\bexecutemany\b|\bcopy into\b|\bto_sql\b"
     r"|target process|DefaultAirbyteDestination|\bbulk[ _-]?(?:insert|load)"
 )
+# Rows a loader writes that the table refuses: a value that does not fit its column, a key that
+# breaks a constraint.
+_LOAD_FAILURES = frozenset({"value-does-not-fit", "constraint-violated"})
 _DBT_RUN = re.compile(
     r"Running with dbt=|\b(?:Database|Runtime) Error in (?:model|seed|snapshot)\b|\bdbt\.adapters\."
 )
@@ -176,11 +179,12 @@ def _readable(block: str) -> list[str]:
 
 def _as_write_failure(decision: Decision, whole: str) -> Decision:
     """A SQL, type or code error in a destination's or target's block is its write failure; so is a
-    value too long or out of range for its column while a loader writes rows (`whole`: the context)."""
+    value that does not fit its column, or a key that breaks a constraint, while a loader writes rows
+    (`whole`: the context)."""
     where = decision.block if decision.block is not None else decision.line
     if decision.category in _WRITE_FAILURES and where and _WRITE_CONTEXT.search(where):
         return replace(decision, category="destination_write")
-    if decision.rule == "value-does-not-fit" and _LOAD_CONTEXT.search(whole) and not _DBT_RUN.search(whole):
+    if decision.rule in _LOAD_FAILURES and _LOAD_CONTEXT.search(whole) and not _DBT_RUN.search(whole):
         return replace(decision, category="destination_write")
     return decision
 

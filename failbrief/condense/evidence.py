@@ -105,7 +105,10 @@ SIGNALS: tuple[Signal, ...] = (
         "exit code / signal",
         r"OOMKilled|\bexit(?:ed)?(?: with)?(?: status| return)?(?: code)?:? 137\b|(?i:exit code:? 137)"
         r"|\bSIGKILL\b|\bsignal 9\b|(?:status|exit) code:? -9\b|(?i:exceed\w* (?:its |the )?memory limit)"
-        r"|(?i:container killed .{0,60}memory)|^\s*Killed\s*$",
+        r"|(?i:container killed .{0,60}memory)|^\s*Killed\s*$"
+        r"|(?i:\b(?:exit|exited|return|returned|status)\b[\w -]{0,25}?\b(?:code"
+        r"|status)\b\W{0,3}137\b|\b(?:returncode|exitcode|exit_code)\W{0,3}137\b)"
+        r"|(?i:return ?code:? -9\b)",
         "The memory limit of the worker, pod or container that ran the step (OOMKilled, exit 137): "
         "raise it, or lower the batch size / parallelism of the step.",
     ),
@@ -114,7 +117,9 @@ SIGNALS: tuple[Signal, ...] = (
         "resource_limit_oom_timeout",
         "exception class",
         r"\bMemoryError\b|OutOfMemory|Java heap space|GC overhead limit exceeded|(?i:\bout of memory\b)"
-        r"|" + _code("53200") + r"|Cannot allocate memory|\bENOMEM\b",
+        r"|" + _code("53200") + r"|Cannot allocate memory|\bENOMEM\b|Unable to acquire \d+ bytes of memory"
+        r"|std::bad_alloc|out of shared memory|\bORA-0403[01]\b|Out of sort memory"
+        r"|is bigger than spark\.driver\.maxResultSize",
         "The memory available to the process (JVM -Xmx / heap, worker or warehouse size) against the "
         "size of the data it loads at once; reduce the batch, page or partition size.",
     ),
@@ -122,11 +127,41 @@ SIGNALS: tuple[Signal, ...] = (
         "disk-full",
         "resource_limit_oom_timeout",
         "errno / SQLSTATE",
-        r"(?i)no space left on device|\bENOSPC\b|disk (?:is )?full|disk quota exceeded|\bEDQUOT\b|"
-        + _code("53100")
-        + r"|could not extend file",
+        r"(?i)no space left on device|\bENOSPC\b|disk (?:is )?full"
+        r"|\bDiskFull\b|disk quota exceeded|\bEDQUOT\b|" + _code("53100") + r"|could not extend file",
         "Free space on the volume named in the error (worker disk, temp directory, database storage); "
         "clear old files or logs, or grow the volume.",
+    ),
+    # The process hit its file-descriptor limit (errno 24): many files or sockets open at once.
+    _signal(
+        "open-files-limit",
+        "resource_limit_oom_timeout",
+        "errno",
+        r"(?i)too many open files|\bEMFILE\b",
+        "The open-files limit of the worker (ulimit -n, the container's nofile limit) against how many "
+        "files or connections the step opens at once; raise the limit or close files as it goes.",
+    ),
+    # The server refused a new session because its connection slots are full (SQLSTATE 53300,
+    # MySQL 1040): a pool or parallelism larger than max_connections.
+    _signal(
+        "connection-limit",
+        "resource_limit_oom_timeout",
+        "SQLSTATE / vendor code",
+        r"(?i)too many clients already|remaining connection slots are reserved|too many connections"
+        r"|\bTooManyConnections\b|" + _code("53300") + r"|connection limit exceeded",
+        "The database's connection limit (max_connections, the role's connection limit) against the "
+        "connections the pipeline opens: lower the pool size or thread count, or put a pooler in front.",
+        specific=False,
+    ),
+    # Any other SQLSTATE of class 53 (insufficient resources) the rows above do not name.
+    _signal(
+        "sqlstate-insufficient-resources",
+        "resource_limit_oom_timeout",
+        "SQLSTATE class",
+        r"(?:SQLSTATE|SQLState|sqlstate)\W{0,4}53[0-9A-Z]{3}\b",
+        "The server's resources the error names (memory, disk, connections, configured limits) "
+        "against what the statement needs; give it more or make the statement smaller.",
+        specific=False,
     ),
     # Kubernetes took the pod away: evicted under node pressure (memory, disk, PIDs).
     _signal(
@@ -145,10 +180,23 @@ SIGNALS: tuple[Signal, ...] = (
         "resource_limit_oom_timeout",
         "pod / executor status",
         r"(?i)job has no active pods|pod (?:\S+ )?(?:disappeared|was deleted|not found) while"
-        r"|log read interrupted but container|\bLost executor \d+|\bExecutorLostFailure\b",
+        r"|log read interrupted but container|\bLost executor \d+|\bExecutorLostFailure\b"
+        r"|Python worker exited unexpectedly|Executor heartbeat timed out|Container killed on request"
+        r"|Container from a bad node|driver has stopped unexpectedly|\bFetchFailedException\b"
+        r"|Missing an output location for shuffle|Detected zombie job",
         "What ended the pod or executor (kubectl describe pod / events, the YARN or Spark executor "
         "logs: OOMKilled, Evicted, killed for exceeding memory, a preempted node) and its memory "
         "against what the step uses (executor memory and overhead, pod requests and limits).",
+        specific=False,
+    ),
+    # The scheduler found no node with room for the pod: its requests exceed what the cluster has free.
+    _signal(
+        "pod-unschedulable",
+        "resource_limit_oom_timeout",
+        "Kubernetes pod status",
+        r"\bFailedScheduling\b|\d+ Insufficient (?:cpu|memory|nvidia\.com/gpu)|\bUnschedulable\b",
+        "The pod's CPU and memory requests against the free capacity of the nodes it may run on "
+        "(node selectors, taints, autoscaler limits): lower the requests or add capacity.",
         specific=False,
     ),
     _signal(
@@ -170,7 +218,9 @@ SIGNALS: tuple[Signal, ...] = (
         "resource_limit_oom_timeout",
         "warehouse error reason",
         r"\bresourcesExceeded\b|Resources exceeded during query execution|(?i:exceeded (?:the )?(?:memory"
-        r"|cpu) limit)|cancelled by WLM abort action|Query Monitoring Rule",
+        r"|cpu) limit)|cancelled by WLM abort action"
+        r"|Query Monitoring Rule|Query exceeded limit for bytes billed"
+        r"|\bresponseTooLarge\b|Response too large to return|Query exceeded resource limits",
         "The query's size against the warehouse's limits (BigQuery's per-stage resources, a Redshift "
         "WLM query monitoring rule): split it, filter earlier, drop a global ordering or a skewed "
         "join, or give the query a queue with more memory.",
@@ -189,7 +239,9 @@ SIGNALS: tuple[Signal, ...] = (
         "rate_limit",
         "API error reason",
         r"\b(?:rateLimitExceeded|userRateLimitExceeded|quotaExceeded|RESOURCE_EXHAUSTED|ThrottlingException"
-        r"|SlowDown|RequestLimitExceeded)\b|(?i:rate limit(?:ed| exceeded| reached)"
+        r"|SlowDown|RequestLimitExceeded)\b|\bRateLimit\w*(?:Error"
+        r"|Exception)\b|(?i:rate limit(?:ed| exceeded| reached)"
+        r"|exceeded your current quota"
         r"|(?<!disk )quota (?:exceeded|exhausted)"
         r"|\bthrottl(?:ed|ing)\b|rate exceeded|exceeded .{0,40}\brate limit|reduce your request rate)",
         "The provider's quota or rate limit the message names (per user, project or minute): lower the "
@@ -215,6 +267,18 @@ SIGNALS: tuple[Signal, ...] = (
         "The OAuth client id and secret configured for the connection, and that this client is "
         "allowed the grant type and scopes it asks for.",
     ),
+    # A token the server accepted once has run out (Snowflake 390114, a JWT past its exp).
+    _signal(
+        "token-expired",
+        "auth_credentials",
+        "token error",
+        r"(?i)authentication token has expired|" + _code("390114") + r"|\bExpiredSignatureError\b"
+        r"|signature has expired|\b(?:access |auth |id |session |bearer )?token (?:has |is )?expired\b"
+        r"|\bexpired (?:access |auth |session |bearer )?token\b"
+        r"|(?:failed|unable) to refresh (?:the |an |your )?(?:access[ _]|oauth[ _])?token",
+        "The token the connection uses and how it is renewed: a long job outlived it, or the refresh "
+        "that should replace it failed; re-authenticate, and check the worker's clock.",
+    ),
     # The credentials file the SDK was pointed at is not there: the path setting (or the volume
     # that should hold it) is wrong; the key itself was never tried.
     _signal(
@@ -236,7 +300,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"|(?i:unable to locate credentials)"
         r"|(?i:default credentials were not found)"
         r"|(?i:security token included in the request is (?:invalid|expired)|could not automatically "
-        r"determine credentials|request had invalid authentication credentials)",
+        r"determine credentials|request had invalid authentication credentials"
+        r"|invalid api[ _-]?key|api[ _-]?key (?:is )?(?:invalid|not valid)|incorrect api key provided)",
         "The cloud credentials the worker picks up (key id and secret, service-account file, "
         "GOOGLE_APPLICATION_CREDENTIALS, instance role): present, for the right account, not expired.",
     ),
@@ -252,7 +317,7 @@ SIGNALS: tuple[Signal, ...] = (
         + _code("390100")
         + r"|invalid (?:username|user name) or password|invalid credentials|\bbad credentials\b"
         r"|(?:bad|wrong|invalid) password|Authentication failed for '|could not read Username for"
-        r"|Permission denied \(publickey",
+        r"|Permission denied \(publickey|\bORA-01017\b|invalid username/password|\bInvalidPassword\b",
         "The user name and password (or key) stored for this connection: rotated or mistyped secrets, "
         "the right user for this environment, and the server's allowed-hosts rule (pg_hba.conf).",
     ),
@@ -266,6 +331,15 @@ SIGNALS: tuple[Signal, ...] = (
         r"(?i)login failed for user|" + _code("18456"),
         "The SQL Server login and the database the connection names: the password, and that the "
         "database exists under that exact name and the login may open it (error 18456 means either).",
+    ),
+    _signal(
+        "sqlstate-invalid-authorization",
+        "auth_credentials",
+        "SQLSTATE class",
+        r"(?:SQLSTATE|SQLState|sqlstate)\W{0,4}28[0-9A-Z]{3}\b|\bInvalidAuthorizationSpecification\b"
+        r'|FATAL:\s+role "[^"]+" does not exist',
+        "The user, password or key and the authentication method the server expects for it (SQLSTATE "
+        "class 28: the server refused who the connection says it is).",
     ),
     # Snowflake 000606 / SQLSTATE 57P03: the session has no warehouse. Either none is configured for the
     # connection or user, or the role may not use the one that is (no USAGE grant): it only suggests.
@@ -285,8 +359,14 @@ SIGNALS: tuple[Signal, ...] = (
         r"(?i)" + _code("42501") + r"|permission denied for|must be owner of|insufficient privileges?"
         r"|has no privileges on|not authorized to (?:perform|access)|does not have [\w.]+ permission"
         r"|permission [\w.]+ denied|Access Denied:|\baccessDenied\b|\bPERMISSION_DENIED\b"
+        r"|\bINSUFFICIENT_PERMISSIONS\b"
         r"|AccessDenied(?:Exception)?\b"
-        r"|\bAuthorizationError\b|\bPermissionError\b",
+        r"|\bAuthorizationError\b|\bPermissionError\b|\bInsufficientPrivilege\b|\[Errno 13\]|\bEACCES\b"
+        r"|\bORA-01031\b|command denied to user|permission was denied on (?:the )?object"
+        r"|insufficient authentication scopes"
+        r"|ACCESS_TOKEN_SCOPE_INSUFFICIENT|the caller does not have permission"
+        r"|\bAuthorization(?:PermissionMismatch|Failure)\b|is not allowed to access Snowflake"
+        r"|user does not have (?:the )?(?:permission|privilege)",
         "The grants of the account the step runs as (role, service account or impersonated account): "
         "give it the permission the message names on the object it names.",
     ),
@@ -303,7 +383,7 @@ SIGNALS: tuple[Signal, ...] = (
         "http-401",
         "auth_credentials",
         "HTTP status",
-        _http("401", r"unauthori[sz]ed|authentication"),
+        _http("401", r"unauthori[sz]ed|authentication") + r"|\b(?:Unauthorized|Unauthenticated)\W{1,3}401\b",
         "The credential the request sends (API key, token, password): valid, not expired or "
         "rotated, and the one for this account and environment.",
     ),
@@ -311,7 +391,7 @@ SIGNALS: tuple[Signal, ...] = (
         "http-403",
         "auth_credentials",
         "HTTP status",
-        _http("403", r"forbidden|access denied|permission"),
+        _http("403", r"forbidden|access denied|permission") + r"|\bForbidden\W{1,3}403\b",
         "The permissions of the account the request runs as: the role, scope or resource grant the "
         "endpoint needs (and IP allow-lists on the provider's side).",
     ),
@@ -353,7 +433,8 @@ SIGNALS: tuple[Signal, ...] = (
         "exception class",
         r"\bModuleNotFoundError\b|No module named|\bcannot import name\b|\bDistributionNotFound\b"
         r"|\bNoClassDefFoundError\b|\bClassNotFoundException\b|\bNoSuchMethodError\b"
-        r"|\bUnsupportedClassVersionError\b|No adapters available|Could not find adapter type",
+        r"|\bUnsupportedClassVersionError\b|No adapters available|Could not find adapter type"
+        r"|Can't load plugin: sqlalchemy\.dialects",
         "The installed packages of the environment that ran the step: the package (or version) that "
         "provides the missing module or name; pin the versions that work together and rebuild the image.",
     ),
@@ -369,6 +450,32 @@ SIGNALS: tuple[Signal, ...] = (
         r"|version mismatch|require-dbt-version|this version of dbt is not supported)",
         "The versions the error names: which package requires which version; pin a compatible set "
         "(tool, adapter or connector image, libraries) and reinstall.",
+    ),
+    # A compiled extension or interpreter that does not fit what is installed beside it.
+    _signal(
+        "binary-or-python-incompatible",
+        "dependency_version",
+        "version error",
+        r"undefined symbol: |GLIBC_[\d.]+' not found|binary incompatibility|Unsupported major\.minor version"
+        r"|(?i:requires a different python|requires python [<>=!~]|python \S+ is not supported)"
+        r"|Failed building wheel for|Could not build wheels for",
+        "The installed versions the message names (a compiled extension built for another library or "
+        "Python, a package that needs another interpreter): rebuild the environment from pinned, "
+        "matching versions.",
+    ),
+    # The step's tool is not installed where it runs, or `dbt deps` was not run before it.
+    _signal(
+        "tool-not-installed",
+        "dependency_version",
+        "shell / dbt error",
+        r"\b(?:sh|bash|zsh)(?:: (?:line )?\d+)?: [\w./-]+: (?:command )?not found|: command not found\b"
+        r"|is not recognized as an internal or external command"
+        r"|(?i:\b(?:exit|exited|return|returned|status)\b[\w -]{0,25}?\b(?:code"
+        r"|status)\b\W{0,3}127\b|\b(?:returncode|exitcode|exit_code)\W{0,3}127\b)"
+        r"|dbt found \d+ package\(s\) specified in packages\.yml, but only \d+ package\(s\) installed",
+        "The environment the step runs in (image, virtualenv, PATH): install the tool or packages it "
+        "calls there (pip install, `dbt deps` before the run), or call it by its full path.",
+        specific=False,
     ),
     # SQLAlchemy 2.0 removed Engine.execute() and plain-string statements; pandas < 2.0 still calls
     # them. A code that predates the installed library, not a bug of the pipeline's own code.
@@ -404,7 +511,8 @@ SIGNALS: tuple[Signal, ...] = (
         + r"|\bUndefinedColumn\b|column \"?[\w.\"`$-]+\"?(?: of relation \S+)? does not exist"
         r"|unrecognized name:|invalid identifier|unknown column|no such column|"
         + _code("000904")
-        + r"|cannot resolve .{0,80}given input columns|no such struct field|column .{0,60} not found",
+        + r"|cannot resolve .{0,80}given input columns|no such struct field|column .{0,60} not found"
+        r"|\bUNRESOLVED_COLUMN\b|Invalid column name|has no column named|\bName \S+ not found inside",
         "The upstream table's current columns against the ones the model or stream selects: a column "
         "was renamed or dropped; update the model or refresh the source schema.",
     ),
@@ -416,7 +524,9 @@ SIGNALS: tuple[Signal, ...] = (
         + _code("42804")
         + r"|is of type \S+ but expression is of type|\bDatatypeMismatch\b|cannot be cast|cannot cast"
         r"|provided schema does not match|schema mismatch|type mismatch|column count doesn't match"
-        r"|number of columns .{0,60}does not match",
+        r"|number of columns .{0,60}does not match|\bDATATYPE_MISMATCH\b|\bCANNOT_UP_CAST\b|Cannot up cast"
+        r"|Failed to merge (?:fields|incompatible data types)|Parquet column cannot be converted"
+        r"|\bhas changed type from\b|Invalid schema update|changed mode from \w+ to \w+",
         "The column's type in the target against the type of the values now arriving (a changed source "
         "type, a new column): cast explicitly, or rebuild the table (full refresh) with the new shape.",
     ),
@@ -441,7 +551,16 @@ SIGNALS: tuple[Signal, ...] = (
         + r"|StringDataRightTruncation|numeric field overflow|out of range for type"
         r"|invalid input syntax for (?:type|integer)|"
         + _code("22018")
-        + r"|numeric value .{0,80} is not recognized",
+        + r"|numeric value .{0,80} is not recognized|Data too long for column|Out of range value for column"
+        r"|(?:Timestamp|Date|Boolean) '.{0,60}' is not recognized|is too long and would be truncated"
+        r"|Could not cast literal|Check 'stl_load_errors' system table"
+        r"|Incorrect (?:integer|decimal|datetime|date|double) value|String or binary data would be truncated"
+        r"|\bORA-(?:12899|01722|01438)\b|value too large for column"
+        r"|Conversion Error: |Could not convert string"
+        r"|Bad (?:int64|double|numeric|bool) value"
+        r"|invalid input value for enum|date/time field value out of range"
+        r"|\b(?:InvalidDatetimeFormat|InvalidTextRepresentation|NumericValueOutOfRange)\b|"
+        + _code("22P02|22003|22007|22008"),
         "The column the value is written to against the longest or widest value now arriving: widen "
         "the column (or let the loader re-create it), or clean or truncate the field upstream.",
         specific=False,
@@ -457,7 +576,13 @@ SIGNALS: tuple[Signal, ...] = (
         + _code("002003")
         + r"|does not exist or not authorized|not found: (?:table|dataset|project|view)"
         r"|(?:table|dataset) \S+ (?:was )?not found|SCHEMA_NOT_FOUND|TABLE_NOT_FOUND|\bnotFound\b"
-        r"|Table or view not found",
+        r"|Table or view not found|\bORA-00942\b"
+        r"|table or view does not exist|Invalid object name|Unknown database"
+        r"|Table '[^']+' doesn't exist|no such table"
+        r"|Table with name \S+ does not exist|TABLE_OR_VIEW_NOT_FOUND"
+        r"|The table or view \S+ cannot be found|\bNoSuch(?:Table|Database|Namespace)Exception\b"
+        r"|Object does not exist, or operation cannot be performed|\bNoSuchBucket\b"
+        r"|specified bucket does not exist|Cannot open database .{0,80} requested by the login",
         "That the database, schema or table the message names exists in the target the step points at "
         "(profile/target, database and schema settings, upstream models built first).",
     ),
@@ -469,9 +594,53 @@ SIGNALS: tuple[Signal, ...] = (
         r".{0,40}(?:not found|does not exist)|invalid value for '--|env var required but not provided"
         r"|environment variable .{0,60}(?:not set|is required)|depends on a node named"
         r"|unrecognized arguments|conn_id `?[\w.-]+`? isn't defined|\bAirflowNotFoundException\b"
-        r"|Path does not exist: )",
+        r"|Path does not exist: |No dbt_project\.yml found|Not a dbt project)|\bFileNotFoundException\b",
         "The path, profile, option or environment variable the message names: set it where the step "
         "runs (deployment, worker environment, working directory).",
+    ),
+    # A setting the step was started with is malformed or names nothing: a profile's credentials that
+    # fail its schema, an orchestrator's entrypoint or parameters, a URL, a region, a DAG or variable.
+    _signal(
+        "invalid-setting",
+        "config_error",
+        "configuration error",
+        r'Credentials in profile "[^"]*", target "[^"]*" invalid: (?!Runtime Error)'
+        r"|does not have a target named"
+        r"|Config validation error|\b(?:MissingFlowError|ParameterTypeError|SignatureMismatchError"
+        r"|ParameterBindError|AirflowConfigException|DagNotFound|TaskNotFound|NoRegionError)\b"
+        r"|Flow run received invalid parameters|Flow function with name \S+ not found"
+        r"|You must specify a region|Could not parse (?:rfc1738 "
+        r"|SQLAlchemy )?URL|No connection adapters were found"
+        r"|\bInvalid URL '|\bVariable \S+ does not exist|depends on a source named"
+        r"|has not been used in project \S+ before or it is disabled|Billing has not been enabled"
+        r"|\bBillingNotEnabled\b",
+        "The setting the message names, where the step gets it (profile target, deployment entrypoint "
+        "or parameters, connection URL, region, Airflow variable): fill it in or correct it there.",
+    ),
+    # A configuration failed its JSON schema (a connector's spec, a profile): usually settings the
+    # user wrote, sometimes a record, so it only suggests. A pydantic "validation error for Model" is
+    # left out: code that builds a model wrongly raises it as often as bad settings do.
+    _signal(
+        "schema-validation-failed",
+        "config_error",
+        "validation error",
+        r"\bjsonschema\.exceptions\.ValidationError\b"
+        r"|is a required property|Failed validating '\w+' in schema",
+        "The fields the validation error lists (path, expected type) in the configuration, parameters "
+        "or block the step was given; if they come from data or from code, fix them at that source.",
+        specific=False,
+    ),
+    # Where the step writes is not set up for writing: a read-only mount, a directory where a file
+    # is expected, a read replica (SQLSTATE 25006).
+    _signal(
+        "target-not-writable",
+        "config_error",
+        "errno / SQLSTATE",
+        r"Read-only file system|\bEROFS\b|\bIsADirectoryError\b|\bNotADirectoryError\b"
+        r"|in a read-only transaction|\bReadOnlySqlTransaction\b|" + _code("25006"),
+        "The path or database the step writes to: a read-only volume or image layer, a directory where "
+        "a file is expected, a read replica or standby host; point it at a writable location.",
+        specific=False,
     ),
     # DuckDB was asked to read a path as data and knows no reader for it (a database file, a wrong
     # extension): the path or the way the step refers to it is misconfigured.
@@ -502,7 +671,9 @@ SIGNALS: tuple[Signal, ...] = (
         + r"|syntax error at or near|syntax error at end of input|\bSyntaxError\b.{0,20}SQL"
         r"|syntax error line \d+|Syntax error: |\binvalidQuery\b|Incorrect syntax near|"
         + _code("001003")
-        + r"|You have an error in your SQL syntax",
+        + r"|You have an error in your SQL syntax|\bORA-009(?:07|17|33|36)\b|SQL command not properly ended"
+        r"|\bPARSE_SYNTAX_ERROR\b|\bParseException\b|mismatched input '"
+        r"|Cannot query over table \S+ without a filter",
         "The compiled SQL at the position the error gives (target/compiled or target/run): the "
         "statement the warehouse rejects, often a dialect difference or a macro that rendered empty.",
         specific=False,
@@ -520,9 +691,37 @@ SIGNALS: tuple[Signal, ...] = (
         + r"|"
         + _code("42701")
         + r"|division by zero|"
-        + _code("22012"),
+        + _code("22012")
+        + r"|Function not found: |Scalar Function with name \S+ does not exist|\bUNRESOLVED_ROUTINE\b"
+        r"|is not a recognized built-in function name|Undefined function: ",
         "The function, operator or column reference the message names in the compiled SQL: argument "
         "types (add a cast), the warehouse's dialect, or an ambiguous/ungrouped column.",
+    ),
+    # The rows break a constraint (SQLSTATE class 23): the data or the way the statement combines
+    # it (a merge that matches twice, a key the load repeats), so it only suggests.
+    _signal(
+        "constraint-violated",
+        "sql_error",
+        "SQLSTATE / vendor code",
+        r"(?i)duplicate key value|violates (?:unique|not-null|foreign key|check|exclusion) constraint"
+        r"|\b(?:UniqueViolation|NotNullViolation|ForeignKeyViolation|CheckViolation|IntegrityError)\b"
+        r"|Duplicate entry '|unique constraint \S+ violated|\bORA-00001\b|Violation of (?:PRIMARY|UNIQUE) KEY"
+        r"|Cannot insert duplicate key|Cannot insert (?:the value NULL|a NULL value) into column"
+        r"|Duplicate row detected during DML"
+        r"|(?:SQLSTATE|sqlstate)\W{0,4}23[0-9A-Z]{3}\b",
+        "The rows the statement writes against the constraint it names: find the duplicate or null keys "
+        "in the input (or the join that multiplies them) and deduplicate, or fix the key definition.",
+        specific=False,
+    ),
+    _signal(
+        "object-already-exists",
+        "sql_error",
+        "SQLSTATE / vendor code",
+        r"(?i)" + _code("42P07|42710") + r"|\bDuplicate(?:Table|Object)\b|relation \S+ already exists"
+        r"|There is already an object named|\bORA-00955\b|name is already used by an existing object",
+        "The object the statement creates and what already holds that name (an earlier run, another "
+        "materialization, a view where a table is expected): drop or rename it, or create it if absent.",
+        specific=False,
     ),
     # -- connections: DNS, TLS and transfers, then opening a connection -------------------------------
     _signal(
@@ -557,7 +756,8 @@ SIGNALS: tuple[Signal, ...] = (
         "DNS error",
         r"(?i)name or service not known|nodename nor servname|could not translate host name"
         r"|\bgetaddrinfo\b|UnknownHostException|NameResolutionError|\bENOTFOUND\b"
-        r"|no address associated with hostname",
+        r"|no address associated with hostname|No such host is known|Could not resolve host"
+        r"|Unknown MySQL server host",
         "The host name the message names: spelled as the service publishes it in the connection or "
         "profile settings, and resolvable from the worker (VPN, private DNS zone).",
         specific=False,
@@ -587,7 +787,8 @@ SIGNALS: tuple[Signal, ...] = (
         "network",
         "HTTP status",
         _http("50[234]", r"bad gateway|service unavailable|gateway time-?out|server error")
-        + r"|(?i:\bbad gateway\b|service unavailable|gateway time-?out)|Error 50[234] \(",
+        + r"|(?i:\bbad gateway\b|service unavailable|gateway time-?out)|Error 50[234] \("
+        r"|\b(?:BadGateway|ServiceUnavailable|GatewayTimeout|backendError)\b",
         "The remote service's status at the failure time (a transient 502/503/504): retry with "
         "backoff; if it recurs, the service or the proxy in front of it is overloaded or down.",
     ),
@@ -600,7 +801,10 @@ SIGNALS: tuple[Signal, ...] = (
         r"|SSL SYSCALL error|could not (?:receive|send) data (?:from|to) server|\bReadTimeout\b"
         r"|read timed out|SocketTimeoutException|\bEOF occurred\b|Connection broken: |InvalidChunkLength"
         r"|\bAdminShutdown\b|terminating connection due to administrator command|\b57P01\b"
-        r"|forcibly closed by the remote host|\bWSAECONNRESET\b",
+        r"|forcibly closed by the remote host|\bWSAECONNRESET\b|SSL connection has been closed unexpectedly"
+        r"|MySQL server has gone away|Server disconnected without sending a response"
+        r"|\bServerDisconnectedError\b"
+        r"|\bRemoteProtocolError\b|peer closed connection without",
         "What sits between the worker and the remote host (proxy, NAT, SSH tunnel, load balancer idle "
         "timeout): a long transfer was cut; retry, and add keep-alives or a shorter page size.",
     ),
@@ -613,6 +817,16 @@ SIGNALS: tuple[Signal, ...] = (
         r"(?i)lost connection to mysql server during query",
         "The MySQL session limits against the size of the job: net_read_timeout, net_write_timeout, "
         "wait_timeout and max_allowed_packet; raise them for this job or read in smaller pieces.",
+    ),
+    _signal(
+        "proxy-error",
+        "network",
+        "proxy error",
+        r"\bProxyError\b|(?i:unable to connect to proxy|407 proxy authentication required"
+        r"|tunnel connection failed)",
+        "The HTTP(S) proxy the worker uses (HTTPS_PROXY, NO_PROXY, proxy credentials): reachable, and "
+        "letting this host through.",
+        specific=False,
     ),
     # Nothing listens on localhost at that port: inside a container or a worker pod, localhost is the
     # container itself, so the host setting is wrong far more often than the service is down.
@@ -641,7 +855,12 @@ SIGNALS: tuple[Signal, ...] = (
         r",? request timed out|connect(?:ion)? timed out|ConnectTimeout|failed to establish a new connection"
         r"|NewConnectionError|unable to connect to|could not open connection|no route to host"
         r"|network is unreachable"
-        r"|\bETIMEDOUT\b|login timeout expired|\bNoBrokersAvailable\b",
+        r"|\bETIMEDOUT\b|login timeout expired|\bNoBrokersAvailable\b|The connection attempt failed"
+        r"|A network-related or instance-specific error|Could not open a connection to SQL Server"
+        r"|TNS:no listener|\bORA-1254[1]\b|\bORA-12170\b|SQL Server does not exist or access denied"
+        r"|Could not open client transport|Unable to open JDBC Connection|"
+        + _code("08004")
+        + r"|(?:SQLSTATE|sqlstate)\W{0,4}08[0-9A-Z]{3}\b",
         "That the host and port are reachable from the worker: the service is up, and firewalls, "
         "IP allow-lists, VPN or SSH tunnel let the worker's address through; then re-run the connection "
         "check.",
@@ -676,6 +895,30 @@ SIGNALS: tuple[Signal, ...] = (
         r"(?i)\bpath \S+ already exists|\bFileAlreadyExistsException\b",
         "The output path and the writer's save mode: the path exists from an earlier run; use "
         "overwrite (or append), or write to a new path.",
+        specific=False,
+    ),
+    # The image the job asks for cannot be pulled: its name or tag, or the registry's credentials.
+    _signal(
+        "image-pull-failed",
+        "config_error",
+        "container status",
+        r"\b(?:ErrImagePull|ImagePullBackOff|InvalidImageName|CannotPullContainerError)\b"
+        r"|manifest (?:for \S+ )?(?:unknown|not found)"
+        r"|pull access denied|repository does not exist or may require",
+        "The image name and tag the job or work pool names, that the tag was pushed, and the registry "
+        "credentials (imagePullSecrets, execution role) of the cluster that pulls it.",
+        specific=False,
+    ),
+    # An orchestrator object the step names is not there (a block document, work pool or deployment
+    # by name); a deleted run gives the same exception, so it only suggests.
+    _signal(
+        "named-object-not-found",
+        "config_error",
+        "orchestrator error",
+        r"\bObjectNotFound\b|Unable to find block document named|Block document \S+ not found"
+        r"|(?:Work pool|Deployment) \S+ not found",
+        "The name of the block, work pool or deployment the step refers to: created in this workspace, "
+        "spelt as registered, and visible to the API key the worker uses.",
         specific=False,
     ),
     _signal(
@@ -729,17 +972,26 @@ SIGNALS: tuple[Signal, ...] = (
 )
 
 BY_NAME: dict[str, Signal] = {signal.name: signal for signal in SIGNALS}
+# HTTP statuses that several causes share (a 429 is only ever a rate limit, so it is not here).
+_COARSE_STATUSES = frozenset({"http-401", "http-403", "http-404", "http-500", "http-5xx"})
 _MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 _INSTALLED = re.compile(r"site-packages|dist-packages")
 
 
 def first_signal(line: str, block: str, whole_text: str = "") -> Signal | None:
-    """The first row of the table that `line` (in `block`) matches, or None."""
+    """The first row of the table that `line` (in `block`) matches, or None. Most HTTP statuses
+    are coarse (Google answers a disabled API or a rate limit with 403), so a later row that reads
+    the same line more finely refines them, if it is at least as strong."""
     block = mark_local_module(line, block, whole_text)
+    status: Signal | None = None
     for signal in SIGNALS:
-        if signal.matches(line, block):
+        if not signal.matches(line, block):
+            continue
+        if signal.name in _COARSE_STATUSES:
+            status = status or signal
+        elif status is None or signal.specific or not status.specific:
             return signal
-    return None
+    return status
 
 
 def mark_local_module(line: str, block: str, whole_text: str) -> str:

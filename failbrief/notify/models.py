@@ -6,8 +6,10 @@ import uuid
 
 from django.db import models
 
+from failbrief.lib.timestamps import Timestamped
 
-class NotifyChannel(models.Model):
+
+class NotifyChannel(Timestamped):
     """One destination of an org: a Slack/Discord/Teams webhook, email addresses or a signed webhook.
     The config carries secrets (webhook URLs hold tokens), so it is stored sealed and never shown
     back; `hint` identifies the destination without them."""
@@ -25,8 +27,6 @@ class NotifyChannel(models.Model):
     config_sealed = models.TextField()
     hint = models.CharField(max_length=300, blank=True)
     enabled = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["org", "name"], name="one_channel_name_per_org")]
@@ -35,7 +35,7 @@ class NotifyChannel(models.Model):
         return f"{self.org_id}/{self.name} ({self.kind})"
 
 
-class Notification(models.Model):
+class Notification(Timestamped):
     """One summary on one channel. `pending` → `sent` or `failed` (with the reason). A repeat of a
     failure the channel was told about within the repeat window is `held`; when the window closes
     the held ones are `folded` into one "failing again (N×)" message, the latest of them."""
@@ -72,8 +72,6 @@ class Notification(models.Model):
     # A worker holds a pending row while it sends; another copy of the task waits it out.
     locked_until = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from failbrief.lib.timestamps import Timestamped
+
 
 class Membership(models.Model):
     """A person in an org. A member reads the org's pages and gives feedback; an admin also
@@ -45,7 +47,7 @@ class Invite(models.Model):
         return f"invite {self.email} to {self.org_id}"
 
 
-class Feedback(models.Model):
+class Feedback(Timestamped):
     """One person's verdict on one summary: 👍/👎, an optional comment, and what the category
     really is when the brief got it wrong. Exported as labelled data by GET /api/v1/feedback."""
 
@@ -54,8 +56,6 @@ class Feedback(models.Model):
     helpful = models.BooleanField()
     comment = models.TextField(blank=True)
     category_correction = models.CharField(max_length=50, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["summary", "user"], name="one_feedback_per_user")]

@@ -17,7 +17,7 @@ from failbrief.condense.calibration import (
     Record,
     grants_high,
     measure,
-    table_source,
+    table_json,
 )
 from failbrief.condense.condenser import condense, read_log_file
 from failbrief.condense.evidence import BY_NAME
@@ -42,8 +42,8 @@ def _dev_outcomes() -> list[tuple[str, bool, str]]:
 def test_the_committed_calibration_is_what_the_dev_corpus_measures_with_the_current_rules():
     outcomes = _dev_outcomes()
     measured = measure((name, right) for name, right, _ in outcomes)
-    # On failure: run `bench/brief_quality.py --calibrate` and commit failbrief/condense/calibration_table.py
-    assert measured == RECORDS, table_source(measured)
+    # On failure: run `bench/brief_quality.py --calibrate` and commit the calibration_records.json it writes
+    assert measured == RECORDS, table_json(measured)
     for name, _, confidence in outcomes:
         assert confidence == ("high" if name in HIGH_SIGNALS else "medium"), name
 

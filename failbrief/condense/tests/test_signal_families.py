@@ -1,0 +1,233 @@
+"""The same cause in other systems' words: a code or message another database, engine, SDK or
+supervisor prints for a cause the table already knows reads as that cause, and a look-alike that
+means something else does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from failbrief.condense.brief import FailedUnitInfo
+from failbrief.condense.condenser import condense
+from failbrief.condense.offline import write_brief
+
+
+def _brief_of(line: str) -> tuple[str, str]:
+    lines = ["Traceback (most recent call last):", '  File "/app/flows/load.py", line 12, in load', line]
+    brief = write_brief(condense(lines), FailedUnitInfo())
+    return brief.category or "unknown", brief.confidence or "low"
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        # exit 137 however the supervisor words it
+        ("Flow run infrastructure exited with non-zero status code 137.", "resource_limit_oom_timeout"),
+        (
+            "ExecutorLostFailure (executor 3 exited caused by one of the running tasks) Exit status: 137",
+            "resource_limit_oom_timeout",
+        ),
+        (
+            "subprocess.CalledProcessError: Command '['dbt', 'run']' returned non-zero exit status 137.",
+            "resource_limit_oom_timeout",
+        ),
+        (
+            "Total size of serialized results of 12 tasks (1030.2 MiB) is bigger than "
+            "spark.driver.maxResultSize (1024.0 MiB)",
+            "resource_limit_oom_timeout",
+        ),
+        ("OSError: [Errno 24] Too many open files: '/tmp/part-0001.csv'", "resource_limit_oom_timeout"),
+        ("psycopg2.OperationalError: FATAL:  sorry, too many clients already", "resource_limit_oom_timeout"),
+        (
+            "Warning  FailedScheduling  0/3 nodes are available: 3 Insufficient memory.",
+            "resource_limit_oom_timeout",
+        ),
+        # an SDK's own rate-limit exception
+        ("openai.RateLimitError: Error code: 429", "rate_limit"),
+        # credentials: expired tokens, Oracle, other SQLSTATEs of class 28, missing grants in other words
+        (
+            "snowflake.connector.errors.ProgrammingError: 390114 (08001): Authentication token has "
+            "expired.  The user must authenticate again.",
+            "auth_credentials",
+        ),
+        ("cx_Oracle.DatabaseError: ORA-01017: invalid username/password; logon denied", "auth_credentials"),
+        ("PermissionError: [Errno 13] Permission denied: '/opt/airflow/logs/scheduler'", "auth_credentials"),
+        (
+            "pymysql.err.OperationalError: (1142, \"SELECT command denied to user 'etl'@'10.0.0.4' "
+            "for table 'orders'\")",
+            "auth_credentials",
+        ),
+        (
+            "google.api_core.exceptions.Forbidden: 403 GET "
+            "https://bigquery.googleapis.com/bigquery/v2/projects/p/datasets: Request had "
+            "insufficient authentication scopes.",
+            "auth_credentials",
+        ),
+        # settings that are malformed or name nothing
+        (
+            'Credentials in profile "warehouse", target "prod" invalid: \'schema\' is a required property',
+            "config_error",
+        ),
+        (
+            "The profile 'warehouse' does not have a target named 'prod'. The valid target names for "
+            "this profile are:",
+            "config_error",
+        ),
+        (
+            "prefect.exceptions.MissingFlowError: Flow function with name 'etl' not found in 'flows/etl.py'.",
+            "config_error",
+        ),
+        ("botocore.exceptions.NoRegionError: You must specify a region.", "config_error"),
+        (
+            "sqlalchemy.exc.ArgumentError: Could not parse SQLAlchemy URL from string 'postgres//user@db'",
+            "config_error",
+        ),
+        ("Config validation error: 'start_date' is a required property", "config_error"),
+        ("No dbt_project.yml found at expected path /usr/app/dbt_project.yml", "config_error"),
+        ('Failed to pull image "registry.example.com/etl:v2": rpc error: manifest unknown', "config_error"),
+        (
+            "psycopg2.errors.ReadOnlySqlTransaction: cannot execute INSERT in a read-only transaction",
+            "config_error",
+        ),
+        # objects that are not there, in other databases' words
+        ("cx_Oracle.DatabaseError: ORA-00942: table or view does not exist", "config_error"),
+        (
+            "pyodbc.ProgrammingError: ('42S02', \"[42S02] Invalid object name 'dbo.orders'. (208)\")",
+            "config_error",
+        ),
+        ("pymysql.err.ProgrammingError: (1146, \"Table 'shop.orders' doesn't exist\")", "config_error"),
+        ("sqlite3.OperationalError: no such table: orders", "config_error"),
+        ("duckdb.CatalogException: Catalog Error: Table with name orders does not exist!", "config_error"),
+        (
+            "pyspark.errors.exceptions.captured.AnalysisException: [TABLE_OR_VIEW_NOT_FOUND] The "
+            "table or view `sales`.`orders` cannot be found.",
+            "config_error",
+        ),
+        # columns and types, in other engines' words
+        (
+            "pyspark.errors.exceptions.captured.AnalysisException: "
+            "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column or function parameter with name `amount` "
+            "cannot be resolved.",
+            "schema_mismatch",
+        ),
+        (
+            "pyodbc.ProgrammingError: ('42S22', \"[42S22] Invalid column name 'amount'. (207)\")",
+            "schema_mismatch",
+        ),
+        (
+            "google.api_core.exceptions.BadRequest: 400 Provided Schema does not match Table p:d.t. "
+            "Field amount has changed type from STRING to INTEGER",
+            "schema_mismatch",
+        ),
+        ("pymysql.err.DataError: (1406, \"Data too long for column 'name' at row 1\")", "schema_mismatch"),
+        (
+            "duckdb.ConversionException: Conversion Error: Could not convert string 'n/a' to INT32",
+            "schema_mismatch",
+        ),
+        # SQL the database rejected, in other dialects
+        ("google.api_core.exceptions.BadRequest: 400 Function not found: date_trunk at [3:5]", "sql_error"),
+        ("cx_Oracle.DatabaseError: ORA-00933: SQL command not properly ended", "sql_error"),
+        (
+            'psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "orders_pkey"',
+            "sql_error",
+        ),
+        ('psycopg2.errors.DuplicateTable: relation "orders__backup" already exists', "sql_error"),
+        # connections cut or never opened, and proxies between
+        ("psycopg2.OperationalError: SSL connection has been closed unexpectedly", "network"),
+        ("pymysql.err.OperationalError: (2006, 'MySQL server has gone away')", "network"),
+        (
+            "google.api_core.exceptions.ServiceUnavailable: 503 GET "
+            "https://bigquery.googleapis.com/: Visibility check was unavailable.",
+            "network",
+        ),
+        (
+            "requests.exceptions.ProxyError: HTTPSConnectionPool(host='api.example.com', port=443): "
+            "Max retries exceeded with url: /v1 (Caused by ProxyError('Unable to connect to proxy'))",
+            "network",
+        ),
+        ("org.postgresql.util.PSQLException: The connection attempt failed.", "source_connection"),
+        ("cx_Oracle.DatabaseError: ORA-12541: TNS:no listener", "source_connection"),
+        # the tool or a native library does not fit the environment
+        ("/bin/sh: 1: dbt: not found", "dependency_version"),
+        ("Command exited with return code 127", "dependency_version"),
+        (
+            "ImportError: /usr/lib/libpq.so.5: undefined symbol: PQsetSSLKeyPassHook_OpenSSL",
+            "dependency_version",
+        ),
+        (
+            "sqlalchemy.exc.NoSuchModuleError: Can't load plugin: sqlalchemy.dialects:snowflake",
+            "dependency_version",
+        ),
+    ],
+)
+def test_another_systems_words_for_a_known_cause_decide_its_category(line: str, category: str) -> None:
+    assert _brief_of(line)[0] == category
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # a count or an address that only looks like an exit code
+        "RuntimeError: query returned 137 rows, expected 140",
+        "RuntimeError: the API answered status 127.0.0.1 unreachable",
+        # a bare "not found" from an API is not a missing tool
+        "RuntimeError: Error: not found",
+    ],
+)
+def test_a_number_or_phrase_that_only_looks_like_a_code_does_not_decide(line: str) -> None:
+    assert _brief_of(line)[0] not in {"resource_limit_oom_timeout", "dependency_version"}
+
+
+def test_a_new_reading_without_dev_support_never_says_high() -> None:
+    # Oracle's missing table is as clear as PostgreSQL's, but the dev corpus has not measured it.
+    assert _brief_of("cx_Oracle.DatabaseError: ORA-00942: table or view does not exist")[1] == "medium"
+
+
+def test_a_pydantic_model_error_is_left_open() -> None:
+    # Raised for bad settings, bad data and code that builds the model wrongly alike.
+    line = "pydantic_core._pydantic_core.ValidationError: 1 validation error for TaskRunFilter"
+    assert _brief_of(line)[0] != "config_error"
+
+
+def test_a_key_a_loader_repeats_is_the_destination_refusing_the_write() -> None:
+    lines = [
+        "INFO inserting 5000 rows: INSERT INTO public.orders (id, total) VALUES (%s, %s)",
+        "Traceback (most recent call last):",
+        '  File "/app/load.py", line 40, in load',
+        "    cursor.executemany(sql, rows)",
+        'psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "orders_pkey"',
+    ]
+    assert write_brief(condense(lines), FailedUnitInfo()).category == "destination_write"
+
+
+def test_a_bare_operational_error_names_no_cause() -> None:
+    # DB-API drivers raise OperationalError for refused connections, lost sessions and bad
+    # queries alike: the class alone does not say the source could not be reached.
+    line = "pyhive.exc.OperationalError: TExecuteStatementResp(status=TStatus(statusCode=3))"
+    assert _brief_of(line)[0] != "source_connection"
+
+
+def test_a_login_role_the_server_does_not_know_is_a_credential_problem() -> None:
+    line = 'psycopg2.OperationalError: FATAL:  role "etl_user" does not exist'
+    assert _brief_of(line) == ("auth_credentials", "medium")
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        ("airbyte_cdk.utils.AirbyteTracedException: Failed to refresh access token: 400", "auth_credentials"),
+        ("requests.exceptions.HTTPError: Invalid API key provided for this account", "auth_credentials"),
+        (
+            "google.api_core.exceptions.Forbidden: 403 BigQuery API has not been used in project 1234 "
+            "before or it is disabled.",
+            "config_error",
+        ),
+        ("Timestamp '2024-13-01' is not recognized", "schema_mismatch"),
+        (
+            "org.apache.spark.shuffle.FetchFailedException: Failed to connect to host",
+            "resource_limit_oom_timeout",
+        ),
+        ("prefect.exceptions.ObjectNotFound: None", "config_error"),
+    ],
+)
+def test_more_systems_words_for_known_causes(line: str, category: str) -> None:
+    assert _brief_of(line)[0] == category
