@@ -426,7 +426,7 @@ def _line_end(text: str, start: int) -> int:
 
 def _walk_back(text: str, start: int, line: str) -> tuple[int, list[str]]:
     """For a bare exception line, the traceback frames printed right above it (pastes cut at the top)."""
-    if ln.has_prefix(line) or not ln.is_exception_line(line):
+    if not ln.is_exception_line(line) or ln.has_prefix(line):  # (the cheaper test first)
         return start, []
     frames: list[str] = []
     pos = start
