@@ -26,8 +26,8 @@ POOL_LIMIT = 4000
 REST_MIN_SCORE = 20
 EXACT_TOKENS_CHARS = 256 * 1024
 SCORE_CACHE = 8192
-REPEATS_KEPT = 1024  # opening shapes
-VARIANTS_KEPT = 4  # blocks remembered for one opening shape (a log's error line may head several)
+REPEATS_KEPT = 1024  # blocks remembered (see Scanner._repeat)
+VARIANTS_KEPT = 4  # of them for one opening shape (a log's error line may head several kinds)
 _REPEAT_CHARS = 8192  # longer blocks are not remembered
 _CLOSERS_KEPT = 16
 
@@ -88,6 +88,7 @@ class Scanner:
         self._scores: dict[bytes, int] = {}
         # How blocks went, by the shape of their first frame and opening line (see _repeat).
         self._seen: dict[bytes, list[_Seen]] = {}
+        self._seen_count = 0
 
     def feed(self, text: str, *, level: int | None, source: str, timestamp: str | None) -> None:
         """Scan one record. Records with source "file" are chunks of one continuous text."""
@@ -117,6 +118,7 @@ class Scanner:
             self.open = None
         self._scores.clear()
         self._seen.clear()
+        self._seen_count = 0
         ln.forget()
 
     def _count_input(self, text: str) -> None:
@@ -288,19 +290,20 @@ class Scanner:
             return seen
         if seen.probe.take(ln.strip_ansi(text[last + 1 : row_end])):
             variants.remove(seen)
+            self._seen_count -= 1
             return None
-        if len(seen.closers) < _CLOSERS_KEPT:
+        if len(seen.closers) < _CLOSERS_KEPT and len(closer) <= ln.CACHED_CHARS:
             seen.closers.add(closer)
         return seen
 
     def _remember(self, opening: bytes, seen: _Seen) -> None:
         """Keep `seen` first among the blocks that opened with the shape `opening`."""
-        variants = self._seen.get(opening)
-        if variants is None:
-            if len(self._seen) >= REPEATS_KEPT:
-                self._seen.clear()
-            variants = self._seen[opening] = []
+        if self._seen_count >= REPEATS_KEPT:
+            self._seen.clear()
+            self._seen_count = 0
+        variants = self._seen.setdefault(opening, [])
         variants.insert(0, seen)
+        self._seen_count += 1 - len(variants[VARIANTS_KEPT:])
         del variants[VARIANTS_KEPT:]
 
     def _store_again(self, block: Block, seen: _Seen) -> None:
