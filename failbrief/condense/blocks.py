@@ -18,7 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from failbrief.condense import lines as ln
-from failbrief.condense.scoring import MAX_LINE_SCORE, detail_and_generic, line_score
+from failbrief.condense.scoring import MAX_LINE_SCORE, ZERO_CONTEXTS, detail_and_generic, line_score
 from failbrief.condense.templates import template
 
 MAX_BLOCK_LINES = 200
@@ -113,6 +113,15 @@ class Block:
         says the scan found no anchor word in the line, so it cannot raise the block's score: most
         lines of a traceback are not scored at all."""
         self._append(line, text, line.strip(), anchored)
+
+    def extend(self, lines: list[str]) -> None:
+        """Append continuation lines known to be taken, as many as a block that never reached
+        MAX_BLOCK_LINES took (see Scanner._repeat); the block is closed next, so the state `take`
+        tracks is not kept. Their scores wait for settle_score: an unanchored line scores 0."""
+        rows = [ln.strip_ansi(line) for line in lines]
+        self.lines += rows
+        if self.score < MAX_LINE_SCORE:
+            self.to_score = [row for row in rows if len(row) < 2000]
 
     def _append(self, line: str, text: str | None, stripped: str, anchored: bool) -> None:
         # Tracking and appending in one call: this runs for every line of every block.
@@ -330,6 +339,48 @@ def _flush_run(out: list[str], run: int) -> None:
         out.append(f"\t... {run - JAVA_FRAMES_KEPT} more frames omitted by failbrief")
 
 
+class ShapeRanks:
+    """The ranks of blocks of one shape (see lines.by_shape), remembered: such blocks rank alike
+    when their lines are ASCII, hold no "429" (the only digits detail looks at), and have the same
+    opening score and the same digits 0 where line_score tells 0 apart (scoring.ZERO_CONTEXTS)."""
+
+    _KEPT = 16
+
+    def __init__(self, lines: list[str]) -> None:
+        """For blocks with the shape of one whose lines (all of them, before `finish`) are `lines`."""
+        joined = "\n".join(lines)
+        self.ascii = joined.isascii()
+        self.places = _zero_places(ln.shape(joined).lower()) if self.ascii else ()
+        self._known: dict[tuple[int | bool, ...], tuple[int, int]] = {}
+
+    def settle(self, block: Block) -> None:
+        """Finish `block`, of this shape, and set its importance (and its score)."""
+        joined = "\n".join(block.lines)
+        key = None
+        if self.ascii and "429" not in joined:
+            key = (block.score, *(joined[place] == "0" for place in self.places))
+        block.finish()
+        known = self._known.get(key) if key is not None else None
+        if known is not None:
+            block.score, block.importance = known
+            block.to_score = None
+            return
+        block.importance = block.rank()
+        if key is not None and len(self._known) < self._KEPT:
+            self._known[key] = (block.score, block.importance)
+
+
+def _zero_places(low_shape: bytes) -> tuple[int, ...]:
+    """Where the digits of scoring.ZERO_CONTEXTS are in the lowered shape of a text."""
+    places: set[int] = set()
+    for context in ZERO_CONTEXTS:
+        start = low_shape.find(context)
+        while start >= 0:
+            places.update(start + index for index, byte in enumerate(context) if byte == ord("0"))
+            start = low_shape.find(context, start + 1)
+    return tuple(sorted(places))
+
+
 class BlockStore:
     """Distinct blocks in first-seen order; repeats folded into a count. Bounded memory.
 
@@ -346,14 +397,17 @@ class BlockStore:
     def add(self, block: Block) -> tuple[str, ...]:
         """Store a finished block (ranking it), or count it as a repeat of one already stored; its
         key."""
-        self.total += 1
         key = block.key()
-        known = self._blocks.get(key)
-        if known is not None:
-            known.count += 1
+        if self.add_repeat(key):
             block.lead_in_source = block.to_score = None
             return key
         block.importance = block.rank()
+        self.add_new(block, key)
+        return key
+
+    def add_new(self, block: Block, key: tuple[str, ...]) -> None:
+        """Store a finished and ranked block whose key is not stored (the weakest block makes room)."""
+        self.total += 1
         if block.lead_in_source is not None:
             block.lead_in = ln.lines_before(*block.lead_in_source)
             block.lead_in_source = None
@@ -362,7 +416,6 @@ class BlockStore:
         self._blocks[key] = block
         self._stored += 1
         heapq.heappush(self._weakest, (block.importance, -block.line_no, self._stored, key))
-        return key
 
     def add_repeat(self, key: tuple[str, ...]) -> bool:
         """Count one more repeat of the stored block with this key, as `add` would for a block with

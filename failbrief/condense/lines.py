@@ -17,6 +17,9 @@ from typing import TypeVar
 
 # ESC-led CSI sequences, and the bare `[32m`/`[0m` left when a paste lost its ESC bytes.
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\[(?:\d{1,2}(?:;\d{1,3})*)?m(?=[\w\[\s]|$)")
+# Its last alternative alone, for a line without ESC (nearly every line): the literal start lets the
+# regex engine jump from one `[` to the next, where the whole pattern tests every position.
+_BARE_ANSI = re.compile(r"\[(?:\d{1,2}(?:;\d{1,3})*)?m(?=[\w\[\s]|$)")
 
 # One prefix token at the start of a log line: timestamps, levels, Airflow `{file.py:12}`, dbt
 # `[MainThread]:`, Airbyte `source >`. Several tokens usually follow each other.
@@ -73,7 +76,7 @@ def strip_ansi(line: str) -> str:
     """`line` without terminal colour/cursor codes."""
     if "[" not in line:
         return line
-    return _ANSI.sub("", line)
+    return (_ANSI if "\x1b" in line else _BARE_ANSI).sub("", line)
 
 
 def remembered(size: int, *, short: bool = False) -> Callable[[Callable[[str], T]], Callable[[str], T]]:

@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from failbrief.condense import lines as ln
-from failbrief.condense.blocks import Block, BlockStore
+from failbrief.condense.blocks import Block, BlockStore, ShapeRanks
 from failbrief.condense.scoring import ANCHOR_FINDER, BLOCK_START, line_score
 from failbrief.condense.templates import template
 from failbrief.condense.tokens import count_tokens
@@ -26,8 +26,10 @@ POOL_LIMIT = 4000
 REST_MIN_SCORE = 20
 EXACT_TOKENS_CHARS = 256 * 1024
 SCORE_CACHE = 8192
-REPEATS_KEPT = 1024
+REPEATS_KEPT = 1024  # blocks remembered (see Scanner._repeat)
+VARIANTS_KEPT = 4  # of them for one opening shape (a log's error line may head several kinds)
 _REPEAT_CHARS = 8192  # longer blocks are not remembered
+_CLOSERS_KEPT = 16
 
 
 @dataclass(slots=True)
@@ -45,11 +47,16 @@ class _Seen:
     """How the last block opened on a given shape of text went (see Scanner._repeat)."""
 
     rows: int  # lines taken after the opening line
-    shape: bytes  # of the block's text, from its first frame to the end of its last line
+    chars: int  # in the block's text after its opening line, up to the end of its last line
+    shape: bytes  # of that text
     key: tuple[str, ...]
     # The block's state when its next line closed it (its lines blanked), for Block.take to test
     # the next line; a test that takes the line changes it, and the entry is dropped.
     probe: Block
+    ranks: ShapeRanks | None = None  # once a block of this shape is stored again
+    # Shapes of lines the probe refused: take tells no digit from another, and a refusal leaves
+    # the probe as it was.
+    closers: set[bytes] = field(default_factory=set)
 
 
 @dataclass
@@ -80,7 +87,8 @@ class Scanner:
         # Scores of recent non-block lines by repeat key: noisy logs repeat the same warnings.
         self._scores: dict[bytes, int] = {}
         # How blocks went, by the shape of their first frame and opening line (see _repeat).
-        self._seen: dict[bytes, _Seen] = {}
+        self._seen: dict[bytes, list[_Seen]] = {}
+        self._seen_count = 0
 
     def feed(self, text: str, *, level: int | None, source: str, timestamp: str | None) -> None:
         """Scan one record. Records with source "file" are chunks of one continuous text."""
@@ -110,6 +118,7 @@ class Scanner:
             self.open = None
         self._scores.clear()
         self._seen.clear()
+        self._seen_count = 0
         ln.forget()
 
     def _count_input(self, text: str) -> None:
@@ -204,18 +213,16 @@ class Scanner:
         opening = b""
         if not self.baseline and end - head_start <= _REPEAT_CHARS:
             opening = ln.shape(text[head_start:end])
-            seen = self._seen.get(opening)
+            seen = self._repeat(text, end, self._seen.get(opening))
             if seen is not None:
-                pos = self._repeat(text, head_start, end, opening, seen)
-                if pos >= 0:
-                    counter.skip(pos, line_no + 1 + seen.rows)
-                    return pos
-        block = Block([*frames, line], line_no - len(frames), ln.has_prefix(line), score)
-        if head_start >= _LEAD_IN_CHARS:  # within this chunk: read when the block is kept
-            block.lead_in_source = (text, head_start, head_start - _LEAD_IN_CHARS, LEAD_IN_LINES)
-        else:
-            block.lead_in = self._lead_in(text, head_start)
-        block.lead_in_logged = True
+                pos = end + seen.chars + 1
+                if not self.state.blocks.add_repeat(seen.key):
+                    block = self._new_block(text, head_start, line, score, frames, line_no)
+                    block.extend(text[end + 1 : pos - 1].split("\n") if seen.rows else [])
+                    self._store_again(block, seen)
+                counter.skip(pos, line_no + 1 + seen.rows)
+                return pos
+        block = self._new_block(text, head_start, line, score, frames, line_no)
         block.in_traceback = "Traceback (most recent call last)" in line
         self.open = block
         pos = end + 1
@@ -231,53 +238,93 @@ class Scanner:
             # The chunk's sweep saw every anchor word of the row as logged; stripping colour codes
             # or lowering non-ASCII letters may make one more, so such lines are scored anyway.
             if not take(line, anchored=pos in starts or line is not row or not (ascii_text or row.isascii())):
-                seen = self._seen_block(text, head_start, pos, taken, block) if opening else None
+                seen = self._seen_block(text, head_start, end, pos, taken, block) if opening else None
                 key = self._close(block)
                 self.open = None
                 if seen is not None and key is not None:
-                    if len(self._seen) >= REPEATS_KEPT:
-                        self._seen.clear()
                     seen.key = key
-                    self._seen[opening] = seen
+                    self._remember(opening, seen)
                 counter.skip(pos, line_no + taken)  # no need to count the newlines of the block
                 return pos
             taken += 1
             pos = row_end + 1
         return pos
 
-    def _repeat(self, text: str, head_start: int, end: int, opening: bytes, seen: _Seen) -> int:
-        """Where the block opening at `head_start` closes, when it is a repeat of a stored block
-        (counted as such); -1 when that is not known without reading it line by line.
+    def _new_block(
+        self, text: str, head_start: int, line: str, score: int, frames: list[str], line_no: int
+    ) -> Block:
+        """The block opened by `line` (at `line_no`, after the `frames` from `head_start` on)."""
+        block = Block([*frames, line], line_no - len(frames), ln.has_prefix(line), score)
+        if head_start >= _LEAD_IN_CHARS:  # within this chunk: read when the block is kept
+            block.lead_in_source = (text, head_start, head_start - _LEAD_IN_CHARS, LEAD_IN_LINES)
+        else:
+            block.lead_in = self._lead_in(text, head_start)
+        block.lead_in_logged = True
+        return block
+
+    def _repeat(self, text: str, end: int, variants: list[_Seen] | None) -> _Seen | None:
+        """The block of `variants` (those that opened alike) that the block whose opening line
+        ends at `end` repeats, taking as many lines and having its key; None when that is not known
+        without reading it line by line.
 
         Block.take and Block.key tell no digit from another (see lines.by_shape), so a block whose
-        text has the shape of the last one that opened alike takes the same lines and has the
-        same key; its next line is then tested against that block's closing state."""
+        text has the shape of one that opened alike takes the same lines and has the same key; its
+        next line is then tested against that block's closing state."""
+        if not variants:
+            return None
         size = len(text)
-        last = end  # the newline after the block's last line
-        for _ in range(seen.rows):
-            if last >= size:
-                return -1
-            last = text.find("\n", last + 1)
-            if last < 0:
-                return -1
-        if last >= size or ln.shape(text[head_start:last]) != seen.shape:
-            return -1
-        pos = last + 1
-        row_end = text.find("\n", pos)
-        row = text[pos : size if row_end < 0 else row_end]
-        if seen.probe.take(ln.strip_ansi(row)):
-            del self._seen[opening]
-            return -1
-        return pos if self.state.blocks.add_repeat(seen.key) else -1
+        for seen in variants:
+            # The newline after the block's last line: a text of one shape has one length (and
+            # the shape keeps the newlines where they are).
+            last = end + seen.chars
+            if last < size and text[last] == "\n":
+                row_end = text.find("\n", last + 1)
+                row_end = size if row_end < 0 else row_end
+                shape = ln.shape(text[end:row_end])  # the block's and its next line's
+                if shape.startswith(seen.shape):
+                    break
+        else:
+            return None
+        closer = shape[len(seen.shape) + 1 :]
+        if closer in seen.closers:
+            return seen
+        if seen.probe.take(ln.strip_ansi(text[last + 1 : row_end])):
+            variants.remove(seen)
+            self._seen_count -= 1
+            return None
+        if len(seen.closers) < _CLOSERS_KEPT and len(closer) <= ln.CACHED_CHARS:
+            seen.closers.add(closer)
+        return seen
 
-    def _seen_block(self, text: str, head_start: int, pos: int, taken: int, block: Block) -> _Seen | None:
-        """What _repeat needs to know of `block`, closed by the line at `pos`."""
+    def _remember(self, opening: bytes, seen: _Seen) -> None:
+        """Keep `seen` first among the blocks that opened with the shape `opening`."""
+        if self._seen_count >= REPEATS_KEPT:
+            self._seen.clear()
+            self._seen_count = 0
+        variants = self._seen.setdefault(opening, [])
+        variants.insert(0, seen)
+        self._seen_count += 1 - len(variants[VARIANTS_KEPT:])
+        del variants[VARIANTS_KEPT:]
+
+    def _store_again(self, block: Block, seen: _Seen) -> None:
+        """Store `block`, of `seen`'s shape, whose key was evicted: it is new again, its lines and
+        key are known, and its rank mostly too (ranking is most of the cost of a new block)."""
+        if seen.ranks is None:
+            seen.ranks = ShapeRanks(block.lines)
+        seen.ranks.settle(block)
+        self.state.blocks.add_new(block, seen.key)
+
+    def _seen_block(
+        self, text: str, head_start: int, end: int, pos: int, taken: int, block: Block
+    ) -> _Seen | None:
+        """What _repeat needs to know of `block`, whose opening line ends at `end`, closed by the
+        line at `pos`."""
         if block.overflow is not None or pos - head_start > _REPEAT_CHARS:
             return None
         probe = Block([""] * len(block.lines), 0, block.headered, 0)
         probe.in_traceback, probe.in_statement = block.in_traceback, block.in_statement
         probe.blank_run = block.blank_run
-        return _Seen(taken - 1, ln.shape(text[head_start : pos - 1]), (), probe)
+        return _Seen(taken - 1, pos - 1 - end, ln.shape(text[end : pos - 1]), (), probe)
 
     def _lead_in(self, text: str, start: int) -> list[str]:
         """The lines logged just before `start` (near the start of a chunk, with the previous
@@ -382,7 +429,7 @@ def _line_end(text: str, start: int) -> int:
 
 def _walk_back(text: str, start: int, line: str) -> tuple[int, list[str]]:
     """For a bare exception line, the traceback frames printed right above it (pastes cut at the top)."""
-    if ln.has_prefix(line) or not ln.is_exception_line(line):
+    if not ln.is_exception_line(line) or ln.has_prefix(line):  # (the cheaper test first)
         return start, []
     frames: list[str] = []
     pos = start

@@ -52,7 +52,8 @@ BLOCK_START = 55
 # (weight, gates, pattern): a line's score is the highest weight whose pattern matches. A pattern
 # only runs when one of its lowercase gate substrings occurs in the line: Python's regex engine is
 # slow on alternations, `in` is not. These patterns, like the benign ones, may tell 0 from the other
-# digits but not 1 to 9 from each other: line_score is remembered by shape.
+# digits but not 1 to 9 from each other: line_score is remembered by shape (ZERO_CONTEXTS lists where
+# they tell 0 apart).
 _WEIGHTED: tuple[tuple[int, tuple[str, ...], re.Pattern[str]], ...] = tuple(
     (weight, tuple(gates.split("|")), re.compile(pattern))
     for weight, gates, pattern in (
@@ -159,6 +160,18 @@ _BENIGN_SUBSTRINGS: tuple[str, ...] = (
     "failure_policy",
 )
 _BENIGN_PATTERN = re.compile(r"\bWARN=\d+ ERROR=0|\"level\": \"(?:info|debug)\"")
+# Every context in which line_score tells 0 from the other digits (`exit code [1-9]`, `returned
+# code [1-9]`, the zero-error summaries, `ERROR=0`), as found in a lowered ASCII line with its
+# digits made 0: a line holding none of them scores as every line of its shape does.
+ZERO_CONTEXTS: tuple[bytes, ...] = (
+    b"exit code 0",
+    b"exit code: 0",
+    b"exit status 0",
+    b"exit status: 0",
+    b"return code 0",
+    b"returned code 0",
+    *(word.encode("ascii") for word in _BENIGN_SUBSTRINGS if "0" in word),
+)
 
 # Wrappers: report that something failed without saying what. Ranked below specific lines.
 _GENERIC_GATES = (

@@ -204,3 +204,55 @@ def test_token_counts_are_exact_o200k_base():
     assert count_tokens(text) == len(bpe_openai.get_encoding("o200k_base").encode_ordinary(text))
     context = condense(read_log_file(DEV_CORPUS / "dbt-deps-keyerror-packages-01" / "log.txt"))
     assert context.tokens_in == count_tokens(text.rstrip("\n") + "\n")
+
+
+def _error_heavy_log() -> list[str]:
+    """Many kinds of error block, more than the condenser keeps, each repeated with new times and
+    ids; some open alike and go on differently, some differ only in a digit that matters (exit
+    code 0 or 1, 0 or 1 errors, HTTP 428 or 429), some carry colour codes."""
+    words = [
+        "alpha",
+        "bravo",
+        "charlie",
+        "delta",
+        "echo",
+        "foxtrot",
+        "golf",
+        "hotel",
+        "india",
+        "juliet",
+        "kilo",
+        "lima",
+        "mike",
+    ]
+    kinds = [(first, second) for first in words for second in words[:7]]
+    rows: list[str] = []
+    for round_ in range(3):
+        for number, (first, second) in enumerate(kinds):
+            stamp = f"2024-01-0{round_ + 1} 10:{number % 60:02d}:{(number * 7 + round_) % 60:02d}"
+            rows += [
+                f"{stamp} ERROR task {first} failed with id {number * 31 + round_:06x}",
+                "Traceback (most recent call last):",
+                f'  File "/app/{first}.py", line {10 + round_}, in run',
+                f"    {second}_step()",
+                f"ValueError: {second} value {round_} out of range",
+                f"{stamp} INFO \x1b[31mprocess exited with exit code {(number + round_) % 2}\x1b[0m",
+                f"{stamp} ERROR Completed with {(number + round_) % 2} error and 0 warnings",
+                f"{stamp} INFO next step {first}",
+                f"rpc deadline exceeded calling {first}.{second}",
+                f"    exit code {(number + round_) % 2}",
+                f"    HTTP {428 + (number + round_) % 2} from {second}",
+                *([f"    retrying {second}"] if round_ == 2 and number % 3 == 0 else []),
+            ]
+    return rows
+
+
+def test_a_baseline_that_matches_nothing_changes_nothing_on_an_error_heavy_log():
+    # With a baseline the scan reads every block line by line; without one it counts repeats by
+    # shape and remembers ranks: both must find the same blocks and give the same context.
+    rows = _error_heavy_log()
+    plain = condense(rows, max_tokens=60_000)  # room for every block kept, in rank order
+    based = condense(rows, max_tokens=60_000, baseline=["2024-01-01 00:00:00 INFO no failed run prints this"])
+    assert plain.blocks_found == based.blocks_found > 4 * 91
+    assert plain.text == based.text
+    assert plain.error_blocks == based.error_blocks
