@@ -177,8 +177,9 @@ class Block:
         # A pasted message's second line (the request or statement behind an exception).
         return len(self.lines) < 3 and self.blank_run == 0
 
-    def finish(self) -> None:
-        """Close the block: settle the overflow, drop trailing blanks, shorten Java frame runs.
+    def finish(self, *, java_frames: bool = True) -> None:
+        """Close the block: settle the overflow, drop trailing blanks, shorten Java frame runs
+        (False `java_frames` says it has none).
 
         Its importance is set when a BlockStore takes it as a new block (a repeat needs none)."""
         if self.overflow is not None:
@@ -187,7 +188,8 @@ class Block:
             self.overflow = None
         while self.lines and not self.lines[-1].strip():
             self.lines.pop()
-        self.lines = compress_java_frames(self.lines)
+        if java_frames:
+            self.lines = compress_java_frames(self.lines)
 
     def lead_in_lines(self) -> list[str]:
         """The lines logged just before the block, as the context shows them."""
@@ -351,6 +353,8 @@ class ShapeRanks:
         joined = "\n".join(lines)
         self.ascii = joined.isascii()
         self.places = _zero_places(ln.shape(joined).lower()) if self.ascii else ()
+        # Whether a Java frame is in the text tells no digit from another either.
+        self.java_frames = _ANY_JAVA_FRAME.search(joined) is not None
         self._known: dict[tuple[int | bool, ...], tuple[int, int]] = {}
 
     def settle(self, block: Block) -> None:
@@ -359,7 +363,7 @@ class ShapeRanks:
         key = None
         if self.ascii and "429" not in joined:
             key = (block.score, *(joined[place] == "0" for place in self.places))
-        block.finish()
+        block.finish(java_frames=self.java_frames)
         known = self._known.get(key) if key is not None else None
         if known is not None:
             block.score, block.importance = known

@@ -27,7 +27,7 @@ REST_MIN_SCORE = 20
 EXACT_TOKENS_CHARS = 256 * 1024
 SCORE_CACHE = 8192
 REPEATS_KEPT = 1024  # blocks remembered (see Scanner._repeat)
-VARIANTS_KEPT = 4  # of them for one opening shape (a log's error line may head several kinds)
+VARIANTS_KEPT = 16  # of them for one opening shape (a log's error line may head several kinds)
 _REPEAT_CHARS = 8192  # longer blocks are not remembered
 _CLOSERS_KEPT = 16
 
@@ -156,13 +156,18 @@ class Scanner:
         counter = _LineCounter(text, base)
         starts = _candidate_starts(text, pos)
         anchored: _Anchored | None = None
+        scores, strip_ansi = self._scores, ln.strip_ansi
         for start in starts:
             if start < pos:
                 continue
             end = _line_end(text, start)
-            line = ln.strip_ansi(text[start:end])
+            line = text[start:end]
+            if "[" in line:  # (as strip_ansi: the call costs more)
+                line = strip_ansi(line)
             key = _quick_key(line)
-            score = self._score(line, key, level)
+            score = scores.get(key)
+            if score is None:
+                score = self._score(line, key, level)
             if score >= BLOCK_START:
                 if anchored is None:
                     anchored = _Anchored(starts, text.isascii())
@@ -173,12 +178,11 @@ class Scanner:
         return counter.line_no(len(text))
 
     def _score(self, line: str, key: bytes, level: int | None) -> int:
-        score = self._scores.get(key)
-        if score is None:
-            score = max(line_score(line), 40 if level == 30 else 0)
-            if len(self._scores) >= SCORE_CACHE:
-                self._scores.clear()
-            self._scores[key] = score
+        """Score a line whose repeat key is not in the scores remembered (_scan looks first)."""
+        score = max(line_score(line), 40 if level == 30 else 0)
+        if len(self._scores) >= SCORE_CACHE:
+            self._scores.clear()
+        self._scores[key] = score
         return score
 
     def _continue_open(self, text: str, *, record_start: bool) -> int:
@@ -217,12 +221,15 @@ class Scanner:
             if seen is not None:
                 pos = end + seen.chars + 1
                 if not self.state.blocks.add_repeat(seen.key):
-                    block = self._new_block(text, head_start, line, score, frames, line_no)
+                    # (a block of its shape opened alike, with or without a prefix: see _seen_block)
+                    block = self._new_block(
+                        text, head_start, line, score, frames, line_no, seen.probe.headered
+                    )
                     block.extend(text[end + 1 : pos - 1].split("\n") if seen.rows else [])
                     self._store_again(block, seen)
                 counter.skip(pos, line_no + 1 + seen.rows)
                 return pos
-        block = self._new_block(text, head_start, line, score, frames, line_no)
+        block = self._new_block(text, head_start, line, score, frames, line_no, ln.has_prefix(line))
         block.in_traceback = "Traceback (most recent call last)" in line
         self.open = block
         pos = end + 1
@@ -251,10 +258,17 @@ class Scanner:
         return pos
 
     def _new_block(
-        self, text: str, head_start: int, line: str, score: int, frames: list[str], line_no: int
+        self,
+        text: str,
+        head_start: int,
+        line: str,
+        score: int,
+        frames: list[str],
+        line_no: int,
+        headered: bool,
     ) -> Block:
         """The block opened by `line` (at `line_no`, after the `frames` from `head_start` on)."""
-        block = Block([*frames, line], line_no - len(frames), ln.has_prefix(line), score)
+        block = Block([*frames, line], line_no - len(frames), headered, score)
         if head_start >= _LEAD_IN_CHARS:  # within this chunk: read when the block is kept
             block.lead_in_source = (text, head_start, head_start - _LEAD_IN_CHARS, LEAD_IN_LINES)
         else:
@@ -273,14 +287,18 @@ class Scanner:
         if not variants:
             return None
         size = len(text)
+        shaped = -1  # where the block ends that `shape` was taken for (blocks of one kind with
+        # ids that change their shape are as long as each other)
         for seen in variants:
             # The newline after the block's last line: a text of one shape has one length (and
             # the shape keeps the newlines where they are).
             last = end + seen.chars
             if last < size and text[last] == "\n":
-                row_end = text.find("\n", last + 1)
-                row_end = size if row_end < 0 else row_end
-                shape = ln.shape(text[end:row_end])  # the block's and its next line's
+                if last != shaped:
+                    row_end = text.find("\n", last + 1)
+                    row_end = size if row_end < 0 else row_end
+                    shape = ln.shape(text[end:row_end])  # the block's and its next line's
+                    shaped = last
                 if shape.startswith(seen.shape):
                     break
         else:
