@@ -114,11 +114,12 @@ class Block:
         lines of a traceback are not scored at all."""
         self._append(line, text, line.strip(), anchored)
 
-    def extend(self, lines: list[str]) -> None:
-        """Append continuation lines known to be taken, as many as a block that never reached
-        MAX_BLOCK_LINES took (see Scanner._repeat); the block is closed next, so the state `take`
-        tracks is not kept. Their scores wait for settle_score: an unanchored line scores 0."""
-        rows = [ln.strip_ansi(line) for line in lines]
+    def extend(self, text: str) -> None:
+        """Append the continuation lines of `text`, known to be taken, as many as a block that
+        never reached MAX_BLOCK_LINES took (see Scanner._repeat); the block is closed next, so the
+        state `take` tracks is not kept. Their scores wait for settle_score: an unanchored line
+        scores 0."""
+        rows = ln.strip_ansi_lines(text)
         self.lines += rows
         if self.score < MAX_LINE_SCORE:
             self.to_score = [row for row in rows if len(row) < 2000]

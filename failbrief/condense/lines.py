@@ -79,6 +79,14 @@ def strip_ansi(line: str) -> str:
     return (_ANSI if "\x1b" in line else _BARE_ANSI).sub("", line)
 
 
+def strip_ansi_lines(text: str) -> list[str]:
+    """The lines of `text`, each as strip_ansi gives it: without ESC, in one substitution (no
+    bare code spans a newline, and the newline after one matches as `$` does at a line's end)."""
+    if "\x1b" in text:
+        return [strip_ansi(line) for line in text.split("\n")]
+    return (_BARE_ANSI.sub("", text) if "[" in text else text).split("\n")
+
+
 def remembered(size: int, *, short: bool = False) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
     """A function of one line that remembers its results for the last `size` short lines.
 

@@ -142,7 +142,7 @@ class Scanner:
         if self.open is not None:
             self._close(self.open)
             self.open = None
-        rows = [ln.strip_ansi(row) for row in text.split("\n")]
+        rows = ln.strip_ansi_lines(text)
         block = Block(rows[:1], base + 1, headered=False, score=70, lead_in=list(self.state.tail)[-3:])
         for row in rows[1:]:
             block.add(row)
@@ -225,7 +225,8 @@ class Scanner:
                     block = self._new_block(
                         text, head_start, line, score, frames, line_no, seen.probe.headered
                     )
-                    block.extend(text[end + 1 : pos - 1].split("\n") if seen.rows else [])
+                    if seen.rows:
+                        block.extend(text[end + 1 : pos - 1])
                     self._store_again(block, seen)
                 counter.skip(pos, line_no + 1 + seen.rows)
                 return pos
