@@ -39,9 +39,9 @@ _BOILERPLATE = re.compile(
     r"|omitted by failbrief|^\s*\.\.\.\s*\d+ more|compiled code at|^\s*\.\.\.\s*$"
 )
 # Every match of _BOILERPLATE holds one of the gates in _is_boilerplate; most lines hold none.
-_JAVA_FRAME = re.compile(r"\s*at\s+[\w$.<>/\-]+\(")
+_JAVA_FRAME = re.compile(rf"\s*{ln.JAVA_FRAME}")
 # Found in a block's joined lines whenever one of them (or its message) is a Java frame.
-_ANY_JAVA_FRAME = re.compile(r"at\s+[\w$.<>/\-]+\(")
+_ANY_JAVA_FRAME = re.compile(ln.JAVA_FRAME)
 # Importance counts at most this many detail lines (min(15, 5 * detail)).
 _DETAIL_COUNTED = 3
 # The statement a database driver or a tool prints after its error, under a label of its own line

@@ -46,8 +46,10 @@ _PREFIX_RUN = re.compile(
     f"(?:{_PREFIX_TOKEN.pattern})(?:[ \\t:|]*+(?:{_PREFIX_TOKEN.pattern}|{_TRAILING_TOKEN.pattern})){{0,8}}",
     re.VERBOSE,
 )
+# A Java stack frame ("at com.example.Foo.bar(Foo.java:12)"); blocks.py cuts runs of them.
+JAVA_FRAME = r"at\s+[\w$.<>/\-]+\("
 _FRAME = re.compile(
-    r"\s*(?:at\s+[\w$.<>/\-]+\(|File\s+\"|\.\.\.\s*\d+\s+(?:more|common frames)|Caused by:|Suppressed:)"
+    rf"\s*(?:{JAVA_FRAME}|File\s+\"|\.\.\.\s*\d+\s+(?:more|common frames)|Caused by:|Suppressed:)"
 )
 _CAUSE = re.compile(r"\s*(?:Caused by|Suppressed):")
 _EXCEPTION_LINE = re.compile(
