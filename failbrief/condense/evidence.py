@@ -298,10 +298,9 @@ SIGNALS: tuple[Signal, ...] = (
         "dependency_version",
         "SDK credential chain",
         r"ManagedIdentityCredential(?:\.get_token failed)?: Unexpected content type",
-        "The azure-identity version against the last one that worked (pin it, or upgrade to a release "
-        "that skips an unusable managed-identity answer), and whether the host has a managed identity "
-        "at all: off Azure, exclude it (exclude_managed_identity_credential=True) so the chain reaches "
-        "the CLI or environment credentials.",
+        "The azure-identity version against the last one that worked (pin it, or upgrade past the "
+        "managed-identity bug), and whether the host has a managed identity: off Azure, set "
+        "exclude_managed_identity_credential=True so the chain reaches the CLI or environment credentials.",
     ),
     _signal(
         "cloud-key-rejected",
