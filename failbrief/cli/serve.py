@@ -287,6 +287,12 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
     while not stopping and all(child.poll() is None for child in children):
         time.sleep(0.2)
     for child in children:
+        if not stopping and child.poll() is not None:
+            # Otherwise the others stop without a word and the cause is lost in their output.
+            argv = [str(part) for part in child.args] if isinstance(child.args, list) else [str(child.args)]
+            name = " ".join(Path(part).name for part in argv[:4])
+            click.echo(f"failbrief: {name} exited with code {child.returncode}; stopping the rest", err=True)
+    for child in children:
         if child.poll() is None:
             child.terminate()
     deadline = time.monotonic() + 15

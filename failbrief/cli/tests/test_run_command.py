@@ -253,3 +253,22 @@ def test_run_keeps_summarizing_and_notifying_other_orgs_while_ten_channels_hang(
             stuck.release()
             os.killpg(proc.pid, signal.SIGINT)
             proc.wait(timeout=30)
+
+
+def test_when_one_process_ends_run_names_it_stops_the_others_and_fails(capsys: pytest.CaptureFixture[str]):
+    from failbrief.cli.serve import _supervise
+
+    lasting = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    ending = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        assert _supervise([lasting, ending]) == 1
+    finally:  # _supervise takes Ctrl-C for itself; give it back to pytest
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+    assert lasting.poll() is not None, "the process still running was left behind"
+    said = capsys.readouterr().err
+    assert "exited with code 3; stopping the rest" in said
+    assert Path(sys.executable).name in said

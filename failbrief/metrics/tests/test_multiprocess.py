@@ -122,7 +122,12 @@ def wait_for_metrics(url, check, proc, log_file: Path, timeout: float = 60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, log_file.read_text()
-        scraped = samples(httpx.get(url, timeout=10).text)
+        try:
+            scraped = samples(httpx.get(url, timeout=10).text)
+        except httpx.TransportError:
+            # The server stopping is a failure; the next turn shows its log once `run` has exited.
+            time.sleep(0.3)
+            continue
         if check(scraped):
             return scraped
         time.sleep(0.3)
