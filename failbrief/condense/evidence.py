@@ -33,11 +33,14 @@ class Signal:
     check: str  # what to check first, concrete to this signal
     specific: bool = True
     context: re.Pattern[str] | None = None
+    unless: re.Pattern[str] | None = None  # the block must not match this
 
     def matches(self, line: str, block: str) -> bool:
         if self.pattern.search(line) is None:
             return False
-        return self.context is None or self.context.search(block) is not None
+        if self.context is not None and self.context.search(block) is None:
+            return False
+        return self.unless is None or self.unless.search(block) is None
 
 
 def _signal(
@@ -49,9 +52,17 @@ def _signal(
     *,
     specific: bool = True,
     context: str | None = None,
+    unless: str | None = None,
 ) -> Signal:
     return Signal(
-        name, category, kind, re.compile(pattern), check, specific, re.compile(context) if context else None
+        name,
+        category,
+        kind,
+        re.compile(pattern),
+        check,
+        specific,
+        re.compile(context) if context else None,
+        re.compile(unless) if unless else None,
     )
 
 
@@ -72,6 +83,12 @@ def _http(codes: str, reasons: str) -> str:
         rf"|(?i:\b(?:http|status|status_code|code|response|error|returned|statuscode)\W{{0,14}}"
         rf"(?:code\W{{0,3}}(?:is\W{{1,3}})?)?)(?:{codes})\b"
     )
+
+
+# A traceback frame as Python and IPython print it (`File "/x/y.py", line 12`, `File /x/y.py:12, in f`):
+# one inside the installed packages, and one of the project's own code (any other file).
+_INSTALLED_FRAME = r'\bFile "?[^",\n]*?(?:site|dist)-packages[^",\n]*"?(?:, line \d+|:\d+)'
+_PROJECT_FRAME = r'\bFile "?(?![^",\n]*(?:site|dist)-packages)[^",\n]+?"?(?:, line \d+|:\d+)'
 
 
 SIGNALS: tuple[Signal, ...] = (
@@ -1003,6 +1020,17 @@ SIGNALS: tuple[Signal, ...] = (
         "longer exists) for this account.",
         specific=False,
     ),
+    # The server has the path but not for this method: most often a base URL without the API's
+    # prefix or version, so the request reaches a web page or proxy instead of the API.
+    _signal(
+        "http-405",
+        "config_error",
+        "HTTP status",
+        _http("405", r"method not allowed|not allowed"),
+        "The base URL the client is configured with: a 405 means that path does not take this method, "
+        "usually a URL missing the API prefix or version (a web app or proxy answered, not the API).",
+        specific=False,
+    ),
     _signal(
         "compilation-error",
         "config_error",
@@ -1020,6 +1048,49 @@ SIGNALS: tuple[Signal, ...] = (
         "The installed version of the module the message names against the version the calling code "
         "was written for (the attribute was added, renamed or removed); pin them together.",
         specific=False,
+    ),
+    # A call between installed packages that the callee's version does not have (a keyword or
+    # argument count one release added or dropped, a name a module no longer defines, a type one
+    # library hands another that it cannot handle), with no frame of the project's own code in the
+    # traceback: the installed versions disagree, the project's code never ran into it.
+    _signal(
+        "installed-packages-disagree",
+        "dependency_version",
+        "exception inside installed packages",
+        r"\bTypeError: .{0,160}?(?:got an unexpected keyword argument|missing \d+ required "
+        r"(?:positional|keyword-only) arguments?|takes (?:from \d+ to )?\d+ positional arguments? but \d+ "
+        r"(?:were|was) given|unhashable type: '_?[a-z]\w*\.[\w.]+')|\bNameError: name '\w+' is not defined",
+        "The versions of the installed packages in the traceback: one calls another with a name, argument "
+        "or type that the installed release of it lacks; install the versions released together (or pin "
+        "the one that moved) and rebuild the environment.",
+        specific=False,
+        context=_INSTALLED_FRAME,
+        unless=_PROJECT_FRAME,
+    ),
+    # pandas 2.2 reads only SQLAlchemy 2 engines as SQLAlchemy; with an older SQLAlchemy it treats
+    # the connection as a plain DBAPI one and refuses SQLAlchemy statements.
+    _signal(
+        "pandas-sqlalchemy-unpaired",
+        "dependency_version",
+        "library version error",
+        r"Query must be a string unless using sqlalchemy",
+        "The pandas and SQLAlchemy versions installed together: pandas 2.2 and later accept only "
+        "SQLAlchemy 2 engines and connections; upgrade SQLAlchemy to 2.x or pin pandas below 2.2.",
+        specific=False,
+    ),
+    # A KeyError raised by pandas' own label lookup: the frame lacks a column (or index label) the
+    # code reads, as when an upstream file or API changes its fields.
+    _signal(
+        "dataframe-column-missing",
+        "schema_mismatch",
+        "exception in pandas' column lookup",
+        r"\bKeyError\b",
+        "The columns the data actually has (df.columns, the source file or API response) against the "
+        "one the lookup names: a field the upstream renamed, dropped or nested differently, or a typo "
+        "in the code's column name.",
+        specific=False,
+        context=r"pandas[/\\](?:_libs[/\\]index\.pyx|core[/\\]indexes[/\\]base\.py)|IndexEngine\.get_loc"
+        r"|_get_indexer_strict|are in the \[(?:columns|index)\]|\bnot in index\b|\.set_index\(\[?['\"]",
     ),
     # Airflow refuses to build an operator given arguments it does not take: the DAG's own code.
     _signal(
@@ -1046,7 +1117,7 @@ SIGNALS: tuple[Signal, ...] = (
 
 BY_NAME: dict[str, Signal] = {signal.name: signal for signal in SIGNALS}
 # HTTP statuses that several causes share (a 429 is only ever a rate limit, so it is not here).
-_COARSE_STATUSES = frozenset({"http-401", "http-403", "http-404", "http-500", "http-5xx"})
+_COARSE_STATUSES = frozenset({"http-401", "http-403", "http-404", "http-405", "http-500", "http-5xx"})
 _MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 _INSTALLED = re.compile(r"site-packages|dist-packages")
 
@@ -1056,6 +1127,10 @@ def first_signal(line: str, block: str, whole_text: str = "") -> Signal | None:
     are coarse (Google answers a disabled API or a rate limit with 403), so a later row that reads
     the same line more finely refines them, if it is at least as strong."""
     block = mark_local_module(line, block, whole_text)
+    if whole_text and "\n" not in block.strip():
+        # A message alone in its block (a paste that puts the message before its stack, IPython's
+        # "Stacktrace:" after it): the rest of the log is the only context it has.
+        block = f"{block}\n{whole_text}"
     status: Signal | None = None
     for signal in SIGNALS:
         if not signal.matches(line, block):

@@ -324,3 +324,108 @@ def test_a_macro_dispatch_finds_nowhere_is_the_package_releases() -> None:
     # a Jinja name dbt cannot resolve is still the project's own compilation error
     other = ["Compilation Error in model orders (models/orders.sql)", "  'dbt_utils' is undefined"]
     assert write_brief(condense(other), FailedUnitInfo()).category == "config_error"
+
+
+_SITE = "/usr/local/lib/python3.11/site-packages"
+
+
+def _brief_of_lines(lines: list[str]) -> tuple[str, str]:
+    brief = write_brief(condense(lines), FailedUnitInfo())
+    return brief.category or "unknown", brief.confidence or "low"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "TypeError: Infrastructure.prepare_for_flow_run() got an unexpected keyword argument 'flow'",
+        "TypeError: __init__() missing 1 required positional argument: 'stream_descriptor'",
+        "TypeError: read_records() takes 2 positional arguments but 3 were given",
+        "TypeError: unhashable type: '_duckdb.typing.DuckDBPyType'",
+        "NameError: name 'StreamDescriptor' is not defined",
+    ],
+)
+def test_a_call_between_installed_packages_they_disagree_on_is_their_versions(message: str) -> None:
+    # every frame inside the installed packages: one release calls another that lacks the name
+    lines = [
+        "Traceback (most recent call last):",
+        f'  File "{_SITE}/prefect/workers/base.py", line 896, in _submit_run',
+        "    configuration = await self._get_configuration(flow_run)",
+        f'  File "{_SITE}/prefect_aws/workers/ecs_worker.py", line 412, in prepare_for_flow_run',
+        "    super().prepare_for_flow_run(flow_run, deployment, flow)",
+        message,
+    ]
+    assert _brief_of_lines(lines) == ("dependency_version", "medium")
+    # the same error with a frame of the project's own code is that code's call
+    own = [*lines[:1], '  File "/app/flows/load.py", line 12, in load', "    run(rows, batch=10)", *lines[1:]]
+    assert _brief_of_lines(own)[0] == "code_bug"
+
+
+def test_a_message_pasted_before_its_stack_still_reads_the_stack() -> None:
+    # IPython and issue pastes print the message first and the frames after it
+    lines = [
+        "NameError: name 'AirbyteStateBlob' is not defined",
+        "",
+        "Stacktrace:",
+        f"File {_SITE}/airbyte_cdk/models/airbyte_protocol.py:61, in AirbyteStreamState()",
+        "     60 class AirbyteStreamState:",
+        "---> 61     stream_state: Optional[AirbyteStateBlob] = None",
+    ]
+    assert _brief_of_lines(lines)[0] == "dependency_version"
+    # a name the project's own script forgot to import stays its own bug
+    own = ["NameError: name 'os' is not defined", "", '  File "/opt/airflow/dags/fetch.py", line 9, in fetch']
+    assert _brief_of_lines(own)[0] == "code_bug"
+
+
+def test_pandas_refusing_an_old_sqlalchemy_is_the_version_pair() -> None:
+    line = "E           TypeError: Query must be a string unless using sqlalchemy."
+    assert _brief_of(line) == ("dependency_version", "medium")
+    # the project's own check of a query's type is its own code
+    assert _brief_of("TypeError: query must be a str, not int")[0] == "code_bug"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [
+            "Traceback (most recent call last):",
+            f'  File "{_SITE}/pandas/core/indexes/base.py", line 3802, in get_loc',
+            "    return self._engine.get_loc(casted_key)",
+            '  File "pandas/_libs/index.pyx", line 165, in pandas._libs.index.IndexEngine.get_loc',
+            "KeyError: 'customer_id'",
+        ],
+        [
+            "Traceback (most recent call last):",
+            '  File "/app/etl/transform.py", line 40, in transform',
+            "    df = df[[\"order_id\", \"amount_eur\"]]",
+            f'  File "{_SITE}/pandas/core/frame.py", line 4108, in __getitem__',
+            "KeyError: \"None of [Index(['amount_eur'], dtype='object')] are in the [columns]\"",
+        ],
+        [
+            '  File "/app/etl/load.py", line 148, in process_orgs',
+            "    groups = groups.set_index(['category_name'])",
+            "KeyError: 'category_name'",
+        ],
+    ],
+)
+def test_a_column_pandas_cannot_find_is_the_datas_shape(lines: list[str]) -> None:
+    assert _brief_of_lines(lines) == ("schema_mismatch", "medium")
+
+
+def test_a_key_missing_from_a_plain_dict_stays_a_programming_error() -> None:
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "/app/etl/transform.py", line 22, in to_row',
+        "    return {'id': record['id'], 'name': record['name']}",
+        "KeyError: 'name'",
+    ]
+    assert _brief_of_lines(lines)[0] == "code_bug"
+
+
+def test_a_405_is_the_clients_base_url() -> None:
+    line = "│ Error: unexpected response from API. Got an unexpected response code 405"
+    assert _brief_of(line) == ("config_error", "medium")
+    assert _brief_of("requests.exceptions.HTTPError: 405 Client Error: Method Not Allowed for url")[0] == (
+        "config_error"
+    )
+    # a count of 405 is not a status
+    assert _brief_of("ValueError: expected 400 rows, got 405 rows")[0] != "config_error"
