@@ -396,7 +396,7 @@ def test_pandas_refusing_an_old_sqlalchemy_is_the_version_pair() -> None:
         [
             "Traceback (most recent call last):",
             '  File "/app/etl/transform.py", line 40, in transform',
-            "    df = df[[\"order_id\", \"amount_eur\"]]",
+            '    df = df[["order_id", "amount_eur"]]',
             f'  File "{_SITE}/pandas/core/frame.py", line 4108, in __getitem__',
             "KeyError: \"None of [Index(['amount_eur'], dtype='object')] are in the [columns]\"",
         ],
