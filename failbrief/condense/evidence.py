@@ -830,7 +830,7 @@ SIGNALS: tuple[Signal, ...] = (
         "config_error",
         "DNS error",
         r"(?i)(?:could not translate host name|Failed to resolve|UnknownHostException:|getaddrinfo \w+)"
-        r" [\"'`]?(?!localhost\b)[a-z][\w-]*[\"'`]?(?:[\s:)(]|$)"
+        r" [\"'`]?(?!localhost\b|ref(?:erence)?\b)[a-z][\w-]*[\"'`]?(?:[\s:)(]|$)"
         r"|host='(?!localhost')[a-z][\w-]*'.{0,120}(?:Name or service not known|NameResolutionError"
         r"|Failed to resolve)",
         "The host setting of the connection or profile: it holds something that is not a host name "
@@ -994,7 +994,7 @@ SIGNALS: tuple[Signal, ...] = (
         "container status",
         r"\b(?:ErrImagePull|ImagePullBackOff|InvalidImageName|CannotPullContainerError)\b"
         r"|manifest (?:for \S+ )?(?:unknown|not found)"
-        r"|pull access denied|repository does not exist or may require",
+        r"|pull access denied|repository does not exist or may require|failed to resolve ref(?:erence)? \S",
         "The image name and tag the job or work pool names, that the tag was pushed, and the registry "
         "credentials (imagePullSecrets, execution role) of the cluster that pulls it.",
         specific=False,

@@ -8,7 +8,7 @@ import pytest
 
 from failbrief.condense.brief import FailedUnitInfo
 from failbrief.condense.condenser import condense
-from failbrief.condense.offline import write_brief
+from failbrief.condense.offline import offline_decision, write_brief
 
 
 def _brief_of(line: str) -> tuple[str, str]:
@@ -429,3 +429,23 @@ def test_a_405_is_the_clients_base_url() -> None:
     )
     # a count of 405 is not a status
     assert _brief_of("ValueError: expected 400 rows, got 405 rows")[0] != "config_error"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'Error response from daemon: failed to resolve reference "docker.io/acme/etl:2.4.1": '
+        "docker.io/acme/etl:2.4.1: not found",
+        "CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref "
+        "docker.io/acme/etl:2.4.1: docker.io/acme/etl:2.4.1: not found",
+    ],
+)
+def test_an_image_reference_the_registry_cannot_resolve_is_the_image_not_dns(line: str) -> None:
+    decision = offline_decision(condense([line]), FailedUnitInfo())
+    assert (decision.category, decision.rule) == ("config_error", "image-pull-failed")
+    # a host name that is not a domain still reads as the host setting
+    dns = (
+        'psycopg2.OperationalError: could not translate host name "warehouse" to address: '
+        "Name or service not known"
+    )
+    assert offline_decision(condense([dns]), FailedUnitInfo()).rule == "dns-host-not-a-domain"
