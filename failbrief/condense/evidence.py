@@ -743,6 +743,39 @@ SIGNALS: tuple[Signal, ...] = (
         "(ATTACH, or the profile's attach list), a data file needs its reader (read_csv, read_parquet).",
         specific=False,
     ),
+    # -- how a client is set up to reach its database (drivers, poolers, embedded files) --------------
+    # An embedded database file (DuckDB) is open read-write in another process, which holds its lock:
+    # how the processes open the file is the setting to change, nothing is missing.
+    _signal(
+        "db-file-lock-held",
+        "config_error",
+        "vendor error",
+        r"Could not set lock on file|Conflicting lock is held in",
+        "Which other process holds the database file open read-write (a BI tool, an editor, a second "
+        "run): open it read_only where the step only reads, or run the writers one at a time.",
+    ),
+    # java.sql.DriverManager found no registered driver for the URL: the driver jar is not on the
+    # classpath of the process that connects, or the URL's prefix is wrong.
+    _signal(
+        "jdbc-no-suitable-driver",
+        "config_error",
+        "JDBC error",
+        r"No suitable driver found for\s*jdbc:",
+        "The JDBC URL's prefix and where the driver jar is: the process that opens the connection needs "
+        "it on its own classpath (Spark: --driver-class-path or spark.jars as well as --jars).",
+    ),
+    # A driver's prepared statements clash behind a transaction-mode pooler (PgBouncer hands the
+    # session's server connection to someone else), or its cached plan went stale.
+    _signal(
+        "pooler-prepared-statement-clash",
+        "config_error",
+        "driver error",
+        r"\bInvalidCachedStatementError\b|\bDuplicatePreparedStatementError\b"
+        r"|prepared statement \"(?:_\w+|S_\d+|stmtcache_\w+)\" (?:already exists|does not exist)",
+        "Whether the connection goes through PgBouncer or another transaction pooler: turn off the "
+        "driver's statement cache (asyncpg statement_cache_size=0) or use PgBouncer 1.21+ with "
+        "max_prepared_statements.",
+    ),
     _signal(
         "missing-env-var",
         "config_error",

@@ -449,3 +449,44 @@ def test_an_image_reference_the_registry_cannot_resolve_is_the_image_not_dns(lin
         "Name or service not known"
     )
     assert offline_decision(condense([dns]), FailedUnitInfo()).rule == "dns-host-not-a-domain"
+@pytest.mark.parametrize(
+    "line",
+    [
+        # another process holds an embedded database file read-write
+        'duckdb.duckdb.IOException: IO Error: Could not set lock on file "/data/warehouse.duckdb": '
+        "Conflicting lock is held in /usr/bin/python3.11 (PID 412). See also "
+        "https://duckdb.org/docs/connect/concurrency",
+        # DriverManager has no driver registered for the URL on this JVM's classpath
+        "java.sql.SQLException: No suitable driver found for jdbc:postgresql://db:5432/analytics",
+        # prepared statements behind a transaction-mode pooler, in asyncpg's and psycopg's words
+        "asyncpg.exceptions.InvalidCachedStatementError: cached statement plan is invalid due to a "
+        "database schema or configuration change",
+        'asyncpg.exceptions.DuplicatePreparedStatementError: prepared statement "__asyncpg_stmt_1f__" '
+        "already exists",
+        'psycopg.errors.DuplicatePreparedStatement: prepared statement "_pg3_0" already exists',
+        'asyncpg.exceptions.InvalidSQLStatementNameError: prepared statement "__asyncpg_stmt_37__" '
+        "does not exist",
+        # the PostgreSQL JDBC driver's server-side statements behind the same pooler
+        'org.postgresql.util.PSQLException: ERROR: prepared statement "S_3" already exists',
+    ],
+)
+def test_how_a_client_is_set_up_to_reach_its_database_is_configuration(line: str) -> None:
+    assert _brief_of(line) == ("config_error", "medium")
+
+
+@pytest.mark.parametrize(
+    ("line", "not_category"),
+    [
+        # a lock the database itself waits on is contention, not a client setting
+        ('psycopg2.errors.LockNotAvailable: could not obtain lock on relation "orders"', "config_error"),
+        # a JDBC driver class absent from the classpath is a missing package
+        ("java.lang.ClassNotFoundException: com.snowflake.client.jdbc.SnowflakeDriver", "config_error"),
+        # a statement the job's own SQL names and never prepared is its own error, not a pooler
+        (
+            'psycopg2.errors.InvalidSqlStatementName: prepared statement "fetch_orders" does not exist',
+            "config_error",
+        ),
+    ],
+)
+def test_look_alikes_of_client_setup_do_not_decide_it(line: str, not_category: str) -> None:
+    assert _brief_of(line)[0] != not_category
