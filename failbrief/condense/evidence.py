@@ -590,6 +590,16 @@ SIGNALS: tuple[Signal, ...] = (
         "calls the macro needs a newer or older release of the package named in 'Searched for'; pin "
         "releases that go together and rerun `dbt deps` (or list the shim package in the dispatch config).",
     ),
+    # dbt looked up a macro file of an adapter package by its internal path and found none: the adapter
+    # release (or the adapter it builds on, dbt-synapse on dbt-sqlserver) does not go with this dbt.
+    _signal(
+        "dbt-adapter-macro-file-missing",
+        "dependency_version",
+        "dbt error",
+        r"'dbt_\w+://macros/[\w/.-]+\.sql'",
+        "The installed adapter packages against dbt-core (dbt --version, Plugins): an adapter release, "
+        "or the adapter it depends on, that does not match this dbt; install releases that go together.",
+    ),
     # -- schema: columns and types ------------------------------------------------------------------
     _signal(
         "undefined-column",

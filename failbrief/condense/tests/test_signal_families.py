@@ -490,3 +490,20 @@ def test_how_a_client_is_set_up_to_reach_its_database_is_configuration(line: str
 )
 def test_look_alikes_of_client_setup_do_not_decide_it(line: str, not_category: str) -> None:
     assert _brief_of(line)[0] != not_category
+
+
+def test_a_macro_file_an_adapter_package_lacks_is_the_adapter_release() -> None:
+    for line in [
+        "Encountered an error:\n'dbt_sqlserver://macros/adapters.sql'",
+        "KeyError: 'dbt_snowflake://macros/adapters.sql'",
+        "Encountered an error: 'dbt_postgres://macros/materializations/snapshot_merge.sql'",
+    ]:
+        lines = ["12:01:07  Running with dbt=1.0.3", *line.split("\n")]
+        brief = write_brief(condense(lines), FailedUnitInfo())
+        assert (brief.category, brief.confidence) == ("dependency_version", "medium"), line
+    # the project's own macro file, named by its path, is not an adapter release
+    own = ["Compilation Error in macro statement (macros/etc/statement.sql)", "  'ref' is undefined"]
+    assert write_brief(condense(own), FailedUnitInfo()).category != "dependency_version"
+    # a URL that happens to contain macros/ is not dbt's internal path either
+    url = ["requests.exceptions.HTTPError: 404 for url: https://hub.example.com/macros/adapters.sql"]
+    assert write_brief(condense(url), FailedUnitInfo()).category != "dependency_version"
