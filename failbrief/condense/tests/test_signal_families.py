@@ -449,6 +449,8 @@ def test_an_image_reference_the_registry_cannot_resolve_is_the_image_not_dns(lin
         "Name or service not known"
     )
     assert offline_decision(condense([dns]), FailedUnitInfo()).rule == "dns-host-not-a-domain"
+
+
 @pytest.mark.parametrize(
     "line",
     [
