@@ -14,19 +14,26 @@ SERVICES = {
     "Redis": ("127.0.0.1", 6379),
     "RabbitMQ": ("127.0.0.1", 5672),
 }
-TIER_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/failbrief"
 
 
 @dataclass(frozen=True)
 class ServiceTier:
+    name: str
     label: str
     broker_url: str
     needs: tuple[str, ...]
 
+    @property
+    def database_url(self) -> str:
+        # One database per tier: the tiers run side by side (pytest-django tests on test_<name>).
+        return f"postgresql://postgres@127.0.0.1:5432/failbrief_{self.name}"
+
 
 SERVICE_TIERS = (
-    ServiceTier("PostgreSQL + Redis", "redis://127.0.0.1:6379/15", ("PostgreSQL", "Redis")),
-    ServiceTier("PostgreSQL + RabbitMQ", "amqp://guest:guest@127.0.0.1:5672//", ("PostgreSQL", "RabbitMQ")),
+    ServiceTier("redis", "PostgreSQL + Redis", "redis://127.0.0.1:6379/15", ("PostgreSQL", "Redis")),
+    ServiceTier(
+        "rabbitmq", "PostgreSQL + RabbitMQ", "amqp://guest:guest@127.0.0.1:5672//", ("PostgreSQL", "RabbitMQ")
+    ),
 )
 
 

@@ -233,6 +233,7 @@ def test_rotate_with_the_key_in_the_environment_moves_secrets_to_its_first_key(t
         ("not-a-key", "FAILBRIEF_VAULT_KEY: key 1 is not a Fernet key"),
         (f"{Fernet.generate_key().decode()},short", "FAILBRIEF_VAULT_KEY: key 2 is not a Fernet key"),
     ],
+    ids=["not-a-key", "good-key-then-short"],  # stable ids: parallel workers must collect the same tests
 )
 def test_a_malformed_vault_key_stops_start_up_with_one_line(tmp_path: Path, value: str, says: str):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
