@@ -600,6 +600,19 @@ SIGNALS: tuple[Signal, ...] = (
         "The installed adapter packages against dbt-core (dbt --version, Plugins): an adapter release, "
         "or the adapter it depends on, that does not match this dbt; install releases that go together.",
     ),
+    # PyAirbyte found the connector in the registry but not on PyPI, where it installs Python
+    # connectors from: the registry's connector release (now manifest-only, or a Java connector) and
+    # the installed PyAirbyte do not go together, so it only suggests a version pair to fix.
+    _signal(
+        "connector-not-on-pypi",
+        "dependency_version",
+        "exception class",
+        r"\bAirbyteConnectorNotPyPiPublishedError\b|Connector found, but not published to PyPI",
+        "The PyAirbyte release against the connector's packaging in the registry: upgrade PyAirbyte "
+        "(newer releases install manifest-only connectors), pin a connector version published to PyPI "
+        "(pip_url and version), or run a Java connector from its Docker image (docker_image=True).",
+        specific=False,
+    ),
     # -- schema: columns and types ------------------------------------------------------------------
     _signal(
         "undefined-column",
@@ -659,6 +672,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"|Conversion Error: |Could not convert string"
         r"|Bad (?:int64|double|numeric|bool) value"
         r"|invalid input value for enum|date/time field value out of range"
+        r"|\b(?:small|big)?int(?:eger)? out of range\b"
+        r"|Overflow \((?:Integer|Long|Short|Smallint|Bigint) valid range|Overflow for NUMERIC\("
         r"|\b(?:InvalidDatetimeFormat|InvalidTextRepresentation|NumericValueOutOfRange)\b|"
         + _code("22P02|22003|22007|22008"),
         "The column the value is written to against the longest or widest value now arriving: widen "

@@ -509,3 +509,63 @@ def test_a_macro_file_an_adapter_package_lacks_is_the_adapter_release() -> None:
     # a URL that happens to contain macros/ is not dbt's internal path either
     url = ["requests.exceptions.HTTPError: 404 for url: https://hub.example.com/macros/adapters.sql"]
     assert write_brief(condense(url), FailedUnitInfo()).category != "dependency_version"
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        # an integer that outgrows its column, in PostgreSQL's and Redshift's words
+        ("ERROR:  integer out of range", "schema_mismatch"),
+        ("psycopg2.errors.NumericValueOutOfRange: bigint out of range", "schema_mismatch"),
+        ("Overflow (Integer valid range -2147483648 to 2147483647)", "schema_mismatch"),
+        (
+            "redshift_connector.error.ProgrammingError: {'S': 'ERROR', 'M': 'Overflow (Long valid range "
+            "-9223372036854775808 to 9223372036854775807)'}",
+            "schema_mismatch",
+        ),
+        # PyAirbyte knows the connector but cannot install it from PyPI: the client release and the
+        # connector's packaging (manifest-only, Java) do not go together
+        (
+            "airbyte.exceptions.AirbyteConnectorNotPyPiPublishedError: "
+            "AirbyteConnectorNotPyPiPublishedError: Connector found, but not published to PyPI.",
+            "dependency_version",
+        ),
+        (
+            "airbyte_lib.exceptions.AirbyteConnectorNotPyPiPublishedError: Connector found, but not "
+            "published to PyPI. (AirbyteConnectorNotPyPiPublishedError)",
+            "dependency_version",
+        ),
+    ],
+)
+def test_an_integer_overflow_and_a_connector_not_on_pypi_read_as_their_causes(
+    line: str, category: str
+) -> None:
+    assert _brief_of(line) == (category, "medium")
+
+
+@pytest.mark.parametrize(
+    ("line", "not_category"),
+    [
+        # an index past the end of a list is the code's own error
+        ("IndexError: list index out of range", "schema_mismatch"),
+        # Python's own arithmetic overflow and date range are not a column that is too narrow
+        ("OverflowError: int too large to convert to float", "schema_mismatch"),
+        ("ValueError: year 0 is out of range", "schema_mismatch"),
+        # a connector name the registry does not know is a typo in the setting, not a version
+        (
+            "airbyte.exceptions.AirbyteConnectorNotRegisteredError: Connector name not found in registry. "
+            "(AirbyteConnectorNotRegisteredError)",
+            "dependency_version",
+        ),
+        # a package an upload could not publish is not a connector the client cannot install
+        (
+            "HTTPError: 403 Forbidden from https://upload.pypi.org/legacy/ The user 'ci' isn't allowed to "
+            "upload to project 'airbyte-source-foo'.",
+            "dependency_version",
+        ),
+    ],
+)
+def test_look_alikes_of_an_overflow_or_a_connector_not_on_pypi_do_not_read_so(
+    line: str, not_category: str
+) -> None:
+    assert _brief_of(line)[0] != not_category
