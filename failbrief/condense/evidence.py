@@ -296,6 +296,21 @@ SIGNALS: tuple[Signal, ...] = (
         "The token the connection uses and how it is renewed: a long job outlived it, or the refresh "
         "that should replace it failed; re-authenticate, and check the worker's clock.",
     ),
+    # The Facebook/Meta Graph API refused the access token itself (OAuthException code 190: the user
+    # changed their password, logged out, removed the app, or the token ran out): only a new token
+    # helps. Code 190 counts only beside OAuthException, and the transient OAuthException code 2
+    # ("Please retry your request later") and code 100 (an object the token cannot read) are not it.
+    _signal(
+        "graph-api-token-invalid",
+        "auth_credentials",
+        "OAuth error",
+        r"Error validating access token\b|\bInvalid OAuth (?:2\.0 )?access token\b"
+        r'|"code"\s*:\s*190\b(?!\.)',
+        "The access token the connection uses: the Graph API invalidated it (a changed password, a "
+        "session Facebook reset, the app removed, a token past its expiry); re-authenticate the source "
+        "with the account that owns the ad accounts or pages, and use a long-lived or system-user token.",
+        context=r"\bOAuthException\b|Error validating access token|Invalid OAuth",
+    ),
     # The credentials file the SDK was pointed at is not there: the path setting (or the volume
     # that should hold it) is wrong; the key itself was never tried.
     _signal(
@@ -612,6 +627,36 @@ SIGNALS: tuple[Signal, ...] = (
         "(newer releases install manifest-only connectors), pin a connector version published to PyPI "
         "(pip_url and version), or run a Java connector from its Docker image (docker_image=True).",
         specific=False,
+    ),
+    # A change-data-capture reader asked to resume at a log position the server no longer keeps
+    # (MySQL binlog files purged, PostgreSQL WAL removed past the slot, SQL Server's CDC cleanup, a
+    # MongoDB oplog rolled over): the retention is shorter than the time between syncs. A connector
+    # that never advances its saved offset says the same, so it only suggests.
+    _signal(
+        "cdc-log-position-purged",
+        "config_error",
+        "CDC resume position",
+        r"but this is no longer available on the server|Connector requires binlog file '[^']+', but \w+ "
+        r"only has|\bBinlog \S+ is not available\b|Saved offset (?:is )?no longer present on the server"
+        r"|Saved offset is before (?:the )?[Rr]eplication slot's confirmed|Saved offset is not valid"
+        r"|requested WAL segment \S+ has already been removed"
+        r"|resume (?:point|token) may no longer be in the oplog|\bChangeStreamHistoryLost\b",
+        "The server's change-log retention against the time between syncs (MySQL binlog expiry, "
+        "PostgreSQL max_slot_wal_keep_size, SQL Server CDC cleanup, MongoDB oplog size): reset the "
+        "connection for a new snapshot, then keep the log longer or sync more often.",
+        specific=False,
+    ),
+    # Salesforce's Bulk API does not serve some objects (Share, History, Tag, Feed and other special
+    # objects): INVALIDENTITY "... is not supported by the Bulk API", one cause only. The tool should
+    # read them through the REST API or skip them; leaving the stream out is only the workaround.
+    _signal(
+        "salesforce-bulk-unsupported-object",
+        "code_bug",
+        "Salesforce error code",
+        r"is not supported by the Bulk API\b",
+        "The object the message names cannot be queried with the Bulk API: the connector or tap should "
+        "fetch it through the REST API or skip it (a newer connector release may already); meanwhile "
+        "deselect that stream.",
     ),
     # -- schema: columns and types ------------------------------------------------------------------
     _signal(

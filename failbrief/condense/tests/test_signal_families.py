@@ -569,3 +569,120 @@ def test_look_alikes_of_an_overflow_or_a_connector_not_on_pypi_do_not_read_so(
     line: str, not_category: str
 ) -> None:
     assert _brief_of(line)[0] != not_category
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        # a change-data-capture reader whose resume position the server no longer keeps: MySQL binlog
+        # files purged (Debezium's and Airbyte's words), SQL Server's CDC cleanup, PostgreSQL's WAL
+        # removed past the slot, a MongoDB oplog that rolled over
+        (
+            "Caused by: org.apache.kafka.connect.errors.ConnectException: The connector is trying to read "
+            "binlog starting at binlog file 'mysql-bin.000123', pos=4, skipping 0 events plus 0 rows, but "
+            "this is no longer available on the server. Reconfigure the connector to use a snapshot when "
+            "needed.",
+            "config_error",
+        ),
+        (
+            "INFO i.d.c.m.MySqlConnectorTask(isBinlogAvailable):328 - Connector requires binlog file "
+            "'mysql-bin.000812', but MySQL only has mysql-bin.000901, mysql-bin.000902",
+            "config_error",
+        ),
+        (
+            "io.airbyte.commons.exceptions.ConfigErrorException: Saved offset no longer present on the "
+            "server. Please reset the connection, and then increase binlog retention and/or increase sync "
+            "frequency.",
+            "config_error",
+        ),
+        (
+            "org.postgresql.util.PSQLException: ERROR: requested WAL segment 0000000100000A1B000000C4 has "
+            "already been removed",
+            "config_error",
+        ),
+        (
+            "com.mongodb.MongoCommandException: Command failed with error 286 (ChangeStreamHistoryLost): "
+            "'Resume of change stream was not possible, as the resume point may no longer be in the oplog.'",
+            "config_error",
+        ),
+        # the Facebook Graph API invalidated the access token (OAuthException code 190)
+        (
+            '"message": "Error validating access token: Session has expired on Tuesday, 14-May-24 '
+            '09:00:00 PDT. The current time is Tuesday, 14-May-24 10:12:40 PDT.",',
+            "auth_credentials",
+        ),
+        (
+            "facebook_business.exceptions.FacebookRequestError: Message: Call was not successful "
+            '"message": "Invalid OAuth access token - Cannot parse access token", "type": "OAuthException"',
+            "auth_credentials",
+        ),
+        # an object Salesforce's Bulk API does not serve: the tool must read it another way
+        (
+            'Giving up for returned HTTP status: 400, body: [{"errorCode":"INVALIDENTITY","message":'
+            "\"Entity 'AccountHistory' is not supported by the Bulk API.\"}]",
+            "code_bug",
+        ),
+    ],
+)
+def test_a_purged_cdc_position_an_invalidated_graph_token_and_a_bulk_api_object_read_as_their_causes(
+    line: str, category: str
+) -> None:
+    assert _brief_of(line) == (category, "medium")
+
+
+def test_a_graph_api_error_body_with_code_190_reads_as_its_token() -> None:
+    # the body as the Graph API SDK prints it, with no token message: only its code 190 says so
+    body = """2024-01-19 10:00:01 source > Giving up call(...) after 1 tries (FacebookRequestError:
+  Message: Call was not successful
+  Status:  400
+  Response:
+    {"error": {"message": "The session has been invalidated because the user changed their password.",
+      "type": "OAuthException", "code": 190, "error_subcode": 460}}"""
+    decision = offline_decision(condense(body.splitlines()), FailedUnitInfo())
+    assert (decision.rule, decision.category, decision.confidence) == (
+        "graph-api-token-invalid",
+        "auth_credentials",
+        "medium",
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "not_category"),
+    [
+        # a binlog event the reader could not decode, and a CDC read that stops at its target position,
+        # are not a position the server purged
+        (
+            "Caused by: java.io.EOFException: Failed to read remaining 28 of 36 bytes from position 258847. "
+            "Block length: 183. Initial block length: 179.",
+            "config_error",
+        ),
+        (
+            "INFO i.a.i.s.m.MySqlCdcTargetPosition(reachedTargetPosition):83 - Signalling close because "
+            "record's binlog file : mysql-bin-changelog.000496 , position : 64295304 is after target file",
+            "config_error",
+        ),
+        # the Graph API's transient error (code 2) and an object the token cannot read (code 100) are
+        # not an invalidated token
+        (
+            '"message": "An unexpected error has occurred. Please retry your request later.", '
+            '"type": "OAuthException", "is_transient": true, "code": 2',
+            "auth_credentials",
+        ),
+        (
+            '"message": "Unsupported get request. Object with ID \'521552597455072\' does not exist", '
+            '"type": "GraphMethodException", "code": 100, "error_subcode": 33',
+            "auth_credentials",
+        ),
+        # Salesforce's daily request limit and a field the org lacks are not an unsupported Bulk object
+        ("Request failed: 403 REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.", "code_bug"),
+        (
+            "INVALID_FIELD: No such column 'Region__c' on entity 'Account'. If you are attempting to use "
+            "a custom field, be sure to append the '__c' after the custom field name.",
+            "code_bug",
+        ),
+    ],
+)
+def test_look_alikes_of_a_purged_cdc_position_a_graph_token_or_a_bulk_api_object_do_not_read_so(
+    line: str, not_category: str
+) -> None:
+    assert _brief_of(line)[0] != not_category
