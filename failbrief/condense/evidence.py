@@ -615,6 +615,30 @@ SIGNALS: tuple[Signal, ...] = (
         "The installed adapter packages against dbt-core (dbt --version, Plugins): an adapter release, "
         "or the adapter it depends on, that does not match this dbt; install releases that go together.",
     ),
+    # Jinja's parser rejected a template (a model, macro or hook, the project's or a package's): the
+    # source has a syntax slip (an unclosed call, a stray brace, an unknown tag), so its code must change.
+    _signal(
+        "jinja-template-syntax",
+        "code_bug",
+        "template error",
+        r"unexpected '[^'\n]{1,40}', expected '[^'\n]{1,40}'|expected token '[^'\n]{1,40}', got '"
+        r"|Encountered unknown tag '\w+'|unexpected end of template|\bTemplateSyntaxError\b",
+        "The template at the line the error gives (the model, macro or package release it is in): an "
+        "unclosed call or bracket, a stray brace, a missing end tag; fix the source or take a release "
+        "of the package that fixed it.",
+        context=r"Compilation Error|Parsing Error|TemplateSyntaxError|\{\{|\{%",
+    ),
+    # A GRANT (dbt's grants config, a hook) named a grantee the database does not have: PostgreSQL's and
+    # Redshift's 42704 for a role, user or group; a refused login says FATAL and is read elsewhere.
+    _signal(
+        "grantee-does-not-exist",
+        "config_error",
+        "SQLSTATE / vendor code",
+        r'\b(?:role|user|group) "[^"\n]+" does not exist',
+        "The grantee the grants config or GRANT names: a role, user or group of that exact name on this "
+        "database (on Redshift a group is written `group name`), or create it first.",
+        unless=r"FATAL:",
+    ),
     # PyAirbyte found the connector in the registry but not on PyPI, where it installs Python
     # connectors from: the registry's connector release (now manifest-only, or a Java connector) and
     # the installed PyAirbyte do not go together, so it only suggests a version pair to fix.

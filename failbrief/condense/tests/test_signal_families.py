@@ -686,3 +686,54 @@ def test_look_alikes_of_a_purged_cdc_position_a_graph_token_or_a_bulk_api_object
     line: str, not_category: str
 ) -> None:
     assert _brief_of(line)[0] != not_category
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        # Jinja's parser rejected a template: a syntax slip in a model, macro or package release
+        ("Compilation Error\n  unexpected '}', expected ')'\n    line 2", "code_bug"),
+        (
+            "Compilation Error in model orders (models/orders.sql)\n  expected token 'end of print "
+            "statement', got 'ref'\n    line 3",
+            "code_bug",
+        ),
+        (
+            "Compilation Error in macro my_macro (macros/m.sql)\n  Encountered unknown tag 'endfor'.",
+            "code_bug",
+        ),
+        # a GRANT naming a grantee the database lacks (PostgreSQL / Redshift 42704)
+        (
+            'Database Error in model orders (models/orders.sql)\n  user "analyst" does not exist',
+            "config_error",
+        ),
+        ('psycopg2.errors.UndefinedObject: role "reporter" does not exist', "config_error"),
+        ('ERROR: group "bi_readers" does not exist', "config_error"),
+    ],
+)
+def test_a_jinja_syntax_slip_and_a_missing_grantee_read_as_their_causes(line: str, category: str) -> None:
+    assert _brief_of(line) == (category, "medium")
+
+
+@pytest.mark.parametrize(
+    ("line", "not_category"),
+    [
+        # SQL parsers' complaints about the compiled SQL are not Jinja's
+        (
+            "001003 (42000): SQL compilation error:\n  syntax error line 1 at position 53 unexpected '<EOF>'.",
+            "code_bug",
+        ),
+        ('Database Error in model x (models/x.sql)\n  syntax error at or near "}"\n  LINE 3: }}', "code_bug"),
+        # an undefined name in a template is a reference, not a syntax slip
+        ("Compilation Error in model x (models/x.sql)\n  'dbt_utils' is undefined", "code_bug"),
+        # a refused login for a role that does not exist is not a grant's grantee
+        (
+            'connection to server at "db" (10.0.0.5), port 5432 failed: FATAL:  role "etl" does not exist',
+            "config_error",
+        ),
+    ],
+)
+def test_look_alikes_of_a_jinja_syntax_slip_or_a_missing_grantee_do_not_read_so(
+    line: str, not_category: str
+) -> None:
+    assert _brief_of(line)[0] != not_category
