@@ -720,7 +720,8 @@ def test_a_jinja_syntax_slip_and_a_missing_grantee_read_as_their_causes(line: st
     [
         # SQL parsers' complaints about the compiled SQL are not Jinja's
         (
-            "001003 (42000): SQL compilation error:\n  syntax error line 1 at position 53 unexpected '<EOF>'.",
+            "001003 (42000): SQL compilation error:\n"
+            "  syntax error line 1 at position 53 unexpected '<EOF>'.",
             "code_bug",
         ),
         ('Database Error in model x (models/x.sql)\n  syntax error at or near "}"\n  LINE 3: }}', "code_bug"),
