@@ -1009,6 +1009,20 @@ SIGNALS: tuple[Signal, ...] = (
         "The remote service's status at the failure time (a transient 502/503/504): retry with "
         "backoff; if it recurs, the service or the proxy in front of it is overloaded or down.",
     ),
+    # The Docker daemon the client talks to is not there: its socket refuses (a
+    # stopped Docker Desktop or dockerd, a worker without /var/run/docker.sock), read before the
+    # socket rows, which would take "Connection aborted" for a dropped transfer.
+    _signal(
+        "docker-daemon-unreachable",
+        "source_connection",
+        "Docker client error",
+        r"(?i)Error while fetching server API version: \(?'Connection aborted\.'?,\s*"
+        r"(?:ConnectionRefusedError|PermissionError)"
+        r"|Cannot connect to the Docker daemon|Couldn't connect to Docker daemon"
+        r"|Is the docker daemon running\?",
+        "That the Docker daemon is running where the step runs (Docker Desktop or dockerd started, "
+        "DOCKER_HOST pointing at it, /var/run/docker.sock mounted and readable by the worker's user).",
+    ),
     _signal(
         "connection-dropped",
         "network",

@@ -738,3 +738,40 @@ def test_look_alikes_of_a_jinja_syntax_slip_or_a_missing_grantee_do_not_read_so(
     line: str, not_category: str
 ) -> None:
     assert _brief_of(line)[0] != not_category
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # the Docker client finds no daemon: a refused socket, the CLI's and docker-compose's own words
+        "docker.errors.DockerException: Error while fetching server API version: ('Connection aborted.', "
+        "ConnectionRefusedError(111, 'Connection refused'))",
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+        "ERROR: Couldn't connect to Docker daemon at http+docker://localhost - is it running?",
+    ],
+)
+def test_a_docker_daemon_that_is_not_running_is_the_service_not_the_network(line: str) -> None:
+    assert _brief_of(line) == ("source_connection", "medium")
+
+
+@pytest.mark.parametrize(
+    ("line", "not_category"),
+    [
+        # docker-py meeting a requests release it does not go with fails at the same call
+        (
+            "docker.errors.DockerException: Error while fetching server API version: "
+            "HTTPConnection.request() got an unexpected keyword argument 'chunked'",
+            "source_connection",
+        ),
+        # a transfer to some other host that was cut stays a dropped connection
+        (
+            "requests.exceptions.ConnectionError: ('Connection aborted.', RemoteDisconnected('Remote end "
+            "closed connection without response'))",
+            "source_connection",
+        ),
+    ],
+)
+def test_look_alikes_of_a_docker_daemon_that_is_not_running_do_not_read_so(
+    line: str, not_category: str
+) -> None:
+    assert _brief_of(line)[0] != not_category
