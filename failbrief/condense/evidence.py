@@ -495,6 +495,40 @@ SIGNALS: tuple[Signal, ...] = (
         "the driver runs (inside the image for local:// paths).",
         specific=False,
     ),
+    # -- corpus_dev13: a JDBC driver class the job was not given, a call the Google hooks refuse, a value
+    # JSON cannot hold. A JDBC driver's class is a jar the job's launch must ship (--jars, spark.jars, an
+    # S3/GCS URI where local paths are not fetched), not a package version; read before module-not-found.
+    _signal(
+        "jdbc-driver-class-not-found",
+        "config_error",
+        "JDBC error",
+        r"\bClassNotFoundException:?\s+(?:[\w$]+\.)+(?:\w*Driver|JDBC)\b",
+        "How the driver jar reaches the process that connects: --jars / spark.jars (as S3 or GCS URIs on "
+        "EMR Serverless and Dataproc, which do not fetch client paths), --packages, --driver-class-path, "
+        "or the classpath JayDeBeApi starts the JVM with; then the driver class name the URL expects.",
+    ),
+    # Airflow's Google provider wraps its hook methods so that positional arguments raise: whatever made
+    # the call (a provider operator, a DAG's own callable) must pass keyword arguments.
+    _signal(
+        "google-hook-positional-args",
+        "code_bug",
+        "library error",
+        r"You must use keyword arguments in this methods? rather than positional",
+        "The call in the last frame before the hook's wrapper: pass its arguments by keyword (job_id=..., "
+        "location=...); when the caller is a provider operator, upgrade to the provider release that "
+        "fixes the call.",
+    ),
+    # json (or Airflow's XCom backend) was handed an object of a type it cannot encode: the code that
+    # builds the value (a task's return value, a payload) must convert it.
+    _signal(
+        "value-not-json-serializable",
+        "code_bug",
+        "exception message",
+        r"Could not serialize the XCom value into JSON|\bObject of type '?\w+'? is not JSON serializable",
+        "The value being serialized and its type (a date, Decimal, a client object, the task's return "
+        "value pushed to XCom): convert it (isoformat, str, dict) where it is built or returned, or stop "
+        "pushing it (do_xcom_push=False); XCom pickling only hides it.",
+    ),
     _signal(
         "module-not-found",
         "dependency_version",

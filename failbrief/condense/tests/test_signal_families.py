@@ -285,8 +285,12 @@ def test_new_families_from_the_sixth_collection(line: str, category: str) -> Non
         ),
         # a user table the role may not read is a missing grant
         ("psycopg2.errors.InsufficientPrivilege: permission denied for relation stage_orders", "code_bug"),
-        # a missing JDBC driver class is a missing package, not a launch setting
-        ("java.lang.ClassNotFoundException: org.postgresql.Driver", "config_error"),
+        # a missing library class is a missing package, not a launch setting (a JDBC driver's class is
+        # the jar the launch ships: jdbc-driver-class-not-found)
+        (
+            "java.lang.NoClassDefFoundError: org/apache/commons/pool2/impl/GenericObjectPoolConfig",
+            "config_error",
+        ),
         # a field whose owner changed is not a column whose type changed
         ("ValueError: Field 'created_at' has changed owner from alice to bob", "schema_mismatch"),
     ],
@@ -481,8 +485,11 @@ def test_how_a_client_is_set_up_to_reach_its_database_is_configuration(line: str
     [
         # a lock the database itself waits on is contention, not a client setting
         ('psycopg2.errors.LockNotAvailable: could not obtain lock on relation "orders"', "config_error"),
-        # a JDBC driver class absent from the classpath is a missing package
-        ("java.lang.ClassNotFoundException: com.snowflake.client.jdbc.SnowflakeDriver", "config_error"),
+        # a library class absent from the classpath is a missing package
+        (
+            "java.lang.ClassNotFoundException: org.apache.commons.pool2.impl.GenericObjectPoolConfig",
+            "config_error",
+        ),
         # a statement the job's own SQL names and never prepared is its own error, not a pooler
         (
             'psycopg2.errors.InvalidSqlStatementName: prepared statement "fetch_orders" does not exist',
@@ -772,6 +779,72 @@ def test_a_docker_daemon_that_is_not_running_is_the_service_not_the_network(line
     ],
 )
 def test_look_alikes_of_a_docker_daemon_that_is_not_running_do_not_read_so(
+    line: str, not_category: str
+) -> None:
+    assert _brief_of(line)[0] != not_category
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        # a JDBC driver's class the job's launch did not ship (EMR Serverless, spark-submit, JayDeBeApi)
+        (": java.lang.ClassNotFoundException: com.microsoft.sqlserver.jdbc.SQLServerDriver", "config_error"),
+        (
+            "py4j.protocol.Py4JJavaError: An error occurred while calling o61.load.\n"
+            ": java.lang.ClassNotFoundException: org.postgresql.Driver",
+            "config_error",
+        ),
+        ("java.lang.RuntimeException: java.lang.ClassNotFoundException: org.sqlite.JDBC", "config_error"),
+        # the Google provider's hooks refuse positional arguments: the caller's code
+        (
+            "airflow.exceptions.AirflowException: You must use keyword arguments in this methods rather "
+            "than positional",
+            "code_bug",
+        ),
+        # a value JSON (or the XCom backend) cannot encode: the code that built or returned it
+        (
+            "[2022-04-11, 09:50:01 UTC] {xcom.py:584} ERROR - Could not serialize the XCom value into JSON. "
+            "If you are using pickle instead of JSON for XCom, then you need to enable pickle support for "
+            "XCom in your airflow config.",
+            "code_bug",
+        ),
+        ("TypeError: Object of type 'datetime' is not JSON serializable", "code_bug"),
+        ("TypeError: Object of type Decimal is not JSON serializable", "code_bug"),
+    ],
+)
+def test_a_driver_jar_not_shipped_a_positional_hook_call_or_an_unencodable_value(
+    line: str, category: str
+) -> None:
+    assert _brief_of(line) == (category, "medium")
+
+
+@pytest.mark.parametrize(
+    ("line", "not_category"),
+    [
+        # a connector class missing on the executors is a package, not a JDBC driver
+        (
+            "java.lang.ClassNotFoundException: "
+            "com.audienceproject.spark.dynamodb.datasource.DynamoWriterFactory",
+            "config_error",
+        ),
+        # a connector release calling a class this Spark lacks is a version mismatch
+        ("java.lang.NoClassDefFoundError: org/apache/spark/sql/sources/v2/DataSourceOptions", "config_error"),
+        # a Google hook that finds no project is missing a setting, not a positional call
+        (
+            "airflow.exceptions.AirflowException: The project id must be passed either as keyword "
+            "project_id parameter or as project_id extra in Google Cloud connection definition. "
+            "Both are not set!",
+            "code_bug",
+        ),
+        # results too big to collect are a size limit, not a value JSON cannot encode
+        (
+            "Total size of serialized results of 12 tasks (1030.2 MiB) is bigger than "
+            "spark.driver.maxResultSize (1024.0 MiB)",
+            "code_bug",
+        ),
+    ],
+)
+def test_look_alikes_of_a_driver_jar_a_positional_hook_call_or_an_unencodable_value_do_not_read_so(
     line: str, not_category: str
 ) -> None:
     assert _brief_of(line)[0] != not_category
