@@ -495,8 +495,8 @@ SIGNALS: tuple[Signal, ...] = (
         "the driver runs (inside the image for local:// paths).",
         specific=False,
     ),
-    # -- corpus_dev13: a JDBC driver class the job was not given, a call the Google hooks refuse, a value
-    # JSON cannot hold. A JDBC driver's class is a jar the job's launch must ship (--jars, spark.jars, an
+    # -- a JDBC driver class the job was not given, a call the Google hooks refuse, a value JSON cannot
+    # hold. A JDBC driver's class is a jar the job's launch must ship (--jars, spark.jars, an
     # S3/GCS URI where local paths are not fetched), not a package version; read before module-not-found.
     _signal(
         "jdbc-driver-class-not-found",
