@@ -1253,6 +1253,32 @@ SIGNALS: tuple[Signal, ...] = (
         "SQLAlchemy 2 engines and connections; upgrade SQLAlchemy to 2.x or pin pandas below 2.2.",
         specific=False,
     ),
+    # The same pairing seen one step later: pandas took the SQLAlchemy connection for a DBAPI one and
+    # asks it for a cursor (pandas' own SQL module in the block, so not a project's misuse of one).
+    _signal(
+        "pandas-sqlalchemy-connection-as-dbapi",
+        "dependency_version",
+        "library version error",
+        r"'Connection' object has no attribute 'cursor'",
+        "The pandas and SQLAlchemy versions installed together: pandas did not recognise the "
+        "SQLAlchemy connection (pandas 2.2 and later need SQLAlchemy 2); upgrade SQLAlchemy to 2.x or "
+        "pin pandas below 2.2.",
+        specific=False,
+        context=r"pandas[/\\]io[/\\]sql\.py",
+    ),
+    # pyarrow refusing a Python value whose type the column's Arrow type does not take ("Expected
+    # bytes, got a 'dict' object"): the code that builds the Arrow table passed sets, dicts, lists or
+    # numbers to a string column without serialising them, as loaders' converters do for some types.
+    _signal(
+        "arrow-python-value-not-serialised",
+        "code_bug",
+        "exception in pyarrow's conversion",
+        r"\bExpected bytes, got an? '\w+' object\b",
+        "The loader's row-to-Arrow conversion: a string column holds Python values of another type "
+        "(set, dict, list); serialise them (JSON) or declare the column's real type, or upgrade a "
+        "loader whose converter lacks the type.",
+        specific=False,
+    ),
     # A KeyError raised by pandas' own label lookup: the frame lacks a column (or index label) the
     # code reads, as when an upstream file or API changes its fields.
     _signal(

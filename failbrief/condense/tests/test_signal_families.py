@@ -848,3 +848,87 @@ def test_look_alikes_of_a_driver_jar_a_positional_hook_call_or_an_unencodable_va
     line: str, not_category: str
 ) -> None:
     assert _brief_of(line)[0] != not_category
+
+
+_PANDAS_SQL_FRAME = [
+    "Traceback (most recent call last):",
+    '  File "/opt/etl/extract.py", line 40, in extract',
+    "    df = pd.read_sql(query, conn)",
+    '  File "/usr/local/lib/python3.10/site-packages/pandas/io/sql.py", line 2673, in execute',
+    "    cur = self.con.cursor()",
+]
+
+
+@pytest.mark.parametrize(
+    ("lines", "category"),
+    [
+        # pandas 2.2 with SQLAlchemy 1.4: the connection is taken for a DBAPI one
+        (
+            [*_PANDAS_SQL_FRAME, "AttributeError: 'Connection' object has no attribute 'cursor'"],
+            "dependency_version",
+        ),
+        # pyarrow refusing Python values a string column was not built for, bare and under dlt's wrapper
+        (
+            [
+                "Traceback (most recent call last):",
+                '  File "/app/.venv/lib/python3.11/site-packages/dlt/common/libs/pyarrow.py", line 685, in '
+                "row_tuples_to_arrow",
+                '  File "pyarrow/error.pxi", line 92, in pyarrow.lib.check_status',
+                "pyarrow.lib.ArrowTypeError: Expected bytes, got a 'dict' object",
+            ],
+            "code_bug",
+        ),
+        (
+            [
+                "dlt.extract.exceptions.ResourceExtractionError: In processing pipe sqltable: extraction of "
+                "resource sqltable in generator table_rows caused an exception: Expected bytes, got a 'set' "
+                "object"
+            ],
+            "code_bug",
+        ),
+    ],
+)
+def test_pandas_unpaired_with_sqlalchemy_and_unserialised_arrow_values_read_so(
+    lines: list[str], category: str
+) -> None:
+    assert _brief_of_lines(lines) == (category, "medium")
+
+
+@pytest.mark.parametrize(
+    ("lines", "not_rule"),
+    [
+        # a project's own code asking a SQLAlchemy connection for a cursor, no pandas in the block
+        (
+            [
+                "Traceback (most recent call last):",
+                '  File "/opt/etl/load.py", line 18, in load',
+                "    cur = conn.cursor()",
+                "AttributeError: 'Connection' object has no attribute 'cursor'",
+            ],
+            "pandas-sqlalchemy-connection-as-dbapi",
+        ),
+        # Python's own bytes complaints are not pyarrow's conversion
+        (
+            [
+                "Traceback (most recent call last):",
+                '  File "/opt/etl/load.py", line 18, in load',
+                "TypeError: a bytes-like object is required, not 'str'",
+            ],
+            "arrow-python-value-not-serialised",
+        ),
+        (
+            [
+                "Traceback (most recent call last):",
+                '  File "/opt/etl/load.py", line 18, in load',
+                "TypeError: expected bytes, str found",
+            ],
+            "arrow-python-value-not-serialised",
+        ),
+    ],
+)
+def test_look_alikes_of_pandas_unpaired_or_unserialised_arrow_values_do_not_read_so(
+    lines: list[str], not_rule: str
+) -> None:
+    decision = offline_decision(condense(lines), FailedUnitInfo())
+    assert decision.rule != not_rule
+    assert _brief_of_lines(lines)[0] != "dependency_version"
