@@ -1013,6 +1013,72 @@ SIGNALS: tuple[Signal, ...] = (
         "profile settings, and resolvable from the worker (VPN, private DNS zone).",
         specific=False,
     ),
+    # How a database client library reaches and talks to its server: a client speaking ClickHouse's
+    # native protocol to its HTTP port (or the reverse), one ClickHouse session used by two queries at
+    # once, SQL Server's client refusing the server's certificate now that encryption is on by
+    # default, a client library whose optional crypto dependency or urllib3 release is not the one it
+    # needs, and Snowflake's connector handed a private key in the wrong form.
+    _signal(
+        "clickhouse-protocol-port-mismatch",
+        "config_error",
+        "vendor error",
+        r"Unexpected packet from server\b[^\n]{0,120}?\(expected Hello or Exception, got Unknown packet\)"
+        r"|Port \d+ is for clickhouse-client program|You must use port \d+ for HTTP",
+        "The port in the connection settings against the protocol the client speaks: native clients "
+        "(clickhouse-driver, clickhouse-client, a dbt profile's native driver) use 9000 / 9440, HTTP "
+        "clients (clickhouse-connect, JDBC, ODBC) 8123 / 8443; a proxy or another service on that port "
+        "answers the same way.",
+    ),
+    _signal(
+        "clickhouse-session-locked",
+        "code_bug",
+        "vendor error",
+        r"\bSESSION_IS_LOCKED\b|\bSession (?:\S+ )?is locked by a concurrent client",
+        "Which queries use one session id at the same time: a client object shared by threads or "
+        "concurrent tasks (give each its own client, or stop the client generating a session id), or "
+        "a tool that hands the same session id to several connections.",
+        specific=False,
+    ),
+    _signal(
+        "sqlserver-untrusted-server-certificate",
+        "config_error",
+        "TLS error",
+        r"SSL Provider[:,][^\n]{0,120}?(?:certificate chain was (?:issued|provided) by an authority that is "
+        r"not trusted|certificate verify failed)",
+        "The client's encryption settings against the server's certificate: ODBC Driver 18 and "
+        "Microsoft.Data.SqlClient 4+ encrypt by default and verify the certificate, so a self-issued one "
+        "needs TrustServerCertificate=yes (or its issuing CA installed on the worker).",
+    ),
+    _signal(
+        "pymysql-cryptography-missing",
+        "dependency_version",
+        "exception message",
+        r"\bcryptography'? (?:package )?is required for (?:sha2|sha256_password|caching_sha2)",
+        "Install the cryptography package beside PyMySQL (PyMySQL[rsa]) in the environment the job "
+        "runs in: the server authenticates the user with caching_sha2_password or sha256_password.",
+    ),
+    _signal(
+        "urllib3-retry-api-mismatch",
+        "dependency_version",
+        "exception class",
+        r"'Retry' has no attribute '(?:backoff_jitter|backoff_max|BACKOFF_MAX|DEFAULT_BACKOFF_MAX"
+        r"|DEFAULT_METHOD_WHITELIST|DEFAULT_ALLOWED_METHODS|method_whitelist|allowed_methods)'"
+        r"|Retry\.__init__\(\) got an unexpected keyword argument '(?:backoff_jitter|backoff_max"
+        r"|allowed_methods|method_whitelist)'",
+        "The installed urllib3 major version against the one the client library's retry code was "
+        "written for (2.x added backoff_jitter and backoff_max, 1.26 renamed method_whitelist to "
+        "allowed_methods): pin urllib3, or take the client release that checks the version.",
+    ),
+    _signal(
+        "snowflake-private-key-wrong-form",
+        "code_bug",
+        "exception message",
+        r"Please provide a valid unencrypted rsa private key in (?:base64-encoded )?DER format as (?:a )?"
+        r"(?:bytes|str) object",
+        "The code that hands the key to the Snowflake connector: private_key must be the key decrypted "
+        "(with its passphrase) and serialized as DER, not the PEM text or the key file's path.",
+        specific=False,
+    ),
     # TLS spoken to a port that answers in plain text (or the reverse): OpenSSL's "wrong version
     # number" is the first bytes of an HTTP reply read as a TLS record, so the URL or port is wrong.
     _signal(

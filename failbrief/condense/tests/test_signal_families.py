@@ -932,3 +932,187 @@ def test_look_alikes_of_pandas_unpaired_or_unserialised_arrow_values_do_not_read
     decision = offline_decision(condense(lines), FailedUnitInfo())
     assert decision.rule != not_rule
     assert _brief_of_lines(lines)[0] != "dependency_version"
+
+
+@pytest.mark.parametrize(
+    ("lines", "category"),
+    [
+        # a native ClickHouse client on the HTTP port, or an HTTP client on the native port
+        (
+            [
+                "clickhouse_driver.errors.UnexpectedPacketFromServerError: Code: 102. Unexpected packet from "
+                "server localhost:8123 (expected Hello or Exception, got Unknown packet)"
+            ],
+            "config_error",
+        ),
+        (
+            [
+                "Code: 102. DB::NetException: Unexpected packet from server localhost:9000, ::1 (expected "
+                "Hello or Exception, got Unknown packet)"
+            ],
+            "config_error",
+        ),
+        (
+            [
+                "clickhouse_connect.driver.exceptions.DatabaseError: HTTP driver received HTTP status 400, "
+                "server response: Port 9000 is for clickhouse-client program.",
+                "You must use port 8123 for HTTP.",
+            ],
+            "config_error",
+        ),
+        # one ClickHouse session used by two queries at once
+        (
+            [
+                "clickhouse_connect.driver.exceptions.DatabaseError: HTTPDriver for http://ch-0:8123 "
+                "received ClickHouse error code 373",
+                " Code: 373. DB::Exception: Session 3c9e51d2-7a41-4f0e-9d8b-5b2f0e6c1a77 is locked by a "
+                "concurrent client. (SESSION_IS_LOCKED) (version 23.8.2.7 (official build))",
+            ],
+            "code_bug",
+        ),
+        (
+            [
+                "HTTPHandler: Code: 373, e.displayText() = DB::Exception: Session is locked by a concurrent "
+                "client., Stack trace (when copying this message, always include the lines below):"
+            ],
+            "code_bug",
+        ),
+        # SQL Server's client refusing the server's certificate (encryption on by default)
+        (
+            [
+                "pyodbc.OperationalError: ('08001', '[08001] [Microsoft][ODBC Driver 18 for SQL Server]SSL "
+                "Provider: [error:1416F086:SSL routines:tls_process_server_certificate:certificate verify "
+                "failed:self signed certificate] (-1) (SQLDriverConnect)')"
+            ],
+            "config_error",
+        ),
+        (
+            [
+                "A connection was successfully established with the server, but then an error occurred "
+                "during the login process. (provider: SSL Provider, error: 0 - The certificate chain was "
+                "issued by an authority that is not trusted.)"
+            ],
+            "config_error",
+        ),
+        # PyMySQL without cryptography against caching_sha2_password
+        (
+            [
+                "RuntimeError: 'cryptography' package is required for sha256_password or "
+                "caching_sha2_password auth methods"
+            ],
+            "dependency_version",
+        ),
+        (
+            ["RuntimeError: cryptography is required for sha256_password or caching_sha2_password"],
+            "dependency_version",
+        ),
+        # a client's retry code written for another urllib3 major version
+        (
+            ["AttributeError: type object 'Retry' has no attribute 'DEFAULT_METHOD_WHITELIST'"],
+            "dependency_version",
+        ),
+        (
+            ["TypeError: Retry.__init__() got an unexpected keyword argument 'backoff_max'"],
+            "dependency_version",
+        ),
+        # Snowflake's connector handed the PEM text or a path instead of the decrypted key
+        (
+            ["TypeError: Please provide a valid unencrypted rsa private key in DER format as bytes object"],
+            "code_bug",
+        ),
+        (
+            [
+                "snowflake.connector.errors.ProgrammingError: 251008: Please provide a valid unencrypted rsa "
+                "private key in base64-encoded DER format as a str object"
+            ],
+            "code_bug",
+        ),
+    ],
+)
+def test_database_client_setup_and_library_families_read_so(lines: list[str], category: str) -> None:
+    assert _brief_of_lines(lines) == (category, "medium")
+
+
+@pytest.mark.parametrize(
+    ("lines", "not_rule", "not_category"),
+    [
+        # a native-protocol packet out of order mid-query: a driver and server mismatch, not a port
+        (
+            [
+                "clickhouse_driver.errors.UnexpectedPacketFromServerError: Code: 102. Unexpected packet from "
+                "server ch-1:9000 (expected Exception, EndOfStream or Log, got Data)"
+            ],
+            "clickhouse-protocol-port-mismatch",
+            "config_error",
+        ),
+        # the server's side of a stray client: not the client's own error
+        (
+            [
+                "ServerErrorHandler: Code: 101. DB::NetException: Unexpected packet from client (expected "
+                "Hello, got 13). (UNEXPECTED_PACKET_FROM_CLIENT)"
+            ],
+            "clickhouse-protocol-port-mismatch",
+            "",
+        ),
+        # an expired or unknown session is not a session two queries hold at once
+        (
+            [
+                "Code: 113. DB::Exception: There is no session or session context has expired. "
+                "(THERE_IS_NO_SESSION) (version 23.1.3.5 (official build))"
+            ],
+            "clickhouse-session-locked",
+            "",
+        ),
+        # an HTTPS client's certificate failure stays a TLS (network) reading
+        (
+            [
+                "requests.exceptions.SSLError: HTTPSConnectionPool(host='api.example.com', port=443): Max "
+                "retries exceeded with url: /v1/rows (Caused by SSLError(SSLCertVerificationError(1, '[SSL: "
+                "CERTIFICATE_VERIFY_FAILED] certificate verify failed: self signed certificate in "
+                "certificate chain (_ssl.c:1129)')))"
+            ],
+            "sqlserver-untrusted-server-certificate",
+            "config_error",
+        ),
+        # a refused MySQL password is a credential, not a missing package
+        (
+            [
+                "pymysql.err.OperationalError: (1045, \"Access denied for user 'etl'@'10.0.0.4' (using "
+                'password: YES)")'
+            ],
+            "pymysql-cryptography-missing",
+            "dependency_version",
+        ),
+        # retries that ran out are not a urllib3 release mismatch
+        (
+            [
+                "requests.exceptions.RetryError: HTTPSConnectionPool(host='api.example.com', port=443): "
+                "Max retries exceeded with url: /v1/rows (Caused by ResponseError('too many 503 error "
+                "responses'))"
+            ],
+            "urllib3-retry-api-mismatch",
+            "dependency_version",
+        ),
+        (
+            ["TypeError: __init__() got an unexpected keyword argument 'backoff_max'"],
+            "urllib3-retry-api-mismatch",
+            "",
+        ),
+        # a key Snowflake rejected at login is a credential, not a key in the wrong form
+        (
+            [
+                "snowflake.connector.errors.DatabaseError: 250001 (08001): Failed to connect to DB: "
+                "xy12345.snowflakecomputing.com:443. JWT token is invalid."
+            ],
+            "snowflake-private-key-wrong-form",
+            "code_bug",
+        ),
+    ],
+)
+def test_look_alikes_of_database_client_setup_and_library_families_do_not_read_so(
+    lines: list[str], not_rule: str, not_category: str
+) -> None:
+    decision = offline_decision(condense(lines), FailedUnitInfo())
+    assert decision.rule != not_rule
+    if not_category:
+        assert _brief_of_lines(lines)[0] != not_category
