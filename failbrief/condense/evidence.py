@@ -1345,6 +1345,31 @@ SIGNALS: tuple[Signal, ...] = (
         "loader whose converter lacks the type.",
         specific=False,
     ),
+    # A pipeline tool naming a project object or plugin it does not have: Great Expectations'
+    # DataContextError for a suite, checkpoint, datasource or validation operator the project's
+    # store lacks (a misspelt name, a store path the run does not see), and Meltano's plugin
+    # executable that `meltano install` never put in place.
+    _signal(
+        "gx-project-object-not-found",
+        "config_error",
+        "Great Expectations configuration error",
+        r"\bDataContextError\b.*(?:\bexpectation_suite \S+ not found\b"
+        r"|\b[Nn]o (?:validation operator|checkpoint|datasource)\b.*\bwas found\b)",
+        "The name the task passes (expectation suite, checkpoint, datasource, validation operator) "
+        "against the names in the Great Expectations project (great_expectations.yml and its "
+        "expectations/ and checkpoints/ stores), and that the run sees that project directory.",
+        specific=False,
+    ),
+    _signal(
+        "meltano-plugin-not-installed",
+        "dependency_version",
+        "plugin not installed",
+        r"Executable '[^']+' could not be found\. \w+ '[^']+' may not have been installed yet",
+        "Whether the plugin is installed in the environment the run uses: run `meltano install` (or "
+        "`meltano install <type> <name>`) in the image or CI step before `meltano run`, and that the "
+        "plugin's pip_url installs the executable the plugin's name or `executable` setting expects.",
+        specific=False,
+    ),
     # A KeyError raised by pandas' own label lookup: the frame lacks a column (or index label) the
     # code reads, as when an upstream file or API changes its fields.
     _signal(

@@ -1116,3 +1116,68 @@ def test_look_alikes_of_database_client_setup_and_library_families_do_not_read_s
     assert decision.rule != not_rule
     if not_category:
         assert _brief_of_lines(lines)[0] != not_category
+
+
+@pytest.mark.parametrize(
+    ("lines", "category"),
+    [
+        # Great Expectations naming a suite or validation operator the project does not have
+        (
+            [
+                "great_expectations.exceptions.exceptions.DataContextError: "
+                + "expectation_suite accounts not found"
+            ],
+            "config_error",
+        ),
+        (
+            [
+                "[2021-03-08 10:12:01,118] {taskinstance.py:1396} ERROR - DataContextError: No validation "
+                "operator 'action_list_operator' was found in your project. Please verify this in your "
+                "great_expectations.yml"
+            ],
+            "config_error",
+        ),
+        # Meltano starting a plugin that was never installed
+        (
+            [
+                "2023-05-27T04:37:22.502622Z [error    ] Cannot start plugin tap-github: "
+                "Executable 'tap-github' could not be found. Extractor 'tap-github' may not have been "
+                "installed yet using `meltano "
+                "install extractor tap-github`, or the executable name may be incorrect."
+            ],
+            "dependency_version",
+        ),
+    ],
+)
+def test_pipeline_tool_missing_project_object_or_plugin_reads_so(lines: list[str], category: str) -> None:
+    assert _brief_of_lines(lines) == (category, "medium")
+
+
+@pytest.mark.parametrize(
+    ("lines", "not_rule"),
+    [
+        # a DataContextError about a store that cannot be written is not a missing name
+        (
+            [
+                "great_expectations.exceptions.exceptions.DataContextError: Unable to write to the "
+                "expectations store at /gx/expectations: permission denied"
+            ],
+            "gx-project-object-not-found",
+        ),
+        # a suite lookup that found nothing outside Great Expectations' DataContextError
+        (
+            ["ERROR - expectation_suite accounts not found in cache, loading from disk"],
+            "gx-project-object-not-found",
+        ),
+        # a shell's missing executable is not Meltano's plugin message
+        (
+            ["/bin/sh: 1: tap-github: not found", "Executable 'tap-github' could not be found."],
+            "meltano-plugin-not-installed",
+        ),
+    ],
+)
+def test_look_alikes_of_missing_project_object_or_plugin_do_not_read_so(
+    lines: list[str], not_rule: str
+) -> None:
+    decision = offline_decision(condense(lines), FailedUnitInfo())
+    assert decision.rule != not_rule
