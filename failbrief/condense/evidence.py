@@ -115,6 +115,52 @@ SIGNALS: tuple[Signal, ...] = (
         "rows; fix the upstream data or the model that produced them, or the check if the rows are "
         "legitimate.",
     ),
+    # -- the platform under the pipeline refused to start its pod or client (read before evictions) --
+    # The Kubernetes API rejecting a pod spec a deployment's values built: a field it requires left
+    # empty, a name it cannot find, a duplicate or invalid value (not "spec: Forbidden: pod updates
+    # may not change fields", which a controller's update causes).
+    _signal(
+        "k8s-pod-spec-invalid",
+        "config_error",
+        "Kubernetes API answer",
+        r'\b(?:[Pp]od|[Jj]ob|[Dd]eployment) "?[\w.-]+"? is invalid: \[?spec\.[\w.\[\]*-]+: '
+        r"(?:Required value|Not found|Invalid value|Duplicate value|Unsupported value)",
+        "The setting the named spec field is built from (the chart values, env or overlay that names "
+        "the secret, volume, mount or constraint): fill it in or make it name an object that exists.",
+    ),
+    # A pod asked for a service account the namespace does not have: the account the deployment's
+    # settings name for its jobs is not the one that was created.
+    _signal(
+        "k8s-service-account-not-found",
+        "config_error",
+        "Kubernetes API answer",
+        r'error looking up service account [\w.-]+/[\w.-]+: serviceaccount "[^"]+" not found'
+        r"|service account [\w.-]+/[\w.-]+ was not found, retry after the service account is created",
+        "The service account the job pods are given (a chart's jobs/service-account value, the "
+        "operator's setting) and the accounts in that namespace (kubectl get sa): create it or name "
+        "the one that exists.",
+    ),
+    # The cluster's API server does not enable a field the client sends: the client (an operator,
+    # a provider library) is a release made for a newer Kubernetes.
+    _signal(
+        "k8s-field-disabled-by-feature-gate",
+        "dependency_version",
+        "Kubernetes API answer",
+        r"\b\w+ field (?:is )?disabled by feature-gate\b",
+        "The Kubernetes version of the cluster and the client release that builds the object (an "
+        "operator or provider package): pin the client to a release that does not send the field, or "
+        "upgrade the cluster or enable the feature gate.",
+    ),
+    # The AWS SDK for Java refusing a client given both a region and a custom endpoint (MinIO, a
+    # VPC endpoint): two storage settings that exclude each other are both set.
+    _signal(
+        "aws-sdk-region-and-endpoint-both-set",
+        "config_error",
+        "AWS SDK client builder",
+        r"Only one of Region or EndpointConfiguration may be set",
+        "The storage settings the client is built from: set either the region (AWS S3) or the "
+        "endpoint (MinIO, a custom S3 endpoint), and leave the other empty or unset.",
+    ),
     # -- memory, disk and time limits ---------------------------------------------------------------
     _signal(
         "oom-kill",

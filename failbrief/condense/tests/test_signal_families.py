@@ -1181,3 +1181,122 @@ def test_look_alikes_of_missing_project_object_or_plugin_do_not_read_so(
 ) -> None:
     decision = offline_decision(condense(lines), FailedUnitInfo())
     assert decision.rule != not_rule
+
+
+@pytest.mark.parametrize(
+    ("lines", "rule", "category"),
+    [
+        # the Kubernetes API rejecting a pod spec a deployment's settings left incomplete
+        (
+            [
+                "Caused by: io.fabric8.kubernetes.client.KubernetesClientException: Failure executing: "
+                "POST at: https://10.0.0.1/api/v1/namespaces/jobs/pods. Message: Pod "
+                '"orchestrator-repl-job-7-attempt-0" is invalid: '
+                "[spec.volumes[1].secret.secretName: Required value, "
+                'spec.containers[0].volumeMounts[1].name: Not found: "airbyte-secret"].'
+            ],
+            "k8s-pod-spec-invalid",
+            "config_error",
+        ),
+        (
+            [
+                'Error creating: Job "nightly-export" is invalid: spec.template.spec.containers[0].image: '
+                "Required value"
+            ],
+            "k8s-pod-spec-invalid",
+            "config_error",
+        ),
+        # a pod given a service account the namespace does not have
+        (
+            [
+                'ERROR Failed to launch pod: pods "replication-job-41-attempt-0" is forbidden: error looking '
+                'up service account data/airbyte-admin: serviceaccount "airbyte-admin" not found'
+            ],
+            "k8s-service-account-not-found",
+            "config_error",
+        ),
+        (
+            [
+                'Error from server: error when creating "job.yaml": Pod "etl" is forbidden: service account '
+                "etl/runner was not found, retry after the service account is created"
+            ],
+            "k8s-service-account-not-found",
+            "config_error",
+        ),
+        # a client sending a field the cluster's API server does not enable
+        (
+            [
+                'HTTP response body: {"kind":"Status","status":"Failure","message":"Pod \\"etl-task\\" is '
+                "invalid: spec.containers[0].resources.limits: Forbidden: ResourceEphemeralStorage field "
+                'disabled by feature-gate for ResourceRequirements","reason":"Invalid","code":422}'
+            ],
+            "k8s-field-disabled-by-feature-gate",
+            "dependency_version",
+        ),
+        # the AWS SDK for Java given both a region and a custom endpoint
+        (
+            [
+                "ERROR Could not create plugin of type class com.van.logging.log4j2.Log4j2Appender",
+                "Caused by: java.lang.IllegalStateException: Only one of Region or EndpointConfiguration may "
+                "be set.",
+            ],
+            "aws-sdk-region-and-endpoint-both-set",
+            "config_error",
+        ),
+    ],
+)
+def test_platform_refusing_a_pod_or_client_reads_so(lines: list[str], rule: str, category: str) -> None:
+    decision = offline_decision(condense(lines), FailedUnitInfo())
+    assert (decision.rule, decision.category, decision.confidence) == (rule, category, "medium")
+
+
+@pytest.mark.parametrize(
+    ("lines", "not_rule"),
+    [
+        # a controller changing a running pod is refused for another reason: not a settings gap
+        (
+            [
+                'Message: Pod "orchestrator-repl-job-140017-attempt-0" is invalid: spec: Forbidden: pod '
+                "updates may not change fields other than `spec.containers[*].image`"
+            ],
+            "k8s-pod-spec-invalid",
+        ),
+        # a pod that could not be found while the job ran is not a missing service account
+        (
+            ["ERROR Cannot find pod source-postgres-read-12-0 while trying to retrieve exit code: not found"],
+            "k8s-service-account-not-found",
+        ),
+        # RBAC refusing an existing account is a permission, not a missing account
+        (
+            [
+                'pods is forbidden: User "system:serviceaccount:data:airbyte-admin" cannot create resource '
+                '"pods" in API group "" in the namespace "data"'
+            ],
+            "k8s-service-account-not-found",
+        ),
+        # an eviction for ephemeral storage is the node's limit, not a feature gate
+        (
+            [
+                "Warning  Evicted  12m  kubelet  Pod ephemeral local storage usage exceeds the total limit "
+                "of containers 1Gi."
+            ],
+            "k8s-field-disabled-by-feature-gate",
+        ),
+        # a feature flag a tool turns off is not the Kubernetes API refusing a field
+        (
+            ["WARN feature flag heartbeat.failSync disabled by configuration"],
+            "k8s-field-disabled-by-feature-gate",
+        ),
+        # an S3 client given a region that does not hold the bucket is not both settings at once
+        (
+            [
+                "com.amazonaws.services.s3.model.AmazonS3Exception: The bucket is in this region: eu-west-1. "
+                "Please use this region to retry the request (Service: Amazon S3; Status Code: 301)"
+            ],
+            "aws-sdk-region-and-endpoint-both-set",
+        ),
+    ],
+)
+def test_look_alikes_of_platform_refusals_do_not_read_so(lines: list[str], not_rule: str) -> None:
+    decision = offline_decision(condense(lines), FailedUnitInfo())
+    assert decision.rule != not_rule
