@@ -708,6 +708,29 @@ SIGNALS: tuple[Signal, ...] = (
         "of the package that fixed it.",
         context=r"Compilation Error|Parsing Error|TemplateSyntaxError|\{\{|\{%",
     ),
+    # dbt refusing a project (or package) that defines one thing twice: two yml entries for one model,
+    # two nodes with one name or one relation, two macros of one name; and a tool that read
+    # profiles.yml without rendering its Jinja, so it looked up the literal `{{ env_var(...) }}` as a
+    # profile or target name. Either way the source, not a setting, must change.
+    _signal(
+        "dbt-duplicate-definition",
+        "code_bug",
+        "dbt error",
+        r"dbt found two (?:schema\.yml entries for the same resource|resources with the (?:name|database "
+        r"representation)|macros (?:named|with the name))\b",
+        "The two definitions the message lists: remove the copied yml entry or rename one of the nodes "
+        "or macros (an alias that renders to another model's table counts); if both paths are the same "
+        "file, the partial-parse state is stale: rerun with --no-partial-parse.",
+    ),
+    _signal(
+        "profile-jinja-not-rendered",
+        "code_bug",
+        "profile lookup error",
+        r"(?i:could not find (?:dbt )?profile (?:for|named)|does not have a target named)\s*['\"]?\{\{",
+        "The tool that read profiles.yml (an IDE extension, a linter's or CLI's dbt integration) looked "
+        "the Jinja up literally: run it through dbt itself or a release of the integration that renders "
+        "env_var()/var() in profiles; a plain value in the profile works around it.",
+    ),
     # A GRANT (dbt's grants config, a hook) named a grantee the database does not have: PostgreSQL's and
     # Redshift's 42704 for a role, user or group; a refused login says FATAL and is read elsewhere.
     _signal(

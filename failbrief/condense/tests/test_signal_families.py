@@ -1300,3 +1300,75 @@ def test_platform_refusing_a_pod_or_client_reads_so(lines: list[str], rule: str,
 def test_look_alikes_of_platform_refusals_do_not_read_so(lines: list[str], not_rule: str) -> None:
     decision = offline_decision(condense(lines), FailedUnitInfo())
     assert decision.rule != not_rule
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # dbt refusing a project that defines one model, node or relation twice
+        [
+            "Compilation Error",
+            "  dbt found two schema.yml entries for the same resource named orders. Resources and their "
+            "associated columns may only be described a single time. To fix this, remove one of the resource "
+            "entries for orders in this file:",
+            "   - models/staging/_models.yml",
+        ],
+        [
+            "Encountered an error:",
+            "Compilation Error",
+            '  dbt found two resources with the name "stg_ads__url_tags". Since these resources have the '
+            "same name,",
+            '  dbt will be unable to find the correct resource when ref("stg_ads__url_tags") is used.',
+        ],
+        [
+            "Compilation Error",
+            '  dbt found two resources with the database representation "`proj`.`ds`.`daily`".',
+            "  dbt cannot create two resources with identical database representations.",
+        ],
+        # a tool that looked the profile's Jinja up literally
+        [
+            "Could not find dbt profile for '{{ env_var('DBT_PROFILE') }}' in /home/ci/.dbt. "
+            "Did you create a dbt profile?"
+        ],
+        [
+            "Runtime Error",
+            "  The profile 'analytics' does not have a target named '{{ env_var('DBT_TARGET') }}'. The valid "
+            "target names for this profile are:",
+            "   - dev",
+        ],
+    ],
+)
+def test_dbt_duplicate_definition_and_unrendered_profile_jinja_read_as_code(lines: list[str]) -> None:
+    assert _brief_of_lines(lines) == ("code_bug", "medium")
+
+
+@pytest.mark.parametrize(
+    ("lines", "not_rule"),
+    [
+        # dbt's own count of what it parsed is not a duplicate
+        (["12:01:02  Found 2 models, 3 seeds, 0 tests, 412 macros"], "dbt-duplicate-definition"),
+        # packages declared but not installed: a missing `dbt deps`, not two definitions
+        (
+            [
+                "Compilation Error",
+                "  dbt found 1 package(s) specified in dependencies.yml, but only 0 package(s) installed in "
+                'dbt_packages. Run "dbt deps" to install package dependencies.',
+            ],
+            "dbt-duplicate-definition",
+        ),
+        # a profile or target that is really missing stays a setting to fix
+        (
+            ["Runtime Error", "  Could not find profile named 'analytics'"],
+            "profile-jinja-not-rendered",
+        ),
+        (
+            ["Runtime Error", "  The profile 'analytics' does not have a target named 'prod'."],
+            "profile-jinja-not-rendered",
+        ),
+    ],
+)
+def test_look_alikes_of_duplicate_definition_or_unrendered_profile_do_not_read_so(
+    lines: list[str], not_rule: str
+) -> None:
+    decision = offline_decision(condense(lines), FailedUnitInfo())
+    assert decision.rule != not_rule
