@@ -1138,6 +1138,21 @@ SIGNALS: tuple[Signal, ...] = (
         "written for (2.x added backoff_jitter and backoff_max, 1.26 renamed method_whitelist to "
         "allowed_methods): pin urllib3, or take the client release that checks the version.",
     ),
+    # An API server that validates requests strictly (FastAPI/pydantic: Prefect's server and Cloud)
+    # answering 422 because the body holds a field it does not know: the client release is newer than
+    # the server's (a field added later), so the two releases do not go together. A pydantic model
+    # refusing a key of a user's own config file has no 422 beside it and stays open.
+    _signal(
+        "api-rejects-newer-client-fields",
+        "dependency_version",
+        "HTTP status",
+        r"'extra_forbidden'|\bExtra inputs are not permitted\b|\bextra fields not permitted\b"
+        r"|\bvalue_error\.extra\b",
+        "The client's release against the server's or API's (`prefect version` on both sides): a server "
+        "accepts only clients of its own release or older, so upgrade the server (or pin the client to "
+        "the server's release); the field the 422 names is the one the newer client added.",
+        context=r"\b422\b[\s:,-]{0,3}(?i:Unprocessable)|(?i:status(?:_code)?\W{1,3}422\b)",
+    ),
     _signal(
         "snowflake-private-key-wrong-form",
         "code_bug",

@@ -1372,3 +1372,52 @@ def test_look_alikes_of_duplicate_definition_or_unrendered_profile_do_not_read_s
 ) -> None:
     decision = offline_decision(condense(lines), FailedUnitInfo())
     assert decision.rule != not_rule
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # Prefect 3: a newer client's field refused by an older server (pydantic v2 wording)
+        [
+            "prefect.exceptions.PrefectHTTPStatusError: Client error '422 Unprocessable Entity' for url "
+            "'http://prefect-server:4200/api/deployments/'",
+            "Response: {'exception_message': 'Invalid request received.', 'exception_detail': [{'type': "
+            "'extra_forbidden', 'loc': ['body', 'concurrency_options'], "
+            "'msg': 'Extra inputs are not permitted', 'input': None}], 'request_body': {'name': 'nightly'}}",
+        ],
+        # Prefect 2: the same refusal in pydantic v1 wording
+        [
+            "Error while deploying fact_stats: Client error '422 Unprocessable Entity' for url "
+            "'http://127.0.0.1:4200/api/deployments/'",
+            "Response: {'exception_message': 'Invalid request received.', 'exception_detail': "
+            "[{'loc': ['body', 'schedules'], 'msg': 'extra fields not permitted', "
+            "'type': 'value_error.extra'}]}",
+        ],
+    ],
+)
+def test_api_422_for_fields_the_server_does_not_know_reads_as_versions(lines: list[str]) -> None:
+    assert _brief_of_lines(lines) == ("dependency_version", "medium")
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # a pydantic model refusing a key of the user's own settings file: no API answered 422
+        [
+            "pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings",
+            "warehouse_nmae",
+            "  Extra inputs are not permitted [type=extra_forbidden, input_value='analytics', "
+            "input_type=str]",
+        ],
+        # a 422 for a missing or ill-typed field is the request's content, not a newer client
+        [
+            "prefect.exceptions.PrefectHTTPStatusError: Client error '422 Unprocessable Entity' for url "
+            "'http://127.0.0.1:4200/api/deployments/'",
+            "Response: {'exception_message': 'Invalid request received.', 'exception_detail': "
+            "[{'type': 'missing', 'loc': ['body', 'flow_id'], 'msg': 'Field required', 'input': {}}]}",
+        ],
+    ],
+)
+def test_look_alikes_of_api_rejecting_newer_client_fields_do_not_read_so(lines: list[str]) -> None:
+    decision = offline_decision(condense(lines), FailedUnitInfo())
+    assert decision.rule != "api-rejects-newer-client-fields"
