@@ -785,6 +785,28 @@ SIGNALS: tuple[Signal, ...] = (
         "fetch it through the REST API or skip it (a newer connector release may already); meanwhile "
         "deselect that stream.",
     ),
+    # A value past a warehouse's hard ceiling, or a reserved word left unquoted in DDL: no wider column
+    # or setting helps, the writer (a loader, a destination connector, its normalization) must truncate,
+    # null or split the value, or quote the name; read before `value-does-not-fit` and `undefined-column`.
+    _signal(
+        "redshift-value-over-varchar-max",
+        "destination_write",
+        "vendor code",
+        r"too long for type (?:character varying|varchar)\(65535\)|exceeds the max size of 65535 bytes"
+        r"|SUPER value exceeds (?:export )?size",
+        "Redshift's largest VARCHAR is 65535 bytes and a SUPER value has its own size limit, so no wider "
+        "column holds it: a writer or normalization release that nulls, truncates or skips oversized "
+        "values (check the destination connector's version), or leave the field out upstream.",
+    ),
+    _signal(
+        "reserved-word-column-name",
+        "destination_write",
+        "vendor code",
+        r"'[^'\n]{1,128}' \(ANSI reserved\)",
+        "The column or table name the message quotes is a reserved word the writer put into DDL "
+        "unquoted: a destination or loader release that quotes identifiers (or the one before the "
+        "regression), or rename the field upstream or in a mapping.",
+    ),
     # -- schema: columns and types ------------------------------------------------------------------
     _signal(
         "undefined-column",

@@ -1421,3 +1421,68 @@ def test_api_422_for_fields_the_server_does_not_know_reads_as_versions(lines: li
 def test_look_alikes_of_api_rejecting_newer_client_fields_do_not_read_so(lines: list[str]) -> None:
     decision = offline_decision(condense(lines), FailedUnitInfo())
     assert decision.rule != "api-rejects-newer-client-fields"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # Redshift's hard VARCHAR ceiling, from normalization's SQL and from a COPY of the raw record
+        [
+            "[error] [MainThread]: Database Error in model tickets_scd (models/generated/airbyte_incremental/"
+            "scd/zendesk/tickets_scd.sql)",
+            "[error] [MainThread]:   Invalid input",
+            "[error] [MainThread]:     code:      8001",
+            "[error] [MainThread]:     context:   CONCAT() result too long for type varchar(65535)",
+        ],
+        [
+            "2023-07-17 10:02:11 destination > ERROR i.a.i.d.r.RedshiftSqlOperations(insertRecords):88 "
+            "JSON_PARSE() error: String value exceeds the max size of 65535 bytes: (119205 bytes skipped)",
+        ],
+        [
+            "2022-07-06 06:17:18 normalization > 06:17:18      error:  Invalid input",
+            "2022-07-06 06:17:18 normalization > 06:17:18      code:      8001",
+            "2022-07-06 06:17:18 normalization > 06:17:18      context:   SUPER value exceeds export size.",
+        ],
+        # a reserved word put into DDL unquoted
+        [
+            "net.snowflake.client.jdbc.SnowflakeSQLException: SQL compilation error: error line 11 at "
+            "position 0",
+            ".invalid column definition name 'CURRENT_DATE' (ANSI reserved)",
+        ],
+    ],
+)
+def test_warehouse_ceiling_and_unquoted_reserved_word_read_as_destination_write(lines: list[str]) -> None:
+    assert _brief_of_lines(lines) == ("destination_write", "medium")
+
+
+@pytest.mark.parametrize(
+    ("lines", "not_rule"),
+    [
+        # a column narrower than the value is a column to widen, not the warehouse's ceiling
+        (
+            ["psycopg2.errors.StringDataRightTruncation: value too long for type character varying(256)"],
+            "redshift-value-over-varchar-max",
+        ),
+        (["ERROR: value too long for type character varying(655)"], "redshift-value-over-varchar-max"),
+        # a column that is not there, and a reserved word in a query, are not unquoted DDL names
+        (
+            [
+                "001003 (42000): SQL compilation error:",
+                "error line 3 at position 7 invalid identifier 'ORDER_DATE'",
+            ],
+            "reserved-word-column-name",
+        ),
+        (
+            [
+                "net.snowflake.client.jdbc.SnowflakeSQLException: SQL compilation error:",
+                "syntax error line 1 at position 31 unexpected 'ORDER'.",
+            ],
+            "reserved-word-column-name",
+        ),
+    ],
+)
+def test_look_alikes_of_warehouse_ceiling_or_reserved_word_do_not_read_so(
+    lines: list[str], not_rule: str
+) -> None:
+    decision = offline_decision(condense(lines), FailedUnitInfo())
+    assert decision.rule != not_rule
