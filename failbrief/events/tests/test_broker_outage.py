@@ -36,8 +36,15 @@ def test_twenty_webhooks_during_a_broker_outage_are_all_processed_after_it(
     assert FailureEvent.objects.filter(status="pending", enqueued_at__isnull=True).count() == 20
 
     broker_proxy.up()
-    wait_for(lambda: requeue_pending_events() == 20 or None, timeout=20, every=0.5)
-    wait_for(lambda: FailureEvent.objects.filter(status="done").count() == 20, timeout=30)
+
+    def beat_requeues_until_all_are_done() -> bool | None:
+        # As beat does: each pass re-publishes what is still pending. The first publish after the
+        # outage may meet the producer's stale connection, so a pass can send only part of them.
+        requeue_pending_events()
+        return FailureEvent.objects.filter(status="done").count() == 20 or None
+
+    wait_for(beat_requeues_until_all_are_done, timeout=45, every=1.0)
+    # Re-published copies of one event still make one summary per failed task.
     assert LlmSession.objects.filter(session_status="completed", is_cascade=False).count() == 20
 
 
