@@ -45,7 +45,8 @@ def _stats_line(context: Context) -> str:
     )
 
 
-_LOGFILE = click.argument("logfile", type=click.Path(dir_okay=False, allow_dash=True))
+# exists=True: a mistyped path is one usage line (exit 2), not a FileNotFoundError traceback.
+_LOGFILE = click.argument("logfile", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 _MAX_TOKENS = click.option(
     "--max-tokens", type=click.IntRange(min=50), default=DEFAULT_MAX_TOKENS, show_default=True,
     help="Token budget of the context (o200k_base).",

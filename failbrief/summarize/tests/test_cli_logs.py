@@ -73,3 +73,13 @@ def test_the_log_commands_import_no_django():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_log_file_that_does_not_exist_is_one_clear_line_not_a_traceback(tmp_path):
+    missing = tmp_path / "nightly.log"
+    for command in (summarize_command, condense_command):
+        result = CliRunner().invoke(command, [str(missing)])
+        assert result.exit_code == 2
+        assert "does not exist" in result.stderr
+        assert str(missing) in result.stderr
+        assert "Traceback" not in result.output + result.stderr
