@@ -38,6 +38,7 @@ class FailureEvent(models.Model):
     signer = models.CharField(max_length=40, default="global")
     # The org the webhook itself names before Prefect is asked (an org:<slug> tag, a mapped
     # deployment); None: only Prefect can tell, and until it does the default org sees the event.
+    # Once the run is read it becomes the org the run names (events/process.py): only a guess till then.
     named_org = models.ForeignKey(
         "orgs.Org", null=True, blank=True, on_delete=models.SET_NULL, related_name="named_events"
     )

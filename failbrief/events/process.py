@@ -85,6 +85,10 @@ def _summarize_claimed(event: FailureEvent, worker_task_id: str, client: Prefect
     owner = owner_of_run(client, run)
     lineage, match = owner.lineage, owner.match
     signer = event.signed_by
+    if signer is None and event.named_org_id != (match.org.pk if match.org else None):
+        # The webhook's tag or deployment was only a guess made before Prefect answered; the run's
+        # own parameters may name another org, and from now on only that org sees the event.
+        FailureEvent.objects.filter(pk=event.pk).update(named_org=match.org)
     if signer is not None and match.org != signer:
         # Neither which org owns the run nor why is the signer's business.
         finish_event(event, Status.IGNORED, not_signers_run(signer))

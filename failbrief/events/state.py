@@ -73,7 +73,8 @@ def in_state(events: QuerySet[FailureEvent], state: str) -> QuerySet[FailureEven
 
 def visible_events(org: Org | None) -> QuerySet[FailureEvent]:
     """Every event (None), or those an org may see: signed with its own key; else named its by the
-    webhook (an org:<slug> tag, a mapped deployment) or summarized as its run. An event that names no
+    webhook (an org:<slug> tag, a mapped deployment) until Prefect tells whose run it is, then by the
+    run itself, or summarized as its run. An event that names no
     org and that Prefect never answered for is the default org's, as its run would be."""
     events = FailureEvent.objects.all()
     if org is None:

@@ -5,11 +5,15 @@ the untagged runs (scenarios a2 and b). acme has its own webhook key, an API tok
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from failbrief.cli import main
 from failbrief.events.models import FailureEvent
 from failbrief.orgs.manage import add_org, create_token, set_llm_optin
 from failbrief.summarize.models import LlmSession
@@ -104,3 +108,28 @@ def test_the_dalgo_trigger_reads_a_unit_of_the_callers_own_run(live_server, orgs
     answer = trigger(live_server.url, orgs["acme"], flow_run_id("b"), B_DBT_RUN)
     assert answer.status_code == 200
     assert trigger(live_server.url, orgs["demo"], flow_run_id("c"), C_FAILED_TASK).status_code == 200
+
+
+def test_a_webhooks_org_tag_stops_counting_once_the_run_names_another_org(live_server, orgs, fake_prefect):
+    """Scenario c's run is tagged org:demo, but this copy's Dalgo parameters name acme, which win
+    (orgs/resolve.py): demo's token must then read it as a run failbrief never heard of, neither
+    its failed-unit count nor its existence, and `failbrief events --org demo` must not list it."""
+    template = json.loads(robust_body("c"))
+    run_id = fake_prefect.clone_scenario("c")[template["flow_run_id"]]
+    run = httpx.get(f"{fake_prefect.url}/flow_runs/{run_id}", timeout=5).json()
+    run["parameters"]["config"]["org_slug"] = "acme"
+    fake_prefect.add_flow_run(run)
+    body = json.dumps(template | {"flow_run_id": run_id, "event_id": str(uuid.uuid4())})
+    event_id = post_webhook(live_server.url, body).json()["event_id"]
+    event = wait_for(lambda: finished(event_id), timeout=15)
+    assert event.status == FailureEvent.Status.DONE
+    assert wait_for(lambda: completed_summaries(live_server.url, orgs["acme"], run_id), timeout=15)
+
+    seen_by_demo = summaries(live_server.url, orgs["demo"], run_id)
+
+    assert seen_by_demo.status_code == 404
+    assert "has not heard of" in seen_by_demo.json()["detail"]
+    listed = CliRunner().invoke(main, ["events", "--org", "demo", "--json"])
+    assert run_id not in listed.stdout
+    listed = CliRunner().invoke(main, ["events", "--org", "acme", "--json"])
+    assert run_id in listed.stdout
