@@ -125,7 +125,9 @@ def failure_rows(org: Org, filters: Filters) -> QuerySet[LlmSession]:
         rows = rows.filter(created_at__gte=start)
         if (first := _first_id_from(start)) is not None:
             rows = rows.filter(pk__gte=first)
-    if filters.until:
+    # The last day a date can name ends after every summary: no upper bound (its next midnight
+    # is past what a datetime holds).
+    if filters.until and filters.until < date.max:
         end = _midnight(filters.until + timedelta(days=1))
         rows = rows.filter(created_at__lt=end)
         if (after := _first_id_from(end)) is not None:

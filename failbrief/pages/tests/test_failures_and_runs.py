@@ -91,6 +91,15 @@ def test_filters_narrow_the_list(sides):
     assert "YYYY-MM-DD" in bad.content.decode()
 
 
+def test_the_last_day_a_date_can_name_is_a_filter_not_a_server_error(sides):
+    a, _ = sides
+    store_failure(a.org, root_cause="cause kept")
+    client = a.client()
+    for params in ({"until": "9999-12-31"}, {"since": "0001-01-01", "until": "9999-12-31"}):
+        assert "cause kept" in listed(client, **params)
+    assert "cause kept" not in listed(client, since="9999-12-31")
+
+
 def test_the_list_is_paged_by_older_links(sides, settings):
     settings.PAGE_SIZE = 5
     a, _ = sides
