@@ -280,6 +280,9 @@ class JsonApi(Closing):
             return json.loads(content)
         except ValueError:
             raise errors.bad_response(f"{said} (not JSON)", status=status) from None
+        except RecursionError:
+            # Valid JSON deeper than Python's decoder descends: as unusable as no JSON at all.
+            raise errors.bad_response(f"{said} (JSON nested too deeply)", status=status) from None
 
 
 def _first_problem(error: ValidationError) -> str:

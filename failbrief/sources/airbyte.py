@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +35,10 @@ BACKOFF_CAP = 5.0
 PAGE_SIZE = 20
 SYNC_CONFIG_TYPES = ("sync", "reset_connection", "clear", "refresh")
 Auth = Literal["basic", "bearer"]
+# Airbyte's times are epoch seconds; one a datetime cannot hold (milliseconds in their place, say)
+# makes the answer unusable rather than an OverflowError where the job is stored.
+LAST_EPOCH_SECOND = 253402300799  # 9999-12-31T23:59:59Z
+EpochSeconds = Annotated[int, Field(ge=0, le=LAST_EPOCH_SECOND)]
 
 
 class AirbyteError(ApiError):
@@ -93,9 +97,9 @@ class Attempt(_AirbyteModel):
 
     id: int
     status: str
-    created_at: int | None = Field(None, alias="createdAt")
-    updated_at: int | None = Field(None, alias="updatedAt")
-    ended_at: int | None = Field(None, alias="endedAt")
+    created_at: EpochSeconds | None = Field(None, alias="createdAt")
+    updated_at: EpochSeconds | None = Field(None, alias="updatedAt")
+    ended_at: EpochSeconds | None = Field(None, alias="endedAt")
     failure_summary: FailureSummary | None = Field(None, alias="failureSummary")
 
 
@@ -106,9 +110,9 @@ class Job(_AirbyteModel):
     config_type: str = Field("", alias="configType")
     config_id: str = Field("", alias="configId")
     status: str
-    created_at: int = Field(alias="createdAt")
-    updated_at: int | None = Field(None, alias="updatedAt")
-    started_at: int | None = Field(None, alias="startedAt")
+    created_at: EpochSeconds = Field(alias="createdAt")
+    updated_at: EpochSeconds | None = Field(None, alias="updatedAt")
+    started_at: EpochSeconds | None = Field(None, alias="startedAt")
 
 
 class JobWithAttempts(_AirbyteModel):

@@ -168,9 +168,13 @@ class FakeAirbyte(Loopback):
         with self._lock:
             self._scripted[job.connection_id] = job
 
-    def fail_next(self, n: int, status: int = 500, headers: dict[str, str] | None = None) -> None:
-        """The next `n` requests get `status` with Airbyte's error body."""
-        answer = _Answer(status, {"message": "Internal Server Error: injected"}, headers or {})
+    def fail_next(
+        self, n: int, status: int = 500, headers: dict[str, str] | None = None, body: Any = None
+    ) -> None:
+        """The next `n` requests get `status` with Airbyte's error body, or with `body` (JSON, or
+        bytes sent as they are: an answer that is not JSON)."""
+        default = {"message": "Internal Server Error: injected"}
+        answer = _Answer(status, default if body is None else body, headers or {})
         with self._lock:
             self._failures += [answer] * n
 
@@ -308,7 +312,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(self.server.fake.answer(path, b"", authorization, method="GET"))
 
     def _send(self, answer: _Answer) -> None:
-        payload = json.dumps(answer.body).encode()
+        payload = answer.body if isinstance(answer.body, bytes) else json.dumps(answer.body).encode()
         self.send_response(answer.status)
         for name, value in {"Content-Type": "application/json", **answer.headers}.items():
             self.send_header(name, value)
