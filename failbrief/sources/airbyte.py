@@ -236,15 +236,31 @@ def _lines(data: Mapping[str, Any]) -> dict[str, Any]:
     raw = data.get("logs")
     logs: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
     if data.get("logType") == "structured" or isinstance(logs.get("events"), list):
-        events = [e for e in logs.get("events") or [] if isinstance(e, dict)]
+        events = [e for e in _listed(logs, "events") if isinstance(e, dict)]
         return {
             "log_type": "structured",
             "lines": [_event_line(e) for e in events],
             "levels": [str(e["level"]) if e.get("level") else None for e in events],
-            "timestamps": [e["timestamp"] if isinstance(e.get("timestamp"), int) else None for e in events],
+            "timestamps": [_epoch_ms(e.get("timestamp")) for e in events],
         }
-    lines = [str(line) for line in logs.get("logLines") or []]
+    lines = [str(line) for line in _listed(logs, "logLines")]
     return {"log_type": "formatted", "lines": lines, "levels": [None] * len(lines), "timestamps": []}
+
+
+def _listed(logs: Mapping[str, Any], key: str) -> list[Any]:
+    value = logs.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        what = f"attempt/get_for_job: logs.{key} is {type(value).__name__}, not a list"
+        raise AirbyteBadResponse(what)
+    return value
+
+
+def _epoch_ms(value: Any) -> int | None:
+    # A line's time is only a hint: one a datetime cannot hold is dropped, not the logs with it.
+    in_range = isinstance(value, int) and 0 <= value <= LAST_EPOCH_SECOND * 1000
+    return value if in_range else None
 
 
 def _event_line(event: Mapping[str, Any]) -> str:

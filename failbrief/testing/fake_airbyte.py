@@ -138,7 +138,7 @@ class FakeAirbyte(Loopback):
     def __init__(self, token: str | None = None, auth: str = "basic") -> None:
         self._lock = threading.Lock()
         self._jobs: dict[int, FakeJob] = {}
-        self._failures: list[_Answer] = []
+        self._failures: list[tuple[str | None, _Answer]] = []
         self._expected = f"{'Bearer' if auth == 'bearer' else 'Basic'} {token}" if token else None
         self._deny = False
         self._requests: list[tuple[str, Any, str | None]] = []
@@ -169,14 +169,19 @@ class FakeAirbyte(Loopback):
             self._scripted[job.connection_id] = job
 
     def fail_next(
-        self, n: int, status: int = 500, headers: dict[str, str] | None = None, body: Any = None
+        self,
+        n: int,
+        status: int = 500,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        path: str | None = None,
     ) -> None:
-        """The next `n` requests get `status` with Airbyte's error body, or with `body` (JSON, or
-        bytes sent as they are: an answer that is not JSON)."""
+        """The next `n` requests (to `path` only, e.g. "/api/v1/attempt/get_for_job", when given)
+        get `status` with Airbyte's error body, or with `body` (JSON, or bytes sent as they are)."""
         default = {"message": "Internal Server Error: injected"}
         answer = _Answer(status, default if body is None else body, headers or {})
         with self._lock:
-            self._failures += [answer] * n
+            self._failures += [(path, answer)] * n
 
     def deny_all(self, deny: bool = True) -> None:
         """401 mode: every request is refused as unauthenticated."""
@@ -191,8 +196,10 @@ class FakeAirbyte(Loopback):
                 return _Answer(
                     401, {"message": "Unauthorized", "exceptionClassName": "AuthenticationException"}
                 )
-            if self._failures:
-                return self._failures.pop(0)
+            for n, (only, failure) in enumerate(self._failures):
+                if only is None or only == path.rstrip("/"):
+                    del self._failures[n]
+                    return failure
             if not isinstance(body, dict):
                 return _Answer(400, {"message": "Invalid JSON body", "validationErrors": []})
             public_job = re.fullmatch(r"/api/public/v1/jobs/(\d+)", path.rstrip("/"))

@@ -263,3 +263,40 @@ def test_dalgos_real_airbyte_failure_is_summarized_from_the_job_naming_its_conne
         C_CONNECTION,
     )
     assert PSQL_REFUSED in "\n".join(row.evidence)
+
+
+@pytest.mark.usefixtures("airbyte_settings")
+@pytest.mark.parametrize(
+    "logs", [{"logLines": 5}, {"events": 5}], ids=["lines-not-a-list", "events-not-a-list"]
+)
+def test_airbyte_logs_of_the_wrong_shape_fall_back_to_prefects_logs_saying_so(
+    live_server, default_org, fake_airbyte, logs
+):
+    c_scenario(fake_airbyte)
+    fake_airbyte.fail_next(1, 200, body=garbled_attempt(logs), path="/api/v1/attempt/get_for_job")
+    assert post_webhook(live_server.url, robust_body("c")).status_code == 202
+
+    (row,) = wait_for(completed_rows, timeout=10)
+
+    assert row.log_source == "prefect"
+    assert "Airbyte could not be read" in row.source_note
+
+
+@pytest.mark.usefixtures("airbyte_settings")
+def test_an_airbyte_log_event_with_an_impossible_time_keeps_its_line(live_server, default_org, fake_airbyte):
+    c_scenario(fake_airbyte)
+    event = {"message": f"ERROR {PSQL_REFUSED}", "level": "error", "logSource": "source", "timestamp": 10**20}
+    body = garbled_attempt({"events": [event]})
+    fake_airbyte.fail_next(1, 200, body=body, path="/api/v1/attempt/get_for_job")
+    assert post_webhook(live_server.url, robust_body("c")).status_code == 202
+
+    (row,) = wait_for(completed_rows, timeout=10)
+
+    assert row.log_source == "airbyte"
+    assert PSQL_REFUSED in "\n".join(row.evidence)
+
+
+def garbled_attempt(logs: dict[str, object]) -> dict[str, object]:
+    """attempt/get_for_job's answer for scenario c's failed attempt, with `logs` as given."""
+    attempt = {"id": 2, "status": "failed", "createdAt": int(C_STARTED.timestamp())}
+    return {"attempt": attempt, "logs": logs, "logType": "structured" if "events" in logs else None}
