@@ -100,16 +100,25 @@ def _summarize_claimed(event: FailureEvent, worker_task_id: str, client: Prefect
     rows = summarize_units(
         client, match.org, lineage, units, run, worker_task_id, event=event, **listed_facts(event)
     )
+    for row in rows:
+        row.refresh_from_db()
     _notify(event, owner.top, rows, client)
+    failed = [row for row in rows if row.session_status == LlmSession.Status.FAILED]
+    if failed:
+        # The summaries that were written are kept and announced; the event says which were not, and why.
+        why = "; ".join(f"{row.task_name}: {row.error_reason}" for row in failed)
+        finish_event(
+            event, Status.FAILED, f"{len(failed)} of {len(units)} failed unit(s) not summarized: {why}"
+        )
+        return
     finish_event(event, Status.DONE, f"{len(units)} failed unit(s); org from {match.how}")
 
 
 def _notify(event: FailureEvent, top: FlowRun, rows: list[LlmSession], client: PrefectClient) -> None:
-    """Every completed row, not only the ones this task wrote: a redelivered task whose first copy
-    stored the summaries and died before this point still plans their notifications (once: they
-    are UNIQUE per summary and channel). A notification fault never fails the summarized event."""
-    for row in rows:
-        row.refresh_from_db()
+    """Every completed row (read afresh by the caller), not only the ones this task wrote: a
+    redelivered task whose first copy stored the summaries and died before this point still plans
+    their notifications (once: they are UNIQUE per summary and channel). A notification fault never
+    fails the summarized event."""
     try:
         notify_summaries(event, top, rows, client)
     except Exception:

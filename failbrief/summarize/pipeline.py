@@ -67,15 +67,25 @@ def summarize_units(
     **fields: object,
 ) -> list[LlmSession]:
     """Every failed unit of `run` (root failure first) claimed, then each row this task owns filled;
-    returns the rows (also those another task owns). A cascade's row points at the root failure's."""
+    returns the rows (also those another task owns). A cascade's row points at the root failure's.
+    A service that is down propagates (the task retries; its rows stay its own). Any other error
+    fails only that unit's row, with the reason: the run's other units still get their summaries,
+    and no row is left running."""
     claims = [
         claim_unit(org, lineage, unit, run, worker_task_id, position=i, **fields)
         for i, unit in enumerate(units)
     ]
     root_row = claims[0][0] if claims else None
     for unit, (row, mine) in zip(units, claims, strict=True):
-        if mine:
+        if not mine:
+            continue
+        try:
             summarize_unit(client, row, unit, run, root_cause_of=root_row if unit.cascade else None)
+        except ApiUnavailable:
+            raise
+        except Exception as exc:
+            log.warning("summary=%s task_id=%s failed: %s: %s", row.pk, unit.id, type(exc).__name__, exc)
+            fail_summary(row, f"{type(exc).__name__}: {exc}")  # no-op when summarize() already did
     return [row for row, _ in claims]
 
 

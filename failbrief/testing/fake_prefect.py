@@ -7,7 +7,7 @@ Test controls inject failures, outages, latency and the log race (docs/prefect-b
 
 Standalone, for multi-process tests: `python -m failbrief.testing.fake_prefect --port 0` prints
 `READY <url>` once listening. Its controls are then reachable over HTTP under `/_fake/`
-(POST clone {"prefix"}, fail_next {"n","status","body","headers"}, hold_logs {"id","visible",
+(POST clone {"prefix"}, fail_next {"n","status","body","headers","path"}, hold_logs {"id","visible",
 "release_after"}, delay {"seconds"}; GET requests).
 """
 
@@ -193,7 +193,7 @@ class FakePrefect(Loopback):
         self._store = _Store()
         self._store.load(payload_dir or DEFAULT_PAYLOAD_DIR)
         super().__init__(port)
-        self._failures: list[Answer] = []
+        self._failures: list[tuple[str | None, Answer]] = []
         self._holds: dict[str, tuple[int, float]] = {}
         self._delay = 0.0
         self._down = False
@@ -254,12 +254,18 @@ class FakePrefect(Loopback):
     # test controls
 
     def fail_next(
-        self, n: int, status: int = 503, body: Any = None, headers: dict[str, str] | None = None
+        self,
+        n: int,
+        status: int = 503,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        path: str | None = None,
     ) -> None:
-        """The next `n` API requests get `status` (with `body`, JSON unless bytes or str)."""
+        """The next `n` API requests (to `path` only, e.g. "/api/logs/filter", when given) get
+        `status` (with `body`, JSON unless bytes or str)."""
         answer = Answer(status, body if body is not None else {"detail": "Injected failure"}, headers or {})
         with self._lock:
-            self._failures += [answer] * n
+            self._failures += [(path, answer)] * n
 
     def set_down(self, down: bool) -> None:
         """While down, every request has its connection reset without an answer."""
@@ -287,12 +293,19 @@ class FakePrefect(Loopback):
         with self._lock:
             self._requests.append((method, path, body))
             down, delay = self._down, self._delay
-            failure = self._failures.pop(0) if self._failures else None
+            failure = self._next_failure(path)
         if delay:
             time.sleep(delay)
         if down:
             return None
         return failure or self._route(method, path, body)
+
+    def _next_failure(self, path: str) -> Answer | None:
+        for i, (only, answer) in enumerate(self._failures):
+            if only is None or only == path:
+                del self._failures[i]
+                return answer
+        return None
 
     def _route(self, method: str, path: str, body: Any) -> Answer:
         parts = path.strip("/").split("/")

@@ -54,3 +54,23 @@ def test_a_deployment_mapping_decides_the_org(live_server, transactional_db):
     wait_for(lambda: finished(event_id), timeout=10)
     assert {s.org.slug for s in LlmSession.objects.select_related("org")} == {"acme"}
     assert LlmSession.objects.get().flow_run_id == flow_run_id("c")
+
+
+def test_a_unit_whose_logs_prefect_refuses_fails_alone(live_server, default_org, fake_prefect):
+    # Scenario b has two failed tasks (dbt-run, dbt-test). Prefect refusing the first one's log
+    # read (400: retrying will not help) fails that summary with the reason; the other task is still
+    # summarized, and no row is left "running" for the stuck-row sweep to fail with a wrong reason.
+    fake_prefect.fail_next(
+        1, status=400, body={"detail": "Injected: bad log filter"}, path="/api/logs/filter"
+    )
+    event_id = post_webhook(live_server.url, robust_body("b")).json()["event_id"]
+    event = wait_for(lambda: finished(event_id), timeout=20)
+    rows = {row.task_name: row for row in LlmSession.objects.filter(flow_run_id=flow_run_id("b"))}
+    assert sorted(rows) == ["dbt-run", "dbt-test"]
+    statuses = sorted(row.session_status for row in rows.values())
+    assert statuses == ["completed", "failed"]
+    failed = next(row for row in rows.values() if row.session_status == "failed")
+    assert "bad log filter" in failed.error_reason
+    assert event.status == FailureEvent.Status.FAILED
+    assert f"{failed.task_name}: " in event.status_reason
+    assert "bad log filter" in event.status_reason
