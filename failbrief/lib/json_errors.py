@@ -2,7 +2,9 @@
 
 Text that no database column can hold (NUL characters, lone surrogates) is refused here with a
 400 before any view turns it into a query error, and an unhandled error is a JSON 500 rather than
-Django's HTML page: API clients parse the body, and an HTML page may show internals."""
+Django's HTML page: API clients parse the body, and an HTML page may show internals. The pages get
+the same refusal as a plain-text 400 (their path, query and form fields): PostgreSQL would otherwise
+fail the query with a 500."""
 
 from __future__ import annotations
 
@@ -11,11 +13,12 @@ import logging
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 from failbrief.lib.storable import unstorable, unstorable_text
 
 JSON_PATHS = ("/api/", "/webhooks/")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 log = logging.getLogger(__name__)
 
 
@@ -25,6 +28,10 @@ class JsonErrors:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(JSON_PATHS):
+            if why := _unstorable_request(request) or _unstorable_form(request):
+                return HttpResponseBadRequest(
+                    f"Bad request: {why}\n", content_type="text/plain; charset=utf-8"
+                )
             return self.get_response(request)
         if why := _unstorable_request(request):
             return JsonResponse({"detail": why}, status=400)
@@ -70,4 +77,15 @@ def _unstorable_request(request: HttpRequest) -> str | None:
             return None  # django-ninja answers malformed JSON itself
         if why := unstorable(body):
             return f"the JSON body cannot be used: {why}"
+    return None
+
+
+def _unstorable_form(request: HttpRequest) -> str | None:
+    # The pages' forms are url-encoded; a multipart body's files are not text we store.
+    if request.method != "POST" or request.content_type not in FORM_TYPES:
+        return None
+    for name, values in request.POST.lists():
+        for value in values:
+            if why := unstorable_text(name) or unstorable_text(value):
+                return f"form field {name[:40]!r} cannot be used: {why}"
     return None
