@@ -53,20 +53,34 @@ def request_summary(
     orguser: str | None = None,
 ) -> tuple[LlmSession, bool]:
     """The summary row a caller polls, and whether a worker must now fill it. A stored summary is
-    reused unless `regenerate`; a failed one is tried again. Raises NotThisOrgsRun."""
-    current = newest(summaries_of_run(org, flow_run_id).filter(task_id=task_id))
+    reused unless `regenerate`; a failed one is tried again. `task_id` may also be a subflow of
+    the run: Dalgo's webapp asks by the nodes of Prefect's flow-run graph, where a subflow is one
+    node, so the answer is the summary of the root failure inside it, the same row the webhook
+    writes. Raises NotThisOrgsRun."""
+    rows = summaries_of_run(org, flow_run_id)
+    current = newest(rows.filter(task_id=task_id)) or _stored_inside(rows, task_id)
     if current is not None and not regenerate and current.session_status != Status.FAILED:
         return current, False
     if current is not None:
         return new_version(current, orguser=orguser), True
     lineage = _check_owner(org, flow_run_id, client)
     try:
-        find_unit(client, flow_run_id, task_id)
+        unit = find_unit(client, flow_run_id, task_id)
     except RunNotFound:
         raise NotThisOrgsRun(task_id) from None
-    row, mine = claim_summary(org, lineage[0], task_id, "", orguser=orguser)
-    link_runs(row, lineage)
+    # Keyed by the unit, not by the id asked for, so that the webhook's claim of the same failure
+    # (store.claim_summary) finds this row instead of writing a second summary.
+    row, mine = claim_summary(org, lineage[0], unit.id, "", orguser=orguser)
+    link_runs(row, (*lineage, *unit.lineage[1:]))
     return row, mine
+
+
+def _stored_inside(rows: QuerySet[LlmSession], subflow_id: str) -> LlmSession | None:
+    """The newest version of the root failure's summary among `rows` that lie inside the subflow
+    (SummaryRun links each summary to every flow run down to its failure); None for a task id."""
+    inside = rows.filter(runs__flow_run_id=subflow_id)
+    root = inside.order_by("is_cascade", "position", "pk").first()
+    return None if root is None else newest(rows.filter(task_id=root.task_id))
 
 
 def _check_owner(org: Org, flow_run_id: str, client: PrefectClient) -> tuple[str, ...]:
@@ -97,12 +111,17 @@ def fill_requested(row_id: int, worker_task_id: str, client: PrefectClient) -> N
 
 
 def find_unit(client: PrefectClient, flow_run_id: str, task_id: str) -> FailedUnit:
-    """The unit `task_id` names under the run: a failed unit found as the webhook path finds it, or
-    any task run or flow run by that id (a person may ask about any of them) that is the run or
-    lies under it, in one of its subflows. Raises RunNotFound otherwise: an id from another run,
-    perhaps another org's, must not be read through this one."""
-    for unit in failed_units(client, flow_run_id):
+    """The unit `task_id` names under the run: a failed unit found as the webhook path finds it;
+    for a subflow (or the run) holding failed units, the first of them, its root failure, as
+    the webhook path names it; or any task run or flow run by that id (a person may ask about any
+    of them) that is the run or lies under it, in one of its subflows. Raises RunNotFound
+    otherwise: an id from another run, perhaps another org's, must not be read through this one."""
+    units = failed_units(client, flow_run_id)
+    for unit in units:
         if unit.id == task_id:
+            return unit
+    for unit in units:  # roots first: the first inside the subflow is its root failure
+        if task_id in unit.lineage:
             return unit
     try:
         task = client.task_run(task_id)
