@@ -3,6 +3,7 @@
 1. The offline brief is always made first: it is the brief of an org that has not opted in, the
    fallback when the LLM fails, and its root-cause lines make the failure signature.
 2. An org that has not opted in (or whose provider is offline) gets it: nothing goes to an LLM.
+   The opt-in is read afresh at this point, so an opt-out wins over a task queued before it.
 3. The same failure in the same org within the window reuses the stored LLM summary, unless this
    is a regenerate (`reuse=False`).
 4. Otherwise one LLM request (plus one repair request for a malformed answer), inside the
@@ -47,6 +48,9 @@ def write_brief(org: Org, context: Context, unit: FailedUnitInfo, *, reuse: bool
     offline brief and records why. `reuse=False` (regenerate) always asks the LLM again."""
     offline = provider(OFFLINE).answer(context, unit).brief
     signature = failure_signature(offline)
+    # The org as it is now, not as the task loaded it: an opt-out (or a provider change) made while
+    # the logs settled or the run's earlier units were summarized must win before anything is sent.
+    org = Org.objects.get(pk=org.pk)
     choice = choice_for(org)
     if choice is None:
         return Written(offline, "offline", {"signature": signature})

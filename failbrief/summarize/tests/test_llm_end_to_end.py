@@ -100,3 +100,23 @@ def test_the_same_failure_again_is_reused_and_regenerate_asks_the_llm_again(
     assert len(fake_llm.requests) == 3
     assert newest[0]["same_as"] is None
     assert newest[0]["summarizer"] == "openai"
+
+
+def test_an_org_that_opts_out_while_its_run_is_summarized_sends_nothing_more(
+    live_server, default_org, fake_llm
+):
+    _, token = default_org
+    opt_in(live_server.url, token)
+    fake_llm.delay(1.5)  # the first unit's request is still in flight when the org opts out
+    assert post_webhook(live_server.url, robust_body("b")).status_code == 202
+    wait_for(lambda: fake_llm.requests, timeout=20)
+    fake_llm.delay(0)
+    answer = api(
+        live_server.url, token, "POST", "/org/llm-optin", json={"optin": False, "by": "lead@demo.example"}
+    )
+    assert answer.json()["summarizer"] == "offline"
+
+    summaries = wait_for(lambda: completed(live_server.url, token, flow_run_id("b")), timeout=30)
+
+    assert len(fake_llm.requests) == 1  # the unit summarized after the opt-out went to no LLM
+    assert sorted(str(s["summarizer"]) for s in summaries) == ["offline", "openai"]
