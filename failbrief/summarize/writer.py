@@ -24,7 +24,7 @@ from failbrief.metrics.record import observe_llm_call
 from failbrief.orgs.models import Org
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.providers.base import Answer, Provider
-from failbrief.summarize.providers.llm_common import PROMPT_VERSION, LlmError
+from failbrief.summarize.providers.llm_common import PROMPT_VERSION, LlmError, Reply, billed_tokens
 from failbrief.summarize.providers.pricing import cost_usd
 from failbrief.summarize.providers.registry import OFFLINE, Choice, choice_for, provider
 from failbrief.summarize.signature import failure_signature, reusable_summary, same_as
@@ -69,7 +69,8 @@ def _from_llm(org: Org, choice: Choice, context: Context, unit: FailedUnitInfo, 
     try:
         answer = llm.answer(context, unit, org.name)
     except Exception as exc:  # whatever went wrong, a summary must exist: the offline one
-        return _fallback(choice, offline, _reason(exc, llm), time.monotonic() - started)
+        billed = exc.billed if isinstance(exc, LlmError) else ()
+        return _fallback(choice, offline, _reason(exc, llm), time.monotonic() - started, billed)
     return Written(answer.brief, choice.provider, _call_fields(choice, answer, started))
 
 
@@ -88,7 +89,11 @@ def _call_fields(choice: Choice, answer: Answer, started: float) -> dict[str, ob
     }
 
 
-def _fallback(choice: Choice, offline: Brief, reason: str, seconds: float) -> Written:
+def _fallback(
+    choice: Choice, offline: Brief, reason: str, seconds: float, billed: tuple[Reply, ...] = ()
+) -> Written:
+    """The offline brief, with why the LLM's was not used and what its unusable answers (a malformed
+    one and its repair) cost: they were billed all the same."""
     log.warning("LLM %s/%s failed, offline brief stored: %s", choice.provider, choice.model, reason)
     fields: dict[str, object] = {
         "provider": choice.provider,
@@ -97,6 +102,14 @@ def _fallback(choice: Choice, offline: Brief, reason: str, seconds: float) -> Wr
         "llm_latency_seconds": round(seconds, 4),
         "llm_error": reason[:4000],
     }
+    if billed:
+        tokens_in, tokens_out = billed_tokens(billed)
+        answered_as = billed[-1].model or choice.model
+        fields |= {
+            "tokens_in": tokens_in,
+            "tokens_out": tokens_out,
+            "cost_estimate_usd": cost_usd(answered_as, tokens_in, tokens_out),
+        }
     return Written(offline, "offline", fields)
 
 

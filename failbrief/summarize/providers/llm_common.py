@@ -9,7 +9,7 @@ timeouts, refused connections) or `LlmRefused` (not worth it: 400, 401, 403, 404
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +35,10 @@ BACKOFF_CAP_SECONDS = 20.0
 
 
 class LlmError(Exception):
-    """The LLM gave no usable brief; the message says why (never a key)."""
+    """The LLM gave no usable brief; the message says why (never a key). `billed` holds the answers
+    the API did give (and charged for) before it came to nothing: a malformed one, its repair."""
+
+    billed: tuple[Reply, ...] = ()
 
 
 class LlmNotConfigured(LlmError):
@@ -205,11 +208,17 @@ class LlmProvider(Provider):
         try:
             return self._answer(first, sent, [first])
         except MalformedOutput as problem:
-            second = self._request(repair_message(sent, first.text, problem), deadline)
+            try:
+                second = self._request(repair_message(sent, first.text, problem), deadline)
+            except LlmError as exc:
+                exc.billed = (first,)
+                raise
             try:
                 return self._answer(second, sent, [first, second])
             except MalformedOutput as again:
-                raise LlmMalformed(f"malformed answer twice: {again}") from None
+                malformed = LlmMalformed(f"malformed answer twice: {again}")
+                malformed.billed = (first, second)
+                raise malformed from None
 
     def complete(self, system: str, user: str, timeout: float) -> Reply:
         """One request. Raises Transient, LlmRefused or LlmNotConfigured."""
@@ -227,13 +236,19 @@ class LlmProvider(Provider):
 
     @staticmethod
     def _answer(reply: Reply, sent: str, replies: list[Reply]) -> Answer:
+        tokens_in, tokens_out = billed_tokens(replies)
         return Answer(
             brief=parse_brief(reply.text, logs_part(sent)),
             model=reply.model,
-            tokens_in=_total([r.tokens_in for r in replies]),
-            tokens_out=_total([r.tokens_out for r in replies]),
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
             requests=len(replies),
         )
+
+
+def billed_tokens(replies: Sequence[Reply]) -> tuple[int | None, int | None]:
+    """The input and output tokens the API reported for `replies`, added up (None: none reported)."""
+    return _total([r.tokens_in for r in replies]), _total([r.tokens_out for r in replies])
 
 
 def _total(counts: list[int | None]) -> int | None:

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from failbrief.condense.condenser import condense
+from failbrief.condense.tokens import count_tokens
 from failbrief.orgs.manage import add_org, set_llm, set_llm_optin
 from failbrief.summarize.models import LlmSession
+from failbrief.summarize.providers.pricing import cost_usd
 from failbrief.summarize.store import claim_summary, complete_summary
 from failbrief.summarize.tests.llm_cases import DBT_LOG, ROOT_LINE, UNIT, brief_answer, dbt_context
 from failbrief.summarize.writer import Written, write_brief
@@ -188,3 +190,16 @@ def test_another_org_with_the_same_failure_does_not_reuse_it(org, fake_llm):
     set_llm_optin(other, True, "x@other.example")
     write_brief(other, dbt_context(), UNIT)
     assert len(fake_llm.requests) == 2
+
+
+def test_a_fallback_after_two_malformed_answers_still_counts_the_tokens_they_cost(org, fake_llm):
+    unusable = ["not json", json.dumps(brief_answer(category="database"))]  # not JSON; no such category
+    fake_llm.answer_next(*unusable)
+    row = store(org, write_brief(org, dbt_context(), UNIT))
+    assert row.summarizer == "offline"
+    assert "malformed answer twice" in row.llm_error
+    billed_in = sum(count_tokens(request.text) for request in fake_llm.requests)  # as the fake bills
+    billed_out = sum(count_tokens(text) for text in unusable)
+    assert (row.tokens_in, row.tokens_out) == (billed_in, billed_out)
+    assert row.cost_estimate_usd == cost_usd("gpt-4o-mini", billed_in, billed_out)
+    assert (row.cost_estimate_usd or 0.0) > 0
