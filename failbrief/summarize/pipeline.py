@@ -34,7 +34,7 @@ from failbrief.sources.baseline import BaselineLogs
 from failbrief.sources.log_source import LogSource, NoLogs, UnitLogs
 from failbrief.sources.prefect_logs import PrefectLogs
 from failbrief.summarize.models import LlmSession
-from failbrief.summarize.store import claim_summary, complete_summary, fail_summary, link_runs
+from failbrief.summarize.store import claim_summary, complete_summary, fail_summary, link_runs, renew_claim
 from failbrief.summarize.writer import brief_fields, write_brief
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,8 @@ def summarize_units(
 ) -> list[LlmSession]:
     """Every failed unit of `run` (root failure first) claimed, then each row this task owns filled;
     returns the rows (also those another task owns). A cascade's row points at the root failure's.
+    Each row's claim is renewed as its work starts, so the stuck-row sweep never fails a row that is
+    only waiting behind the run's earlier units (each may spend a whole LLM deadline).
     A service that is down propagates (the task retries; its rows stay its own). Any other error
     fails only that unit's row, with the reason: the run's other units still get their summaries,
     and no row is left running."""
@@ -77,7 +79,7 @@ def summarize_units(
     ]
     root_row = claims[0][0] if claims else None
     for unit, (row, mine) in zip(units, claims, strict=True):
-        if not mine:
+        if not mine or not renew_claim(row, worker_task_id):
             continue
         try:
             summarize_unit(client, row, unit, run, root_cause_of=root_row if unit.cascade else None)

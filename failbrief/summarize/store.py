@@ -50,6 +50,13 @@ def claim_summary(
     return row, _take_over(row, worker_task_id)
 
 
+def renew_claim(row: LlmSession, worker_task_id: str) -> bool:
+    """Whether `worker_task_id` still owns `row` as it starts the row's work, its clock reset so the
+    stuck-row sweep counts from now: a run's rows are all claimed at once, and the later ones would
+    otherwise look stuck while the earlier ones wait on their LLM. False: another task has it now."""
+    return _take_over(row, worker_task_id)
+
+
 def _take_over(row: LlmSession, worker_task_id: str) -> bool:
     """A failed row may be retried; a running one only by its own (redelivered) task or once stale."""
     stale = timezone.now() - timedelta(seconds=settings.STUCK_AFTER_SECONDS)

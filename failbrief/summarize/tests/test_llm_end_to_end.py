@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -120,3 +122,23 @@ def test_an_org_that_opts_out_while_its_run_is_summarized_sends_nothing_more(
 
     assert len(fake_llm.requests) == 1  # the unit summarized after the opt-out went to no LLM
     assert sorted(str(s["summarizer"]) for s in summaries) == ["offline", "openai"]
+
+
+def test_a_run_whose_llm_keeps_timing_out_still_gets_every_unit_summarized_past_the_stuck_sweep(
+    live_server, default_org, fake_llm, settings
+):
+    from failbrief.summarize.tasks import fail_stuck_summaries
+
+    _, token = default_org
+    opt_in(live_server.url, token)
+    settings.STUCK_AFTER_SECONDS = 10.0
+    fake_llm.delay(6)  # longer than LLM_TIMEOUT_SECONDS: each unit spends its 10 s deadline
+    assert post_webhook(live_server.url, robust_body("b")).status_code == 202
+    wait_for(lambda: len(fake_llm.requests) >= 3, timeout=30)  # the second unit's first request
+    time.sleep(1)
+    fail_stuck_summaries()  # the beat's sweep, while the worker is on the second unit
+
+    summaries = wait_for(lambda: completed(live_server.url, token, flow_run_id("b")), timeout=30)
+
+    assert {s["summarizer"] for s in summaries} == {"offline"}
+    assert all("did not answer in time" in str(s["llm_error"]) for s in summaries)
