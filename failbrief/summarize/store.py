@@ -112,12 +112,18 @@ def link_runs(row: LlmSession, flow_run_ids: Iterable[str]) -> None:
         SummaryRun.objects.get_or_create(summary=row, flow_run_id=flow_run_id)
 
 
+# The brief's text as it is stored, shown and notified. The context comes redacted by the condenser,
+# but a brief also quotes what the condenser never saw: the unit's state message (a crash whose logs
+# just stop is explained from it), Airbyte's failure reason, an LLM's answer.
+_REDACTED_FIELDS = ("context", "root_cause", "failing_step", "explanation", "suggested_fix", "evidence", "response")
+
+
 def complete_summary(row: LlmSession, **fields: object) -> None:
-    """Complete a running row with the brief's `fields`. The condensed `context` the brief was written
-    from comes redacted by the condenser; it is redacted once more here, as the LLM request is as a
-    whole, so no context reaches the table without passing redaction where it is written."""
-    if "context" in fields:
-        fields["context"] = redact(str(fields["context"]))
+    """Complete a running row with the brief's `fields`, every text of the brief redacted here, where
+    it is written, so none reaches the table (and from it the API, pages and notifications) without."""
+    for name in _REDACTED_FIELDS:
+        if name in fields:
+            fields[name] = _redacted(fields[name])
     try:
         with transaction.atomic():
             updated = _complete(row, fields)
@@ -127,6 +133,17 @@ def complete_summary(row: LlmSession, **fields: object) -> None:
         updated = _complete(row, {**fields, "airbyte_job_id": None})
     if updated != 1 and not _completed_by_same_task(row):
         raise RuntimeError(f"summary {row.pk} was no longer running when it completed")
+
+
+def _redacted(value: object) -> object:
+    """`value` with every string in it redacted: a text, the evidence list, Dalgo's response items."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    return value
 
 
 def _completed_by_same_task(row: LlmSession) -> bool:

@@ -159,7 +159,7 @@ def brief_fields(brief: Brief) -> dict[str, object]:
         "category": brief.category,
         "root_cause": brief.root_cause,
         "failing_step": brief.failing_step,
-        "evidence": [redact(line) for line in brief.evidence],
+        "evidence": brief.evidence,
         "suggested_fix": brief.suggested_fix,
         "explanation": brief.explanation,
         "confidence": brief.confidence,

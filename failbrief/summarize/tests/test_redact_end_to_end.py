@@ -114,3 +114,30 @@ def test_the_stored_context_is_the_redacted_text_the_brief_was_written_from(
         assert logs.group(1) == root.context  # exactly what the model read
     else:
         assert fake_llm.requests == []
+
+
+def test_a_secret_in_the_state_message_of_a_run_whose_logs_show_no_error_is_redacted_everywhere(
+    live_server, default_org, fake_prefect, slack
+):
+    """A crash whose logs just stop: the brief is read from the run's state message, which Prefect
+    gives unredacted (here a connection string the failing driver put in its exception)."""
+    org, token = default_org
+    add_channel(org, "ops-slack", "slack", {"url": slack.url("/services/T0/B0/abcd")})
+    run = captured("d_flow_run.json")
+    message = (
+        "Crash detected! Execution was interrupted by an unexpected exception: OperationalError: "
+        "could not connect to postgresql://etl_loader:Wh1teRabbit-88@warehouse.internal:5432/analytics"
+    )
+    fake_prefect.add_flow_run(run | {"state": run["state"] | {"message": message}})
+    assert post_webhook(live_server.url, robust_body("d")).status_code == 202
+
+    summaries = wait_for(lambda: completed_summaries(live_server.url, token, run["id"]), timeout=20)
+    wait_for(lambda: [n for n in Notification.objects.all() if n.status == "sent"], timeout=15)
+
+    where = {
+        "api": json.dumps(summaries),
+        "stored summary": json.dumps([model_to_dict(s) for s in LlmSession.objects.all()], default=str),
+        "slack": "\n".join(request.body.decode() for request in slack.requests),
+    }
+    assert "warehouse.internal" in where["api"]  # the message is shown, only its password hidden
+    assert [place for place, text in where.items() if leaked("Wh1teRabbit-88", text)] == []
