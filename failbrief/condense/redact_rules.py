@@ -199,11 +199,13 @@ _AUTH_TUPLE = re.compile(
 # --- key/value pairs --------------------------------------------------------------------------
 
 # name = value, name: value, "name": "value", 'name': 'value', name => value, and the same inside
-# an escaped JSON string (\"name\": \"value\"). A quoted value runs to its closing quote.
+# an escaped JSON string (\"name\": \"value\"), escaped again when that JSON is itself a string in
+# JSON (a flow run JSON-encoded in a webhook body: three backslashes, then seven, ...). A quoted
+# value runs to its closing quote, escaped as its opening one is.
 _PAIR_HEAD = re.compile(
-    r"(?<![\w.-])(?P<name>[A-Za-z_][\w.-]*)(?P<kq>\\{0,2}[\"'])?[ \t]*(?P<sep>=>|:=|[:=])(?P<ws>[ \t]*)"
+    r"(?<![\w.-])(?P<name>[A-Za-z_][\w.-]*)(?P<kq>\\*[\"'])?[ \t]*(?P<sep>=>|:=|[:=])(?P<ws>[ \t]*)"
 )
-_QUOTED_VALUE = re.compile(r"(?P<q>\\{0,2}[\"'])(?P<value>(?:(?!(?P=q)).)*)(?P=q)")
+_QUOTED_VALUE = re.compile(r"(?P<q>\\*[\"'])(?P<value>(?:(?!(?P=q)).)*)(?P=q)")
 # Where a run of unquoted value characters ends does not depend on where in the run it starts.
 _BARE_VALUE = re.compile(r"(?:[^\s\"',;&)}\]\\]|\\(?![nrt\"'\\]))+")
 # A name ending like this holds a secret whatever the value looks like (compared without `_-.`).
@@ -220,16 +222,21 @@ _SECRET_ISH = ("key", "token", "auth", "sig", "signature", "salt", "cookie", "se
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*_(?:KEY|TOKEN|SECRET|PASSWORD|PASS|PWD|PAT|AUTH|CREDENTIALS?)")
 _SHORT_NAME = re.compile(r"(?i).*[_.-](?:pass|pwd|pat)")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_PATH = re.compile(r"[/~]|\.{1,2}/|[A-Za-z]:[\\/]")
 _NESTED_PAIR = re.compile(r"^[A-Za-z_][\w.-]*=[^=]")
 _PAIR_NEEDLES = ("pass", "pwd", "secret", "key", "token", "auth", "sig", "salt", "cookie", "session",
                  "cred", "dsn", "_pat")  # fmt: skip
 
 
 def _name_strength(name: str) -> str:
-    """ "always", "if-random" or "" for a key name."""
+    """ "always", "unless-path", "if-random" or "" for a key name."""
     flat = re.sub(r"[_.-]", "", name.lower())
     if flat.endswith(_ALWAYS_SECRET) or _ENV_NAME.fullmatch(name) or _SHORT_NAME.fullmatch(name):
         return "always"
+    # An ODBC connection string's password (`UID=etl;PWD=...`), but also the shell's working
+    # directory in an environment dump (`PWD=/home/prefect`).
+    if flat == "pwd":
+        return "unless-path"
     if flat.endswith(_SECRET_ISH):
         return "if-random"
     return ""
@@ -272,6 +279,8 @@ def _is_secret_pair(head: re.Match[str], strength: str, value: str, bare: bool) 
         return False
     if strength == "always":
         return True
+    if strength == "unless-path":
+        return _PATH.match(value) is None
     # `Cookie: sessionid=...`: the value is itself a pair, judged on its own name.
     if bare and _NESTED_PAIR.search(value):
         return False

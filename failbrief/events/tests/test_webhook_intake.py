@@ -152,6 +152,22 @@ def test_secrets_in_the_state_message_are_redacted_before_they_are_stored():
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("keyed")
+@pytest.mark.parametrize("encoded", [False, True], ids=["flow-run-object", "json-encoded-flow-run"])
+def test_a_quoted_password_in_the_state_message_of_dalgos_flow_run_body_is_not_stored(encoded):
+    """Dalgo's handler may send the flow run JSON-encoded inside `body`: the quotes in the state
+    message are then escaped twice over in the raw body, three backslashes before each."""
+    message = 'ValueError: invalid destination config {"host": "db.internal", "password": "Hunter2-s3cret"}'
+    run = captured("c_flow_run.json") | {"id": RUN, "state": DALGO_STATE | {"message": message}}
+    assert post(json.dumps({"body": json.dumps(run) if encoded else run})).status_code == 202
+
+    event = FailureEvent.objects.get()
+    assert "Hunter2-s3cret" not in event.state_message
+    assert "Hunter2-s3cret" not in event.raw_body
+    assert "db.internal" in event.raw_body
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("keyed")
 @pytest.mark.parametrize(
     "body",
     [
