@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 
+from failbrief.condense.redact import redact
 from failbrief.orgs.models import Org
 from failbrief.pages.models import TeamNote
 
@@ -24,8 +25,9 @@ def note_line(note: TeamNote | None) -> str:
 
 
 def save_note(org: Org, signature: str, text: str, author: User) -> TeamNote | None:
-    """Write (or replace) the org's note on `signature`; an empty text removes it."""
-    text = text.strip()
+    """Write (or replace) the org's note on `signature`; an empty text removes it. Redacted: people
+    paste the command that fixed it, credentials and all, and the note goes out with notifications."""
+    text = redact(text.strip())
     if not text:
         TeamNote.objects.filter(org=org, signature=signature).delete()
         return None

@@ -19,6 +19,7 @@ from ninja.errors import HttpError
 
 from failbrief.api.limits import RateLimited, limit
 from failbrief.condense.fixes import FIXES
+from failbrief.condense.redact import redact
 from failbrief.pages.access import Seat, admin_page, org_page
 from failbrief.pages.context_view import ContextView, context_view
 from failbrief.pages.failures import Filters, failures_page, seen_counts
@@ -215,7 +216,8 @@ def feedback(request: HttpRequest, seat: Seat, summary_id: int) -> HttpResponse:
         user=seat.user,
         defaults={
             "helpful": vote == "up",
-            "comment": request.POST.get("comment", "").strip()[:4000],
+            # Redacted like a team note: a pasted fix may carry the credential it used.
+            "comment": redact(request.POST.get("comment", "").strip()[:4000]),
             "category_correction": "" if correction == row.category else correction,
         },
     )

@@ -8,7 +8,7 @@ from django.urls import reverse
 from failbrief.notify.channels import slack
 from failbrief.notify.compose import compose
 from failbrief.notify.message import plain_text
-from failbrief.pages.models import TeamNote
+from failbrief.pages.models import Feedback, TeamNote
 from failbrief.pages.tests.conftest import store_failure
 
 SIG = "f" * 64
@@ -64,3 +64,24 @@ def test_a_team_note_is_carried_by_every_later_brief_page_and_notification(sides
     client.post(reverse("pages:signature_note", args=["org-a", SIG]), {"note": "  "})
     assert not TeamNote.objects.exists()
     assert "Last time" not in plain_text(compose(later, flow_run_name="x", deployment="y", failed_at=None))
+
+
+def test_a_secret_pasted_into_a_team_note_or_a_feedback_comment_is_redacted_before_it_is_stored(sides):
+    """People paste the command that fixed it, connection string included; the note then goes with
+    every later notification to the org's Slack, Teams or email."""
+    a, _ = sides
+    pasted = "psql postgresql://etl_loader:Wh1teRabbit-88@warehouse.internal:5432/analytics -c 'VACUUM'"
+    row = store_failure(a.org, signature=SIG)
+    client = a.client()
+    client.post(reverse("pages:signature_note", args=["org-a", SIG]), {"note": f"Ran {pasted}"})
+    client.post(reverse("pages:feedback", args=["org-a", row.pk]), {"vote": "up", "comment": f"Fixed: {pasted}"})
+
+    later = store_failure(a.org, signature=SIG)
+    shown = {
+        "note": TeamNote.objects.get(org=a.org, signature=SIG).text,
+        "feedback": Feedback.objects.get(summary=row).comment,
+        "run page": client.get(reverse("pages:run", args=["org-a", row.flow_run_id])).content.decode(),
+        "slack": str(slack.blocks(compose(later, flow_run_name="x", deployment="y", failed_at=None))),
+    }
+    assert [where for where, text in shown.items() if "warehouse.internal" not in text] == []
+    assert [where for where, text in shown.items() if "Wh1teRabbit-88" in text] == []
