@@ -50,7 +50,7 @@ def _fields(raw: bytes, notice: FailureNotice, signed_by: Org | None) -> dict[st
         "raw_body": redact(raw.decode("utf-8", "replace")),
         "shape": notice.shape,
         "flow_run_id": notice.flow_run_id,
-        "flow_run_name": notice.flow_run_name[:500],
+        "flow_run_name": redact(notice.flow_run_name)[:500],  # templated from parameters, as Prefect's
         "state_name": notice.state_name[:100],
         "state_type": (notice.state_type or "")[:40],
         "state_timestamp": notice.state_timestamp,

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from failbrief.condense.redact import redact
 from failbrief.lib.http import Backoff, Closing, JsonApi
 from failbrief.runs.errors import (
     PREFECT_ERRORS,
@@ -54,6 +55,10 @@ def _null_as(empty: Callable[[], Any]) -> BeforeValidator:
 
 JsonDict = Annotated[dict[str, Any], _null_as(dict)]
 Tags = Annotated[list[str], _null_as(list)]
+# Prefect names runs from templates over their parameters (`flow_run_name="backfill-{source}"`), so
+# a connection string passed as a parameter is part of the name, which failbrief stores, shows and
+# notifies: names are redacted as they are read, once for every use.
+Name = Annotated[str, AfterValidator(redact)]
 
 
 class _PrefectModel(BaseModel):
@@ -71,7 +76,7 @@ class State(_PrefectModel):
 
 class _Run(_PrefectModel):
     id: str
-    name: str = ""
+    name: Name = ""
     state_type: str | None = None
     state_name: str | None = None
     state: State | None = None
@@ -130,7 +135,7 @@ class Deployment(_PrefectModel):
     """A deployment; `parameters` are its defaults, which a flow run's parameters override."""
 
     id: str
-    name: str = ""
+    name: Name = ""
     parameters: JsonDict = Field(default_factory=dict)
     tags: Tags = Field(default_factory=list)
     entrypoint: str | None = None

@@ -12,6 +12,7 @@ from django.forms.models import model_to_dict
 
 from failbrief.condense.redact import REDACTED
 from failbrief.condense.tests.test_secret_corpus import KINDS, leaked
+from failbrief.events.models import FailureEvent
 from failbrief.notify.manage import add_channel
 from failbrief.notify.models import Notification
 from failbrief.summarize.models import LlmSession
@@ -140,4 +141,31 @@ def test_a_secret_in_the_state_message_of_a_run_whose_logs_show_no_error_is_reda
         "slack": "\n".join(request.body.decode() for request in slack.requests),
     }
     assert "warehouse.internal" in where["api"]  # the message is shown, only its password hidden
+    assert [place for place, text in where.items() if leaked("Wh1teRabbit-88", text)] == []
+
+
+def test_a_secret_in_the_run_and_task_names_is_redacted_everywhere(live_server, default_org, fake_prefect, slack):
+    """Prefect names runs and tasks from templates over their parameters (`flow_run_name="backfill-
+    {source}"`), so a connection string passed as a parameter becomes part of the names."""
+    org, token = default_org
+    add_channel(org, "ops-slack", "slack", {"url": slack.url("/services/T0/B0/abcd")})
+    dsn = "postgresql://etl_loader:Wh1teRabbit-88@warehouse.internal:5432/analytics"
+    run = captured("a2_flow_run.json")
+    fake_prefect.add_flow_run(run | {"name": f"backfill-{dsn}"})
+    tasks = captured("a2_task_runs.json")
+    fake_prefect.add_task_runs([t | {"name": f"copy-orders-{dsn}"} for t in tasks])
+    body = json.loads(robust_body("a2")) | {"flow_run_name": f"backfill-{dsn}"}
+    assert post_webhook(live_server.url, json.dumps(body)).status_code == 202
+
+    summaries = wait_for(lambda: completed_summaries(live_server.url, token, run["id"]), timeout=20)
+    wait_for(lambda: [n for n in Notification.objects.all() if n.status == "sent"], timeout=15)
+
+    where = {
+        "api": json.dumps(summaries),
+        "stored summary": json.dumps([model_to_dict(s) for s in LlmSession.objects.all()], default=str),
+        "stored event": json.dumps([model_to_dict(e) for e in FailureEvent.objects.all()], default=str),
+        "notification": json.dumps([n.payload for n in Notification.objects.all()]),
+        "slack": "\n".join(request.body.decode() for request in slack.requests),
+    }
+    assert [place for place, text in where.items() if "warehouse.internal" not in text] == []
     assert [place for place, text in where.items() if leaked("Wh1teRabbit-88", text)] == []
