@@ -300,3 +300,36 @@ def garbled_attempt(logs: dict[str, object]) -> dict[str, object]:
     """attempt/get_for_job's answer for scenario c's failed attempt, with `logs` as given."""
     attempt = {"id": 2, "status": "failed", "createdAt": int(C_STARTED.timestamp())}
     return {"attempt": attempt, "logs": logs, "logType": "structured" if "events" in logs else None}
+
+
+def test_a_password_in_airbytes_failure_reason_is_redacted_in_the_summary(
+    live_server, default_org, fake_airbyte
+):
+    """A check that fails before the connector logs anything: Airbyte's failure reason is all there
+    is, and a JDBC driver puts the whole URL, password included, in its message."""
+    _, token = default_org
+    url = "jdbc:postgresql://pg.internal:5432/app?user=airbyte&password=Wh1teRabbit-88"
+    failure = {
+        "failureOrigin": "source",
+        "failureType": "config_error",
+        "externalMessage": f"Could not connect with provided configuration. Error: cannot open {url}",
+        "internalMessage": f"org.postgresql.util.PSQLException: cannot open {url}",
+        "stacktrace": f"org.postgresql.util.PSQLException: cannot open {url}\n\tat org.postgresql.Driver.connect",
+        "timestamp": int(C_STARTED.timestamp() * 1000),
+    }
+    fake_airbyte.add_job(
+        FakeJob(C_JOB, C_CONNECTION, "failed", C_STARTED, [FakeAttempt("failed", [], failures=[failure])])
+    )
+    answer = trigger(live_server.url, token, attempt_number=0)
+    assert answer.status_code == 200, answer.text
+
+    last = wait_for(lambda: final_progress(live_server.url, token, answer.json()["task_id"]), timeout=10)
+
+    assert last["status"] == "completed"
+    row = LlmSession.objects.get()
+    stored = " ".join(
+        str(v) for v in (row.root_cause, row.explanation, row.evidence, row.response, row.context)
+    )
+    assert "pg.internal" in stored
+    assert "Wh1teRabbit-88" not in stored
+    assert "Wh1teRabbit-88" not in str(last["result"])
