@@ -15,7 +15,7 @@ unit always give the same Brief. How it chooses:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from failbrief.condense import lines as ln
 from failbrief.condense.blocks import message_lines
@@ -30,6 +30,7 @@ from failbrief.condense.decide import (
     other_lines,
 )
 from failbrief.condense.fixes import FIXES
+from failbrief.condense.redact import redact
 from failbrief.condense.scoring import has_detail, is_benign, is_generic, line_score
 from failbrief.condense.steps import find_failing_step
 
@@ -65,7 +66,21 @@ class _Candidate:
 
 
 def write_brief(context: Context, unit: FailedUnitInfo) -> Brief:
-    """Rule-based Brief: root cause, failing step, category, evidence, fix. No network, no model."""
+    """Rule-based Brief: root cause, failing step, category, evidence, fix. No network, no model.
+    Redacted like the context: besides its lines, a brief quotes the unit's state message and name,
+    which the condenser never saw (a crash whose logs just stop is explained from its message)."""
+    brief = _write_brief(context, unit)
+    return replace(
+        brief,
+        root_cause=redact(brief.root_cause) if brief.root_cause is not None else None,
+        failing_step=redact(brief.failing_step) if brief.failing_step is not None else None,
+        evidence=[redact(line) for line in brief.evidence],
+        suggested_fix=redact(brief.suggested_fix),
+        explanation=redact(brief.explanation),
+    )
+
+
+def _write_brief(context: Context, unit: FailedUnitInfo) -> Brief:
     candidates = _candidates(context.error_blocks)
     step = context.failing_step or find_failing_step(context.error_blocks) or unit.task_name or None
     if not candidates:

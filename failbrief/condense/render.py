@@ -101,7 +101,9 @@ def render(state: ScanState, header: str, max_tokens: int, baseline: set[str]) -
     """The context for `state` within `max_tokens` (see the module docstring for the order)."""
     budget = Budget(max_tokens)
     ranked = state.blocks.ranked()
+    # Read from the raw lines: redacted like them, as a step's name can hold what a line does.
     step = find_failing_step([line for block in ranked[:8] for line in block.lines[:40]])
+    step = redact(step) if step else None
     _what_failed(budget, header, state, step)
     shown: set[str] = set()
     blocks = _error_blocks(budget, ranked, shown)

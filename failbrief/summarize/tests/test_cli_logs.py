@@ -83,3 +83,25 @@ def test_a_log_file_that_does_not_exist_is_one_clear_line_not_a_traceback(tmp_pa
         assert "does not exist" in result.stderr
         assert str(missing) in result.stderr
         assert "Traceback" not in result.output + result.stderr
+
+
+def test_summarize_prints_no_secret_of_the_task_name_in_the_log_or_of_the_state_message(tmp_path):
+    """Prefect's own lines name the task run, and a templated name can hold a connection string;
+    the failing step and the explanation are read from them, and the state message is quoted."""
+    dsn = "postgresql://etl_loader:Wh1teRabbit-88@warehouse.internal/analytics"
+    task = f"Task run 'copy_orders-{dsn}-0'"
+    log = tmp_path / "task.log"
+    log.write_text(
+        f"12:00:01.000 | INFO    | {task} - Created task run\n"
+        f"12:00:02.000 | ERROR   | {task} - Task run failed with exception: ValueError('boom')\n"
+        "Traceback (most recent call last):\n"
+        '  File "/app/flows/etl.py", line 12, in copy_orders\n'
+        "    raise ValueError('boom')\n"
+        "ValueError: boom\n"
+        f"12:00:02.100 | ERROR   | {task} - Finished in state Failed('Task run encountered an exception')\n"
+    )
+    for extra in ([], ["--json"], ["--state-message", f"could not connect to {dsn}"]):
+        result = CliRunner().invoke(summarize_command, [str(log), *extra])
+        assert result.exit_code == 0, result.output
+        assert "warehouse.internal" in result.stdout
+        assert "Wh1teRabbit-88" not in result.stdout
