@@ -206,13 +206,12 @@ _AUTH_TUPLE = re.compile(
 # SQLAlchemy's `odbc_connect=...%3BPWD%3D...`: a name may follow an encoded character, `%3D` is
 # the separator, and an encoded `& ; , ) ] }`, quote or space ends the value.
 _PAIR_HEAD = re.compile(
-    r"(?:(?<![\w.-])|(?<=%[0-9A-Fa-f]{2}))(?P<name>[A-Za-z_][\w.-]*)(?P<kq>\\*[\"'])?[ \t]*(?P<sep>=>|:=|[:=]|%3[dD])(?P<ws>[ \t]*)"
+    r"(?:(?<![\w.-])|(?<=%[0-9A-Fa-f]{2}))(?P<name>[A-Za-z_][\w.-]*)"
+    r"(?P<kq>\\*[\"'])?[ \t]*(?P<sep>=>|:=|[:=]|%3[dD])(?P<ws>[ \t]*)"
 )
 _QUOTED_VALUE = re.compile(r"(?P<q>\\*[\"'])(?P<value>(?:(?!(?P=q)).)*)(?P=q)")
 # Where a run of unquoted value characters ends does not depend on where in the run it starts.
-_BARE_VALUE = re.compile(
-    r"(?:[^\s\"',;&)}\]\\%]|\\(?![nrt\"'\\])|%(?!2[0267cC9]|3[bB]|5[dD]|7[dD]))+"
-)
+_BARE_VALUE = re.compile(r"(?:[^\s\"',;&)}\]\\%]|\\(?![nrt\"'\\])|%(?!2[0267cC9]|3[bB]|5[dD]|7[dD]))+")
 # A name ending like this holds a secret whatever the value looks like (compared without `_-.`).
 _ALWAYS_SECRET = (
     "password", "passwd", "passphrase", "secret", "apikey", "accesskey", "privatekey", "accountkey",

@@ -115,7 +115,15 @@ def link_runs(row: LlmSession, flow_run_ids: Iterable[str]) -> None:
 # The brief's text as it is stored, shown and notified. The context comes redacted by the condenser,
 # but a brief also quotes what the condenser never saw: the unit's state message (a crash whose logs
 # just stop is explained from it), Airbyte's failure reason, an LLM's answer.
-_REDACTED_FIELDS = ("context", "root_cause", "failing_step", "explanation", "suggested_fix", "evidence", "response")
+_REDACTED_FIELDS = (
+    "context",
+    "root_cause",
+    "failing_step",
+    "explanation",
+    "suggested_fix",
+    "evidence",
+    "response",
+)
 
 
 def complete_summary(row: LlmSession, **fields: object) -> None:

@@ -74,7 +74,9 @@ def test_a_secret_pasted_into_a_team_note_or_a_feedback_comment_is_redacted_befo
     row = store_failure(a.org, signature=SIG)
     client = a.client()
     client.post(reverse("pages:signature_note", args=["org-a", SIG]), {"note": f"Ran {pasted}"})
-    client.post(reverse("pages:feedback", args=["org-a", row.pk]), {"vote": "up", "comment": f"Fixed: {pasted}"})
+    client.post(
+        reverse("pages:feedback", args=["org-a", row.pk]), {"vote": "up", "comment": f"Fixed: {pasted}"}
+    )
 
     later = store_failure(a.org, signature=SIG)
     shown = {

@@ -144,7 +144,9 @@ def test_a_secret_in_the_state_message_of_a_run_whose_logs_show_no_error_is_reda
     assert [place for place, text in where.items() if leaked("Wh1teRabbit-88", text)] == []
 
 
-def test_a_secret_in_the_run_and_task_names_is_redacted_everywhere(live_server, default_org, fake_prefect, slack):
+def test_a_secret_in_the_run_and_task_names_is_redacted_everywhere(
+    live_server, default_org, fake_prefect, slack
+):
     """Prefect names runs and tasks from templates over their parameters (`flow_run_name="backfill-
     {source}"`), so a connection string passed as a parameter becomes part of the names."""
     org, token = default_org
