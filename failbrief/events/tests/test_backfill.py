@@ -244,3 +244,25 @@ def test_backfilled_summaries_send_no_notifications(fake_prefect, service_settin
 
     assert done == [(past, "summarized")]
     assert Notification.objects.count() == announced
+
+
+def test_a_window_of_runs_whose_times_carry_no_time_zone_is_read_whole(fake_prefect, service_settings, orgs):
+    # A Prefect that writes its times without an offset (they are UTC) and more failed runs than one
+    # page: the backfill pages back by end time and must not stop on a naive end time.
+    ids = []
+    for i in range(205):
+        run_id = failed_run(fake_prefect, "a", NOW - timedelta(minutes=30) + timedelta(seconds=i))
+        with PrefectClient(fake_prefect.url, timeout=5) as client:
+            run = client.flow_run(run_id).model_dump(mode="json")
+        naive = run["end_time"].replace("Z", "").replace("+00:00", "")
+        run["end_time"] = run["state"]["timestamp"] = naive
+        fake_prefect.add_flow_run(run)
+        ids.append(run_id)
+
+    with PrefectClient(fake_prefect.url, timeout=5) as client:
+        found = plan(client, SINCE, NOW)
+
+    assert found.complete
+    assert {p.run.id for p in found.runs} == set(ids)
+    assert all(p.run.end_time and p.run.end_time.tzinfo for p in found.runs)
+    assert found.runs[0].run.end_time == NOW - timedelta(minutes=30)
