@@ -61,6 +61,15 @@ Tags = Annotated[list[str], _null_as(list)]
 Name = Annotated[str, AfterValidator(redact)]
 
 
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# Prefect keeps its times in UTC; one written without an offset is UTC too. Aware everywhere, so a
+# time read from Prefect compares with our own (the backfill pages back to the oldest end time read).
+Moment = Annotated[datetime, AfterValidator(_utc)]
+
+
 class _PrefectModel(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -71,7 +80,7 @@ class State(_PrefectModel):
     type: str
     name: str | None = None
     message: str | None = None
-    timestamp: datetime | None = None
+    timestamp: Moment | None = None
 
 
 class _Run(_PrefectModel):
@@ -80,9 +89,9 @@ class _Run(_PrefectModel):
     state_type: str | None = None
     state_name: str | None = None
     state: State | None = None
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-    expected_start_time: datetime | None = None
+    start_time: Moment | None = None
+    end_time: Moment | None = None
+    expected_start_time: Moment | None = None
     run_count: int = 0
     tags: Tags = Field(default_factory=list)
 
@@ -125,7 +134,7 @@ class PrefectLog(_PrefectModel):
     id: str
     level: int
     message: str
-    timestamp: datetime
+    timestamp: Moment
     flow_run_id: str | None = None
     task_run_id: str | None = None
     name: str | None = None
