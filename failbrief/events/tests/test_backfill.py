@@ -266,3 +266,30 @@ def test_a_window_of_runs_whose_times_carry_no_time_zone_is_read_whole(fake_pref
     assert {p.run.id for p in found.runs} == set(ids)
     assert all(p.run.end_time and p.run.end_time.tzinfo for p in found.runs)
     assert found.runs[0].run.end_time == NOW - timedelta(minutes=30)
+
+
+def test_a_run_retried_to_completed_after_the_plan_is_not_summarized(fake_prefect, service_settings, orgs):
+    failing = failed_run(fake_prefect, "a", NOW - timedelta(minutes=30))
+    recovered = failed_run(fake_prefect, "a", NOW - timedelta(minutes=20))
+    with PrefectClient(fake_prefect.url, timeout=5, retries=0) as client:
+        found = plan(client, SINCE, NOW)
+        assert [p.run.id for p in found.todo] == [failing, recovered]
+        # Someone retries it while the backfill works through the window: it ends Completed. The
+        # first attempt's failed task runs stay in Prefect, as they do after a retry.
+        run = client.flow_run(recovered).model_dump(mode="json")
+        run["state_type"] = run["state"]["type"] = "COMPLETED"
+        run["state_name"] = run["state"]["name"] = "Completed"
+        run["state"]["message"] = "All states completed."
+        fake_prefect.add_flow_run(run)
+        done = {
+            p.run.id: outcome.kind
+            for p, outcome in summarize_each(client, found.todo, backoff=Backoff(1, 0.0, 0.0), sleep=no_wait)
+        }
+
+    assert done == {failing: "summarized", recovered: "skipped"}
+    assert not LlmSession.objects.filter(runs__flow_run_id=recovered).exists()
+    event = FailureEvent.objects.get(flow_run_id=recovered)
+    assert (event.status, event.status_reason) == (
+        "ignored",
+        "the run is no longer failed: Prefect now has it in state 'Completed'; nothing was summarized",
+    )
