@@ -159,6 +159,8 @@ def _outcome(event_id: int, worker: str) -> Outcome:
         return Outcome("skipped", f"event {event_id} is being processed by {event.worker_task_id}", event_id)
     if event.status == EventStatus.DONE:
         return Outcome("summarized", event.status_reason, event_id)
+    if event.status == EventStatus.IGNORED:
+        return Outcome("skipped", event.status_reason, event_id)  # retried and completed meanwhile
     return Outcome("failed", f"{event.status}: {event.status_reason}", event_id)
 
 

@@ -17,6 +17,7 @@ from failbrief.orgs.resolve import owner_of_run
 from failbrief.runs.errors import PrefectError, PrefectUnavailable
 from failbrief.runs.failed_units import failed_units
 from failbrief.runs.prefect import FlowRun, PrefectClient
+from failbrief.runs.states import is_failure
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.pipeline import summarize_units
 
@@ -56,6 +57,18 @@ def claim_event(event_id: int, worker_task_id: str) -> FailureEvent | None:
     return FailureEvent.objects.select_related("signed_by").get(pk=event_id) if updated else None
 
 
+def recovered(run: FlowRun) -> bool:
+    """The run failed, then was retried and completed before its event was processed (a backfill
+    reaches it hours after reading the window): the failed task runs of its first attempt are still
+    in Prefect, but there is no failure left to explain. A run being retried still is one."""
+    return run.state_type == "COMPLETED" and not is_failure(run.state_type, run.state_name)
+
+
+def no_longer_failed(run: FlowRun) -> str:
+    state = run.state_name or run.state_type
+    return f"the run is no longer failed: Prefect now has it in state {state!r}; nothing was summarized"
+
+
 def not_signers_run(signer: Org) -> str:
     return (
         f"signed with org {signer.slug!r}'s own webhook key, but the run does not name {signer.slug!r} "
@@ -82,6 +95,9 @@ def finish_event(event: FailureEvent, status: str, reason: str = "") -> None:
 
 def _summarize_claimed(event: FailureEvent, worker_task_id: str, client: PrefectClient) -> None:
     run = client.flow_run(event.flow_run_id)
+    if recovered(run):
+        finish_event(event, Status.IGNORED, no_longer_failed(run))
+        return
     owner = owner_of_run(client, run)
     lineage, match = owner.lineage, owner.match
     signer = event.signed_by
