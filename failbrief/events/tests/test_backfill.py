@@ -4,6 +4,7 @@ summarized once, inline, and an interrupted backfill resumes without summarizing
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -293,3 +294,29 @@ def test_a_run_retried_to_completed_after_the_plan_is_not_summarized(fake_prefec
         "ignored",
         "the run is no longer failed: Prefect now has it in state 'Completed'; nothing was summarized",
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open defect: a top-level run is 'already summarized' when only its subflow's event wrote "
+    "rows linked to it; its own failed tasks are never summarized",
+)
+def test_a_parent_whose_subflow_alone_was_summarized_still_gets_its_own_failure_summarized(
+    fake_prefect, service_settings, orgs
+):
+    mapping = fake_prefect.clone_scenario("c")
+    parent, subflow = (mapping[captured(f"{p}_flow_run.json")["id"]] for p in ("c", "c_subflow"))
+    with PrefectClient(fake_prefect.url, timeout=5) as client:
+        for run_id, minutes in ((subflow, 11), (parent, 10)):
+            run = client.flow_run(run_id).model_dump(mode="json")
+            run["end_time"] = run["state"]["timestamp"] = (NOW - timedelta(minutes=minutes)).isoformat()
+            fake_prefect.add_flow_run(run)
+        own = client.task_runs(parent)[0].model_dump(mode="json")  # a failed task of the parent's own
+    own |= {"id": str(uuid.uuid4()), "name": "notify_team-0", "task_key": "notify_team", "task_inputs": {}}
+    fake_prefect.add_task_runs([own])
+    summarized_by_a_worker(fake_prefect, subflow)  # the subflow's webhook came; the parent's was lost
+
+    with PrefectClient(fake_prefect.url, timeout=5) as client:
+        found = plan(client, SINCE, NOW)
+
+    assert {p.run.id: p.status for p in found.runs}[parent] is Status.TO_SUMMARIZE
