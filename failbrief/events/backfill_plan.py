@@ -128,12 +128,27 @@ def _rows_of(run_ids: list[str]) -> dict[str, _Rows]:
     for chunk in _chunks(run_ids):
         # A row is the run's when it is linked to it (SummaryRun) or keyed by it.
         linked = SummaryRun.objects.filter(flow_run_id__in=chunk, summary__version=1)
-        pairs = {(link.flow_run_id, link.summary) for link in linked.select_related("summary__org")}
-        keyed = LlmSession.objects.filter(flow_run_id__in=chunk, version=1).select_related("org")
+        pairs = {
+            (link.flow_run_id, link.summary)
+            for link in linked.select_related("summary__org", "summary__event")
+        }
+        keyed = LlmSession.objects.filter(flow_run_id__in=chunk, version=1).select_related("org", "event")
         pairs |= {(row.flow_run_id, row) for row in keyed}
         for run_id, row in pairs:
-            _count(found[run_id], row, stale)
+            if _covers(row, run_id):
+                _count(found[run_id], row, stale)
     return found
+
+
+def _covers(row: LlmSession, run_id: str) -> bool:
+    """Whether `row` tells anything of `run_id`'s own failure. A row is keyed by the top-level run
+    and linked to every run down to its unit, so a subflow's event writes rows linked to its parent
+    too; they say nothing of the parent's own failed tasks. A row counts for the run when it was
+    written for the run itself or for the top-level run (whose event summarizes everything below
+    it), or on request (no event). A middle subflow's rows do not count for the runs below it:
+    those are summarized again, which the unique summaries turn into no new row."""
+    event = row.event
+    return event is None or event.flow_run_id in {run_id, row.flow_run_id}
 
 
 def _count(rows: _Rows, row: LlmSession, stale: datetime) -> None:

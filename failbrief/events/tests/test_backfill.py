@@ -296,11 +296,6 @@ def test_a_run_retried_to_completed_after_the_plan_is_not_summarized(fake_prefec
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open defect: a top-level run is 'already summarized' when only its subflow's event wrote "
-    "rows linked to it; its own failed tasks are never summarized",
-)
 def test_a_parent_whose_subflow_alone_was_summarized_still_gets_its_own_failure_summarized(
     fake_prefect, service_settings, orgs
 ):
