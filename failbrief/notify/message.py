@@ -78,6 +78,8 @@ def facts(message: Message) -> list[tuple[str, str]]:
         rows.append(("First failed", format_time(message.first_failed_at)))
     elif message.failed_at:
         rows.append(("Failed at", format_time(message.failed_at)))
+    # Shown next to the cause, not in a footer: a guessed cause must not read as a certain one.
+    rows.append(("Confidence", message.confidence))
     rows.append(("Last time", message.team_note))
     return [(label, value) for label, value in rows if value]
 

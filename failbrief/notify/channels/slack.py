@@ -79,7 +79,6 @@ def _code_block(lines: tuple[str, ...]) -> str:
 def _footer(message: Message) -> str:
     parts = [f"summary #{message.summary_id}" if message.summary_id else ""]
     parts += [f"summarizer: {message.summarizer}" if message.summarizer else ""]
-    parts += [f"confidence: {message.confidence}" if message.confidence else ""]
     return " · ".join(part for part in parts if part)
 
 

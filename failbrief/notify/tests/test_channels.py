@@ -400,3 +400,19 @@ def test_a_fresh_timestamp_is_required_even_with_a_good_signature() -> None:
         "fb_secret-secret-secret", stamp, body, sign("fb_secret-secret-secret", stamp, body)
     )
     assert not verify_signature("fb_secret-secret-secret", "not-a-number", body, "sha256=00")
+
+
+@pytest.mark.parametrize("kind", ["slack", "discord", "teams"])
+def test_a_low_confidence_brief_says_so_in_its_facts(kind: str, http: httpx.Client) -> None:
+    # Without it a guessed root cause reads exactly like a certain one.
+    with FakeReceiver(status=OK_STATUS[kind]) as hook:
+        shown = texts(sent_to(kind, hook, http, message(confidence="low")))
+    labelled = [(a, b) for a, b in zip(shown, shown[1:], strict=False)]
+    assert "*Confidence*\nlow" in shown or ("Confidence", "low") in labelled
+
+
+def test_a_low_confidence_brief_says_so_in_email(smtp: FakeSmtp, http: httpx.Client) -> None:
+    channel("email").send({"to": "ops@example.org"}, message(confidence="low"), http, "d-1")
+    [mail] = smtp.mails
+    assert "Confidence: low" in mail.part("plain")
+    assert "Confidence" in mail.part("html")
