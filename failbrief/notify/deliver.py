@@ -35,11 +35,22 @@ LOCK_MARGIN_SECONDS = 30.0
 # An org at its cap of sends in flight: its next send is tried again this many seconds later
 # (spread, so the waiting ones do not all come back at once). A send in flight ends by its deadline.
 BUSY_RETRY_SECONDS = (1.0, 5.0)
+# A waiting task is held unacknowledged by the broker until it runs (RabbitMQ drops a consumer that
+# holds one past its consumer_timeout, Redis redelivers it after its visibility timeout), so a task
+# comes back at most this much later; a longer wait (a 429's Retry-After) is kept in
+# next_attempt_at, and a task that comes back before it waits again without sending.
+LONGEST_COUNTDOWN_SECONDS = 600.0
+# A Retry-After beyond this is taken as this, so a receiver cannot park a message for a year.
+LONGEST_RETRY_AFTER_SECONDS = 86400.0
+# A task back this much before its next_attempt_at is on time (it was scheduled for that moment).
+EARLY_TOLERANCE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # sent | failed | retry | busy (the org is at its cap; not an attempt) | skipped
+    # sent | failed | retry | busy (the org is at its cap; not an attempt) | waiting (back before
+    # its next attempt is due; not an attempt) | skipped
+    status: str
     reason: str = ""
     retry_in: float | None = None
 
@@ -63,6 +74,8 @@ def deliver(notification_id: int, http: httpx.Client) -> Outcome:
         return Outcome("busy", f"the org has {cap} sends in flight already", retry_in=wait)
     if claim == "skipped":
         return Outcome("skipped", "not pending, or another worker is sending it")
+    if isinstance(claim, float):
+        return Outcome("waiting", "its next attempt is not due yet", retry_in=claim)
     notification = Notification.objects.select_related("channel").get(pk=notification_id)
     channel = notification.channel
     if not channel.enabled:
@@ -114,9 +127,10 @@ def due_for_requeue(limit: int = 500) -> list[int]:
     return list(rows.order_by("pk").values_list("pk", flat=True)[:limit])
 
 
-def _claim(notification_id: int) -> Literal["claimed", "busy", "skipped"]:
+def _claim(notification_id: int) -> Literal["claimed", "busy", "skipped"] | float:
     """Take the row to send it, unless another worker has it or its org has NOTIFY_ORG_CONCURRENCY
-    sends in flight already (rows held by a sender: `locked_until` ahead), across all workers."""
+    sends in flight already (rows held by a sender: `locked_until` ahead), across all workers. A
+    float: its next attempt is not due yet; the seconds to wait (at most LONGEST_COUNTDOWN_SECONDS)."""
     now = timezone.now()
     lock = now + timedelta(seconds=settings.NOTIFY_DEADLINE_SECONDS + LOCK_MARGIN_SECONDS)
     unlocked = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
@@ -130,21 +144,26 @@ def _claim(notification_id: int) -> Literal["claimed", "busy", "skipped"]:
         # two workers cannot both count N-1 in flight and both start one.
         list(Org.objects.select_for_update().filter(pk=org_id).values_list("pk", flat=True))
         mine = Notification.objects.filter(pk=notification_id, status=Status.PENDING).filter(unlocked)
-        if not mine.exists():
+        due_at = mine.values_list("next_attempt_at", flat=True).first()
+        if due_at is None and not mine.exists():
             return "skipped"
+        if due_at is not None and due_at > now + timedelta(seconds=EARLY_TOLERANCE_SECONDS):
+            return min((due_at - now).total_seconds(), LONGEST_COUNTDOWN_SECONDS)
         in_flight = Notification.objects.filter(
             channel__org_id=org_id, status=Status.PENDING, locked_until__gte=now
         ).count()
         if in_flight >= settings.NOTIFY_ORG_CONCURRENCY:
-            # Not an attempt. next_attempt_at tells beat a task will be back for it.
-            mine.update(next_attempt_at=now + timedelta(seconds=BUSY_RETRY_SECONDS[1]))
+            # Not an attempt. Due now: beat sends it again if the task coming back for it is lost.
+            mine.update(next_attempt_at=now)
             return "busy"
         mine.update(locked_until=lock, attempts=F("attempts") + 1, updated_at=now)
     return "claimed"
 
 
 def _retry_later(notification: Notification, exc: DeliveryError) -> Outcome:
-    delay = backoff_seconds(notification.attempts, exc.retry_after, base=5.0, cap=600.0, longest=600.0)
+    delay = backoff_seconds(
+        notification.attempts, exc.retry_after, base=5.0, cap=600.0, longest=LONGEST_RETRY_AFTER_SECONDS
+    )
     Notification.objects.filter(pk=notification.pk).update(
         reason=_attempts_note(notification, exc),
         locked_until=None,
@@ -158,7 +177,7 @@ def _retry_later(notification: Notification, exc: DeliveryError) -> Outcome:
         delay,
         exc.reason,
     )
-    return Outcome("retry", exc.reason, retry_in=delay)
+    return Outcome("retry", exc.reason, retry_in=min(delay, LONGEST_COUNTDOWN_SECONDS))
 
 
 def _fail(notification: Notification, reason: str) -> Outcome:

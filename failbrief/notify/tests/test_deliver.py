@@ -83,6 +83,7 @@ def test_a_server_error_is_retried_until_the_attempts_run_out(org, channel, hook
     notification.refresh_from_db()
     assert (notification.status, notification.attempts) == ("pending", 1)
     assert "503" in notification.reason
+    Notification.objects.filter(pk=notification.pk).update(next_attempt_at=timezone.now())  # it is due
     assert deliver(notification.pk, http).status == "failed"
     notification.refresh_from_db()
     assert notification.status == "failed"
@@ -94,6 +95,24 @@ def test_retry_after_is_honoured(org, channel, hook, http):
     hook.fail_next(429, headers={"Retry-After": "42"})
     outcome = deliver(one_pending(org).pk, http)
     assert (outcome.status, outcome.retry_in) == ("retry", 42.0)
+
+
+def test_a_long_retry_after_is_honoured_even_by_a_task_that_comes_back_sooner(org, channel, hook, http):
+    # Slack, Discord and Power Automate may ask for more than ten minutes; sending sooner only
+    # earns another 429 and burns the message's attempts.
+    hook.fail_next(429, headers={"Retry-After": "1800"})
+    notification = one_pending(org)
+    before = timezone.now()
+    assert deliver(notification.pk, http).status == "retry"
+    notification.refresh_from_db()
+    assert notification.next_attempt_at >= before + timedelta(seconds=1800)
+    early = deliver(notification.pk, http)  # the retry task (Celery caps its countdown) or a duplicate
+    assert early.status != "sent"
+    assert early.retry_in is not None and early.retry_in > 0
+    assert len(hook.requests) == 1
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("pending", 1)
+    assert notification.pk not in due_for_requeue()
 
 
 def test_a_disabled_channel_fails_its_pending_messages_with_the_reason(org, channel, hook, http):
