@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import httpx
 import pytest
@@ -407,8 +408,7 @@ def test_a_low_confidence_brief_says_so_in_its_facts(kind: str, http: httpx.Clie
     # Without it a guessed root cause reads exactly like a certain one.
     with FakeReceiver(status=OK_STATUS[kind]) as hook:
         shown = texts(sent_to(kind, hook, http, message(confidence="low")))
-    labelled = [(a, b) for a, b in zip(shown, shown[1:], strict=False)]
-    assert "*Confidence*\nlow" in shown or ("Confidence", "low") in labelled
+    assert "*Confidence*\nlow" in shown or ("Confidence", "low") in list(pairwise(shown))
 
 
 def test_a_low_confidence_brief_says_so_in_email(smtp: FakeSmtp, http: httpx.Client) -> None:
