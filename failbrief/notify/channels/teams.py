@@ -13,15 +13,20 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 from failbrief.notify.channels.config import url_hint
+from failbrief.notify.channels.http_post import json_body
 from failbrief.notify.channels.url_channel import UrlChannel
 from failbrief.notify.message import Message, evidence_lines, facts, shorten
 
 CARD_VERSION = "1.4"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-# Teams caps a whole message at about 28 KB; these keep a card well under it.
+# Teams caps a whole message at about 28 KB of UTF-8, and a card over it is accepted by the
+# workflow (202) and then never posted. These character limits keep an ASCII card well under it;
+# non-ASCII text (Hindi, CJK: 3 bytes a character) is cut further until the body fits CARD_BYTES.
 TITLE_LIMIT = 200
 TEXT_LIMIT = 4000
 FACT_LIMIT = 500
+CARD_BYTES = 24 * 1024  # the rest of the 28 KB is for what the workflow wraps around the card
+SHRINK = 0.75  # each try that is still too big cuts every text to this share of its last limit
 
 Element = dict[str, object]
 
@@ -39,31 +44,37 @@ class Teams(UrlChannel):
         return url_hint(url)
 
     def payload(self, message: Message) -> dict[str, object]:
-        return {
-            "type": "message",
-            "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": card(message)}],
-        }
+        scale = 1.0
+        while True:
+            content = card(message, scale)
+            out: dict[str, object] = {
+                "type": "message",
+                "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": content}],
+            }
+            if len(json_body(out)) <= CARD_BYTES or scale < 0.01:
+                return out
+            scale *= SHRINK
 
 
-def card(message: Message) -> dict[str, object]:
+def card(message: Message, scale: float = 1.0) -> dict[str, object]:
+    """The Adaptive Card, every text cut to `scale` of its limit."""
+    title, text, fact = (max(1, int(limit * scale)) for limit in (TITLE_LIMIT, TEXT_LIMIT, FACT_LIMIT))
     body: list[Element] = [
-        _text(shorten(message.title, TITLE_LIMIT), size="Large", weight="Bolder", color="Attention"),
+        _text(shorten(message.title, title), size="Large", weight="Bolder", color="Attention"),
         {
             "type": "FactSet",
-            "facts": [
-                {"title": label, "value": shorten(value, FACT_LIMIT)} for label, value in facts(message)
-            ],
+            "facts": [{"title": label, "value": shorten(value, fact)} for label, value in facts(message)],
         },
         _text("Root cause", weight="Bolder", spacing="Medium"),
-        _text(shorten(message.root_cause_text, TEXT_LIMIT)),
+        _text(shorten(message.root_cause_text, text)),
     ]
     if message.suggested_fix:
         body += [
             _text("Suggested fix", weight="Bolder", spacing="Medium"),
-            _text(shorten(message.suggested_fix, TEXT_LIMIT)),
+            _text(shorten(message.suggested_fix, text)),
         ]
     if evidence := evidence_lines(message):
-        quoted = "\n\n".join(shorten(line, TEXT_LIMIT // 3) for line in evidence)
+        quoted = "\n\n".join(shorten(line, max(1, text // 3)) for line in evidence)
         body.append(_text(quoted, fontType="Monospace", isSubtle=True, spacing="Medium"))
     out: dict[str, object] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",

@@ -153,6 +153,21 @@ def test_teams_gets_an_adaptive_card_in_a_message_activity(http: httpx.Client) -
     assert card["actions"] == [{"type": "Action.OpenUrl", "title": "Open the run", "url": RUN_URL}]
 
 
+def test_a_teams_card_of_non_ascii_logs_stays_under_teams_28_kb_message_limit(http: httpx.Client) -> None:
+    # Teams counts bytes: 4000 characters of Hindi are 12 KB of UTF-8, and a card over 28 KB is
+    # accepted by the workflow (202) and then never posted.
+    hindi = "डेटाबेस त्रुटि: तालिका नहीं मिली " * 400
+    long = message(root_cause=hindi, suggested_fix=hindi, evidence=(hindi, hindi, hindi), failing_step=hindi)
+    with FakeReceiver(status=202, body=b"") as hook:
+        body = sent_to("teams", hook, http, long)
+        size = len(hook.requests[-1].body)
+    assert size <= 28 * 1024
+    assert isinstance(body, dict)
+    shown = texts(body)
+    assert any(text.startswith("डेटाबेस त्रुटि") and text.endswith("…") for text in shown)
+    assert "Root cause" in shown
+
+
 def test_the_signed_webhook_verifies_and_a_tampered_or_old_request_does_not(http: httpx.Client) -> None:
     with FakeReceiver() as hook:
         config = channel("webhook").clean_config({"url": hook.url("/failbrief")})
