@@ -52,7 +52,7 @@ def notify_summaries(
     if not wanted or not NotifyChannel.objects.filter(org=wanted[0].org, enabled=True).exists():
         return []
     deployment = _deployment_name(client, top)
-    pipeline = deployment or top.name or top.id
+    pipeline = deployment or _flow_of(top)
     due: list[int] = []
     for row in wanted:
         message = compose(
@@ -65,6 +65,12 @@ def notify_summaries(
     for notification_id in due:
         publish(deliver_notification, notification_id)  # a failed publish is retried by beat
     return due
+
+
+def _flow_of(run: FlowRun) -> str:
+    """What repeats of a run without a deployment have in common: its flow. Not the run's name,
+    which Prefect makes up anew for every run ("crimson-fox"), so no repeat would ever fold."""
+    return f"flow:{run.flow_id}" if run.flow_id else run.name or run.id
 
 
 def _deployment_name(client: PrefectClient, run: FlowRun) -> str:

@@ -9,13 +9,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from failbrief.events.models import FailureEvent
 from failbrief.notify.compose import compose, message_of
 from failbrief.notify.message import Message
 from failbrief.notify.models import Notification, NotifyChannel
 from failbrief.notify.plan import flush_held, plan_notifications
+from failbrief.notify.trigger import notify_summaries
 from failbrief.orgs.manage import add_org
 from failbrief.orgs.models import Org
 from failbrief.orgs.vault import seal
+from failbrief.runs.prefect import FlowRun, PrefectClient
 from failbrief.summarize.models import LlmSession
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +153,26 @@ def test_a_zero_window_sends_every_failure(org, channel, settings):
 def test_a_failure_without_a_signature_still_folds_by_category_and_step(org, channel):
     plan(org, signature="")
     assert plan(org, signature="")[1] == []
+
+
+def test_runs_of_one_flow_without_a_deployment_fold_though_each_run_has_its_own_name(org, channel):
+    # Prefect names every run anew ("crimson-fox", "brave-owl"); a flow served or run from a script
+    # has no deployment, so the flow is what its repeats have in common.
+    flow_id = "6f1c2a9e-2f0b-4c44-9d1e-0c6bb1e2a001"
+    planned = []
+    with PrefectClient("http://127.0.0.1:9/api") as client:  # no deployment: never called
+        for name in ("crimson-fox", "brave-owl", "quiet-heron"):
+            row, _ = failure(org)
+            event = FailureEvent.objects.create(
+                raw_body="{}", shape="robust", flow_run_id=row.flow_run_id, flow_run_name=name,
+                state_name="Failed", dedup_key=row.flow_run_id,
+            )  # fmt: skip
+            top = FlowRun.model_validate({"id": row.flow_run_id, "name": name, "flow_id": flow_id})
+            planned.append(notify_summaries(event, top, [row], client))
+    assert [len(ids) for ids in planned] == [1, 0, 0]
+    assert statuses(channel) == ["pending", "held", "held"]
+    another_flow = FlowRun.model_validate({"id": "run-x", "name": "crimson-fox", "flow_id": "other"})
+    row, _ = failure(org)
+    event = FailureEvent.objects.create(raw_body="{}", shape="robust", flow_run_id="run-x", dedup_key="x")
+    with PrefectClient("http://127.0.0.1:9/api") as client:
+        assert len(notify_summaries(event, another_flow, [row], client)) == 1
