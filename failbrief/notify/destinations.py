@@ -68,4 +68,22 @@ def refusal(url: str, resolver: Resolver = system_resolver) -> str | None:
 
 
 def _is_public(address: str) -> bool:
-    return ipaddress.ip_address(address.split("%")[0]).is_global
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if not ip.is_global:
+        return False
+    # An IPv6 address can carry an IPv4 one that a NAT64 or 6to4 gateway (or the kernel, for the
+    # old IPv4-compatible form) delivers to: judged by the IPv4 address it reaches.
+    embedded = _embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else None
+    return embedded is None or embedded.is_global
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None or ip.sixtofour is not None:
+        return ip.ipv4_mapped or ip.sixtofour
+    if ip in _NAT64 or ip in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None

@@ -43,6 +43,9 @@ def hook() -> Iterator[FakeReceiver]:
         "https://169.254.169.254/latest/meta-data",  # a cloud metadata service
         "https://10.1.2.3/hook",
         "https://[::1]/hook",
+        "https://[::127.0.0.1]/hook",  # IPv4-compatible IPv6, which Python counts as global
+        "https://[64:ff9b::a9fe:a9fe]/latest/meta-data",  # the metadata service through NAT64
+        "https://[2002:c0a8:101::1]/hook",  # 6to4 for 192.168.1.1
     ],
 )
 def test_an_org_cannot_add_a_channel_into_failbriefs_network(org, settings, url):
