@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import os
 import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -35,6 +36,8 @@ def env_float(name: str, default: float, minimum: float = 0.0) -> float:
         value = float(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None
+    if not math.isfinite(value):  # float() reads "nan" and "inf", which no deadline or count can use
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}")
     if value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {raw!r}")
     return value
@@ -56,10 +59,16 @@ def env_flag(name: str, default: bool) -> bool:
 
 def env_url(name: str, default: str, schemes: set[str]) -> str:
     value = env_str(name, default)
-    scheme = urlparse(value).scheme.split("+")[0]
+    parts = urlparse(value)
+    scheme = parts.scheme.split("+")[0]
     if scheme not in schemes:
         allowed = ", ".join(sorted(schemes))
         raise ImproperlyConfigured(f"{name} must be a URL with one of the schemes {allowed}, not {value!r}")
+    try:
+        parts.port  # noqa: B018 (urllib checks the port only when it is read)
+    except ValueError:
+        # Not the URL itself: it may hold a password, and this line ends up in logs.
+        raise ImproperlyConfigured(f"{name} has a port that is not a number (host {parts.hostname!r})") from None
     return value
 
 
@@ -200,7 +209,16 @@ WEBHOOK_KEY_GRACE_HOURS = env_float("FAILBRIEF_WEBHOOK_KEY_GRACE_HOURS", 24.0)
 
 _DEFAULT_SQLITE = VAR_DIR / "failbrief.sqlite3"
 DATABASE_URL = env_url("DATABASE_URL", f"sqlite:///{_DEFAULT_SQLITE}", {"sqlite", "postgres", "postgresql"})
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+try:
+    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+except ValueError:  # dj_database_url.ParseError
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not a valid URL; percent-encode special characters in its password"
+    ) from None
+if _db["ENGINE"] != "django.db.backends.sqlite3" and not _db.get("NAME"):
+    raise ImproperlyConfigured(
+        "DATABASE_URL names no database; end it with /DBNAME (postgresql://user:password@host:5432/failbrief)"
+    )
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the worker writes; IMMEDIATE makes writers queue on the
     # busy timeout instead of failing with "database is locked" when they upgrade a read lock.
@@ -235,6 +253,7 @@ CELERY_BROKER_URL = env_url(
 # The embedded files hold every org's data: readable by the service's user alone (0600, in a 0700
 # directory), including files an older install left world-readable.
 _SQLITE_BROKER = "sqla+sqlite:///"
+USES_EMBEDDED_BROKER = CELERY_BROKER_URL.startswith(_SQLITE_BROKER)
 try:
     if USES_SQLITE or CELERY_BROKER_URL.startswith(_SQLITE_BROKER):
         private_dir(VAR_DIR)

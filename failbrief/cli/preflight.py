@@ -50,6 +50,20 @@ def require_vault_key() -> None:
         raise click.ClickException(f"vault: {exc}") from None
 
 
+def require_shared_broker() -> None:
+    """Exit with one line if a PostgreSQL deployment would use the embedded SQLite broker.
+
+    Its file is in each host's var/: a web host would queue webhooks where the workers of the other
+    hosts never look, and their summaries would never come, without a word anywhere."""
+    from django.conf import settings
+
+    if not settings.USES_SQLITE and settings.USES_EMBEDDED_BROKER and not settings.DEBUG:
+        raise click.ClickException(
+            "CELERY_BROKER_URL is not set; a PostgreSQL deployment needs a broker every host shares: "
+            "set it to redis://… or amqp://… (docs/deploy.md)"
+        )
+
+
 def require_broker_transport() -> None:
     """Exit with one line if the broker URL names a transport this installation cannot load.
 

@@ -25,6 +25,7 @@ from failbrief.cli.preflight import (
     broker_problem,
     require_broker_transport,
     require_database,
+    require_shared_broker,
     require_vault_key,
 )
 
@@ -184,6 +185,7 @@ def _preflight(check_migrated: bool = True) -> None:
     os.umask(0o077)
     setup_django()
     require_vault_key()
+    require_shared_broker()
     require_database()
     require_broker_transport()
     if check_migrated:

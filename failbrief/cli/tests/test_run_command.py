@@ -129,6 +129,7 @@ def test_a_database_that_refuses_the_connection_is_one_line_naming_database_url(
         ["web"],
         tmp_path,
         DATABASE_URL=f"postgresql://failbrief:hunter2@127.0.0.1:{closed}/failbrief",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
         SECRET_KEY="a-real-deployment-key",
         FAILBRIEF_VAULT_KEY=Fernet.generate_key().decode(),
     )
@@ -174,6 +175,53 @@ def test_a_broker_transport_that_cannot_load_is_one_line_naming_celery_broker_ur
     assert line.startswith("Error: CELERY_BROKER_URL: the 'redis' transport of redis://:***@127.0.0.1:6379/0")
     assert "packaging" in line
     assert "s3cret" not in line
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "postgresql://failbrief:hunter2@db.internal:54a32/failbrief"),
+        ("DATABASE_URL", "postgresql://failbrief:hunter2@db.internal:5432"),
+        ("CELERY_BROKER_URL", "redis://:hunter2@redis.internal:63a79/0"),
+    ],
+)
+def test_a_malformed_database_or_broker_url_is_one_line_naming_it(tmp_path: Path, name: str, value: str):
+    env = {  # nothing listens on either: the URL alone must be refused
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/failbrief",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0",
+        "SECRET_KEY": "a-real-deployment-key",
+        "FAILBRIEF_VAULT_KEY": Fernet.generate_key().decode(),
+    }
+    line = _one_clean_line(_start_error(["migrate"], tmp_path, **(env | {name: value})))
+    assert line.startswith(f"Error: configuration error: {name}"), line
+    assert "hunter2" not in line
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("FAILBRIEF_RETRY_DEADLINE_SECONDS", "nan"), ("PREFECT_TIMEOUT_SECONDS", "inf"), ("PORT", "nan")],
+)
+def test_a_number_that_is_not_finite_is_one_line(tmp_path: Path, name: str, value: str):
+    # float() reads "nan" and "inf": a deadline of nan is never reached, nor ever passed.
+    line = _one_clean_line(_start_error(["migrate"], tmp_path, **{name: value}))
+    assert line == f"Error: configuration error: {name} must be a number, not {value!r}"
+
+
+@pytest.mark.parametrize("args", [["web"], ["worker"], ["beat"], ["migrate"]])
+def test_postgresql_with_the_embedded_broker_is_one_line(tmp_path: Path, args: list[str]):
+    # Each host would queue its webhooks in its own var/celery-broker.sqlite3, where the workers of
+    # the other hosts never look: summaries would wait forever without a word.
+    result = _start_error(
+        args,
+        tmp_path,
+        DATABASE_URL=f"postgresql://postgres@127.0.0.1:{free_port()}/failbrief",
+        SECRET_KEY="a-real-deployment-key",
+        FAILBRIEF_VAULT_KEY=Fernet.generate_key().decode(),
+    )
+    assert _one_clean_line(result) == (
+        "Error: CELERY_BROKER_URL is not set; a PostgreSQL deployment needs a broker every host "
+        "shares: set it to redis://… or amqp://… (docs/deploy.md)"
+    )
 
 
 def test_a_separate_process_refuses_an_unmigrated_database_and_migrate_fixes_it(tmp_path: Path):
