@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -9,8 +10,10 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -230,6 +233,60 @@ def test_a_separate_process_refuses_an_unmigrated_database_and_migrate_fixes_it(
     migrated = _start_error(["migrate"], tmp_path)
     assert migrated.returncode == 0, migrated.stderr
     assert "Applying orgs.0001_initial... OK" in migrated.stdout
+
+
+@contextlib.contextmanager
+def _fresh_database(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of a database nothing has migrated yet: the tier's PostgreSQL server (a new
+    database beside the tier's, dropped after), or a new embedded SQLite file."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        yield {}
+        return
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_migrate_race"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield {
+            "DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}")),
+            "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
+            "SECRET_KEY": "a-real-deployment-key",
+            "FAILBRIEF_VAULT_KEY": Fernet.generate_key().decode(),
+        }
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.services
+def test_migrate_from_two_hosts_at_once_succeeds_on_both(tmp_path: Path):
+    # What two web units with `ExecStartPre=failbrief migrate` do on a release: both start together.
+    with _fresh_database(tmp_path) as env:
+        code = "from failbrief.cli import main\nmain()"
+        full_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+        full_env |= {"FAILBRIEF_VAR_DIR": str(tmp_path / "var"), **env}
+        both = [
+            subprocess.Popen(
+                [sys.executable, "-c", code, "migrate"],
+                env=full_env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        results = [proc.communicate(timeout=180) for proc in both]
+        for proc, (_out, err) in zip(both, results, strict=True):
+            assert proc.returncode == 0, err
+        # Then the other processes find the schema complete.
+        again = _start_error(["migrate"], tmp_path, **env)
+        assert again.returncode == 0, again.stderr
+        assert "No migrations to apply." in again.stdout
 
 
 SETUP_ORGS = """
