@@ -68,7 +68,9 @@ def env_url(name: str, default: str, schemes: set[str]) -> str:
         parts.port  # noqa: B018 (urllib checks the port only when it is read)
     except ValueError:
         # Not the URL itself: it may hold a password, and this line ends up in logs.
-        raise ImproperlyConfigured(f"{name} has a port that is not a number (host {parts.hostname!r})") from None
+        raise ImproperlyConfigured(
+            f"{name} has a port that is not a number (host {parts.hostname!r})"
+        ) from None
     return value
 
 
