@@ -132,6 +132,8 @@ _DEV_SECRET = "failbrief-insecure-development-key-set-SECRET_KEY-in-production" 
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET)
 ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "*").split(",") if h.strip()]
 PORT = env_int("PORT", 8000, minimum=1)
+if PORT > 65535:
+    raise ImproperlyConfigured(f"PORT must be at most 65535, not {str(PORT)!r}")
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",

@@ -56,6 +56,9 @@ def gunicorn_args(bind: str, workers: int, threads: int) -> list[str]:
     ]
 
 
+# gunicorn takes 0 workers (it listens and never answers) and 0 threads (each worker dies at start).
+POSITIVE = click.IntRange(min=1)
+
 QUEUES = ("celery", "notify")  # settings.CELERY_TASK_DEFAULT_QUEUE, settings.NOTIFY_QUEUE
 POOLS = ("prefork", "threads", "solo")
 
@@ -89,8 +92,8 @@ def beat_args(schedule: str) -> list[str]:
 
 @click.command("run")
 @HOST_OPTION
-@click.option("--web-workers", default=2, show_default=True, help="gunicorn worker processes.")
-@click.option("--threads", default=4, show_default=True, help="Threads per gunicorn worker.")
+@click.option("--web-workers", default=2, type=POSITIVE, show_default=True, help="gunicorn worker processes.")
+@click.option("--threads", default=4, type=POSITIVE, show_default=True, help="Threads per gunicorn worker.")
 @click.option("--concurrency", default=2, show_default=True, help="Celery worker processes.")
 @click.option(
     "--notify-concurrency", default=8, show_default=True, help="Threads of the notification worker."
@@ -133,8 +136,8 @@ def migrate_command() -> None:
 
 @click.command("web")
 @HOST_OPTION
-@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
-@click.option("--threads", default=4, show_default=True, help="Threads per gunicorn worker.")
+@click.option("--workers", default=2, type=POSITIVE, show_default=True, help="gunicorn worker processes.")
+@click.option("--threads", default=4, type=POSITIVE, show_default=True, help="Threads per gunicorn worker.")
 def web_command(host: str, workers: int, threads: int) -> None:
     """The web server alone (gunicorn on $HOST:$PORT): webhooks, API, /healthz, /metrics."""
     from django.conf import settings

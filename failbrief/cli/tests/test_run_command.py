@@ -210,6 +210,19 @@ def test_a_number_that_is_not_finite_is_one_line(tmp_path: Path, name: str, valu
     assert line == f"Error: configuration error: {name} must be a number, not {value!r}"
 
 
+def test_a_port_beyond_65535_is_one_line(tmp_path: Path):
+    line = _one_clean_line(_start_error(["migrate"], tmp_path, PORT="70000"))
+    assert line == "Error: configuration error: PORT must be at most 65535, not '70000'"
+
+
+@pytest.mark.parametrize("option", ["--workers", "--threads"])
+def test_a_web_server_without_workers_or_threads_is_refused(tmp_path: Path, option: str):
+    # gunicorn with no worker listens and never answers: the proxy's requests would hang.
+    result = _start_error(["web", option, "0"], tmp_path)
+    assert result.returncode == 2, result
+    assert f"Invalid value for '{option}': 0 is not in the range x>=1" in result.stderr
+
+
 @pytest.mark.parametrize("args", [["web"], ["worker"], ["beat"], ["migrate"]])
 def test_postgresql_with_the_embedded_broker_is_one_line(tmp_path: Path, args: list[str]):
     # Each host would queue its webhooks in its own var/celery-broker.sqlite3, where the workers of
