@@ -200,7 +200,7 @@ def _require_migrated() -> None:
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    from failbrief.orgs.vault_rotate import legacy_secrets
+    from failbrief.orgs.vault_rotate import legacy_secrets, sealed_with_another_key
 
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
@@ -215,11 +215,17 @@ def _require_migrated() -> None:
         connection.close()
         raise click.ClickException("the database has no rate-limit table; run 'failbrief migrate' first")
     waiting = legacy_secrets()
+    foreign = 0 if waiting else sealed_with_another_key()
     connection.close()
     if waiting:
         raise click.ClickException(
             f"{len(waiting)} stored secret(s) are still under the key derived from SECRET_KEY; "
             "run 'failbrief migrate' first"
+        )
+    if foreign:
+        raise click.ClickException(
+            f"FAILBRIEF_VAULT_KEY decrypts none of the {foreign} stored secret(s): it is not the key they "
+            "were sealed with; set the key the other hosts use (docs/deploy.md)"
         )
 
 

@@ -88,6 +88,21 @@ def legacy_secrets() -> list[str]:
     return waiting
 
 
+def sealed_with_another_key() -> int:
+    """How many secrets are stored, when the vault keys decrypt none of them; else 0. A host whose
+    FAILBRIEF_VAULT_KEY is not the one the others sealed with reads none; a secret or two that no
+    key reads (stored again since, or damaged) is not that, and is named by `failbrief migrate`."""
+    current = MultiFernet([Fernet(key.encode()) for key in vault.current_keys()])
+    unread = 0
+    for secret in stored_secrets():
+        try:
+            current.decrypt(secret.sealed.encode())
+            return 0
+        except InvalidToken:
+            unread += 1
+    return unread
+
+
 def move_legacy_secrets() -> Resealed:
     """Secrets stored before the vault key existed were encrypted with a key derived from SECRET_KEY;
     move them under the vault key, so they stay readable and the database alone no longer is."""

@@ -223,6 +223,22 @@ def test_a_web_server_without_workers_or_threads_is_refused(tmp_path: Path, opti
     assert f"Invalid value for '{option}': 0 is not in the range x>=1" in result.stderr
 
 
+def test_a_host_whose_vault_key_decrypts_no_stored_secret_is_one_line(tmp_path: Path):
+    # One host deployed with a stale or mistyped FAILBRIEF_VAULT_KEY: its workers could send no
+    # notification and read no Airbyte token, while it looked healthy.
+    shared = Fernet.generate_key().decode()
+    for args in (["migrate"], ["org", "add", "acme"], ["org", "set", "acme", "--airbyte-token", "t0k"]):
+        done = _start_error(args, tmp_path, FAILBRIEF_VAULT_KEY=shared)
+        assert done.returncode == 0, done.stderr
+    stale = Fernet.generate_key().decode()
+    line = _one_clean_line(_start_error(["beat"], tmp_path, FAILBRIEF_VAULT_KEY=stale))
+    assert line == (
+        "Error: FAILBRIEF_VAULT_KEY decrypts none of the 1 stored secret(s): it is not the key they were "
+        "sealed with; set the key the other hosts use (docs/deploy.md)"
+    )
+    assert _start_error(["migrate"], tmp_path, FAILBRIEF_VAULT_KEY=shared).returncode == 0
+
+
 @pytest.mark.parametrize("args", [["web"], ["worker"], ["beat"], ["migrate"]])
 def test_postgresql_with_the_embedded_broker_is_one_line(tmp_path: Path, args: list[str]):
     # Each host would queue its webhooks in its own var/celery-broker.sqlite3, where the workers of
