@@ -25,7 +25,7 @@ from failbrief.lib.http import Backoff
 from failbrief.orgs.manage import add_org
 from failbrief.runs.prefect import PrefectClient
 from failbrief.summarize.models import LlmSession
-from failbrief.testing.fake_prefect import UUID_TEXT
+from failbrief.testing.fake_prefect import UUID_TEXT, FakePrefect
 from failbrief.testing.scenarios import captured
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -198,7 +198,9 @@ def test_a_run_whose_event_failed_earlier_is_retried_quietly(fake_prefect, servi
     assert {status for _, status, _ in rows_of(run_id)} == {"completed"}
 
 
-def test_a_subflow_is_summarized_with_its_parent_not_apart(fake_prefect, service_settings, orgs):
+def scenario_c_in_the_window(fake_prefect: FakePrefect) -> tuple[str, str]:
+    """A fresh copy of scenario c (a parent whose subflow failed), ended ten and eleven minutes ago:
+    the parent's and the subflow's run ids."""
     mapping = fake_prefect.clone_scenario("c")
     parent, subflow = (mapping[captured(f"{p}_flow_run.json")["id"]] for p in ("c", "c_subflow"))
     with PrefectClient(fake_prefect.url, timeout=5) as client:
@@ -206,6 +208,11 @@ def test_a_subflow_is_summarized_with_its_parent_not_apart(fake_prefect, service
             run = client.flow_run(run_id).model_dump(mode="json")
             run["end_time"] = run["state"]["timestamp"] = (NOW - timedelta(minutes=minutes)).isoformat()
             fake_prefect.add_flow_run(run)
+    return parent, subflow
+
+
+def test_a_subflow_is_summarized_with_its_parent_not_apart(fake_prefect, service_settings, orgs):
+    parent, subflow = scenario_c_in_the_window(fake_prefect)
 
     found, done = backfill(fake_prefect)
 
@@ -299,13 +306,8 @@ def test_a_run_retried_to_completed_after_the_plan_is_not_summarized(fake_prefec
 def test_a_parent_whose_subflow_alone_was_summarized_still_gets_its_own_failure_summarized(
     fake_prefect, service_settings, orgs
 ):
-    mapping = fake_prefect.clone_scenario("c")
-    parent, subflow = (mapping[captured(f"{p}_flow_run.json")["id"]] for p in ("c", "c_subflow"))
+    parent, subflow = scenario_c_in_the_window(fake_prefect)
     with PrefectClient(fake_prefect.url, timeout=5) as client:
-        for run_id, minutes in ((subflow, 11), (parent, 10)):
-            run = client.flow_run(run_id).model_dump(mode="json")
-            run["end_time"] = run["state"]["timestamp"] = (NOW - timedelta(minutes=minutes)).isoformat()
-            fake_prefect.add_flow_run(run)
         own = client.task_runs(parent)[0].model_dump(mode="json")  # a failed task of the parent's own
     own |= {"id": str(uuid.uuid4()), "name": "notify_team-0", "task_key": "notify_team", "task_inputs": {}}
     fake_prefect.add_task_runs([own])
