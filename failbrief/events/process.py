@@ -13,7 +13,7 @@ from failbrief.events.models import FailureEvent
 from failbrief.events.run_facts import listed_facts
 from failbrief.notify.trigger import notify_summaries
 from failbrief.orgs.models import Org
-from failbrief.orgs.resolve import owner_of_run
+from failbrief.orgs.resolve import RunOwner, owner_of_run
 from failbrief.runs.errors import PrefectError, PrefectUnavailable
 from failbrief.runs.failed_units import failed_units
 from failbrief.runs.prefect import FlowRun, PrefectClient
@@ -98,9 +98,9 @@ def _summarize_claimed(event: FailureEvent, worker_task_id: str, client: Prefect
     if recovered(run):
         finish_event(event, Status.IGNORED, no_longer_failed(run))
         return
-    owner = owner_of_run(client, run)
-    lineage, match = owner.lineage, owner.match
     signer = event.signed_by
+    owner = owner_of_run(client, run) if signer is None else _signers_view(event, client, run)
+    lineage, match = owner.lineage, owner.match
     if signer is None and event.named_org_id != (match.org.pk if match.org else None):
         # The webhook's tag or deployment was only a guess made before Prefect answered; the run's
         # own parameters may name another org, and from now on only that org sees the event.
@@ -128,6 +128,22 @@ def _summarize_claimed(event: FailureEvent, worker_task_id: str, client: Prefect
         )
         return
     finish_event(event, Status.DONE, f"{len(units)} failed unit(s); org from {match.how}")
+
+
+def _signers_view(event: FailureEvent, client: PrefectClient, run: FlowRun) -> RunOwner:
+    """owner_of_run for an event signed with an org's own key. Finding the owner reads the runs above
+    the signer's one, which may be another org's: a failed read must not hand the signer their ids or
+    Prefect's answer about them in the event's reason (or retry reason), which it reads back. The
+    full error goes to the operator's log."""
+    try:
+        return owner_of_run(client, run)
+    except PrefectError as exc:
+        log.warning("event=%s flow_run_id=%s owner lookup: %s", event.pk, event.flow_run_id, exc)
+        what = f"HTTP {exc.status}" if exc.status is not None else exc.message.split(": ", 1)[-1]
+        said = f"could not tell whose run this is: Prefect failed reading the flow runs above it ({what})"
+        if isinstance(exc, PrefectUnavailable):
+            raise PrefectUnavailable(said, status=exc.status, retry_after=exc.retry_after) from exc
+        raise type(exc)(said, status=exc.status) from exc
 
 
 def _notify(event: FailureEvent, top: FlowRun, rows: list[LlmSession], client: PrefectClient) -> None:

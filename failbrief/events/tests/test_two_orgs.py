@@ -133,3 +133,26 @@ def test_a_webhooks_org_tag_stops_counting_once_the_run_names_another_org(live_s
     assert run_id not in listed.stdout
     listed = CliRunner().invoke(main, ["events", "--org", "acme", "--json"])
     assert run_id in listed.stdout
+
+
+def test_a_failed_read_of_another_orgs_parent_run_tells_the_signer_nothing_of_it(
+    live_server, orgs, fake_prefect
+):
+    """Acme's key names demo's subflow. Before failbrief can tell whose run it is, it reads the
+    subflow's parent; Prefect refusing that read must not hand acme the parent's id or Prefect's
+    answer about it in the event's reason (acme reads it through the API and `failbrief events`)."""
+    parent = flow_run_id("c")
+    fake_prefect.fail_next(
+        1,
+        status=400,
+        body={"detail": "deployment demo-nightly of the demo workspace"},
+        path=f"/api/flow_runs/{parent}",
+    )
+    claimed = post_webhook(live_server.url, robust_body("c_subflow"), key=ACME_KEY)
+    event = wait_for(lambda: finished(claimed.json()["event_id"]), timeout=10)
+
+    assert event.status == FailureEvent.Status.FAILED
+    assert parent not in event.status_reason
+    assert "demo" not in event.status_reason
+    assert "whose run" in event.status_reason
+    assert LlmSession.objects.count() == 0
