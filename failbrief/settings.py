@@ -16,6 +16,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import dj_database_url
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 from failbrief.lib.private_files import private_dir, private_file
@@ -240,6 +245,26 @@ USES_SQLITE = _db["ENGINE"] == "django.db.backends.sqlite3"
 if SECRET_KEY == _DEV_SECRET and not USES_SQLITE and not DEBUG:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set; set it to a long random string for a PostgreSQL deployment"
+    )
+
+
+def _weak_secret_key(key: str) -> str:
+    """Why Django's `check --deploy` would call the key weak (its own thresholds), or ""."""
+    if key.startswith(SECRET_KEY_INSECURE_PREFIX):
+        return "is Django's development key"
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"is {len(key)} characters"
+    if len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS:
+        return f"has {len(set(key))} distinct characters"
+    return ""
+
+
+# A guessable key forges what Django signs (the session's auth hash, signed cookies); `check --deploy`
+# only warns, so a PostgreSQL deployment refuses to start on one.
+if not USES_SQLITE and not DEBUG and (weakness := _weak_secret_key(SECRET_KEY)):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY {weakness}; a PostgreSQL deployment needs at least {SECRET_KEY_MIN_LENGTH} random "
+        'characters: python -c "import secrets; print(secrets.token_urlsafe(50))"'
     )
 
 STATIC_URL = "/static/"

@@ -96,7 +96,7 @@ def services_tier(tier: ServiceTier, argv: list[str], base: dict[str, str]) -> T
         "DATABASE_URL": tier.database_url,
         "CELERY_BROKER_URL": tier.broker_url,
         "FAILBRIEF_TIER": "services",
-        "SECRET_KEY": "test-tier-only-secret",
+        "SECRET_KEY": "test-tier-only-secret-" + "q8Lw3Zr6Tn1Vx5Kc9Pb2Mh7Jf4Gd0Sy",
     }
     missing = missing_services(tier.needs)
     return Tier(

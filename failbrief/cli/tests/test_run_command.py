@@ -24,6 +24,8 @@ from failbrief.testing.fake_receivers import FakeReceiver
 from failbrief.testing.fixtures import WEBHOOK_KEY, completed_summaries, post_webhook, wait_for
 from failbrief.testing.scenarios import captured, flow_run_id, robust_body
 
+DEPLOYMENT_KEY = "a-real-deployment-key-" + "k7Qz9xWm2Lp4Rv8Ny3Bt6Hc1Jd5Fs0Ga"
+
 GLOBEX_KEY = "globex-webhook-key"
 
 
@@ -133,7 +135,7 @@ def test_a_database_that_refuses_the_connection_is_one_line_naming_database_url(
         tmp_path,
         DATABASE_URL=f"postgresql://failbrief:hunter2@127.0.0.1:{closed}/failbrief",
         CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
-        SECRET_KEY="a-real-deployment-key",
+        SECRET_KEY=DEPLOYMENT_KEY,
         FAILBRIEF_VAULT_KEY=Fernet.generate_key().decode(),
     )
     line = _one_clean_line(result)
@@ -151,6 +153,26 @@ def test_a_missing_secret_key_on_postgresql_is_one_line(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("changeme", "is 8 characters"),
+        ("x" * 64, "has 1 distinct characters"),
+        ("django-insecure-" + "k7Qz9xWm2Lp4Rv8Ny3Bt6Hc1Jd5Fs0Ga-more-chars!", "is Django's development key"),
+    ],
+)
+def test_a_weak_secret_key_on_postgresql_is_one_line(tmp_path: Path, key: str, why: str):
+    # A guessable key forges what Django signs (the session's auth hash, signed cookies); Django's
+    # own `check --deploy` only warns, and nobody reads that at start-up.
+    result = _start_error(
+        ["web"], tmp_path, DATABASE_URL="postgresql://postgres@127.0.0.1:5432/failbrief", SECRET_KEY=key
+    )
+    line = _one_clean_line(result)
+    assert line.startswith(f"Error: configuration error: SECRET_KEY {why}; ")
+    assert "secrets.token_urlsafe(50)" in line
+    assert key not in line
+
+
+@pytest.mark.parametrize(
     "args", [["web"], ["migrate"], ["vault", "rotate"], ["org", "set", "acme", "--airbyte-token", "t"]]
 )
 def test_a_postgresql_deployment_without_a_shared_vault_key_is_one_line(tmp_path: Path, args: list[str]):
@@ -158,7 +180,7 @@ def test_a_postgresql_deployment_without_a_shared_vault_key_is_one_line(tmp_path
         args,
         tmp_path,
         DATABASE_URL="postgresql://postgres@127.0.0.1:5432/failbrief",
-        SECRET_KEY="a-real-deployment-key",
+        SECRET_KEY=DEPLOYMENT_KEY,
     )
     assert _one_clean_line(result) == (
         "Error: FAILBRIEF_VAULT_KEY is not set; a PostgreSQL deployment's hosts must share one vault key: "
@@ -192,7 +214,7 @@ def test_a_malformed_database_or_broker_url_is_one_line_naming_it(tmp_path: Path
     env = {  # nothing listens on either: the URL alone must be refused
         "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/failbrief",
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0",
-        "SECRET_KEY": "a-real-deployment-key",
+        "SECRET_KEY": DEPLOYMENT_KEY,
         "FAILBRIEF_VAULT_KEY": Fernet.generate_key().decode(),
     }
     line = _one_clean_line(_start_error(["migrate"], tmp_path, **(env | {name: value})))
@@ -247,7 +269,7 @@ def test_postgresql_with_the_embedded_broker_is_one_line(tmp_path: Path, args: l
         args,
         tmp_path,
         DATABASE_URL=f"postgresql://postgres@127.0.0.1:{free_port()}/failbrief",
-        SECRET_KEY="a-real-deployment-key",
+        SECRET_KEY=DEPLOYMENT_KEY,
         FAILBRIEF_VAULT_KEY=Fernet.generate_key().decode(),
     )
     assert _one_clean_line(result) == (
@@ -284,7 +306,7 @@ def _fresh_database(tmp_path: Path) -> Iterator[dict[str, str]]:
         yield {
             "DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}")),
             "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
-            "SECRET_KEY": "a-real-deployment-key",
+            "SECRET_KEY": DEPLOYMENT_KEY,
             "FAILBRIEF_VAULT_KEY": Fernet.generate_key().decode(),
         }
     finally:
