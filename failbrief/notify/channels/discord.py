@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from failbrief.notify.channels.base import ConfigError
 from failbrief.notify.channels.config import only_keys, text_value, webhook_url
+from failbrief.notify.channels.markdown import without_links
 from failbrief.notify.channels.url_channel import UrlChannel
 from failbrief.notify.message import Message, evidence_lines, facts, shorten
 
@@ -38,7 +39,8 @@ class Discord(UrlChannel):
         return {"url": webhook_url(url or alias, self.kind)}
 
     def payload(self, message: Message) -> dict[str, object]:
-        return {"username": "failbrief", "embeds": [embed(message)], "allowed_mentions": {"parse": []}}
+        embeds = [embed(without_links(message))]
+        return {"username": "failbrief", "embeds": embeds, "allowed_mentions": {"parse": []}}
 
 
 def embed(message: Message) -> dict[str, object]:

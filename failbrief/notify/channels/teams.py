@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from failbrief.notify.channels.config import url_hint
 from failbrief.notify.channels.http_post import json_body
+from failbrief.notify.channels.markdown import without_links
 from failbrief.notify.channels.url_channel import UrlChannel
 from failbrief.notify.message import Message, evidence_lines, facts, shorten
 
@@ -44,9 +45,9 @@ class Teams(UrlChannel):
         return url_hint(url)
 
     def payload(self, message: Message) -> dict[str, object]:
-        scale = 1.0
+        plain, scale = without_links(message), 1.0
         while True:
-            content = card(message, scale)
+            content = card(plain, scale)
             out: dict[str, object] = {
                 "type": "message",
                 "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": content}],

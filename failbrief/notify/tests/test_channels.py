@@ -431,3 +431,31 @@ def test_a_low_confidence_brief_says_so_in_email(smtp: FakeSmtp, http: httpx.Cli
     [mail] = smtp.mails
     assert "Confidence: low" in mail.part("plain")
     assert "Confidence" in mail.part("html")
+
+
+PHISH = "[Rotate the warehouse password here](https://evil.example/login)"
+
+
+@pytest.mark.parametrize("kind", ["discord", "teams"])
+def test_a_markdown_link_in_log_text_reaches_a_chat_as_text_not_a_disguised_link(
+    http: httpx.Client, kind: str
+) -> None:
+    # Discord embeds and Teams cards render Markdown: a masked link from a log line (an API's error
+    # body, a run name templated from parameters) would show its label under failbrief's name and
+    # hide where it goes. The text and the URL stay readable; only the link syntax is broken.
+    sneaky = message(
+        root_cause=f"Error from the source API: {PHISH}",
+        suggested_fix=PHISH,
+        flow_run_name=PHISH,
+        deployment="",
+        failing_step=PHISH,
+        evidence=(PHISH,),
+    )
+    with FakeReceiver(status=204 if kind == "discord" else 202, body=b"") as hook:
+        body = sent_to(kind, hook, http, sneaky)
+    shown = texts(body)
+    assert not any("](http" in text or "]( http" in text for text in shown), shown
+    assert any(
+        "Rotate the warehouse password here" in text and "https://evil.example/login" in text
+        for text in shown
+    )
