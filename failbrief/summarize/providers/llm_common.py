@@ -8,6 +8,7 @@ timeouts, refused connections) or `LlmRefused` (not worth it: 400, 401, 403, 404
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -117,8 +118,23 @@ def user_message(context: Context, unit: FailedUnitInfo, org_name: str = "") -> 
         ("State message", unit.state_message),
     ]
     head = "\n".join(f"{name}: {value.strip()}" for name, value in facts if value.strip())
-    logs = f"{head}\n\nCondensed logs of the failed task:\n<<<LOGS\n{context.text}\nLOGS>>>"
+    logs = f"{as_data(head)}\n\nCondensed logs of the failed task:\n<<<LOGS\n{as_data(context.text)}\nLOGS>>>"
     return redact(f"{logs}{HINT_MARK}{rule_hint(offline_decision(context, unit))}")
+
+
+# The prompt's own markers, as a log line or Prefect's state message could repeat them to close the
+# logs block early or forge the rule hint: inside the data each gets one space, so the model reads
+# one block and one hint, ours (and evidence is checked against what it read).
+_MARKERS = {
+    "<<<LOGS": "<<< LOGS",
+    "LOGS>>>": "LOGS >>>",
+    HINT_MARK.strip(): HINT_MARK.strip().replace(" (", "  (", 1),
+}
+_MARKER = re.compile("|".join(re.escape(marker) for marker in _MARKERS))
+
+
+def as_data(text: str) -> str:
+    return _MARKER.sub(lambda found: _MARKERS[found.group(0)], text)
 
 
 def rule_hint(decision: Decision) -> str:
