@@ -1,9 +1,11 @@
 """Turns a webhook body into a FailureNotice. Pure: no Django.
 
-Three body shapes reach us from real Prefect servers (docs/prefect-behaviour.md §2.1):
-  dalgo      {"body": "Flow run <name> with id <uuid> entered state <State>"}  (send-notification)
-  robust     the JSON that robust_payload.j2 renders (call-webhook)
-  raw_event  {{ event | tojson }}: event, id, resource, related, payload
+Four body shapes reach us from real Prefect servers (docs/prefect-behaviour.md §2.1):
+  dalgo         {"body": "Flow run <name> with id <uuid> entered state <State>"}  (send-notification)
+  notification  {"body": "Flow run <flow>/<name> observed in state `<State>` at <time>. Flow run ID: <uuid>"}
+                (send-notification with Prefect's own template: events/notification_text.py)
+  robust        the JSON that robust_payload.j2 renders (call-webhook)
+  raw_event     {{ event | tojson }}: event, id, resource, related, payload
 Dalgo's own handler (DDP_backend ddpui/api/webhook_api.py) also takes a Prefect flow run as the
 `body`, JSON-encoded in the string or as an object (shape dalgo_flow_run; docs/dalgo.md).
 """
@@ -17,11 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from failbrief.events.notification_text import notification_fields
 from failbrief.lib.storable import unstorable
 from failbrief.runs.states import is_failure
 
 # reconciler: events/reconcile.py; backfill: events/backfill.py (summarized, never announced)
-Shape = Literal["dalgo", "dalgo_flow_run", "robust", "raw_event", "reconciler", "backfill"]
+Shape = Literal["dalgo", "dalgo_flow_run", "notification", "robust", "raw_event", "reconciler", "backfill"]
 
 # The run name is free text and may itself contain "with id ... entered state ...", so the
 # last match is the one Prefect appended.
@@ -107,7 +110,7 @@ def _dalgo(message: object) -> FailureNotice:
 def _sentence(text: str) -> FailureNotice:
     matches = list(_DALGO_BODY.finditer(text))
     if not matches:
-        raise BadWebhook("'body' does not contain 'with id <uuid> entered state <State>'")
+        return _notification(text)
     last = matches[-1]
     name = text[: last.start()].removeprefix("Flow run ").strip()
     return FailureNotice(
@@ -116,6 +119,34 @@ def _sentence(text: str) -> FailureNotice:
         state_name=last["state"],
         flow_run_name=name,
     )
+
+
+# Where Prefect's notification text keeps each field, for the errors (see _RAW_EVENT_KEYS).
+_NOTIFICATION_KEYS = {
+    "flow_run_id": "Flow run ID",
+    "state_name": "state",
+    "state_type": "state type",  # the text has none: judged by the state's name, as Dalgo's
+    "state_timestamp": "the state's time",
+    "event_id": "event id",  # none either
+    "flow_run_name": "flow run name",
+    "state_message": "State message",
+    "deployment_id": "Deployment ID",
+    "parent_task_run_id": "parent task run",  # none either
+}
+
+
+def _notification(text: str) -> FailureNotice:
+    fields = notification_fields(text)
+    if fields is None:
+        raise BadWebhook(
+            "'body' is neither Dalgo's 'Flow run <name> with id <uuid> entered state <State>' nor Prefect's "
+            "notification text ('Flow run <flow>/<name> observed in state `<State>` at <time>.' and a "
+            "'Flow run ID: <uuid>' line)"
+        )
+    if fields["flow_run_id"] is None:
+        raise BadWebhook("'body' is Prefect's notification text without its 'Flow run ID: <uuid>' line")
+    named = {_NOTIFICATION_KEYS[key]: value for key, value in fields.items() if key in _NOTIFICATION_KEYS}
+    return _notice("notification", named, _NOTIFICATION_KEYS)
 
 
 def _flow_run(run: dict[str, Any]) -> FailureNotice:

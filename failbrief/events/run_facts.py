@@ -1,8 +1,8 @@
 """The flow, deployment and state a summary row is listed and filtered by on the pages, from what
 the webhook already told us (no Prefect call): the robust template names the flow and the
-deployment; a raw Prefect event names them among its related resources; Dalgo's sentence names
-only the flow run. The event's rows are created with them; a new version (regenerate) takes them
-over from the one before."""
+deployment; a raw Prefect event names them among its related resources; Prefect's notification
+text names the flow; Dalgo's sentence names only the flow run. The event's rows are created with
+them; a new version (regenerate) takes them over from the one before."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from failbrief.events.models import FailureEvent
+from failbrief.events.notification_text import notification_fields
 
 
 def listed_facts(event: FailureEvent) -> dict[str, str]:
@@ -30,6 +31,9 @@ def facts_of(event: FailureEvent) -> tuple[str, str, str]:
             flow, deployment = _text(body.get("flow_name")), _text(body.get("deployment_name"))
         elif event.shape == "raw_event":
             flow, deployment = _related_name(body, "flow"), _related_name(body, "deployment")
+        elif event.shape == "notification":
+            named = notification_fields(_text(body.get("body")))
+            flow = (named or {}).get("flow_name") or ""
     return (flow or event.flow_run_name)[:500], deployment[:500], event.state_name[:100]
 
 

@@ -80,6 +80,43 @@ def test_it_reads_every_captured_robust_template_body(prefix):
 
 
 @pytest.mark.parametrize("prefix", ["a", "a2", "b", "c", "c_subflow", "d", "d2"])
+def test_it_reads_prefects_default_notification_body_as_the_robust_template_names_the_failure(prefix):
+    """The body Prefect's own send-notification template writes (the one the policy migration gives
+    every migrated notification policy), through a custom-webhook block's {"body": "{{body}}"}."""
+    notice = parse_notice(captured(f"{prefix}_webhook_send_notification.json")["body"].encode())
+    robust = parse_notice(captured(f"{prefix}_webhook.json")["body"].encode())
+    assert notice.shape == "notification"
+    assert (notice.flow_run_id, notice.state_name, notice.state_timestamp) == (
+        robust.flow_run_id,
+        robust.state_name,
+        robust.state_timestamp,
+    )
+    # The same failure from both automations (or the reconciler) is one event, not two.
+    assert notice.dedup_key == robust.dedup_key
+    assert (notice.flow_run_name, notice.deployment_id) == (robust.flow_run_name, robust.deployment_id)
+    assert notice.state_message == robust.state_message
+    assert notice.starts_work
+
+
+# Prefect 2's default policy message, as the 3.4 migration rewrites a policy that spelled it out.
+LEGACY_DEFAULT = (
+    "Flow run orders-etl/fine-cobra entered state `TimedOut` at 2026-11-24 23:35:00.121019+00:00.\n\n"
+    "Flow ID: a6f2f1b6-5a0e-4d0e-9d4c-2f1c3b1e9a11\nFlow run ID: {run}\nFlow run URL: None\n"
+    "State message: Flow run exceeded timeout of 1.0 second(s)\n"
+    "Flow run ID: 00000000-0000-0000-0000-000000000000"
+)
+
+
+def test_it_reads_prefect_2s_default_policy_message_too():
+    notice = parse_notice(json.dumps({"subject": "x", "body": LEGACY_DEFAULT.format(run=RUN)}).encode())
+    assert (notice.shape, notice.flow_run_id, notice.state_name) == ("notification", RUN, "TimedOut")
+    assert notice.flow_run_name == "fine-cobra"
+    # The state message is the sender's free text: an id quoted in it is not the run's.
+    assert notice.state_message.startswith("Flow run exceeded timeout")
+    assert notice.starts_work
+
+
+@pytest.mark.parametrize("prefix", ["a", "a2", "b", "c", "c_subflow", "d", "d2"])
 def test_it_reads_every_captured_raw_event(prefix):
     record = captured(f"{prefix}_webhook_raw_event.json")
     notice = parse_notice(record["body"].encode())
@@ -145,6 +182,14 @@ def test_only_failure_states_start_work(state_type, state_name, works):
         (
             json.dumps({"body": {"id": RUN, "state": {"state_details": {"flow_run_id": RUN}}}}).encode(),
             "neither a name nor a type",
+        ),
+        (
+            json.dumps({"body": "Flow run f/r observed in state `Failed` at 2026-11-24 23:35:00Z."}).encode(),
+            "Flow run ID",
+        ),
+        (
+            json.dumps({"body": "Flow run f/r observed in state `Failed` at x.\nFlow run ID: 42"}).encode(),
+            "not a valid UUID",
         ),
     ],
 )

@@ -182,3 +182,20 @@ def test_each_body_dalgos_handler_accepts_is_stored_for_work(body):
     assert answer.status_code == 202
     event = FailureEvent.objects.get(pk=answer.json()["event_id"])
     assert (event.flow_run_id, event.state_name, event.status) == (RUN, "Failed", FailureEvent.Status.PENDING)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("keyed")
+def test_prefects_default_notification_body_is_stored_for_work_and_folds_with_the_robust_one():
+    """A send-notification automation with Prefect's own body template (every migrated notification
+    policy has one) next to setup-prefect's call-webhook: one event for the one crash."""
+    answer = post(captured("d_webhook_send_notification.json")["body"])
+    assert answer.status_code == 202, answer.json()
+    event = FailureEvent.objects.get(pk=answer.json()["event_id"])
+    assert (event.shape, event.flow_run_id, event.state_name, event.status) == (
+        "notification",
+        "a7d4e6ef-1f2a-4db2-8e1c-e2a3c1382028",
+        "Crashed",
+        FailureEvent.Status.PENDING,
+    )
+    assert post(robust_body("d")).json() == {"event_id": event.pk, "duplicate": True}

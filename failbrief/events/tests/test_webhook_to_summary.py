@@ -9,7 +9,7 @@ import pytest
 
 from failbrief.summarize.models import LlmSession
 from failbrief.testing.fixtures import completed_summaries, post_webhook, wait_for
-from failbrief.testing.scenarios import dalgo_body, dalgo_flow_run_body, flow_run_id, robust_body
+from failbrief.testing.scenarios import captured, dalgo_body, dalgo_flow_run_body, flow_run_id, robust_body
 
 pytestmark = [pytest.mark.services, pytest.mark.usefixtures("celery_worker", "service_settings")]
 
@@ -34,7 +34,9 @@ def dalgo_poll(base: str, token: str, run_id: str, task_id: str) -> dict[str, ob
     return last
 
 
-@pytest.mark.parametrize("shape", ["robust", "dalgo", "dalgo_flow_run_json", "dalgo_flow_run_object"])
+@pytest.mark.parametrize(
+    "shape", ["robust", "dalgo", "dalgo_flow_run_json", "dalgo_flow_run_object", "notification"]
+)
 def test_a_failing_task_is_named_first_and_its_not_ready_successor_is_a_cascade(
     live_server, default_org, shape
 ):
@@ -45,6 +47,7 @@ def test_a_failing_task_is_named_first_and_its_not_ready_successor_is_a_cascade(
         "dalgo": dalgo_body(run_id, "rich-bobcat"),
         "dalgo_flow_run_json": dalgo_flow_run_body("a2"),
         "dalgo_flow_run_object": dalgo_flow_run_body("a2", encoded=False),
+        "notification": captured("a2_webhook_send_notification.json")["body"],
     }[shape]
     assert post_webhook(live_server.url, body).status_code == 202
 
@@ -58,7 +61,7 @@ def test_a_failing_task_is_named_first_and_its_not_ready_successor_is_a_cascade(
     assert "transform_orders" in str(root["task_name"])
     # What the pages list the run by comes from the webhook: the robust body names the flow.
     listed = LlmSession.objects.get(task_id=A2_TRANSFORM, version=1)
-    flow = "orders-etl-submit" if shape == "robust" else "rich-bobcat"
+    flow = "orders-etl-submit" if shape in {"robust", "notification"} else "rich-bobcat"
     assert (listed.flow_name, listed.run_state) == (flow, "Failed")
     last = dalgo_poll(live_server.url, token, run_id, A2_TRANSFORM)
     assert last["status"] == "completed"
