@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -90,6 +91,12 @@ def _json(text: str, what: str) -> Any:
         raise BadWebhook(f"{what} is not valid JSON: {exc}") from None
     except RecursionError:
         raise BadWebhook(f"{what} is nested too deeply to be a Prefect notification") from None
+    except ValueError:
+        # Python's cap on integer digits (sys.get_int_max_str_digits()), raised past the decoder's
+        # own errors: no Prefect field is such a number.
+        raise BadWebhook(
+            f"{what} holds a number of more than {sys.get_int_max_str_digits()} digits, which cannot be read"
+        ) from None
     if why := unstorable(value):
         raise BadWebhook(f"{what} cannot be stored: {why}")
     return value

@@ -109,6 +109,9 @@ def test_no_body_makes_the_webhook_fail_with_a_500(keyed_client, body):
         (json.dumps(ROBUST | {"state_timestamp": "0001-01-01T00:00:00+23:59"}).encode(), "out of range"),
         (json.dumps(ROBUST).encode("utf-16"), "not UTF-8"),
         (json.dumps(ROBUST | {"state_message": "café"}, ensure_ascii=False).encode("latin-1"), "not UTF-8"),
+        # Python refuses to read an integer of more than 4,300 digits (a ValueError, not a JSONDecodeError).
+        (json.dumps(ROBUST | {"run_count": 7}).replace("7", "7" * 5000).encode(), "digits"),
+        (json.dumps({"body": json.dumps({"id": 1}).replace("1", "1" * 5000)}).encode(), "digits"),
     ],
     ids=[
         "nested",
@@ -118,6 +121,8 @@ def test_no_body_makes_the_webhook_fail_with_a_500(keyed_client, body):
         "offset-overflow-low",
         "utf-16",
         "latin-1",
+        "huge-integer",
+        "huge-integer-in-dalgos-body",
     ],
 )
 def test_crafted_bodies_are_a_400_saying_what_is_wrong(keyed_client, body, says):
