@@ -9,6 +9,9 @@ from failbrief.metrics.views import metrics
 
 urlpatterns = [
     path("webhooks/v1/notification/", notification, name="webhook"),
+    # Without the slash Django would answer a redirect, which neither of Prefect's webhook blocks
+    # follows (httpx's default): a URL typed without it would lose every failure.
+    path("webhooks/v1/notification", notification),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
     path("api/", api.urls),

@@ -199,3 +199,18 @@ def test_prefects_default_notification_body_is_stored_for_work_and_folds_with_th
         FailureEvent.Status.PENDING,
     )
     assert post(robust_body("d")).json() == {"event_id": event.pk, "duplicate": True}
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("keyed")
+def test_the_url_without_its_trailing_slash_is_the_webhook_too():
+    """Django would answer 301 to the slash-less URL; neither of Prefect's webhook blocks follows a
+    redirect, so every failure posted there was lost."""
+    answer = Client().post(
+        URL.rstrip("/"),
+        data=DALGO,
+        content_type="application/json",
+        headers={"X-Notification-Key": WEBHOOK_KEY},
+    )
+    assert answer.status_code == 202
+    assert FailureEvent.objects.get().flow_run_id == RUN
