@@ -375,7 +375,11 @@ PREFECT_NOTIFICATIONS_WEBHOOK_KEY = env_str("PREFECT_NOTIFICATIONS_WEBHOOK_KEY",
 # --- Processing ---------------------------------------------------------------------------------
 LOG_SETTLE_SECONDS = env_float("FAILBRIEF_LOG_SETTLE_SECONDS", 3.0)
 LOG_SETTLE_CAP_SECONDS = env_float("FAILBRIEF_LOG_SETTLE_CAP_SECONDS", 30.0)
-WEBHOOK_MAX_BYTES = 256 * 1024
+# Prefect keeps up to 100,000 characters of a state message in its events, and the call-webhook
+# templates render it with `tojson`, which writes each non-ASCII character as a 6-byte \uXXXX escape;
+# a raw event carries it twice. So a real webhook can pass 1 MB; this bound leaves room for the
+# parameters the robust template adds (Prefect does not cut those).
+WEBHOOK_MAX_BYTES = 4 * 1024 * 1024
 # A pending event older than this is re-enqueued by beat (the broker may have been down).
 REQUEUE_AFTER_SECONDS = env_float("FAILBRIEF_REQUEUE_AFTER_SECONDS", 30.0, minimum=1.0)
 REQUEUE_EVERY_SECONDS = env_float("FAILBRIEF_REQUEUE_EVERY_SECONDS", 15.0, minimum=1.0)

@@ -59,7 +59,7 @@ def test_it_refuses_everything_when_no_key_is_configured(settings):
             400,
             "not a valid UUID",
         ),
-        (WEBHOOK_KEY, json.dumps({"body": "x" * (257 * 1024)}), "application/json", 413, "larger than"),
+        (WEBHOOK_KEY, json.dumps({"body": "x" * (4 * 1024 * 1024)}), "application/json", 413, "larger than"),
     ],
 )
 def test_a_bad_request_gets_a_json_error_and_stores_nothing(key, body, content_type, status, says):
@@ -214,3 +214,36 @@ def test_the_url_without_its_trailing_slash_is_the_webhook_too():
     )
     assert answer.status_code == 202
     assert FailureEvent.objects.get().flow_run_id == RUN
+
+
+# Prefect cuts a state message at 100,000 characters in its events (TRUNCATE_STATE_MESSAGES_AT), and
+# both call-webhook bodies render it with Jinja's `tojson`, which writes every non-ASCII character
+# (and < > & ') as a 6-byte \uXXXX escape. A raw event carries it twice: its resource's label and its
+# payload's validated state.
+LONGEST_MESSAGE = "Flow run encountered an exception: " + "त्रुटि: तालिका में स्तंभ मौजूद नहीं है; " * 3000
+
+
+def tojson(value: object) -> str:
+    """Jinja's `tojson` filter (htmlsafe_json_dumps) as Prefect's template engine applies it."""
+    text = json.dumps(value)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027")):
+        text = text.replace(char, escape)
+    return text
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("keyed")
+@pytest.mark.parametrize("shape", ["robust", "raw_event"])
+def test_a_failure_with_the_longest_state_message_prefect_sends_is_stored(shape):
+    message = LONGEST_MESSAGE[:100_000]
+    if shape == "robust":
+        body = tojson(json.loads(robust_body("a")) | {"state_message": message})
+    else:
+        event = json.loads(captured("a_webhook_raw_event.json")["body"])
+        event["resource"]["prefect.state-message"] = message
+        event["payload"]["validated_state"]["message"] = message
+        body = tojson(event)
+    assert len(body) > 450_000  # far over the old 256 KiB limit
+    answer = post(body)
+    assert answer.status_code == 202, answer.json()
+    assert FailureEvent.objects.get().state_message == message
