@@ -27,6 +27,7 @@ from failbrief.runs.states import is_failure
 # reconciler: events/reconcile.py; backfill: events/backfill.py (summarized, never announced)
 Shape = Literal["dalgo", "dalgo_flow_run", "notification", "robust", "raw_event", "reconciler", "backfill"]
 
+UNDATED = "-"  # the dedup key's end for a notice with neither a state timestamp nor an event id
 # The run name is free text and may itself contain "with id ... entered state ...", so the
 # last match is the one Prefect appended.
 _DALGO_BODY = re.compile(r"with id (?P<id>\S+) entered state (?P<state>[A-Za-z_]\w*)")
@@ -57,9 +58,16 @@ class FailureNotice:
 
     @property
     def dedup_key(self) -> str:
-        """Same run, same state, same state timestamp: the same notification sent twice."""
-        stamp = self.state_timestamp.isoformat() if self.state_timestamp else "-"
+        """Same run, same state, same state timestamp: the same notification sent twice. Without a
+        timestamp, Prefect's event id names the state change; with neither (Dalgo's sentence) the
+        key ends in "-" and only the intake can tell a repeat from a new failure (events/intake.py)."""
+        stamp = self.state_timestamp.isoformat() if self.state_timestamp else self.prefect_event_id or UNDATED
         return f"{self.flow_run_id}|{self.state_name}|{stamp}"
+
+    @property
+    def undated(self) -> bool:
+        """Nothing in the notice tells one state change of the run from another of the same name."""
+        return self.state_timestamp is None and self.prefect_event_id is None
 
 
 def parse_notice(raw: bytes) -> FailureNotice:

@@ -247,3 +247,33 @@ def test_a_failure_with_the_longest_state_message_prefect_sends_is_stored(shape)
     answer = post(body)
     assert answer.status_code == 202, answer.json()
     assert FailureEvent.objects.get().state_message == message
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("keyed")
+def test_dalgos_sentence_for_a_run_retried_and_failed_again_is_a_new_event_and_a_prompt_repeat_is_not():
+    """Dalgo's sentence carries no state time. Prefect re-sends a send-notification it could not
+    deliver within about 200 ms: a repeat that soon is the same failure. A run retried from
+    Prefect's UI fails again minutes later with the very same sentence: a failure of its own."""
+    first = post(DALGO).json()
+    assert post(DALGO).json() == {"event_id": first["event_id"], "duplicate": True}
+
+    FailureEvent.objects.filter(pk=first["event_id"]).update(
+        received_at=timezone.now() - timedelta(minutes=5), status=FailureEvent.Status.DONE
+    )
+    again = post(DALGO).json()
+    assert again["duplicate"] is False
+    assert FailureEvent.objects.get(pk=again["event_id"]).status == FailureEvent.Status.PENDING
+    assert post(DALGO).json() == {"event_id": again["event_id"], "duplicate": True}
+    assert FailureEvent.objects.count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("keyed")
+def test_a_body_without_a_state_time_but_with_prefects_event_id_is_told_apart_by_that_id():
+    """A hand-written template may leave out the time; Prefect's event id still names the state change."""
+    body = {"flow_run_id": RUN, "state_name": "Failed", "event_id": "01a20fe9-a518-7ecf-8ebf-1ff77ba6768d"}
+    first = post(json.dumps(body)).json()
+    assert post(json.dumps(body)).json() == {"event_id": first["event_id"], "duplicate": True}
+    second = post(json.dumps(body | {"event_id": "01a20fe9-a518-7ecf-8ebf-1ff77ba6768e"})).json()
+    assert second["duplicate"] is False
