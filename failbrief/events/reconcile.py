@@ -7,8 +7,8 @@ Crashed, TimedOut, Dalgo's Completed-but-tests-failed `DBT_TEST_FAILED`) since t
 RECONCILE_OVERLAP_SECONDS, and stores an event for each run we have none for, through the same
 intake as a webhook. A lost webhook then costs at most one interval.
 
-A webhook and the reconciler racing on one run are safe: a run's robust or raw-event webhook and the
-reconciler's notice share the dedup key (run, state, state timestamp), and summaries are UNIQUE per
+A webhook and the reconciler racing on one run are safe: a run's robust, raw-event or Prefect
+notification-text webhook and the reconciler's notice share the dedup key (run, state, state timestamp), and summaries are UNIQUE per
 unit, so even two events for one run (a Dalgo body carries no timestamp) end in one summary.
 """
 
