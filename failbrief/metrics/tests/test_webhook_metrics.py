@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from django.conf import settings
 
 from failbrief.metrics.tests.reading import Samples, samples, total, value
 from failbrief.testing.fixtures import post_webhook, wait_for
@@ -66,7 +67,7 @@ def test_each_refused_or_repeated_webhook_is_counted_under_its_own_result(live_s
     assert post_webhook(live_server.url, robust_body("b"), key=None).status_code == 401
     assert post_webhook(live_server.url, "not json").status_code == 400
     assert post_webhook(live_server.url, "{}", **{"Content-Type": "text/plain"}).status_code == 415
-    assert post_webhook(live_server.url, "x" * (300 * 1024)).status_code == 413
+    assert post_webhook(live_server.url, "x" * (settings.WEBHOOK_MAX_BYTES + 1)).status_code == 413
     after = wait_for(lambda: done_scrape(client), timeout=20)  # the worker is done with the one event
 
     moved = {
