@@ -8,8 +8,9 @@ RECONCILE_OVERLAP_SECONDS, and stores an event for each run we have none for, th
 intake as a webhook. A lost webhook then costs at most one interval.
 
 A webhook and the reconciler racing on one run are safe: a run's robust, raw-event or Prefect
-notification-text webhook and the reconciler's notice share the dedup key (run, state, state timestamp), and summaries are UNIQUE per
-unit, so even two events for one run (a Dalgo body carries no timestamp) end in one summary.
+notification-text webhook and the reconciler's notice share the dedup key (run, state, state
+timestamp), and summaries are UNIQUE per unit, so even two events for one run (a Dalgo body carries
+no timestamp) end in one summary.
 """
 
 from __future__ import annotations
