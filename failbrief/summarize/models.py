@@ -86,6 +86,9 @@ class LlmSession(models.Model):
     flow_name = models.CharField(max_length=500, blank=True)
     deployment_name = models.CharField(max_length=500, blank=True)
     run_state = models.CharField(max_length=100, blank=True)  # Prefect's state name: Failed, Crashed, …
+    # When the unit's failure ended (Prefect's end time). A flow run retried from Prefect's UI keeps
+    # its id: a flow-run unit that ends again later is a new failure with a row of its own.
+    unit_ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

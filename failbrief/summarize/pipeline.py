@@ -34,7 +34,14 @@ from failbrief.sources.baseline import BaselineLogs
 from failbrief.sources.log_source import LogSource, NoLogs, UnitLogs
 from failbrief.sources.prefect_logs import PrefectLogs
 from failbrief.summarize.models import LlmSession
-from failbrief.summarize.store import claim_summary, complete_summary, fail_summary, link_runs, renew_claim
+from failbrief.summarize.store import (
+    claim_summary,
+    complete_summary,
+    fail_summary,
+    flow_unit_key,
+    link_runs,
+    renew_claim,
+)
 from failbrief.summarize.writer import brief_fields, write_brief
 
 log = logging.getLogger(__name__)
@@ -104,14 +111,19 @@ def claim_unit(
     `worker_task_id` now owns it. An Airbyte sync's row has session type airbyte_sync (as Dalgo's).
     `fields` fill a new row (the event, the unit's position)."""
     airbyte = airbyte_unit(unit, run.parameters) is not None
+    session_type = AIRBYTE_SESSION if airbyte else LlmSession.LOG_SUMMARIZATION
+    key = unit.id
+    if unit.kind == "flow_run":
+        key = flow_unit_key(org, lineage[0], unit.id, unit.end_time, session_type)
     row, mine = claim_summary(
         org,
         lineage[0],
-        unit.id,
+        key,
         worker_task_id,
-        session_type=AIRBYTE_SESSION if airbyte else LlmSession.LOG_SUMMARIZATION,
+        session_type=session_type,
         task_name=unit.name,
         unit_kind=unit.kind,
+        unit_ended_at=unit.end_time,
         is_cascade=unit.cascade,
         cascade_reason=unit.cascade_reason or "",
         **fields,

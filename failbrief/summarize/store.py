@@ -5,7 +5,7 @@ The only module that writes LlmSession and SummaryRun rows; the others read them
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,7 +21,15 @@ Status = LlmSession.Status
 _UNIT = ("org", "flow_run_id", "task_id", "session_type")
 # What a new version takes over besides: what the unit is, and what the pages list it by (the
 # webhook's flow, deployment and state).
-_TAKEN_OVER = ("task_name", "unit_kind", "position", "flow_name", "deployment_name", "run_state")
+_TAKEN_OVER = (
+    "task_name",
+    "unit_kind",
+    "position",
+    "flow_name",
+    "deployment_name",
+    "run_state",
+    "unit_ended_at",
+)
 
 
 def claim_summary(
@@ -48,6 +56,37 @@ def claim_summary(
         pass
     row = LlmSession.objects.get(**key)
     return row, _take_over(row, worker_task_id)
+
+
+# A flow-run unit that failed again after a retry: its later failures' rows are keyed `<id>#2`, `#3`…
+AGAIN = "#"
+SAME_FAILURE = timedelta(seconds=1)  # one failure's end time as two reads of Prefect may round it
+
+
+def flow_unit_key(
+    org: Org, top_run_id: str, unit_id: str, ended_at: datetime | None, session_type: str
+) -> str:
+    """The task id a flow-run unit's summary row has: the flow run's id for its first failure, the
+    same key while it is that failure (a repeat webhook, another shape, a regenerate), and `<id>#N`
+    for a later one: a run retried from Prefect's UI that fails again is the same flow run, and with
+    no task failing in either attempt the flow run is itself the unit both times."""
+    latest = (
+        LlmSession.objects.filter(
+            Q(task_id=unit_id) | Q(task_id__startswith=f"{unit_id}{AGAIN}"),
+            org=org,
+            flow_run_id=top_run_id,
+            session_type=session_type,
+            version=1,
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if latest is None or latest.unit_ended_at is None or ended_at is None:
+        return latest.task_id if latest is not None else unit_id
+    if ended_at <= latest.unit_ended_at + SAME_FAILURE:
+        return latest.task_id
+    number = latest.task_id.rpartition(AGAIN)[2] if AGAIN in latest.task_id else "1"
+    return f"{unit_id}{AGAIN}{int(number) + 1 if number.isdigit() else 2}"
 
 
 def renew_claim(row: LlmSession, worker_task_id: str) -> bool:

@@ -71,12 +71,6 @@ def test_dalgos_sentence_for_the_second_failure_of_a_retried_run_gets_its_summar
     assert LlmSession.objects.filter(flow_run_id=run_id, is_cascade=False).count() == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open defect: a flow-run unit (a crash, a flow body that raised) keeps its id across a "
-    "retry, and its version-1 row already holds the first failure's summary; the second is never "
-    "written or announced (summarize/store.py claim_summary, notify/trigger.py version 1 only)",
-)
 def test_a_retried_run_that_crashes_again_gets_a_summary_of_the_second_crash(
     live_server, default_org, fake_prefect
 ):
