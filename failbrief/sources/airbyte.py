@@ -168,18 +168,20 @@ class AirbyteClient(Closing):
         created_before: datetime,
         *,
         config_types: tuple[str, ...] = SYNC_CONFIG_TYPES,
-        max_jobs: int = 100,
+        max_jobs: int = 2000,
     ) -> list[JobWithAttempts]:
-        """The connection's jobs created in the window, newest first, at most `max_jobs`. Older
-        Airbyte servers ignore the createdAt filter, so it is applied here too."""
+        """The connection's jobs created in the window, newest first. Airbyte servers before 0.50
+        ignore the createdAt filter and list every job, newest first: the filter is applied here
+        too, and paging stops at the first page reaching past the window's start (or after
+        `max_jobs` jobs, for a window far back on a busy connection)."""
         body = {
             "configTypes": list(config_types),
             "configId": connection_id,
             "createdAtStart": _iso(created_after),
             "createdAtEnd": _iso(created_before),
         }
-        jobs = self._pages(body, max_jobs)
         low, high = created_after.timestamp(), created_before.timestamp()
+        jobs = self._pages(body, max_jobs, low)
         inside = [j for j in jobs if low <= j.job.created_at <= high]
         return sorted(inside, key=lambda j: (j.job.created_at, j.job.id), reverse=True)
 
@@ -204,7 +206,7 @@ class AirbyteClient(Closing):
             "attempt/get_for_job", AttemptLogs, {"attempt": data.get("attempt"), **_lines(data)}
         )
 
-    def _pages(self, body: Mapping[str, Any], max_jobs: int) -> list[JobWithAttempts]:
+    def _pages(self, body: Mapping[str, Any], max_jobs: int, oldest: float) -> list[JobWithAttempts]:
         found: list[JobWithAttempts] = []
         while len(found) < max_jobs:
             page_body = {**body, "pagination": {"pageSize": PAGE_SIZE, "rowOffset": len(found)}}
@@ -212,8 +214,9 @@ class AirbyteClient(Closing):
             jobs = data.get("jobs") if isinstance(data, dict) else None
             if not isinstance(jobs, list):
                 raise AirbyteBadResponse("jobs/list: the answer has no `jobs` list")
-            found += [self._api.parse("jobs/list", JobWithAttempts, item) for item in jobs]
-            if len(jobs) < PAGE_SIZE:
+            page = [self._api.parse("jobs/list", JobWithAttempts, item) for item in jobs]
+            found += page
+            if len(jobs) < PAGE_SIZE or min(j.job.created_at for j in page) < oldest:
                 break
         return found[:max_jobs]
 

@@ -1,11 +1,13 @@
 """The Airbyte job and attempt behind a failed sync, its logs, and what we store about it.
 
-Which job: the newest FAILED (or incomplete) job of the unit's connection created between the
-unit's start - 5 min and its end + 5 min; the job its failure message names wins among those.
-When only the job is known (prefect-airbyte's "Job <n> failed." and no connection anywhere), that
-job, if it failed; its configId is the connection. Which
-attempt: the job's last failed one (attempt numbers count from 0, as Airbyte's do). Every job we
-pick is kept in `AirbyteJob`.
+Which job: the job its failure message names ("Job 4567 failed." or "cancelled."), read directly
+whenever it was created, if it is of the unit's connection; with no connection known, its
+configId is the connection (on a shared Airbyte, only one the org is known to run). Else the
+newest job of the unit's connection created between the unit's start - 1 min and its end + 30 s
+(Airbyte runs one job of a connection at a time), if it failed, was cancelled or is incomplete:
+never an older failed job when the unit's own did not fail, nor a re-run made after the unit
+ended. Which attempt: the job's last failed one (attempt numbers count from 0, as Airbyte's do).
+Every job we pick is kept in `AirbyteJob`.
 """
 
 from __future__ import annotations
@@ -34,8 +36,11 @@ from failbrief.sources.airbyte import (
 from failbrief.sources.airbyte_units import AirbyteUnit
 from failbrief.sources.models import AirbyteJob
 
-WINDOW_MARGIN = timedelta(minutes=5)
-FAILED_JOB_STATUSES = ("failed", "incomplete")
+BEFORE_START = timedelta(minutes=1)
+SKEW = timedelta(seconds=30)  # Prefect's and Airbyte's clocks may disagree by a few seconds
+# prefect-airbyte raises for a job that failed or was cancelled; "incomplete" is a job whose attempt
+# failed while Prefect gave up waiting. Their last failed attempt says why.
+ENDED_BADLY = ("failed", "cancelled", "incomplete")
 STACKTRACE_LINES = 12
 NOT_CONFIGURED = (
     "Airbyte is not configured (AIRBYTE_API_URL, or `failbrief org set SLUG --airbyte-url`), "
@@ -90,20 +95,36 @@ def _org_token(org: Org) -> str | None:
 
 
 def window(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
-    """The creation window of the job: start - 5 min .. end + 5 min (now when still unknown)."""
+    """When the unit's own job was created: from a minute before it started (the job prefect-airbyte's
+    `trigger` task made, moments before the failing `wait_for_completion` started; and clock skew)
+    to SKEW after it ended (now when still unknown). A job created minutes earlier or later was
+    someone else's run of the connection."""
     now = timezone.now()
-    return (start or end or now) - WINDOW_MARGIN, (end or now) + WINDOW_MARGIN
+    return (start or end or now) - BEFORE_START, (end or now) + SKEW
+
+
+def owns_its_airbyte(org: Org) -> bool:
+    """Whether every job of the Airbyte client_for(org) reads is the org's: its own server, or the
+    global one for the default org. Another org reads the global (shared) server only for the
+    connections its own runs named."""
+    return bool(org.airbyte_url) or org.is_default
 
 
 def logs_of_unit(
     org: Org, unit: AirbyteUnit, start: datetime, end: datetime
 ) -> tuple[AirbyteFound | None, str]:
-    """The failed attempt's logs, or None and a plain sentence saying why Prefect's logs are used."""
+    """The failed attempt's logs, or None and a plain sentence saying why Prefect's logs are used.
+    `start`..`end` is the unit's window()."""
     try:
         client = client_for(org)
         if client is None:
             return None, NOT_CONFIGURED
         with client:
+            named = _named_job(client, org, unit)
+            if named is not None and _ended_badly(named):
+                return _read(client, org, named), ""
+            if named is not None or not unit.connection_id:
+                return None, _no_named_job(org, unit, named is not None)
             return _found_in_window(client, org, unit, start, end)
     except AirbyteError as exc:
         return None, (
@@ -112,42 +133,69 @@ def logs_of_unit(
         )
 
 
+def _named_job(client: AirbyteClient, org: Org, unit: AirbyteUnit) -> JobWithAttempts | None:
+    """The job the failure names ("Job 4567 failed."), whenever it was created, when it is the
+    unit's connection's (or, named alone, a connection this org may read); else None."""
+    if unit.job_id_hint is None:
+        return None
+    try:
+        job = client.job(unit.job_id_hint)
+    except AirbyteNotFound:
+        return None
+    connection = job.job.config_id.lower()
+    if unit.connection_id:
+        # A number in a message is weak evidence; the connection the run named is strong.
+        return job if connection == unit.connection_id else None
+    if owns_its_airbyte(org) or AirbyteJob.objects.filter(org=org, config_id__iexact=connection).exists():
+        return job
+    return None
+
+
+def _no_named_job(org: Org, unit: AirbyteUnit, exists: bool) -> str:
+    if exists or owns_its_airbyte(org):
+        why = ""
+    else:
+        # Job numbers are per server: this one may be of an Airbyte failbrief was not told about.
+        why = (
+            " on the shared Airbyte of a connection this org is known to run (it has no Airbyte of "
+            f"its own: `failbrief org set {org.slug} --airbyte-url`)"
+        )
+    return (
+        f"Airbyte has no failed job {unit.job_id_hint}{why} (the job the failure names), so this "
+        "sync is summarized from Prefect's logs."
+    )
+
+
 def _found_in_window(
     client: AirbyteClient, org: Org, unit: AirbyteUnit, start: datetime, end: datetime
 ) -> tuple[AirbyteFound | None, str]:
-    if not unit.connection_id and unit.job_id_hint is not None:
-        return _found_by_job(client, org, unit.job_id_hint)
-    job = pick_job(client.jobs(unit.connection_id, start, end), unit.job_id_hint)
-    if job is None:
+    """The newest job of the connection created in the window is the unit's own: Airbyte runs one
+    job of a connection at a time. If it did not fail (the worker crashed while it ran), an older
+    failed job in the window was not this unit's failure."""
+    jobs = client.jobs(unit.connection_id, start, end)
+    if not jobs:
         return None, (
             f"No failed Airbyte job of connection {unit.connection_id} was created between "
             f"{_when(start)} and {_when(end)}, so this sync is summarized from Prefect's logs."
         )
-    remember(org, job)
-    return attempt_found(client, job, last_failed_attempt(job)), ""
-
-
-def _found_by_job(client: AirbyteClient, org: Org, job_id: int) -> tuple[AirbyteFound | None, str]:
-    """The job prefect-airbyte's "Job <n> failed." names; its connection is the job's configId."""
-    try:
-        job = pick_job([client.job(job_id)])
-    except AirbyteNotFound:
-        job = None
-    if job is None:
+    own = jobs[0]
+    if not _ended_badly(own):
+        what = own.job.status if own.attempts else f"{own.job.status} without any attempt"
         return None, (
-            f"Airbyte has no failed job {job_id} (the job the failure names), so this sync is "
-            "summarized from Prefect's logs."
+            f"Airbyte job {own.job.id} of connection {unit.connection_id}, the newest created between "
+            f"{_when(start)} and {_when(end)}, is {what}, not failed, so this sync is summarized from "
+            "Prefect's logs."
         )
+    return _read(client, org, own), ""
+
+
+def _ended_badly(job: JobWithAttempts) -> bool:
+    return job.job.status in ENDED_BADLY and bool(job.attempts)
+
+
+def _read(client: AirbyteClient, org: Org, job: JobWithAttempts) -> AirbyteFound:
     remember(org, job)
-    return attempt_found(client, job, last_failed_attempt(job)), ""
-
-
-def pick_job(jobs: list[JobWithAttempts], hint: int | None = None) -> JobWithAttempts | None:
-    """Among `jobs` (newest first), the one named by `hint` if it failed, else the newest failed or
-    incomplete job that has attempts; None when none did."""
-    failed = [j for j in jobs if j.job.status in FAILED_JOB_STATUSES and j.attempts]
-    named = [j for j in failed if j.job.id == hint]
-    return next(iter(named or failed), None)
+    return attempt_found(client, job, last_failed_attempt(job))
 
 
 def last_failed_attempt(job: JobWithAttempts) -> int:

@@ -4,7 +4,9 @@ A real HTTP server (`ThreadingHTTPServer` on 127.0.0.1, in a daemon thread) answ
 `POST /api/v1/jobs/list`, `/api/v1/jobs/get_without_logs` and `/api/v1/attempt/get_for_job` with
 the payload shapes of airbyte-platform's config.yaml (JobReadList, JobInfoRead, AttemptInfoRead:
 `logs.logLines` for logType "formatted", `logs.events[]` for "structured"). Controls: a job registry
-(`add_job`), `fail_next(n, status)`, a required token (401 otherwise) and `deny_all` (401 mode).
+(`add_job`), `fail_next(n, status)`, a required token (401 otherwise), `deny_all` (401 mode) and
+`ignore_time_filter` (an Airbyte before 0.50.x, which ignores createdAtStart/createdAtEnd and lists
+all the connection's jobs, newest first).
 
 It also starts syncs as prefect-airbyte (the fork Dalgo pins) does: `POST /api/v1/connections/get`
 (status "active" for a connection with a scripted sync, 404 otherwise), `POST /api/public/v1/jobs`
@@ -143,6 +145,7 @@ class FakeAirbyte(Loopback):
         self._deny = False
         self._requests: list[tuple[str, Any, str | None]] = []
         self._scripted: dict[str, FakeJob] = {}
+        self.ignore_time_filter = False
         super().__init__()
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
@@ -246,8 +249,8 @@ class FakeAirbyte(Loopback):
     def _list(self, body: Record) -> _Answer:
         types, low, high = (
             body.get("configTypes") or [],
-            _when(body.get("createdAtStart")),
-            _when(body.get("createdAtEnd")),
+            None if self.ignore_time_filter else _when(body.get("createdAtStart")),
+            None if self.ignore_time_filter else _when(body.get("createdAtEnd")),
         )
         jobs = [
             j
@@ -388,6 +391,19 @@ def c_failure(refused: bool = True) -> Record:
         "internalMessage": f"io.airbyte.workers.exception.WorkerException: {internal}",
         "stacktrace": f"io.airbyte.workers.exception.WorkerException: {internal}\n"
         "\tat io.airbyte.workers.general.DefaultCheckConnectionWorker.run(DefaultCheckConnectionWorker.java)",
+        "retryable": False,
+        "timestamp": int(C_STARTED.timestamp() * 1000),
+    }
+
+
+def cancelled_failure() -> Record:
+    """Airbyte's FailureReason of an attempt someone cancelled (the job's status is "cancelled",
+    its last attempt's "failed")."""
+    return {
+        "failureOrigin": "airbyte_platform",
+        "failureType": "manual_cancellation",
+        "externalMessage": "The sync was cancelled.",
+        "internalMessage": "io.airbyte.workers.exception.WorkerException: the sync was cancelled",
         "retryable": False,
         "timestamp": int(C_STARTED.timestamp() * 1000),
     }

@@ -109,8 +109,12 @@ def test_a_named_job_airbyte_does_not_have_or_that_did_not_fail_says_so(org, fak
 
 
 def test_an_incomplete_job_counts_and_a_succeeded_one_does_not(org, fake_airbyte):
+    # Airbyte runs one job of a connection at a time: the succeeded one ran before the incomplete one.
     at = C_STARTED + timedelta(seconds=20)
-    fake_airbyte.add_job(FakeJob(4580, C_CONNECTION, "succeeded", at, [FakeAttempt("succeeded", ["ok"])]))
+    done = FakeJob(
+        4580, C_CONNECTION, "succeeded", at - timedelta(seconds=10), [FakeAttempt("succeeded", ["ok"])]
+    )
+    fake_airbyte.add_job(done)
     attempts = [FakeAttempt("failed", c_attempt_lines(4579, 0)), FakeAttempt("running", ["still going"])]
     fake_airbyte.add_job(FakeJob(4579, C_CONNECTION, "incomplete", at, attempts))
     found, _ = logs_of_unit(org, SYNC, *RUN_WINDOW)

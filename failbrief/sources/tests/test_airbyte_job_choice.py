@@ -1,0 +1,178 @@
+"""Which Airbyte job a failed sync unit is summarized from, when the connection has several: the
+job its failure names (whatever its status and creation time), else the unit's own job by time,
+never an earlier or later job that someone else started; and never another org's job."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from failbrief.orgs.manage import add_org
+from failbrief.orgs.models import Org
+from failbrief.sources.airbyte_jobs import logs_of_unit, window
+from failbrief.sources.airbyte_units import AirbyteUnit
+from failbrief.sources.models import AirbyteJob
+from failbrief.testing.fake_airbyte import (
+    C_CONNECTION,
+    C_JOB,
+    C_SOURCE_ERROR,
+    C_STARTED,
+    FakeAirbyte,
+    FakeAttempt,
+    FakeJob,
+    c_attempt_lines,
+    c_failure,
+    c_scenario,
+    cancelled_failure,
+)
+from failbrief.testing.fixtures import AIRBYTE_TOKEN
+
+pytestmark = pytest.mark.django_db
+UNIT_END = C_STARTED + timedelta(seconds=40)
+UNIT_WINDOW = window(C_STARTED, UNIT_END)
+BY_CONNECTION = AirbyteUnit(C_CONNECTION, "its parameters")  # e.g. a crash: no job named
+
+
+@pytest.fixture
+def global_airbyte(settings, fake_airbyte: FakeAirbyte) -> FakeAirbyte:
+    settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN = fake_airbyte.url, AIRBYTE_TOKEN
+    return fake_airbyte
+
+
+@pytest.fixture
+def org(global_airbyte: FakeAirbyte) -> Org:
+    return add_org("demo", default=True)
+
+
+def failed_job(job_id: int, at: datetime, marker: str = "") -> FakeJob:
+    lines = c_attempt_lines(job_id, 0) + ([f"2026-11-24 23:39:06 source > ERROR {marker}"] if marker else [])
+    return FakeJob(job_id, C_CONNECTION, "failed", at, [FakeAttempt("failed", lines, failures=[c_failure()])])
+
+
+def text_of(found: object) -> str:
+    return "\n".join(r.message for r in found.records)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("connection", [C_CONNECTION, ""], ids=["connection-known", "job-only"])
+def test_a_cancelled_job_the_failure_names_is_read_not_an_earlier_failed_one(org, fake_airbyte, connection):
+    # prefect-airbyte raises "Job 4568 cancelled." when someone cancels the sync in Airbyte's UI.
+    fake_airbyte.add_job(failed_job(4566, C_STARTED - timedelta(minutes=2), "EARLIER-MANUAL-RUN"))
+    lines = [*c_attempt_lines(4568, 0)[:4], "2026-11-24 23:39:20 platform > Cancelling the sync"]
+    attempt = FakeAttempt("failed", lines, failures=[cancelled_failure()])
+    fake_airbyte.add_job(
+        FakeJob(4568, C_CONNECTION, "cancelled", C_STARTED + timedelta(seconds=1), [attempt])
+    )
+    unit = AirbyteUnit(connection, "its parameters", job_id_hint=4568)
+
+    found, note = logs_of_unit(org, unit, *UNIT_WINDOW)
+
+    assert note == ""
+    assert found is not None
+    assert found.job.job.id == 4568
+    assert "EARLIER-MANUAL-RUN" not in text_of(found)
+    assert "status cancelled" in found.preamble
+    assert "manual_cancellation" in found.preamble
+
+
+def test_the_named_job_is_read_even_when_created_outside_the_units_window(org, fake_airbyte):
+    # Airbyte queued the job long before the waiting task started; a later failed job is in the window.
+    fake_airbyte.add_job(failed_job(4567, C_STARTED - timedelta(minutes=30)))
+    fake_airbyte.add_job(failed_job(4569, C_STARTED + timedelta(seconds=5), "SOMEONE-ELSES-RUN"))
+    unit = AirbyteUnit(C_CONNECTION, "its parameters", job_id_hint=4567)
+
+    found, _ = logs_of_unit(org, unit, *UNIT_WINDOW)
+
+    assert found is not None
+    assert found.job.job.id == 4567
+    assert "SOMEONE-ELSES-RUN" not in text_of(found)
+
+
+def test_a_named_job_of_another_connection_is_not_read_as_this_ones(org, fake_airbyte):
+    other = FakeJob(
+        4567, "0e6c1f53-0000-4000-8000-00000000abcd", "failed", C_STARTED, [FakeAttempt("failed", ["x"])]
+    )
+    fake_airbyte.add_job(other)
+    fake_airbyte.add_job(failed_job(4570, C_STARTED + timedelta(seconds=2)))
+
+    found, _ = logs_of_unit(org, AirbyteUnit(C_CONNECTION, "msg", job_id_hint=4567), *UNIT_WINDOW)
+
+    assert found is not None
+    assert (found.job.job.id, found.job.job.config_id) == (4570, C_CONNECTION)
+
+
+def test_a_failed_manual_rerun_after_the_unit_ended_is_not_its_job(org, fake_airbyte):
+    fake_airbyte.add_job(failed_job(C_JOB, C_STARTED))
+    fake_airbyte.add_job(failed_job(4569, UNIT_END + timedelta(minutes=2), "MANUAL-RERUN-FAILED"))
+
+    found, note = logs_of_unit(org, BY_CONNECTION, *UNIT_WINDOW)
+
+    assert note == ""
+    assert found is not None
+    assert found.job.job.id == C_JOB
+    assert "MANUAL-RERUN-FAILED" not in text_of(found)
+
+
+def test_a_few_seconds_of_clock_skew_either_way_still_match(org, fake_airbyte):
+    fake_airbyte.add_job(failed_job(4571, C_STARTED - timedelta(seconds=8)))
+    early, _ = logs_of_unit(org, BY_CONNECTION, *UNIT_WINDOW)
+    fake_airbyte.add_job(failed_job(4572, UNIT_END + timedelta(seconds=8)))
+    late, _ = logs_of_unit(org, BY_CONNECTION, *UNIT_WINDOW)
+    assert early is not None
+    assert late is not None
+    assert (early.job.job.id, late.job.job.id) == (4571, 4572)
+
+
+def test_when_the_units_own_job_did_not_fail_an_earlier_failed_job_is_not_taken(org, fake_airbyte):
+    # The worker crashed (no job named) while its sync still ran; a manual sync had failed just before.
+    fake_airbyte.add_job(failed_job(4566, C_STARTED - timedelta(minutes=3), "EARLIER-MANUAL-RUN"))
+    running = FakeJob(
+        4567, C_CONNECTION, "running", C_STARTED + timedelta(seconds=1), [FakeAttempt("running")]
+    )
+    fake_airbyte.add_job(running)
+
+    found, note = logs_of_unit(org, BY_CONNECTION, *UNIT_WINDOW)
+
+    assert found is None
+    assert "4567" in note
+    assert "running" in note
+    assert note.endswith("so this sync is summarized from Prefect's logs.")
+
+
+def test_an_old_airbyte_that_ignores_the_time_filter_is_paged_until_the_window(org, fake_airbyte):
+    fake_airbyte.ignore_time_filter = True  # lists every job of the connection, newest first
+    fake_airbyte.add_job(failed_job(C_JOB, C_STARTED))
+    for n in range(130):  # a week of hourly syncs since, all succeeded
+        at = C_STARTED + timedelta(hours=n + 1)
+        fake_airbyte.add_job(FakeJob(5000 + n, C_CONNECTION, "succeeded", at, [FakeAttempt("succeeded")]))
+    for n in range(200):  # and months of older ones
+        at = C_STARTED - timedelta(hours=n + 1)
+        fake_airbyte.add_job(FakeJob(1000 + n, C_CONNECTION, "failed", at, [FakeAttempt("failed", ["old"])]))
+
+    found, _ = logs_of_unit(org, BY_CONNECTION, *UNIT_WINDOW)
+
+    assert found is not None
+    assert found.job.job.id == C_JOB
+    pages = [r for r in fake_airbyte.requests if r[0].endswith("/jobs/list")]
+    assert len(pages) <= 8  # 130 newer jobs and the window's page, not the 200 older ones
+
+
+def test_a_job_alone_on_the_shared_airbyte_is_not_read_for_an_org_that_does_not_own_it(global_airbyte):
+    # acme has no Airbyte of its own: "Job 4567 failed." may be a job of its own Airbyte server that
+    # failbrief does not know; job 4567 of the shared one is another org's connection.
+    c_scenario(global_airbyte)
+    acme = add_org("acme")
+    only_the_job = AirbyteUnit("", "the Airbyte job its state message names", job_id_hint=C_JOB)
+
+    found, note = logs_of_unit(acme, only_the_job, *window(C_STARTED, C_STARTED))
+
+    assert found is None
+    assert f"job {C_JOB}" in note
+    assert note.endswith("so this sync is summarized from Prefect's logs.")
+    assert not AirbyteJob.objects.filter(org=acme).exists()
+
+    # Once the connection is known to be acme's (a sync of it summarized from its own run), it is read.
+    logs_of_unit(acme, AirbyteUnit(C_CONNECTION, "its parameters"), *window(C_STARTED, C_STARTED))
+    found, _ = logs_of_unit(acme, only_the_job, *window(C_STARTED, C_STARTED))
+    assert found is not None
+    assert C_SOURCE_ERROR in text_of(found)
