@@ -219,7 +219,7 @@ def _brief_fields(
     timer.lap("condense")
     written = write_brief(row.org, context, info, reuse=reuse)
     timer.lap("summarize")
-    return (
+    fields = (
         brief_fields(written.brief)
         | {"summarizer": written.summarizer, "context_tokens": context.tokens, "log_lines": context.lines_in}
         | {"context": context.text}
@@ -227,6 +227,10 @@ def _brief_fields(
         | logs.row_fields
         | written.row_fields
     )
+    if logs.note:
+        # Dalgo's webapp shows only `response`: a brief from the fallback source must say so there.
+        fields["response"] = [*fields["response"], {"prompt": "Logs used", "response": logs.note}]  # type: ignore[misc]
+    return fields
 
 
 def complete(row: LlmSession, fields: dict[str, object], timer: Timer) -> None:
