@@ -163,15 +163,32 @@ def set_llm_optin(org: Org, optin: bool, by: str) -> None:
 
 
 def set_airbyte(org: Org, *, url: str | None = None, token: str | None = None) -> None:
-    """Per-org Airbyte Config API; the token is stored encrypted ("" removes it)."""
+    """Per-org Airbyte Config API; the token is stored encrypted ("" removes it). A token needs the
+    org's own URL: without one the global AIRBYTE_API_URL is read with the global token."""
     if url:
         parsed = urlparse(url)
         if parsed.scheme not in {"http", "https"} or not parsed.netloc:
             raise OrgError(
                 f"--airbyte-url must be an http(s) URL such as http://airbyte:8000/api/v1, not {url!r}"
             )
+        _refuse_public_api(url, parsed.hostname or "", parsed.path.rstrip("/"))
+    if token and not (url if url is not None else org.airbyte_url):
+        raise OrgError(
+            "--airbyte-token needs the org's own --airbyte-url: without it the global AIRBYTE_API_URL "
+            "is read with AIRBYTE_API_TOKEN, and this token would never be used"
+        )
     if url is not None:
         org.airbyte_url = url.rstrip("/")
     if token is not None:
         org.airbyte_token_encrypted = seal(token) if token else ""
     org.save(update_fields=["airbyte_url", "airbyte_token_encrypted"])
+
+
+def _refuse_public_api(url: str, host: str, path: str) -> None:
+    # Airbyte's public API (Cloud's api.airbyte.com/v1, OSS's /api/public/v1 or the old :8006/v1)
+    # has jobs but no attempt logs: every sync would quietly be summarized from Prefect's logs.
+    if host == "api.airbyte.com" or path.endswith("/public/v1") or path == "/v1":
+        raise OrgError(
+            f"--airbyte-url {url!r} is Airbyte's public API, which has no job logs: give its Config "
+            "API, e.g. http://airbyte:8000/api/v1"
+        )
