@@ -76,7 +76,8 @@ def test_a_cancelled_job_the_failure_names_is_read_not_an_earlier_failed_one(org
 
 
 def test_the_named_job_is_read_even_when_created_outside_the_units_window(org, fake_airbyte):
-    # Airbyte queued the job long before the waiting task started; a later failed job is in the window.
+    # A unit without times of its own is looked up in its run's; the job its failure names decides,
+    # not another failed job of the connection that happens to fall in that window.
     fake_airbyte.add_job(failed_job(4567, C_STARTED - timedelta(minutes=30)))
     fake_airbyte.add_job(failed_job(4569, C_STARTED + timedelta(seconds=5), "SOMEONE-ELSES-RUN"))
     unit = AirbyteUnit(C_CONNECTION, "its parameters", job_id_hint=4567)
