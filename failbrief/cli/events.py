@@ -58,6 +58,7 @@ def events_command(org_slug: str | None, limit: int, status: str | None, as_json
 
 def _table(rows: list[dict[str, object]]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(highlight=False)
@@ -71,12 +72,15 @@ def _table(rows: list[dict[str, object]]) -> None:
     table.add_column("reason", overflow="fold", ratio=1)
     colour = {"done": "green", "failed": "red", "pending": "yellow", "retrying": "yellow"}
     for row in rows:
+        # Names and reasons come from Prefect and from error messages: a "[/]" in them would be
+        # read as markup (and stop the command), so everything but our own styling is escaped.
+        text = {key: escape(str(value)) for key, value in row.items()}
+        name = f"{text['flow_run_name']}, " if row["flow_run_name"] else ""
         state = str(row["state"])
-        name = f"{row['flow_run_name']}, " if row["flow_run_name"] else ""
         table.add_row(
-            str(row["received_at"])[:19].replace("T", " "),
-            f"{row['flow_run_id']}\n[dim]{name}{row['prefect_state']}[/]",
-            f"[{colour.get(state, 'white')}]{state}[/]",
-            str(row["reason"]),
+            text["received_at"][:19].replace("T", " "),
+            f"{text['flow_run_id']}\n[dim]{name}{text['prefect_state']}[/]",
+            f"[{colour.get(state, 'white')}]{text['state']}[/]",
+            text["reason"],
         )
     console.print(table)
