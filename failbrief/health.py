@@ -1,7 +1,7 @@
 """GET /healthz: can we reach the database and the broker?
 
 Anyone may ask (load balancers do), but the reasons name hosts, ports and driver errors, so only
-those who may read /metrics (an allowed address, or the metrics token) get them."""
+those who may read /metrics (an allowed address not behind a proxy, or the metrics token) get them."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ def _may_see_details(request: HttpRequest) -> bool:
             request.headers.get("Authorization", ""),
             settings.METRICS_TOKEN,
             settings.METRICS_ALLOW,
+            request.headers,
         )
         is None
     )

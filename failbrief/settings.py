@@ -470,7 +470,7 @@ RECONCILE_OVERLAP_SECONDS = env_float("FAILBRIEF_RECONCILE_OVERLAP_SECONDS", 120
 
 # --- Metrics (GET /metrics; see docs/metrics.md) -------------------------------------------------
 # A scrape is allowed from these networks ("none": from no address), or with this Bearer token.
-# Behind a reverse proxy the address is the proxy's.
+# A request a reverse proxy passed on (X-Forwarded-For, …) needs the token: its address is the proxy's.
 METRICS_TOKEN = env_str("FAILBRIEF_METRICS_TOKEN", "") or None
 METRICS_ALLOW = env_networks("FAILBRIEF_METRICS_ALLOW", "127.0.0.1/32,::1/128")
 # prometheus_client reads this variable itself, when first imported; read here so the scrape

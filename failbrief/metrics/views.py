@@ -18,6 +18,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
         request.headers.get("Authorization", ""),
         settings.METRICS_TOKEN,
         settings.METRICS_ALLOW,
+        request.headers,
     )
     if refused is not None:
         answer = JsonResponse({"detail": refused.detail}, status=refused.status)

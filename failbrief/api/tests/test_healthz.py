@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+from cryptography.fernet import Fernet
 from django.test import Client
 
 
@@ -37,3 +44,47 @@ def test_an_outsider_learns_only_that_the_broker_is_failing_not_why(broker_proxy
         "/healthz", headers={"Authorization": "Bearer metrics-token-for-the-operator"}
     )
     assert operator.json()["broker"].startswith("error:")
+
+
+# A web process whose database and broker do not answer (nothing listens on port 1), asked by a
+# load balancer, by Prometheus on the same host, and through the reverse proxy on the same host.
+DOWN = """
+import django, json
+django.setup()
+from django.test import Client
+answers = {}
+for who, headers in (("probe", {}), ("proxied", {"X-Forwarded-Proto": "https"})):
+    answer = Client(REMOTE_ADDR="127.0.0.1").get("/healthz", headers=headers)
+    answers[who] = [answer.status_code, answer["Content-Type"], answer.content.decode()]
+print(json.dumps(answers))
+"""
+PASSWORD = "pg-Pass-w0rd-4-healthz"
+
+
+def test_with_the_database_and_broker_down_healthz_says_so_without_a_password(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k not in {"PROMETHEUS_MULTIPROC_DIR"}} | {
+        "DATABASE_URL": f"postgresql://failbrief:{PASSWORD}@127.0.0.1:1/failbrief",
+        "CELERY_BROKER_URL": f"redis://:{PASSWORD}@127.0.0.1:1/0",
+        "SECRET_KEY": "a-long-random-secret-key-for-this-test-only-0123456789",
+        "FAILBRIEF_VAULT_KEY": Fernet.generate_key().decode(),
+        "FAILBRIEF_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "failbrief.settings",
+        "CACHE_URL": "",
+    }
+
+    done = subprocess.run([sys.executable, "-c", DOWN], env=env, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout.strip().splitlines()[-1])
+    for status, content_type, _ in answers.values():
+        assert (status, content_type) == (503, "application/json")
+    probe = json.loads(answers["probe"][2])
+    assert probe["status"] == "unavailable"
+    assert probe["database"].startswith("error: OperationalError")
+    assert probe["broker"].startswith("error:")
+    assert json.loads(answers["proxied"][2]) == {
+        "status": "unavailable",
+        "database": "failing",
+        "broker": "failing",
+    }
+    assert PASSWORD not in done.stdout + done.stderr

@@ -93,3 +93,58 @@ def test_a_network_with_host_bits_stops_start_up_with_the_variable_named(monkeyp
 
     with pytest.raises(ImproperlyConfigured, match="FAILBRIEF_METRICS_ALLOW must be comma-separated"):
         env_networks("FAILBRIEF_METRICS_ALLOW", "")
+
+
+# What a reverse proxy on the same host adds to what it passes on (nginx as docs/deploy.md sets it
+# up, Caddy, Traefik, Apache, a cloud load balancer): the TCP peer is then the proxy, 127.0.0.1.
+PROXY_HEADERS = {
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-For": "203.0.113.9",
+    "X-Real-IP": "203.0.113.9",
+    "Forwarded": "for=203.0.113.9;proto=https",
+    "Via": "1.1 proxy.example.org",
+}
+
+
+@pytest.mark.parametrize("header", sorted(PROXY_HEADERS))
+def test_a_request_a_proxy_on_the_same_host_passed_on_is_not_admitted_by_the_loopback_address(
+    client, settings, header
+):
+    settings.METRICS_TOKEN = None
+
+    answer = client.get("/metrics", REMOTE_ADDR="127.0.0.1", headers={header: PROXY_HEADERS[header]})
+
+    assert answer.status_code == 403
+    assert b"failbrief_" not in answer.content
+    assert header in answer.json()["detail"]
+    assert "FAILBRIEF_METRICS_TOKEN" in answer.json()["detail"]
+
+
+def test_through_a_proxy_the_token_still_reads_the_metrics(client, settings):
+    settings.METRICS_TOKEN = TOKEN
+
+    refused = client.get("/metrics", REMOTE_ADDR="127.0.0.1", headers={"X-Forwarded-Proto": "https"})
+    answer = client.get(
+        "/metrics",
+        REMOTE_ADDR="127.0.0.1",
+        headers={"X-Forwarded-Proto": "https", "Authorization": f"Bearer {TOKEN}"},
+    )
+
+    assert refused.status_code == 401
+    assert answer.status_code == 200
+
+
+def test_a_forged_forwarded_for_naming_an_allowed_address_admits_no_one(client, settings):
+    settings.METRICS_TOKEN = None
+
+    answer = client.get("/metrics", REMOTE_ADDR="203.0.113.9", headers={"X-Forwarded-For": "127.0.0.1"})
+
+    assert answer.status_code == 403
+
+
+def test_the_authorization_scheme_is_read_in_any_case(client, settings):
+    settings.METRICS_TOKEN = TOKEN
+
+    answer = client.get("/metrics", REMOTE_ADDR="10.1.2.3", headers={"Authorization": f"bearer {TOKEN}"})
+
+    assert answer.status_code == 200
