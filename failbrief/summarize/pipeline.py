@@ -234,7 +234,12 @@ def _brief_fields(
 
 
 def complete(row: LlmSession, fields: dict[str, object], timer: Timer) -> None:
-    complete_summary(row, **fields, timings=timer.total())
+    if not complete_summary(row, **fields, timings=timer.total()):
+        # Another copy of this task (a broker redelivery) stored it first: counted and logged there.
+        log.info(
+            "summary=%s flow_run_id=%s already stored by another copy of this task", row.pk, row.flow_run_id
+        )
+        return
     observe_summary_stored(row, str(fields["summarizer"]))
     log.info(
         "summary=%s flow_run_id=%s task_id=%s category=%s summarizer=%s duration=%.3f",

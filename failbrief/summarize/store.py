@@ -165,9 +165,10 @@ _REDACTED_FIELDS = (
 )
 
 
-def complete_summary(row: LlmSession, **fields: object) -> None:
+def complete_summary(row: LlmSession, **fields: object) -> bool:
     """Complete a running row with the brief's `fields`, every text of the brief redacted here, where
-    it is written, so none reaches the table (and from it the API, pages and notifications) without."""
+    it is written, so none reaches the table (and from it the API, pages and notifications) without.
+    False when another copy of the same task had already completed it (nothing was written)."""
     for name in _REDACTED_FIELDS:
         if name in fields:
             fields[name] = _redacted(fields[name])
@@ -180,6 +181,7 @@ def complete_summary(row: LlmSession, **fields: object) -> None:
         updated = _complete(row, {**fields, "airbyte_job_id": None})
     if updated != 1 and not _completed_by_same_task(row):
         raise RuntimeError(f"summary {row.pk} was no longer running when it completed")
+    return updated == 1
 
 
 def _redacted(value: object) -> object:
