@@ -474,7 +474,7 @@ RECONCILE_OVERLAP_SECONDS = env_float("FAILBRIEF_RECONCILE_OVERLAP_SECONDS", 120
 METRICS_TOKEN = env_str("FAILBRIEF_METRICS_TOKEN", "") or None
 METRICS_ALLOW = env_networks("FAILBRIEF_METRICS_ALLOW", "127.0.0.1/32,::1/128")
 # prometheus_client reads this variable itself, when first imported; read here so the scrape
-# knows to sum every process's files. `failbrief run` sets it for its processes.
+# knows to sum every process's files. `failbrief run`, `web` and `worker` set it for their processes.
 METRICS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "") or None
 if METRICS_MULTIPROC_DIR:
     Path(METRICS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)

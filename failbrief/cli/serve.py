@@ -144,6 +144,7 @@ def web_command(host: str, workers: int, threads: int) -> None:
 
     _preflight()
     _warn_if_broker_down()
+    _share_metrics_dir()
     _exec(gunicorn_args(f"{host}:{settings.PORT}", workers, threads))
 
 
@@ -169,6 +170,7 @@ def worker_command(concurrency: int, queues: tuple[str, ...], pool: str) -> None
     never wait behind notifications (docs/deploy.md)."""
     _preflight()
     _warn_if_broker_down()
+    _share_metrics_dir()
     _exec(worker_args(concurrency, queues, pool))
 
 
@@ -271,6 +273,22 @@ def _fresh_metrics_dir() -> Path:
     for old in folder.glob("*.db"):
         old.unlink()
     return folder
+
+
+def _share_metrics_dir() -> None:
+    """`failbrief web` and `failbrief worker`: count in PROMETHEUS_MULTIPROC_DIR, by default
+    $FAILBRIEF_VAR_DIR/metrics. Without it each gunicorn worker served only its own counts (a scrape
+    showed whichever worker answered) and no worker's counts were served at all; with it the web
+    server sums every process of the host that shares the directory. Not emptied here, unlike
+    `failbrief run`: another process of the host may be counting in it, and an exited process's
+    files only keep the counters going on from where they were."""
+    from django.conf import settings
+
+    if settings.METRICS_MULTIPROC_DIR:  # the operator's; settings.py has made it
+        return
+    folder = settings.VAR_DIR / "metrics"
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # read by prometheus_client in the exec'd process
 
 
 def _executable(program: str) -> str:

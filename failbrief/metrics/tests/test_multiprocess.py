@@ -99,6 +99,53 @@ def test_failbrief_run_serves_the_workers_counters_and_json_logs(tmp_path):
     assert done[-1]["event"] == "1"
 
 
+def test_web_and_worker_started_apart_on_one_host_serve_every_process_count(tmp_path):
+    """docs/deploy.md's units: `failbrief web --workers 2` and `failbrief worker`, each its own
+    process, nothing set for the metrics. Every scrape shows every process's counts, whichever
+    gunicorn worker answers it."""
+    port = free_port()
+    log_file = tmp_path / "services.log"
+    with FakePrefect() as prefect, log_file.open("w") as out:
+        env = clean_env(
+            tmp_path,
+            PORT=str(port),
+            PREFECT_API_URL=prefect.url,
+            FAILBRIEF_LOG_SETTLE_SECONDS="0.3",
+            FAILBRIEF_LOG_SETTLE_CAP_SECONDS="3",
+        )
+        failbrief = [sys.executable, "-m", "failbrief.cli"]
+        for setup in (["migrate"], ["org", "add", "default", "--default"]):
+            subprocess.run([*failbrief, *setup], env=env, check=True, capture_output=True, timeout=120)
+        started = [
+            subprocess.Popen(
+                [*failbrief, *command], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            for command in (["web", "--workers", "2", "--threads", "2"], ["worker", "--concurrency", "1"])
+        ]
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_answer(f"{base}/healthz", started[0], log_file)
+            assert post_webhook(base, robust_body("b")).status_code == 202
+            wait_for_metrics(
+                f"{base}/metrics",
+                lambda s: value(s, "failbrief_events", status="done", source="webhook") == 1,
+                started[1],
+                log_file,
+            )
+            # New connections, so gunicorn hands them to either worker.
+            scrapes = [samples(httpx.get(f"{base}/metrics", timeout=10).text) for _ in range(8)]
+        finally:
+            for proc in started:
+                os.killpg(proc.pid, signal.SIGTERM)
+            for proc in started:
+                proc.wait(timeout=30)
+
+    for scraped in scrapes:
+        # Counted by the gunicorn worker that took the webhook, and by the Celery worker.
+        assert value(scraped, "failbrief_webhooks_received_total", result="accepted") == 1
+        assert value(scraped, "failbrief_webhook_to_summary_seconds_count", summarizer="offline") == 2
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
