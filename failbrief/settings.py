@@ -24,6 +24,7 @@ from django.core.checks.security.base import (
 from django.core.exceptions import ImproperlyConfigured
 
 from failbrief.lib.private_files import private_dir, private_file
+from failbrief.lib.url_credentials import without_credentials
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FAILBRIEF_VAR_DIR", str(BASE_DIR / "var")))
@@ -68,7 +69,9 @@ def env_url(name: str, default: str, schemes: set[str]) -> str:
     scheme = parts.scheme.split("+")[0]
     if scheme not in schemes:
         allowed = ", ".join(sorted(schemes))
-        raise ImproperlyConfigured(f"{name} must be a URL with one of the schemes {allowed}, not {value!r}")
+        # Not the URL as given: it may hold a password, and this line ends up in logs.
+        shown = without_credentials(value)
+        raise ImproperlyConfigured(f"{name} must be a URL with one of the schemes {allowed}, not {shown!r}")
     try:
         parts.port  # noqa: B018 (urllib checks the port only when it is read)
     except ValueError:
@@ -416,7 +419,10 @@ AIRBYTE_TIMEOUT_SECONDS = env_float("AIRBYTE_TIMEOUT_SECONDS", 15.0, minimum=0.1
 # --- Notifications (see docs/notifications.md) ---------------------------------------------------
 # The link in every message. {flow_run_id} is the top-level run; {prefect_ui} is PREFECT_UI_URL.
 PREFECT_UI_URL = env_url(
-    "PREFECT_UI_URL", PREFECT_API_URL.removesuffix("/api") or PREFECT_API_URL, {"http", "https"}
+    # A link people open (notifications, pages): never with the user and password of the API's URL.
+    "PREFECT_UI_URL",
+    without_credentials(PREFECT_API_URL.removesuffix("/api") or PREFECT_API_URL),
+    {"http", "https"},
 ).rstrip("/")
 # With FAILBRIEF_PUBLIC_URL set (the pages are reachable), the link goes to failbrief's run page.
 _PAGES_RUN_URL = f"{PUBLIC_URL}/o/{{org}}/runs/{{flow_run_id}}/"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from failbrief.cli.django_setup import migrate, setup_django
+from failbrief.lib.url_credentials import without_credentials
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -109,7 +110,7 @@ def backfill_command(
             found = backfill.plan(client, since, until, org_slug)
         except PrefectError as exc:
             raise click.ClickException(
-                f"Prefect at {settings.PREFECT_API_URL}: {exc}; nothing was changed"
+                f"Prefect at {without_credentials(settings.PREFECT_API_URL)}: {exc}; nothing was changed"
             ) from None
         _warn_if_incomplete(found)
         if dry_run:

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from failbrief.cli.django_setup import setup_django
 from failbrief.lib.http import JsonApi
+from failbrief.lib.url_credentials import without_credentials
 from failbrief.runs.errors import PrefectAuthError, PrefectError, PrefectUnavailable, RunNotFound
 
 START_PREFECT = (
@@ -129,7 +130,7 @@ def _prefect(api_url: str) -> list[Finding]:
             version = http.call("GET", "admin/version")
         except PrefectError as exc:
             return [Finding("Prefect", False, prefect_trouble(api_url, exc), _prefect_fix(exc))]
-        found = Finding("Prefect", True, f"{api_url} answers (version {version})")
+        found = Finding("Prefect", True, f"{without_credentials(api_url)} answers (version {version})")
         try:
             return [found, _automation(http)]
         except PrefectError as exc:

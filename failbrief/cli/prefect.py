@@ -10,6 +10,7 @@ from datetime import timedelta
 import click
 
 from failbrief.cli.django_setup import migrate, setup_django
+from failbrief.lib.url_credentials import without_credentials
 from failbrief.runs import automation
 from failbrief.runs.automation import HookSpec, Installed, automation_name, check, install, prefect_http
 from failbrief.runs.errors import PrefectError
@@ -66,7 +67,7 @@ def setup_prefect_command(
         with prefect_http(api_url, settings.PREFECT_API_KEY, settings.PREFECT_TIMEOUT_SECONDS) as http:
             done = install(http, spec)
     except PrefectError as exc:
-        raise click.ClickException(f"Prefect at {api_url}: {exc}") from None
+        raise click.ClickException(f"Prefect at {without_credentials(api_url)}: {exc}") from None
     _report(done, spec)
 
 
@@ -131,7 +132,9 @@ def check_prefect_command(prefect_url: str | None, org_slug: str | None, hours: 
     name = automation_name(org_slug)
     with prefect_http(api_url, settings.PREFECT_API_KEY, settings.PREFECT_TIMEOUT_SECONDS) as http:
         health = check(http, name, since=timedelta(hours=hours))
-    click.echo(f"Prefect API {api_url}: {'reachable' if health.reachable else 'NOT reachable'}")
+    click.echo(
+        f"Prefect API {without_credentials(api_url)}: {'reachable' if health.reachable else 'NOT reachable'}"
+    )
     if health.version:
         click.echo(f"Prefect version: {health.version}")
     if health.automation_id:

@@ -5,6 +5,7 @@ error's status and message only, so it works on an error rebuilt by Celery too. 
 from __future__ import annotations
 
 from failbrief.lib.http import ApiAuthError, ApiError, ApiNotFound
+from failbrief.lib.url_credentials import without_credentials
 
 # (words in the error's message, what they mean), first match wins; lower case.
 _SYMPTOMS = (
@@ -22,7 +23,7 @@ _SYMPTOMS = (
 
 def prefect_trouble(api_url: str, error: ApiError) -> str:
     """One sentence: `Prefect at <url> <what happened>`."""
-    where = f"Prefect at {api_url}"
+    where = f"Prefect at {without_credentials(api_url)}"  # also the reason an event shows its org
     if isinstance(error, ApiAuthError):
         return f"{where} refused our credentials (HTTP {error.status}): PREFECT_API_KEY is missing or wrong"
     if isinstance(error, ApiNotFound):

@@ -57,6 +57,18 @@ def test_a_complete_setup_is_all_good(var_dir, prefect):
     assert "all good" in done.stdout
 
 
+def test_a_prefect_url_with_a_password_is_named_without_it(var_dir):
+    """The same words are the reason an event shows (the read API, the Dalgo poll, failbrief events)
+    while Prefect does not answer."""
+    port = free_port()  # nothing listens there
+
+    done = check(var_dir, f"http://admin:pr3fect-pa55@127.0.0.1:{port}/api")
+
+    assert done.returncode == 1
+    assert f"Prefect at http://127.0.0.1:{port}/api refused the connection" in done.stdout
+    assert "pr3fect-pa55" not in done.stdout + done.stderr
+
+
 def test_a_prefect_that_refuses_the_connection_is_named_with_the_fix(var_dir):
     with FakeAutomations() as gone:
         url = gone.url

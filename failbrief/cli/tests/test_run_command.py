@@ -208,6 +208,8 @@ def test_a_broker_transport_that_cannot_load_is_one_line_naming_celery_broker_ur
         ("DATABASE_URL", "postgresql://failbrief:hunter2@db.internal:54a32/failbrief"),
         ("DATABASE_URL", "postgresql://failbrief:hunter2@db.internal:5432"),
         ("CELERY_BROKER_URL", "redis://:hunter2@redis.internal:63a79/0"),
+        ("DATABASE_URL", "mysql://failbrief:hunter2@db.internal:3306/failbrief"),
+        ("CELERY_BROKER_URL", "sentinel://:hunter2@redis.internal:26379/0"),
     ],
 )
 def test_a_malformed_database_or_broker_url_is_one_line_naming_it(tmp_path: Path, name: str, value: str):
