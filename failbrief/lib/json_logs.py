@@ -46,8 +46,9 @@ def _extra(record: logging.LogRecord) -> dict[str, object]:
 
 
 def _task() -> dict[str, object]:
-    """The Celery task this line was logged in, as Celery's own worker format shows it."""
+    """The Celery task this line was logged in. Not `task_id`/`task_name` as Celery's own format
+    calls them: our lines' `task_id=` is the Prefect task run they are about, and must stay a field."""
     task = current_task
     if not task or task.request.id is None:
         return {}
-    return {"task_name": task.name, "task_id": task.request.id}
+    return {"celery_task_name": task.name, "celery_task_id": task.request.id}

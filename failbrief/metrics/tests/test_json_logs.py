@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+from failbrief.celery import app
 from failbrief.lib.json_logs import JsonFormatter
 
 
@@ -78,3 +79,21 @@ def test_log_format_json_makes_the_services_log_lines_json(tmp_path):
         "message": "event=7 done",
         "event": "7",
     }
+
+
+@app.task(name="failbrief.metrics.tests.format_in_a_task")
+def format_in_a_task(msg: str, *args: str) -> str:
+    return formatted(record(msg, *args))
+
+
+def test_a_worker_line_keeps_its_own_task_id_beside_the_celery_task_it_ran_in():
+    """Our lines' `task_id=` is the Prefect task run (pipeline.py's summary line, the baseline's);
+    the Celery task the line was logged in must not take its place."""
+    line = format_in_a_task.apply(
+        ("summary=%s flow_run_id=%s task_id=%s", "7", "run-1", "prefect-task-run-1"), task_id="celery-task-9"
+    ).get()
+
+    parsed = json.loads(line)
+    assert parsed["task_id"] == "prefect-task-run-1"
+    assert parsed["celery_task_id"] == "celery-task-9"
+    assert parsed["celery_task_name"] == "failbrief.metrics.tests.format_in_a_task"
