@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from failbrief.events.intake import store_notice
 from failbrief.events.parse import BadWebhook, parse_notice
-from failbrief.metrics.record import count_refused_webhook, count_stored_webhook
+from failbrief.metrics.record import count_refused_webhook, count_stored_webhook, count_webhook
 from failbrief.orgs.models import Org
 from failbrief.orgs.secrets import same_secret, secret_hash
 
@@ -32,6 +32,17 @@ class Refused(Exception):
 @csrf_exempt
 @require_POST
 def notification(request: HttpRequest) -> JsonResponse:
+    try:
+        return _answer(request)
+    except Exception:
+        # Not stored (the database did not answer, a bug): lib/json_errors.py answers 500 and logs
+        # it. Prefect sends a webhook once, so the operator must see these: only the reconciler
+        # still catches their runs.
+        count_webhook("error")
+        raise
+
+
+def _answer(request: HttpRequest) -> JsonResponse:
     try:
         org = _authenticated_org(request)
         raw = _json_body(request)

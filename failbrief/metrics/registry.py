@@ -23,6 +23,7 @@ WEBHOOK_RESULTS = (
     "unsupported_media_type",
     "too_large",
     "no_key_configured",  # the endpoint refuses everything until a webhook key exists
+    "error",  # not stored: answered 500 (the database did not answer, a bug)
 )
 
 WEBHOOKS = Counter("failbrief_webhooks_received", "Webhooks received, by what we did with them", ["result"])
