@@ -287,7 +287,15 @@ def _share_metrics_dir() -> None:
     if settings.METRICS_MULTIPROC_DIR:  # the operator's; settings.py has made it
         return
     folder = settings.VAR_DIR / "metrics"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. the default var/ beside a read-only install
+        click.echo(
+            f"warning: cannot create {folder} ({exc.strerror}), so /metrics shows only the counts of the "
+            "process that answers; set FAILBRIEF_VAR_DIR or PROMETHEUS_MULTIPROC_DIR (docs/metrics.md)",
+            err=True,
+        )
+        return
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # read by prometheus_client in the exec'd process
 
 

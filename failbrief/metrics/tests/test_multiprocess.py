@@ -187,3 +187,29 @@ def json_lines(path: Path) -> list[dict[str, object]]:
         if line.startswith("{"):
             found.append(json.loads(line))
     return found
+
+
+def test_web_starts_with_a_warning_when_it_cannot_make_the_metrics_directory(tmp_path):
+    port = free_port()
+    env = clean_env(tmp_path, PORT=str(port))
+    migrate = [sys.executable, "-m", "failbrief.cli", "migrate"]
+    subprocess.run(migrate, env=env, check=True, capture_output=True, timeout=120)
+    (tmp_path / "var" / "metrics").write_text("not a directory")
+    log_file = tmp_path / "web.log"
+    with log_file.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "failbrief.cli", "web", "--workers", "1"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_for_answer(f"http://127.0.0.1:{port}/healthz", proc, log_file)
+            scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+
+    assert scraped.status_code == 200
+    assert "warning: cannot create" in log_file.read_text()
