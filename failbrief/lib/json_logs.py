@@ -23,7 +23,7 @@ _PAIR = re.compile(r"(?:^|(?<=\s))([a-z][a-z0-9_]*)=(\S+)")
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         message = record.getMessage()
-        line: dict[str, object] = dict(_pairs(message)) | _extra(record) | _task()
+        line: dict[str, object] = _pairs(message) | _extra(record) | _task()
         line |= {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
@@ -37,8 +37,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
-def _pairs(message: str) -> list[tuple[str, str]]:
-    return _PAIR.findall(message)
+def _pairs(message: str) -> dict[str, str]:
+    """The message's `key=value` pairs; the first of a key wins: our lines put their facts first,
+    and a reason at the end may quote text from elsewhere that has pairs of its own."""
+    pairs: dict[str, str] = {}
+    for key, value in _PAIR.findall(message):
+        pairs.setdefault(key, value)
+    return pairs
 
 
 def _extra(record: logging.LogRecord) -> dict[str, object]:

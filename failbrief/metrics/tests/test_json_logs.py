@@ -97,3 +97,12 @@ def test_a_worker_line_keeps_its_own_task_id_beside_the_celery_task_it_ran_in():
     assert parsed["task_id"] == "prefect-task-run-1"
     assert parsed["celery_task_id"] == "celery-task-9"
     assert parsed["celery_task_name"] == "failbrief.metrics.tests.format_in_a_task"
+
+
+def test_a_pair_quoted_later_in_the_line_does_not_replace_the_lines_own():
+    """finish_event's line ends with the reason, which may quote what came back from elsewhere."""
+    parsed = json.loads(
+        formatted(record("event=%s status=%s %s", 12, "failed", "PrefectError: 422: event=999 status=x"))
+    )
+
+    assert (parsed["event"], parsed["status"]) == ("12", "failed")
