@@ -157,6 +157,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz and /metrics are answered whatever Host names (a load balancer's check and
+    # Prometheus reach an instance by its own address, not by a name in ALLOWED_HOSTS).
+    "failbrief.lib.probes.ProbesByAnyHost",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
