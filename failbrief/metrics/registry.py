@@ -9,7 +9,28 @@ the process starts (the parent sets it for its children)."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram, disable_created_metrics
+import os
+import secrets
+
+from prometheus_client import Counter, Histogram, disable_created_metrics, values
+
+_identity: dict[str, object] = {"pid": None, "name": ""}
+
+
+def _process_name() -> str:
+    """This process's name in the metrics files' names (`counter_<name>.db`): its PID and a random
+    part. prometheus_client names them by PID alone, but the containers of a pod sharing one volume
+    (docs/metrics.md) each number their processes from 1, and two processes writing one file
+    overwrite each other's counts. A new name after a fork, as a new PID would give."""
+    pid = os.getpid()
+    if _identity["pid"] != pid:
+        _identity.update(pid=pid, name=f"{pid}-{secrets.token_hex(6)}")
+    return str(_identity["name"])
+
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Before the first series below is made: each takes the value class in force then.
+    values.ValueClass = values.MultiProcessValue(_process_name)  # type: ignore[no-untyped-call]
 
 # The *_created series double the output and multiprocess mode omits them anyway.
 disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped upstream

@@ -213,3 +213,67 @@ def test_web_starts_with_a_warning_when_it_cannot_make_the_metrics_directory(tmp
 
     assert scraped.status_code == 200
     assert "warning: cannot create" in log_file.read_text()
+
+
+# One container's process: counts a refused webhook, waits until the other container's process has
+# counted one too, then counts four more.
+REFUSE_IN_STEPS = """
+import django, sys, time
+from pathlib import Path
+django.setup()
+from django.test import Client
+def refuse():
+    answer = Client().post("/webhooks/v1/notification/", data=b"{}", content_type="application/json")
+    assert answer.status_code == 401, answer.content
+me, other = Path(sys.argv[1]), Path(sys.argv[2])
+refuse()
+me.touch()
+deadline = time.monotonic() + 60
+while not other.exists():
+    assert time.monotonic() < deadline, "the other process never counted"
+    time.sleep(0.05)
+for _ in range(4):
+    refuse()
+"""
+
+
+def own_pid_namespace() -> list[str] | None:
+    """The command prefix that runs a process in a PID namespace of its own, as a container's, or
+    None where this machine does not allow it."""
+    as_root = ["unshare", "--pid", "--fork"]
+    for prefix in (as_root, ["unshare", "--user", "--map-root-user", "--pid", "--fork"]):
+        try:
+            done = subprocess.run([*prefix, "true"], capture_output=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if done.returncode == 0:
+            return prefix
+    return None
+
+
+@pytest.mark.django_db
+def test_two_containers_sharing_the_directory_count_apart_though_their_pids_are_the_same(
+    tmp_path, client, settings
+):
+    """docs/metrics.md: the web and worker containers of a pod share one volume. Each container has
+    its own PIDs, so their processes have the same small numbers: each must still count in its
+    own files, or each overwrites the other's counts."""
+    prefix = own_pid_namespace()
+    if prefix is None:
+        pytest.skip("this machine allows no PID namespace (unshare) to play the containers")
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    env = clean_env(
+        tmp_path, PROMETHEUS_MULTIPROC_DIR=str(shared), DJANGO_SETTINGS_MODULE="failbrief.settings"
+    )
+    first, second = tmp_path / "first-counted", tmp_path / "second-counted"
+    started = [
+        subprocess.Popen([*prefix, sys.executable, "-c", REFUSE_IN_STEPS, str(me), str(other)], env=env)
+        for me, other in ((first, second), (second, first))
+    ]
+    assert [proc.wait(timeout=120) for proc in started] == [0, 0]
+    settings.METRICS_MULTIPROC_DIR = str(shared)
+
+    scraped = samples(client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode())
+
+    assert value(scraped, "failbrief_webhooks_received_total", result="unauthorized") == 10
