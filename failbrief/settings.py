@@ -234,6 +234,11 @@ if _db["ENGINE"] != "django.db.backends.sqlite3" and not _db.get("NAME"):
     raise ImproperlyConfigured(
         "DATABASE_URL names no database; end it with /DBNAME (postgresql://user:password@host:5432/failbrief)"
     )
+if _db["ENGINE"] != "django.db.backends.sqlite3":
+    # libpq waits for ever on a host that accepts the connection and never answers (a firewall that
+    # drops packets): every request and /healthz would hang instead of failing. `?connect_timeout=`
+    # in DATABASE_URL overrides it.
+    _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the worker writes; IMMEDIATE makes writers queue on the
     # busy timeout instead of failing with "database is locked" when they upgrade a read lock.

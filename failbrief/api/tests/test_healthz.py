@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,42 @@ def test_with_the_database_and_broker_down_healthz_says_so_without_a_password(tm
         "broker": "failing",
     }
     assert PASSWORD not in done.stdout + done.stderr
+
+
+class Silent:
+    """A TCP server that accepts connections and never says a word: a database host behind a
+    firewall that drops packets, or a half-dead PostgreSQL."""
+
+    def __enter__(self) -> int:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        port: int = self.sock.getsockname()[1]
+        return port
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
+
+
+def test_a_database_that_never_answers_makes_healthz_answer_503_not_hang(tmp_path: Path):
+    # libpq waits for ever by default: /healthz (and every page) hung on the silent socket, the load
+    # balancer's probe timed out instead of reading 503, and the database_up alert never fired.
+    with Silent() as port:
+        env = {k: v for k, v in os.environ.items() if k not in {"PROMETHEUS_MULTIPROC_DIR"}} | {
+            "DATABASE_URL": f"postgresql://failbrief@127.0.0.1:{port}/failbrief",
+            "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
+            "SECRET_KEY": "a-long-random-secret-key-for-this-test-only-0123456789",
+            "FAILBRIEF_VAULT_KEY": Fernet.generate_key().decode(),
+            "FAILBRIEF_VAR_DIR": str(tmp_path),
+            "DJANGO_SETTINGS_MODULE": "failbrief.settings",
+            "CACHE_URL": "",
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", DOWN], env=env, capture_output=True, text=True, timeout=100
+        )
+
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout.strip().splitlines()[-1])
+    probe = json.loads(answers["probe"][2])
+    assert answers["probe"][0] == 503
+    assert "timeout" in probe["database"].lower()
