@@ -25,6 +25,7 @@ from failbrief.pages.context_view import ContextView, context_view
 from failbrief.pages.failures import Filters, failures_page, seen_counts
 from failbrief.pages.models import Feedback, TeamNote
 from failbrief.pages.notes import note_line, save_note
+from failbrief.pages.once import first_time, new_once
 from failbrief.publish import publish
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.on_demand import summaries_of_run
@@ -150,6 +151,7 @@ def run_page(request: HttpRequest, seat: Seat, flow_run_id: str) -> HttpResponse
         "first": first,
         "prefect_url": prefect_url,
         "categories": CATEGORIES,
+        "once": new_once(),
     }
     return render(request, "pages/run.html", context)
 
@@ -171,6 +173,9 @@ def regenerate(request: HttpRequest, seat: Seat, summary_id: int) -> HttpRespons
     """Summarize the unit again as a new version, as POST /api/v1/summaries/{id}/regenerate does
     (the same rate limits, the same task); older versions stay in the history."""
     row = _summary(seat, summary_id)
+    if not first_time(request, f"regenerate-{row.pk}"):
+        messages.warning(request, "This form was already sent: one new version was asked for then.")
+        return _back_to_run(seat, row)
     unit = f"{row.flow_run_id}:{row.task_id}"
     try:
         limit(

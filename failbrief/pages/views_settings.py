@@ -23,6 +23,7 @@ from failbrief.notify.models import NotifyChannel
 from failbrief.orgs.manage import OrgError, create_token, rotate_webhook_key, set_llm, set_llm_optin
 from failbrief.orgs.models import ApiToken
 from failbrief.pages.access import Seat, admin_page
+from failbrief.pages.once import first_time, new_once, release
 from failbrief.runs.automation import automation_name, check, prefect_http
 from failbrief.summarize.providers.registry import choice_for, model_for, provider_name_for
 
@@ -47,6 +48,7 @@ def _page(request: HttpRequest, seat: Seat, **extra: Any) -> HttpResponse:
             org.webhook_key_previous_until and org.webhook_key_previous_until > timezone.now()
         ),
         "grace_hours": settings.WEBHOOK_KEY_GRACE_HOURS,
+        "once": new_once(),
         **extra,
     }
     response = render(request, "pages/settings.html", context)
@@ -88,6 +90,13 @@ def rotate_key(request: HttpRequest, seat: Seat) -> HttpResponse:
     if not 0 <= hours <= 24 * 30:
         messages.error(request, "The grace period must be between 0 and 720 hours.")
         return redirect("pages:settings", seat.org.slug)
+    if not first_time(request, "rotate-key"):
+        messages.warning(
+            request,
+            "This form was already sent: the key was rotated then and the new key shown once, in "
+            "that answer. Not rotated again; if you did not copy the new key, rotate again.",
+        )
+        return redirect("pages:settings", seat.org.slug)
     key = rotate_webhook_key(seat.org, timedelta(hours=hours))
     shown = {"what": "webhook key", "value": key, "how": "Put it in the Prefect block's X-Notification-Key"}
     return _page(request, seat, shown_once=shown)
@@ -96,6 +105,13 @@ def rotate_key(request: HttpRequest, seat: Seat) -> HttpResponse:
 @require_POST
 @admin_page
 def new_token(request: HttpRequest, seat: Seat) -> HttpResponse:
+    if not first_time(request, "new-token"):
+        messages.warning(
+            request,
+            "This form was already sent: the token was created then and shown once, in that answer. "
+            "Not created again; if you did not copy it, revoke it below and create another.",
+        )
+        return redirect("pages:settings", seat.org.slug)
     token = create_token(seat.org, request.POST.get("label", "").strip()[:200])
     shown = {"what": "API token", "value": token, "how": "Send it as Authorization: Bearer <token>"}
     return _page(request, seat, shown_once=shown)
@@ -104,7 +120,11 @@ def new_token(request: HttpRequest, seat: Seat) -> HttpResponse:
 @require_POST
 @admin_page
 def revoke_token(request: HttpRequest, seat: Seat, token_id: int) -> HttpResponse:
+    first = first_time(request, f"revoke-token-{token_id}")
     deleted, _ = ApiToken.objects.filter(org=seat.org, pk=token_id).delete()
+    if not deleted and not first:
+        messages.success(request, "Token revoked.")  # by the first of the form's two sends
+        return redirect("pages:settings", seat.org.slug)
     if not deleted:
         raise Http404("no such token")
     messages.success(request, "Token revoked.")
@@ -122,9 +142,20 @@ def new_channel(request: HttpRequest, seat: Seat) -> HttpResponse:
         raw["secret"] = secret[:2000]
     if kind == "email":
         raw["to"] = request.POST.get("to", "").strip()[:2000]
+    name = request.POST.get("name", "").strip()[:100]
+    if not first_time(request, "new-channel"):
+        also = ""
+        if kind == "webhook" and "secret" not in raw:
+            also = (
+                "; its signing secret was shown once, in that answer: if you did not copy it, "
+                "remove the channel and add it again"
+            )
+        messages.warning(request, f"This form was already sent: channel {name} was already added then{also}.")
+        return redirect("pages:settings", seat.org.slug)
     try:
-        channel, config = add_channel(seat.org, request.POST.get("name", "").strip()[:100], kind, raw)
+        channel, config = add_channel(seat.org, name, kind, raw)
     except ChannelError as exc:
+        release(request, "new-channel")  # nothing was done: the same form may be sent again
         messages.error(request, f"Channel not added: {exc}")
         return redirect("pages:settings", seat.org.slug)
     if kind == "webhook" and "secret" not in raw:
@@ -166,7 +197,15 @@ def test_channel(request: HttpRequest, seat: Seat, name: str) -> HttpResponse:
 @require_POST
 @admin_page
 def delete_channel(request: HttpRequest, seat: Seat, name: str) -> HttpResponse:
-    remove_channel(_channel(seat, name))
+    first = first_time(request, f"remove-channel-{name}")
+    try:
+        channel = _channel(seat, name)
+    except Http404:
+        if first:
+            raise
+        channel = None  # removed by the first of the form's two sends
+    if channel is not None:
+        remove_channel(channel)
     messages.success(request, f"Channel {name} removed.")
     return redirect("pages:settings", seat.org.slug)
 
