@@ -375,6 +375,9 @@ RATE_REGENERATE_PER_SUMMARY = env_rate("FAILBRIEF_RATE_REGENERATE_PER_SUMMARY", 
 RATE_REGENERATE_PER_ORG = env_rate("FAILBRIEF_RATE_REGENERATE_PER_ORG", "60/h")
 RATE_CHANNEL_TEST = env_rate("FAILBRIEF_RATE_CHANNEL_TEST", "20/h")
 RATE_WRITES = env_rate("FAILBRIEF_RATE_WRITES", "120/m")
+# Failed sign-ins per account (the pages' sign-in and an invitation's confirm-your-password form):
+# past it the password is not checked until the window ends, so it cannot be guessed.
+RATE_SIGNIN = env_rate("FAILBRIEF_RATE_SIGNIN", "10/15m")
 RATELIMIT_CACHE_PREFIX = "rl:"
 
 # --- Prefect ------------------------------------------------------------------------------------

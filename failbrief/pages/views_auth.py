@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from failbrief.pages.guessing import failed, locked_for, wait_text
 from failbrief.pages.invites import InviteError, accept_invite, existing_user, open_invite
 from failbrief.pages.models import Membership
 
@@ -47,19 +48,32 @@ def home(request: HttpRequest) -> HttpResponse:
 def signin(request: HttpRequest) -> HttpResponse:
     error = ""
     next_url = request.POST.get("next") or request.GET.get("next") or ""
+    wait = 0
     if request.method == "POST":
         email = request.POST.get("email", "").strip().lower()
-        user = authenticate(request, username=email, password=request.POST.get("password", ""))
-        if user is not None:
-            login(request, user)
-            safe = url_has_allowed_host_and_scheme(
-                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-            )
-            return redirect(next_url if next_url and safe else "pages:home")
-        error = "Wrong email or password."
-    return render(
+        if wait := locked_for(request, email):
+            error = f"Too many failed sign-ins for this account: try again in {wait_text(wait)}."
+        else:
+            user = authenticate(request, username=email, password=request.POST.get("password", ""))
+            if user is not None:
+                login(request, user)
+                safe = url_has_allowed_host_and_scheme(
+                    next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+                )
+                return redirect(next_url if next_url and safe else "pages:home")
+            failed(request, email)
+            error = "Wrong email or password."
+    response = render(
         request, "pages/signin.html", {"error": error, "next": next_url}, status=400 if error else 200
     )
+    return _locked(response, wait)
+
+
+def _locked(response: HttpResponse, wait: int) -> HttpResponse:
+    if wait:
+        response.status_code = 429
+        response["Retry-After"] = str(wait)
+    return response
 
 
 @require_POST
@@ -79,11 +93,16 @@ def signup(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "pages/signup.html", {"invalid": str(exc)}, status=404)
     known = existing_user(invite)
     errors: list[str] = []
+    wait = 0
     if request.method == "POST":
         password = request.POST.get("password", "")
-        if known is not None:
+        if known is not None and (wait := locked_for(request, known.username)):
+            user = None
+            errors.append(f"Too many failed sign-ins for this account: try again in {wait_text(wait)}.")
+        elif known is not None:
             user = authenticate(request, username=known.username, password=password)
             if user is None:
+                failed(request, known.username)
                 errors.append("Wrong password for this account.")
         else:
             user = User(
@@ -107,4 +126,4 @@ def signup(request: HttpRequest, token: str) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("pages:failures", membership.org.slug)
     context = {"invite": invite, "known": known, "errors": errors}
-    return render(request, "pages/signup.html", context, status=400 if errors else 200)
+    return _locked(render(request, "pages/signup.html", context, status=400 if errors else 200), wait)

@@ -1,0 +1,44 @@
+"""Sign-in cannot be used to guess a password: failed attempts on one account are limited
+(FAILBRIEF_RATE_SIGNIN), the account's right password included while it is locked; other
+accounts are not affected, and a success does not count."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from failbrief.pages.invites import create_invite
+from failbrief.pages.tests.conftest import PASSWORD, Side
+
+
+def sign_in(email: str, password: str) -> tuple[int, str, bool]:
+    client = Client()
+    answer = client.post(reverse("pages:signin"), {"email": email, "password": password})
+    signed_in = client.get(reverse("pages:failures", args=["org-a"])).status_code == 200
+    return answer.status_code, answer.content.decode(), signed_in
+
+
+@pytest.mark.usefixtures("sides")
+def test_failed_sign_ins_on_one_account_are_limited(settings):
+    settings.RATE_SIGNIN = "5/15m"
+    for _ in range(5):
+        assert sign_in("member@org-a.test", "guess")[0] == 400
+    status, page, signed_in = sign_in("Member@org-a.test", PASSWORD)
+    assert (status, signed_in) == (429, False)
+    assert "Too many failed sign-ins" in page
+    assert "minute" in page
+    # Another account is not locked, and its successes do not count.
+    for _ in range(6):
+        assert sign_in("admin@org-a.test", PASSWORD)[0] == 302
+
+
+def test_an_invitation_to_an_existing_account_is_no_way_around_it(sides: tuple[Side, Side], settings):
+    settings.RATE_SIGNIN = "3/15m"
+    _, b = sides
+    path = "/" + create_invite(b.org, "member@org-a.test").split("://", 1)[1].split("/", 1)[1]
+    for _ in range(3):
+        assert Client().post(path, {"password": "guess"}).status_code == 400
+    locked = Client().post(path, {"password": PASSWORD})
+    assert locked.status_code == 429
+    assert sign_in("member@org-a.test", PASSWORD)[0] == 429
