@@ -222,7 +222,7 @@ def feedback(request: HttpRequest, seat: Seat, summary_id: int) -> HttpResponse:
         defaults={
             "helpful": vote == "up",
             # Redacted like a team note: a pasted fix may carry the credential it used.
-            "comment": redact(request.POST.get("comment", "").strip()[:4000]),
+            "comment": redact(one_newline(request.POST.get("comment", "")).strip()[:4000]),
             "category_correction": "" if correction == row.category else correction,
         },
     )
@@ -233,11 +233,18 @@ def feedback(request: HttpRequest, seat: Seat, summary_id: int) -> HttpResponse:
 @require_GET
 @org_page
 def signature_page(request: HttpRequest, seat: Seat, signature: str) -> HttpResponse:
+    return _signature_page(request, seat, signature)
+
+
+def _signature_page(
+    request: HttpRequest, seat: Seat, signature: str, *, typed: str | None = None, error: str = ""
+) -> HttpResponse:
     runs = LlmSession.objects.filter(org=seat.org, signature=signature, version=1)
     stats = runs.aggregate(n=Count("id"), since=Min("created_at"))
     if not stats["n"]:
         raise Http404("no failure with this signature")
     latest = list(runs.order_by("-id").defer("context")[:100])  # up to 16 KB a row, not shown here
+    note = TeamNote.objects.filter(org=seat.org, signature=signature).first()
     context = {
         "seat": seat,
         "signature": signature,
@@ -245,10 +252,16 @@ def signature_page(request: HttpRequest, seat: Seat, signature: str) -> HttpResp
         "since": stats["since"],
         "runs": latest,
         "example": latest[0],
-        "note": TeamNote.objects.filter(org=seat.org, signature=signature).first(),
+        "note": note,
+        "note_text": note.text if typed is None and note else typed or "",
+        "note_error": error,
+        "note_max": NOTE_MAX,
         "window": timedelta(days=settings.SIGNATURE_WINDOW_DAYS),
     }
-    return render(request, "pages/signature.html", context)
+    return render(request, "pages/signature.html", context, status=400 if error else 200)
+
+
+NOTE_MAX = 4000
 
 
 @require_POST
@@ -256,6 +269,16 @@ def signature_page(request: HttpRequest, seat: Seat, signature: str) -> HttpResp
 def signature_note(request: HttpRequest, seat: Seat, signature: str) -> HttpResponse:
     if not LlmSession.objects.filter(org=seat.org, signature=signature).exists():
         raise Http404("no failure with this signature")
-    note = save_note(seat.org, signature, request.POST.get("note", "")[:4000], seat.user)
+    # Browsers send a textarea's line breaks as CRLF but count each as one character against its
+    # maxlength: counted as sent, a note the form allowed lost its last lines.
+    text = one_newline(request.POST.get("note", ""))
+    if len(text) > NOTE_MAX:
+        error = f"Not saved: the note is {len(text)} characters long; at most {NOTE_MAX}."
+        return _signature_page(request, seat, signature, typed=text, error=error)
+    note = save_note(seat.org, signature, text, seat.user)
     messages.success(request, "Team note saved." if note else "Team note removed.")
     return redirect("pages:signature", seat.org.slug, signature)
+
+
+def one_newline(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -49,8 +49,9 @@ def signin(request: HttpRequest) -> HttpResponse:
     error = ""
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     wait = 0
+    email = ""
     if request.method == "POST":
-        email = request.POST.get("email", "").strip().lower()
+        email = request.POST.get("email", "").strip().lower()[:254]
         if wait := locked_for(request, email):
             error = f"Too many failed sign-ins for this account: try again in {wait_text(wait)}."
         else:
@@ -64,7 +65,10 @@ def signin(request: HttpRequest) -> HttpResponse:
             failed(request, email)
             error = "Wrong email or password."
     response = render(
-        request, "pages/signin.html", {"error": error, "next": next_url}, status=400 if error else 200
+        request,
+        "pages/signin.html",
+        {"error": error, "next": next_url, "email": email},
+        status=400 if error else 200,
     )
     return _locked(response, wait)
 
@@ -125,5 +129,5 @@ def signup(request: HttpRequest, token: str) -> HttpResponse:
                 return render(request, "pages/signup.html", {"invalid": str(exc)}, status=404)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("pages:failures", membership.org.slug)
-    context = {"invite": invite, "known": known, "errors": errors}
+    context = {"invite": invite, "known": known, "errors": errors, "name": request.POST.get("name", "")[:150]}
     return _locked(render(request, "pages/signup.html", context, status=400 if errors else 200), wait)

@@ -156,8 +156,12 @@ def new_channel(request: HttpRequest, seat: Seat) -> HttpResponse:
         channel, config = add_channel(seat.org, name, kind, raw)
     except ChannelError as exc:
         release(request, "new-channel")  # nothing was done: the same form may be sent again
-        messages.error(request, f"Channel not added: {exc}")
-        return redirect("pages:settings", seat.org.slug)
+        # Back as typed (the URL too: it was not stored, and the answer is no-store), but for a
+        # signing secret, with the reason above the form.
+        typed = {key: request.POST.get(key, "").strip()[:2000] for key in ("name", "kind", "url", "to")}
+        response = _page(request, seat, channel_form=typed, channel_error=f"Channel not added: {exc}")
+        response.status_code = 400
+        return response
     if kind == "webhook" and "secret" not in raw:
         shown = {
             "what": f"signing secret of channel {channel.name}",
