@@ -12,7 +12,7 @@ from django.urls import reverse
 from failbrief.notify.models import NotifyChannel
 from failbrief.pages.invites import create_invite
 from failbrief.pages.models import TeamNote
-from failbrief.pages.tests.conftest import PASSWORD, Side, store_failure
+from failbrief.pages.tests.conftest import Side, store_failure
 
 SIG = "e" * 64
 
@@ -72,7 +72,7 @@ def test_a_long_note_with_line_breaks_is_kept_whole_and_one_too_long_is_refused_
     client = a.client()
     url = reverse("pages:signature_note", args=["org-a", SIG])
     # The textarea allows 4000 characters, a line break counting one; the browser sends it as CRLF.
-    lines = ["step %03d: rerun the orders migration" % n for n in range(108)]
+    lines = [f"step {n:03d}: rerun the orders migration" for n in range(108)]
     typed = "\n".join(lines)[:4000]
     assert len(typed) <= 4000
     assert client.post(url, {"note": typed.replace("\n", "\r\n")}).status_code == 302
