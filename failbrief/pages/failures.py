@@ -221,7 +221,8 @@ def failures_page(org: Org, filters: Filters, size: int) -> Page:
             row.update(newer)
     counts = seen_counts(org, [r["signature"] for r in rows])
     links = _Links(org)
-    listed = [_listed(row, counts.get(row["signature"], 1), links) for row in rows]
+    zone = timezone.get_current_timezone_name()  # said with every time: "UTC"
+    listed = [_listed(row, counts.get(row["signature"], 1), links, zone) for row in rows]
     return Page(listed, rows[-1]["id"] if more and rows else None)
 
 
@@ -249,7 +250,7 @@ def _quoted(value: str) -> str:
 PLACEHOLDERS = {Status.RUNNING: "summarizing…", Status.FAILED: "no summary"}
 
 
-def _listed(row: Row, seen: int, links: _Links) -> Listed:
+def _listed(row: Row, seen: int, links: _Links, zone: str) -> Listed:
     when = timezone.localtime(row["created_at"]).isoformat()  # as the template's date:'c'
     deployment, flow = row["deployment_name"], row["flow_name"]
     return Listed(
@@ -265,7 +266,7 @@ def _listed(row: Row, seen: int, links: _Links) -> Listed:
         seen=seen,
         seen_url=links.signature(row["signature"]) if seen > 1 else "",
         time_iso=when,
-        time_text=f"{when[:10]} {when[11:16]}",  # YYYY-MM-DD HH:MM
+        time_text=f"{when[:10]} {when[11:16]} {zone}",  # YYYY-MM-DD HH:MM UTC
     )
 
 

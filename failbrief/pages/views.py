@@ -3,6 +3,7 @@ feedback, and regenerate for admins."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -20,6 +21,7 @@ from ninja.errors import HttpError
 from failbrief.api.limits import RateLimited, limit
 from failbrief.condense.fixes import FIXES
 from failbrief.condense.redact import redact
+from failbrief.events.models import FailureEvent
 from failbrief.pages.access import Seat, admin_page, org_page
 from failbrief.pages.context_view import ContextView, context_view
 from failbrief.pages.failures import Filters, failures_page, seen_counts
@@ -152,6 +154,11 @@ def run_page(request: HttpRequest, seat: Seat, flow_run_id: str) -> HttpResponse
         "prefect_url": prefect_url,
         "categories": CATEGORIES,
         "once": new_once(),
+        # When Prefect says the run failed (the webhook's state time); else when it was received.
+        "failed_at": FailureEvent.objects.filter(pk=first.event_id)
+        .values_list("state_timestamp", flat=True)
+        .first(),
+        "stuck_minutes": math.ceil(settings.STUCK_AFTER_SECONDS / 60),
     }
     return render(request, "pages/run.html", context)
 
