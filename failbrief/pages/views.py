@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from urllib.parse import urlencode
 
@@ -154,13 +154,19 @@ def run_page(request: HttpRequest, seat: Seat, flow_run_id: str) -> HttpResponse
         "prefect_url": prefect_url,
         "categories": CATEGORIES,
         "once": new_once(),
-        # When Prefect says the run failed (the webhook's state time); else when it was received.
-        "failed_at": FailureEvent.objects.filter(pk=first.event_id)
-        .values_list("state_timestamp", flat=True)
-        .first(),
+        "failed_at": _failed_at(first),
         "stuck_minutes": math.ceil(settings.STUCK_AFTER_SECONDS / 60),
     }
     return render(request, "pages/run.html", context)
+
+
+def _failed_at(row: LlmSession) -> datetime | None:
+    """When Prefect says the run failed (the webhook's state time); None without one (the page
+    then says when the failure was received)."""
+    if row.event_id is None:
+        return None
+    events = FailureEvent.objects.filter(pk=row.event_id)
+    return events.values_list("state_timestamp", flat=True).first()
 
 
 def _summary(seat: Seat, summary_id: int) -> LlmSession:

@@ -43,6 +43,7 @@ def test_every_time_shown_says_utc(sides: tuple[Side, Side]):
 def test_the_run_page_says_when_the_run_failed(sides: tuple[Side, Side]):
     a, _ = sides
     row = store_failure(a.org)
+    assert row.event_id is not None
     FailureEvent.objects.filter(pk=row.event_id).update(
         state_timestamp=datetime(2024, 5, 1, 3, 4, tzinfo=UTC)
     )
@@ -53,13 +54,11 @@ def test_the_run_page_says_when_the_run_failed(sides: tuple[Side, Side]):
 def test_a_brief_not_ready_says_what_that_means_and_what_to_do(sides, settings):
     settings.STUCK_AFTER_SECONDS = 900
     a, _ = sides
-    running = store_failure(a.org, status=LlmSession.Status.RUNNING, root_cause=None)
+    running = store_failure(a.org, status=LlmSession.Status.RUNNING)
     page = a.client().get(reverse("pages:run", args=["org-a", running.flow_run_id])).content.decode()
     assert "Summarizing since" in page
     assert "15 minutes" in page  # when it is given up on
-    failed = store_failure(
-        a.org, status=LlmSession.Status.FAILED, root_cause=None, error_reason="Prefect refused the key"
-    )
+    failed = store_failure(a.org, status=LlmSession.Status.FAILED, error_reason="Prefect refused the key")
     url = reverse("pages:run", args=["org-a", failed.flow_run_id])
     assert "ask an admin to regenerate" in a.client().get(url).content.decode()
     assert "Regenerate to try again" in a.client("admin").get(url).content.decode()
