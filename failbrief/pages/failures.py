@@ -75,6 +75,11 @@ class Filters:
         )
         found.since = found._date(params.get("since", ""), "from")
         found.until = found._date(params.get("until", ""), "to")
+        if found.since and found.until and found.since > found.until:
+            found.errors.append(
+                f"The “from” date ({found.since}) is after the “to” date ({found.until}): "
+                "no day is in between."
+            )
         before = params.get("before", "")
         if CURSOR.fullmatch(before):
             found.before = int(before)

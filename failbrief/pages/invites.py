@@ -6,7 +6,7 @@ import smtplib
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -77,6 +77,16 @@ def open_invite(token: str) -> Invite:
     if invite.expires_at <= timezone.now():
         raise InviteError("this sign-up link has expired; ask for a new one")
     return invite
+
+
+def joined_with(token: str, user: User | AnonymousUser) -> Membership | None:
+    """`user`'s membership made by the used invitation `token`, if it is theirs; else None."""
+    if not user.is_authenticated:
+        return None
+    invite = Invite.objects.filter(token_hash=secret_hash(token), used_at__isnull=False).first()
+    if invite is None or invite.email != user.username:
+        return None
+    return Membership.objects.filter(user=user, org_id=invite.org_id).select_related("org").first()
 
 
 def existing_user(invite: Invite) -> User | None:

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from failbrief.pages.guessing import failed, locked_for, wait_text
-from failbrief.pages.invites import InviteError, accept_invite, existing_user, open_invite
+from failbrief.pages.invites import InviteError, accept_invite, existing_user, joined_with, open_invite
 from failbrief.pages.models import Membership
 
 STYLESHEET = Path(__file__).resolve().parent / "static" / "pages" / "style.css"
@@ -94,6 +94,9 @@ def signup(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invite = open_invite(token)
     except InviteError as exc:
+        if joined := joined_with(token, request.user):
+            # The person who used it, again (the form sent twice, the mail's link clicked later).
+            return redirect("pages:failures", joined.org.slug)
         return render(request, "pages/signup.html", {"invalid": str(exc)}, status=404)
     known = existing_user(invite)
     errors: list[str] = []

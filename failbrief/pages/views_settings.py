@@ -28,6 +28,7 @@ from failbrief.runs.automation import automation_name, check, prefect_http
 from failbrief.summarize.providers.registry import choice_for, model_for, provider_name_for
 
 URL_KINDS = ("slack", "discord", "teams", "webhook")
+CHANNEL_NAME_MAX = NotifyChannel._meta.get_field("name").max_length or 100
 
 
 def _page(request: HttpRequest, seat: Seat, **extra: Any) -> HttpResponse:
@@ -142,7 +143,7 @@ def new_channel(request: HttpRequest, seat: Seat) -> HttpResponse:
         raw["secret"] = secret[:2000]
     if kind == "email":
         raw["to"] = request.POST.get("to", "").strip()[:2000]
-    name = request.POST.get("name", "").strip()[:100]
+    name = request.POST.get("name", "").strip()
     if not first_time(request, "new-channel"):
         also = ""
         if kind == "webhook" and "secret" not in raw:
@@ -150,9 +151,12 @@ def new_channel(request: HttpRequest, seat: Seat) -> HttpResponse:
                 "; its signing secret was shown once, in that answer: if you did not copy it, "
                 "remove the channel and add it again"
             )
-        messages.warning(request, f"This form was already sent: channel {name} was already added then{also}.")
+        done = f"This form was already sent: channel {name[:100]} was already added then{also}."
+        messages.warning(request, done)
         return redirect("pages:settings", seat.org.slug)
     try:
+        if len(name) > CHANNEL_NAME_MAX:  # cut, it would be another name than the one typed
+            raise ChannelError(f"a channel name has at most {CHANNEL_NAME_MAX} characters, not {len(name)}")
         channel, config = add_channel(seat.org, name, kind, raw)
     except ChannelError as exc:
         release(request, "new-channel")  # nothing was done: the same form may be sent again
