@@ -22,6 +22,7 @@ from failbrief.api.limits import RateLimited, limit
 from failbrief.condense.fixes import FIXES
 from failbrief.condense.redact import redact
 from failbrief.events.models import FailureEvent
+from failbrief.events.state import state_of, visible_events
 from failbrief.pages.access import Seat, admin_page, org_page
 from failbrief.pages.context_view import ContextView, context_view
 from failbrief.pages.failures import Filters, failures_page, seen_counts
@@ -141,7 +142,7 @@ def _attach_notes(seat: Seat, units: list[Unit]) -> None:
 def run_page(request: HttpRequest, seat: Seat, flow_run_id: str) -> HttpResponse:
     units = run_units(seat, flow_run_id)
     if not units:
-        raise Http404("no summaries for this flow run")
+        return _run_waiting(request, seat, flow_run_id)
     first = units[0].current
     prefect_url = settings.PREFECT_RUN_URL_TEMPLATE.format(
         prefect_ui=settings.PREFECT_UI_URL, flow_run_id=flow_run_id, org=seat.org.slug
@@ -158,6 +159,26 @@ def run_page(request: HttpRequest, seat: Seat, flow_run_id: str) -> HttpResponse
         "stuck_minutes": math.ceil(settings.STUCK_AFTER_SECONDS / 60),
     }
     return render(request, "pages/run.html", context)
+
+
+# Events whose run may still get a brief, or failed to: what the reader is told (as the API does).
+WORKING = (FailureEvent.Status.PENDING, FailureEvent.Status.PROCESSING, FailureEvent.Status.FAILED)
+
+
+def _run_waiting(request: HttpRequest, seat: Seat, flow_run_id: str) -> HttpResponse:
+    """No brief of the run yet: what failbrief is doing with its webhook (200 while one may come,
+    or when it failed), else a 404 saying what failbrief knows, only of the events this org may see."""
+    events = visible_events(seat.org).filter(flow_run_id=flow_run_id).order_by("-received_at", "-pk")
+    event = events.filter(status__in=WORKING).first()
+    found = state_of(event) if event is not None else None
+    settled = None if event is not None else events.first()
+    context = {
+        "seat": seat,
+        "flow_run_id": flow_run_id,
+        "state": found,
+        "settled": state_of(settled) if settled is not None else None,
+    }
+    return render(request, "pages/run_waiting.html", context, status=200 if found else 404)
 
 
 def _failed_at(row: LlmSession) -> datetime | None:
