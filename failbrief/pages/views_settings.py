@@ -188,6 +188,11 @@ def _channel(seat: Seat, name: str) -> NotifyChannel:
 @admin_page
 def test_channel(request: HttpRequest, seat: Seat, name: str) -> HttpResponse:
     channel = _channel(seat, name)
+    if not first_time(request, f"test-channel-{name}"):
+        messages.warning(
+            request, f"This form was already sent: one test message went to {channel.name} then."
+        )
+        return redirect("pages:settings", seat.org.slug)
     try:
         what = "channel tests for this org"
         limit(request, "channel-test", str(seat.org.pk), settings.RATE_CHANNEL_TEST, what)

@@ -106,3 +106,20 @@ def test_regenerate_sent_twice_makes_one_new_version(sides: tuple[Side, Side]):
     admin.post(url, data)
     admin.post(url, data)
     assert LlmSession.objects.filter(flow_run_id=row.flow_run_id).count() == 2
+
+
+def test_a_channel_test_sent_twice_sends_one_message(sides, settings):
+    settings.NOTIFY_ALLOW_PRIVATE = True
+    a, _ = sides
+    admin = a.client("admin")
+    with FakeReceiver() as receiver:
+        admin.post(
+            reverse("pages:settings_new_channel", args=["org-a"]),
+            {"name": "hook", "kind": "webhook", "url": receiver.url("/in"), "secret": "s" * 32},
+        )
+        url = reverse("pages:settings_test_channel", args=["org-a", "hook"])
+        data = form_of(admin, reverse("pages:settings", args=["org-a"]), url)
+        admin.post(url, data)
+        again = admin.post(url, data, follow=True).content.decode()
+        assert len(receiver.requests) == 1
+    assert "already" in again
