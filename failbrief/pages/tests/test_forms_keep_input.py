@@ -93,3 +93,12 @@ def test_the_channel_name_field_accepts_exactly_the_names_the_server_does(sides:
     assert pattern
     assert re.fullmatch(pattern.group(1), "ops-alerts_2")
     assert not re.fullmatch(pattern.group(1), "Ops")  # refused by the server: ask for it here
+
+
+def test_an_error_message_is_announced_at_once_and_a_confirmation_politely(sides: tuple[Side, Side]):
+    a, _ = sides
+    admin = a.client("admin")
+    bad = admin.post(reverse("pages:settings_llm", args=["org-a"]), {"provider": "skynet"}, follow=True)
+    assert re.search(r'<li class="error" role="alert">[^<]*unknown LLM provider', bad.content.decode())
+    good = admin.post(reverse("pages:settings_llm", args=["org-a"]), {"provider": ""}, follow=True)
+    assert re.search(r'<li class="success" role="status">LLM settings saved', good.content.decode())

@@ -80,3 +80,21 @@ def test_an_empty_list_says_how_failures_get_here(sides: tuple[Side, Side]):
     assert reverse("pages:settings", args=["org-a"]) in page.split("No failures yet", 1)[1]
     member = a.client().get(reverse("pages:failures", args=["org-a"])).content.decode()
     assert "No failures yet" in member
+
+
+def test_each_briefs_buttons_say_which_brief_they_act_on(sides: tuple[Side, Side]):
+    a, _ = sides
+    root = store_failure(a.org)
+    store_failure(
+        a.org, flow_run_id=root.flow_run_id, position=1, is_cascade=True, failing_step="publish_report"
+    )
+    page = a.client("admin").get(reverse("pages:run", args=["org-a", root.flow_run_id])).content.decode()
+    names = []
+    for button in re.findall(r"<button[^>]*>.*?</button>", page, re.S):
+        label = re.search(r'aria-label="([^"]+)"', button)
+        names.append(label.group(1) if label else re.sub(r"<[^>]+>", "", button).strip())
+    for action in ("Regenerate", "Send feedback"):
+        named = [n for n in names if n.startswith(action)]  # the visible text first (label in name)
+        assert len(named) == 2
+        assert len(set(named)) == 2, named
+        assert any("publish_report" in n for n in named)
