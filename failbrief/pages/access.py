@@ -6,12 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Concatenate, ParamSpec, cast
+from typing import Concatenate, ParamSpec
+from urllib.parse import urlencode, urlsplit
 
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from failbrief.orgs.models import Org
 from failbrief.pages.models import Membership
@@ -54,9 +58,11 @@ def org_page(view: OrgView[P]) -> SlugView[P]:
 
     @wraps(view)
     def page(request: HttpRequest, slug: str, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return to_sign_in(request, slug)
         return view(request, seat_of(request, slug), *args, **kwargs)
 
-    return cast("SlugView[P]", login_required(page))
+    return page
 
 
 def admin_page(view: OrgView[P]) -> SlugView[P]:
@@ -64,9 +70,29 @@ def admin_page(view: OrgView[P]) -> SlugView[P]:
 
     @wraps(view)
     def page(request: HttpRequest, slug: str, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return to_sign_in(request, slug)
         seat = seat_of(request, slug)
         if not seat.is_admin:
             raise PermissionDenied("only an admin of this org may do this")
         return view(request, seat, *args, **kwargs)
 
-    return cast("SlugView[P]", login_required(page))
+    return page
+
+
+def to_sign_in(request: HttpRequest, slug: str) -> HttpResponse:
+    """Sign-in, then back. A form sent after the session ended goes back to the page it was on
+    (its referrer, on this site; else the org's list), not to its own URL: that one takes POSTs
+    only, and the person would land on a 405 with what they typed gone."""
+    if request.method in ("GET", "HEAD"):
+        return redirect_to_login(request.get_full_path())
+    referrer = request.headers.get("Referer", "")
+    same_site = url_has_allowed_host_and_scheme(
+        referrer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if same_site and referrer:
+        parts = urlsplit(referrer)
+        back = parts.path + (f"?{parts.query}" if parts.query else "")
+    else:
+        back = reverse("pages:failures", args=[slug])
+    return redirect(reverse("pages:signin") + "?" + urlencode({"next": back, "unsent": "1"}))

@@ -67,7 +67,7 @@ def signin(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "pages/signin.html",
-        {"error": error, "next": next_url, "email": email},
+        {"error": error, "next": next_url, "email": email, "unsent": request.GET.get("unsent") == "1"},
         status=400 if error else 200,
     )
     return _locked(response, wait)

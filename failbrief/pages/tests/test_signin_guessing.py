@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from failbrief.pages.invites import create_invite
-from failbrief.pages.tests.conftest import PASSWORD, Side
+from failbrief.pages.tests.conftest import PASSWORD, Side, store_failure
 
 
 def sign_in(email: str, password: str) -> tuple[int, str, bool]:
@@ -42,3 +42,29 @@ def test_an_invitation_to_an_existing_account_is_no_way_around_it(sides: tuple[S
     locked = Client().post(path, {"password": PASSWORD})
     assert locked.status_code == 429
     assert sign_in("member@org-a.test", PASSWORD)[0] == 429
+
+
+def test_a_form_sent_after_the_session_ended_comes_back_to_its_page_not_a_405(sides: tuple[Side, Side]):
+    a, _ = sides
+    row = store_failure(a.org, signature="n" * 64)
+    run_page = reverse("pages:run", args=["org-a", row.flow_run_id])
+    client = Client()
+    sent = client.post(
+        reverse("pages:feedback", args=["org-a", row.pk]),
+        {"vote": "up"},
+        HTTP_REFERER=f"http://testserver{run_page}",
+    )
+    assert sent.status_code == 302
+    signin = client.get(sent["Location"])
+    assert "nothing was sent" in signin.content.decode()
+    back = client.post(sent["Location"], {"email": "member@org-a.test", "password": PASSWORD})
+    assert back["Location"] == run_page  # the page with the form, not the POST-only URL
+    assert client.get(back["Location"]).status_code == 200
+    # Without a referrer of this site: the org's list.
+    sent = Client().post(
+        reverse("pages:signature_note", args=["org-a", "n" * 64]),
+        {"note": "x"},
+        HTTP_REFERER="https://evil.example/",
+    )
+    back = Client().post(sent["Location"], {"email": "member@org-a.test", "password": PASSWORD})
+    assert back["Location"] == reverse("pages:failures", args=["org-a"])
