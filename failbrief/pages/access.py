@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Concatenate, ParamSpec
+from typing import Concatenate, ParamSpec, cast
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib.auth.models import User
@@ -62,7 +62,7 @@ def org_page(view: OrgView[P]) -> SlugView[P]:
             return to_sign_in(request, slug)
         return view(request, seat_of(request, slug), *args, **kwargs)
 
-    return page
+    return cast("SlugView[P]", page)
 
 
 def admin_page(view: OrgView[P]) -> SlugView[P]:
@@ -77,7 +77,7 @@ def admin_page(view: OrgView[P]) -> SlugView[P]:
             raise PermissionDenied("only an admin of this org may do this")
         return view(request, seat, *args, **kwargs)
 
-    return page
+    return cast("SlugView[P]", page)
 
 
 def to_sign_in(request: HttpRequest, slug: str) -> HttpResponse:
