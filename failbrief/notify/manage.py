@@ -32,7 +32,7 @@ def add_channel(
     """Store a new channel; returns it and its cleaned config (which the caller shows once: a
     generated webhook secret is only ever visible here)."""
     if not name or slugify(name) != name:
-        raise ChannelError(f"channel name must be a slug (letters, digits, - and _), not {name!r}")
+        raise ChannelError(f"channel name must be a slug (lowercase letters, digits, - and _), not {name!r}")
     try:
         config = channel_of(kind).clean_config(raw)
     except ConfigError as exc:

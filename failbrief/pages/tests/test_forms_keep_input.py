@@ -102,3 +102,12 @@ def test_an_error_message_is_announced_at_once_and_a_confirmation_politely(sides
     assert re.search(r'<li class="error" role="alert">[^<]*unknown LLM provider', bad.content.decode())
     good = admin.post(reverse("pages:settings_llm", args=["org-a"]), {"provider": ""}, follow=True)
     assert re.search(r'<li class="success" role="status">LLM settings saved', good.content.decode())
+
+
+def test_a_name_with_capitals_is_refused_saying_lowercase(sides: tuple[Side, Side]):
+    a, _ = sides
+    data = {"name": "Ops", "kind": "email", "to": "ops@example.org"}
+    page = a.client("admin").post(reverse("pages:settings_new_channel", args=["org-a"]), data)
+    error = re.search(r'id="ch-error">([^<]*)<', page.content.decode())
+    assert error
+    assert "lowercase" in error.group(1)
