@@ -25,6 +25,9 @@ API_URL_SHAPE = (
     "https://api.prefect.cloud/api/accounts/ID/workspaces/ID"
 )
 SETUP = "run 'failbrief setup-prefect --public-url URL' (failbrief's URL as the Prefect server reaches it)"
+# PostgreSQL's connect timeout during the check; psycopg's own default waits 130 s on a host that
+# drops packets, and a person is waiting for the verdict.
+DATABASE_CONNECT_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,19 @@ def _database() -> Finding:
     from failbrief.cli.preflight import without_password
 
     where = without_password(settings.DATABASE_URL)
+    if not settings.USES_SQLITE:
+        connection.settings_dict.setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_CONNECT_SECONDS
     try:
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return Finding("database", False, f"{where} refused ({reason})", "start it, or correct DATABASE_URL")
+        fix = "start it, or correct DATABASE_URL"
+        if "timeout" in reason.lower():
+            detail = f"{where} did not answer within {DATABASE_CONNECT_SECONDS} s"
+        else:
+            detail = f"{where} refused ({reason})"
+        return Finding("database", False, detail, fix)
     finally:
         connection.close()
     if pending:
@@ -122,10 +132,10 @@ def _webhook_key(database_ok: bool) -> Finding:
 def _prefect(api_url: str) -> list[Finding]:
     from django.conf import settings
 
-    from failbrief.runs.automation import prefect_http
+    from failbrief.runs.automation import ONCE, prefect_http
     from failbrief.runs.diagnose import prefect_trouble
 
-    with prefect_http(api_url, settings.PREFECT_API_KEY, settings.PREFECT_TIMEOUT_SECONDS) as http:
+    with prefect_http(api_url, settings.PREFECT_API_KEY, settings.PREFECT_TIMEOUT_SECONDS, ONCE) as http:
         try:
             version = http.call("GET", "admin/version")
         except PrefectError as exc:

@@ -12,7 +12,15 @@ import click
 from failbrief.cli.django_setup import migrate, setup_django
 from failbrief.lib.url_credentials import without_credentials
 from failbrief.runs import automation
-from failbrief.runs.automation import HookSpec, Installed, automation_name, check, install, prefect_http
+from failbrief.runs.automation import (
+    ONCE,
+    HookSpec,
+    Installed,
+    automation_name,
+    check,
+    install,
+    prefect_http,
+)
 from failbrief.runs.errors import PrefectError
 
 PREFECT_URL_HELP = "Prefect's REST API, ending in /api (default: PREFECT_API_URL)."
@@ -130,7 +138,7 @@ def check_prefect_command(prefect_url: str | None, org_slug: str | None, hours: 
 
     api_url = prefect_url or settings.PREFECT_API_URL
     name = automation_name(org_slug)
-    with prefect_http(api_url, settings.PREFECT_API_KEY, settings.PREFECT_TIMEOUT_SECONDS) as http:
+    with prefect_http(api_url, settings.PREFECT_API_KEY, settings.PREFECT_TIMEOUT_SECONDS, ONCE) as http:
         health = check(http, name, since=timedelta(hours=hours))
     click.echo(
         f"Prefect API {without_credentials(api_url)}: {'reachable' if health.reachable else 'NOT reachable'}"

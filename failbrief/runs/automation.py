@@ -142,12 +142,15 @@ def dry_run(spec: HookSpec) -> dict[str, Any]:
 
 
 RETRIES = Backoff(retries=3, base=0.5, cap=2.0)  # a busy Prefect (SQLite) answers 503 now and then
+# A diagnosis reports what it meets: retrying a host that black-holes would make a person wait
+# four timeouts (and the backoffs) for the same verdict.
+ONCE = Backoff(retries=0, base=0.5, cap=2.0)
 
 
-def prefect_http(api_url: str, api_key: str | None, timeout: float) -> JsonApi:
-    """Prefect's API through the one JSON-API core, transient answers tried again as `RETRIES` says."""
+def prefect_http(api_url: str, api_key: str | None, timeout: float, backoff: Backoff = RETRIES) -> JsonApi:
+    """Prefect's API through the one JSON-API core, transient answers tried again as `backoff` says."""
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    return JsonApi(api_url, headers=headers, errors=PREFECT_ERRORS, timeout=timeout, backoff=RETRIES)
+    return JsonApi(api_url, headers=headers, errors=PREFECT_ERRORS, timeout=timeout, backoff=backoff)
 
 
 def install(http: JsonApi, spec: HookSpec) -> Installed:

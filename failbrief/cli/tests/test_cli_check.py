@@ -3,12 +3,14 @@ each misconfiguration is named with its fix, and the exit status says whether an
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
 from failbrief.cli.tests.test_cli_prefect import failbrief
+from failbrief.testing.black_hole import BlackHole
 from failbrief.testing.fake_automations import FakeAutomations
 from failbrief.testing.prefect_server import free_port
 
@@ -131,3 +133,38 @@ def test_no_webhook_key_anywhere_says_every_webhook_is_refused(var_dir, prefect)
     assert done.returncode == 1
     assert "PROBLEM webhook key: none: the webhook endpoint refuses every request (503)" in done.stdout
     assert "fix: set PREFECT_NOTIFICATIONS_WEBHOOK_KEY" in done.stdout
+
+
+def test_a_prefect_that_never_answers_is_given_up_on_after_one_timeout(var_dir):
+    """A host that black-holes costs PREFECT_TIMEOUT_SECONDS once, not once per retry: at 3 a.m.
+    the person running check waits for the verdict."""
+    with BlackHole() as hole:
+        url = f"http://127.0.0.1:{hole.port}/api"
+        started = time.monotonic()
+        done = check(var_dir, url, PREFECT_TIMEOUT_SECONDS="3")
+        took = time.monotonic() - started
+
+    assert done.returncode == 1
+    assert f"PROBLEM Prefect: Prefect at {url} did not answer in time" in done.stdout
+    assert took < 10, f"check took {took:.0f} s"
+
+
+def test_a_database_that_never_answers_is_given_up_on_within_seconds(tmp_path, prefect):
+    """A PostgreSQL host that black-holes: psycopg's own default waits 130 s."""
+    install_automation(prefect)
+    with BlackHole() as hole:
+        port = hole.port
+        started = time.monotonic()
+        done = check(
+            tmp_path / "var", prefect.url,
+            DATABASE_URL=f"postgresql://failbrief:the-db-password@127.0.0.1:{port}/failbrief",
+            SECRET_KEY="a-long-random-secret-key-for-this-test-only-0123456789",
+            CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0",
+        )  # fmt: skip
+        took = time.monotonic() - started
+
+    assert done.returncode == 1
+    where = f"postgresql://failbrief:***@127.0.0.1:{port}/failbrief"
+    assert f"PROBLEM database: {where} did not answer within 5 s" in done.stdout
+    assert "the-db-password" not in done.stdout + done.stderr
+    assert took < 30, f"check took {took:.0f} s"

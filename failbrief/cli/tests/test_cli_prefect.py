@@ -8,11 +8,13 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from failbrief.orgs.secrets import secret_hash
+from failbrief.testing.black_hole import BlackHole
 from failbrief.testing.fake_automations import FakeAutomations
 
 
@@ -126,3 +128,15 @@ def test_setup_prefect_against_a_prefect_that_does_not_answer_fails_with_one_lin
 
     assert done.returncode == 1
     assert done.stderr.startswith(f"Error: Prefect at {url}: GET /block_types/slug/webhook")
+
+
+def test_check_prefect_gives_up_on_a_prefect_that_never_answers_after_one_timeout(var_dir):
+    with BlackHole() as hole:
+        url = f"http://127.0.0.1:{hole.port}/api"
+        started = time.monotonic()
+        done = failbrief(var_dir, "check-prefect", "--prefect-url", url, PREFECT_TIMEOUT_SECONDS="3")
+        took = time.monotonic() - started
+
+    assert done.returncode == 1
+    assert f"Prefect API {url}: NOT reachable" in done.stdout
+    assert took < 10, f"check-prefect took {took:.0f} s"
