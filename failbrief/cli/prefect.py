@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,6 +24,12 @@ from failbrief.runs.automation import (
 )
 from failbrief.runs.errors import PrefectError
 
+if TYPE_CHECKING:
+    from failbrief.orgs.models import Org
+
+# How long the old key of an org keeps working while its block is written: only until the command
+# ends, but long enough to outlast a process killed mid-way (SIGKILL runs no cleanup).
+STAGED_KEY_GRACE = timedelta(hours=24)
 PREFECT_URL_HELP = "Prefect's REST API, ending in /api (default: PREFECT_API_URL)."
 
 
@@ -68,28 +75,35 @@ def setup_prefect_command(
         spec = HookSpec(public_url, "", name, deployed_only, tags)
         click.echo(json.dumps(automation.dry_run(spec), indent=2))
         return
-    key = _webhook_key(org_slug, webhook_key, settings.PREFECT_NOTIFICATIONS_WEBHOOK_KEY)
+    key, org = _webhook_key(org_slug, webhook_key, settings.PREFECT_NOTIFICATIONS_WEBHOOK_KEY)
     spec = HookSpec(public_url, key, name, deployed_only, tags)
     api_url = prefect_url or settings.PREFECT_API_URL
+    staged = _StagedKey(org, key, rotated=org is not None and not webhook_key)
     try:
         with prefect_http(api_url, settings.PREFECT_API_KEY, settings.PREFECT_TIMEOUT_SECONDS) as http:
-            done = install(http, spec)
+            done = install(http, spec, block_written=staged.block_written)
     except PrefectError as exc:
+        staged.failed()
         raise click.ClickException(f"Prefect at {without_credentials(api_url)}: {exc}") from None
+    except BaseException:  # Ctrl-C: the same, the org must not lose the key Prefect sends
+        staged.failed()
+        raise
+    staged.done()
     _report(done, spec)
 
 
-def _webhook_key(org_slug: str | None, given: str | None, global_key: str | None) -> str:
-    """The key the block sends. With an org, its own key (rotated unless given); else the global one."""
+def _webhook_key(org_slug: str | None, given: str | None, global_key: str | None) -> tuple[str, Org | None]:
+    """The key the block sends, and the org it is the key of (None: the global key). With an org,
+    its own key: the given one, else a new one. Nothing is stored yet (see `_StagedKey`)."""
     if org_slug is None:
         if not global_key:
             raise click.ClickException(
                 "PREFECT_NOTIFICATIONS_WEBHOOK_KEY is not set: set it, or use --org SLUG to give the "
                 "org its own key"
             )
-        return global_key
+        return global_key, None
     migrate()
-    from failbrief.orgs.manage import OrgError, get_org, set_webhook_key
+    from failbrief.orgs.manage import OrgError, get_org
     from failbrief.orgs.secrets import new_secret, secret_hash
 
     try:
@@ -100,13 +114,52 @@ def _webhook_key(org_slug: str | None, given: str | None, global_key: str | None
         raise click.ClickException(
             f"--webhook-key is not org {org_slug}'s key; leave it out to give the org a new one"
         )
-    key = given or new_secret()
-    set_webhook_key(org, key)
-    if not given:
-        click.echo(
-            f"org {org_slug} has a new webhook key (the block sends it; the old one stops working)", err=True
-        )
-    return key
+    return given or new_secret(), org
+
+
+class _StagedKey:
+    """An org's key change that follows what Prefect's block sends. While the block is written
+    failbrief accepts the new key and the old one (a failure Prefect reports meanwhile still
+    carries the old). Once the block holds the new key, the old ones stop; if Prefect never took
+    it, the org keeps its keys as they were, so its webhooks are not refused (401) meanwhile."""
+
+    def __init__(self, org: Org | None, key: str, *, rotated: bool) -> None:
+        self.org, self.key, self.rotated, self.written = org, key, rotated, False
+        if org is None:
+            return
+        from failbrief.orgs.manage import set_webhook_key, webhook_keys
+
+        self.before = webhook_keys(org)
+        set_webhook_key(org, key, keep_current_for=STAGED_KEY_GRACE)
+
+    def block_written(self) -> None:
+        self.written = True
+        if self.org is not None:
+            from failbrief.orgs.manage import set_webhook_key
+
+            set_webhook_key(self.org, self.key)
+
+    def failed(self) -> None:
+        if self.org is None:
+            return
+        from failbrief.orgs.manage import restore_webhook_keys
+
+        if self.written:
+            click.echo(
+                f"org {self.org.slug} has a new webhook key: Prefect's block sends it, but the automation "
+                "was not updated; run this again",
+                err=True,
+            )
+            return
+        restore_webhook_keys(self.org, self.before)
+        click.echo(f"org {self.org.slug} keeps its webhook key: Prefect did not take a new one", err=True)
+
+    def done(self) -> None:
+        if self.org is not None and self.rotated:
+            click.echo(
+                f"org {self.org.slug} has a new webhook key (the block sends it; the old one stops working)",
+                err=True,
+            )
 
 
 def quiet_http_log() -> None:

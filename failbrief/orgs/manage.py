@@ -50,9 +50,39 @@ def get_org(slug: str) -> Org:
     return org
 
 
-def set_webhook_key(org: Org, key: str) -> None:
+_KEY_FIELDS = ["webhook_key_hash", "webhook_key_previous_hash", "webhook_key_previous_until"]
+
+
+@dataclass(frozen=True)
+class WebhookKeys:
+    """An org's webhook keys as stored (hashes), to put back when a change did not go through."""
+
+    current: str | None
+    previous: str
+    previous_until: datetime | None
+
+
+def webhook_keys(org: Org) -> WebhookKeys:
+    return WebhookKeys(org.webhook_key_hash, org.webhook_key_previous_hash, org.webhook_key_previous_until)
+
+
+def set_webhook_key(org: Org, key: str, *, keep_current_for: timedelta = timedelta(0)) -> None:
+    """`key` becomes the org's webhook key. The current one stops at once unless `keep_current_for`
+    says otherwise; an older key still in a grace period (a rotation on the settings page) stops
+    at once in any case: whoever sets a key means the ones before it to go."""
+    keep = bool(org.webhook_key_hash and keep_current_for and org.webhook_key_hash != secret_hash(key))
+    org.webhook_key_previous_hash = (org.webhook_key_hash or "") if keep else ""
+    org.webhook_key_previous_until = timezone.now() + keep_current_for if keep else None
     org.webhook_key_hash = secret_hash(key)
-    org.save(update_fields=["webhook_key_hash"])
+    org.save(update_fields=_KEY_FIELDS)
+
+
+def restore_webhook_keys(org: Org, keys: WebhookKeys) -> None:
+    """Put back the keys `webhook_keys` read: a change that did not reach the sender is undone."""
+    org.webhook_key_hash = keys.current
+    org.webhook_key_previous_hash = keys.previous
+    org.webhook_key_previous_until = keys.previous_until
+    org.save(update_fields=_KEY_FIELDS)
 
 
 def rotate_webhook_key(org: Org, grace: timedelta) -> str:
@@ -63,9 +93,7 @@ def rotate_webhook_key(org: Org, grace: timedelta) -> str:
         org.webhook_key_previous_hash = org.webhook_key_hash or ""
         org.webhook_key_previous_until = timezone.now() + grace if org.webhook_key_hash and grace else None
         org.webhook_key_hash = secret_hash(key)
-        org.save(
-            update_fields=["webhook_key_hash", "webhook_key_previous_hash", "webhook_key_previous_until"]
-        )
+        org.save(update_fields=_KEY_FIELDS)
     return key
 
 

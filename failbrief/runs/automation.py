@@ -9,6 +9,7 @@ one automation. The shapes and their traps are in docs/prefect-behaviour.md §2.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
@@ -153,9 +154,12 @@ def prefect_http(api_url: str, api_key: str | None, timeout: float, backoff: Bac
     return JsonApi(api_url, headers=headers, errors=PREFECT_ERRORS, timeout=timeout, backoff=backoff)
 
 
-def install(http: JsonApi, spec: HookSpec) -> Installed:
-    """Create or update the block, then the automation. Raises a PrefectError subclass."""
+def install(http: JsonApi, spec: HookSpec, block_written: Callable[[], None] | None = None) -> Installed:
+    """Create or update the block, then the automation. Raises a PrefectError subclass.
+    `block_written()` is called once Prefect holds the block: from then on it sends the spec's key."""
     block_id, block_action = _upsert_block(http, spec)
+    if block_written is not None:
+        block_written()
     found = _automations_named(http, spec.name)
     body = automation_body(spec, block_id)
     if found:

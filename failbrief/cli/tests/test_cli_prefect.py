@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,53 @@ def test_check_prefect_gives_up_on_a_prefect_that_never_answers_after_one_timeou
     assert done.returncode == 1
     assert f"Prefect API {url}: NOT reachable" in done.stdout
     assert took < 10, f"check-prefect took {took:.0f} s"
+
+
+def stored_keys(var_dir: Path, slug: str) -> tuple[str | None, str, str | None]:
+    with sqlite3.connect(var_dir / "failbrief.sqlite3") as db:
+        current, previous, until = db.execute(
+            "select webhook_key_hash, webhook_key_previous_hash, webhook_key_previous_until "
+            "from orgs_org where slug = ?",
+            [slug],
+        ).fetchone()
+    return current, previous, until
+
+
+def test_an_org_keeps_its_key_when_prefect_does_not_take_the_new_one(var_dir):
+    """Rotating first would leave Prefect's block sending the old key, which failbrief then
+    refuses (401): every one of the org's failures lost until setup-prefect succeeds."""
+    assert failbrief(var_dir, "org", "add", "acme", "--webhook-key", "the-key-prefect-sends").returncode == 0
+    with FakeAutomations() as gone:
+        url = gone.url
+
+    done = failbrief(
+        var_dir, "setup-prefect", "--prefect-url", url, "--public-url", "http://fb", "--org", "acme"
+    )
+
+    assert done.returncode == 1
+    assert "has a new webhook key" not in done.stderr
+    assert "org acme keeps its webhook key" in done.stderr
+    assert stored_keys(var_dir, "acme")[0] == secret_hash("the-key-prefect-sends")
+
+
+def test_a_new_org_key_stops_every_older_one_at_once(var_dir, prefect):
+    """An org whose key was rotated on its settings page has the key before that still working
+    for a grace period; setup-prefect says the old key stops working, so it must, all of them."""
+    assert failbrief(var_dir, "org", "add", "acme", "--webhook-key", "current").returncode == 0
+    with sqlite3.connect(var_dir / "failbrief.sqlite3") as db:
+        db.execute(
+            "update orgs_org set webhook_key_previous_hash = ?, webhook_key_previous_until = ? "
+            "where slug = 'acme'",
+            [secret_hash("leaked-one-rotated-on-the-page"), "2999-01-01 00:00:00"],
+        )
+
+    done = failbrief(
+        var_dir, "setup-prefect", "--prefect-url", prefect.url, "--public-url", "http://fb", "--org", "acme"
+    )
+
+    assert done.returncode == 0, done.stderr
+    key = prefect.block_data("failbrief-acme")["headers"]["X-Notification-Key"]
+    current, previous, until = stored_keys(var_dir, "acme")
+    in_grace = until is not None and datetime.fromisoformat(until).replace(tzinfo=UTC) > datetime.now(UTC)
+    accepted = {current} | ({previous} if in_grace else set())
+    assert accepted == {secret_hash(key)}
