@@ -2,18 +2,16 @@
 
 It checks what stops a failure from becoming a summary: the database, the broker, a webhook key
 (without one every webhook is refused), Prefect at PREFECT_API_URL (reachable, the key accepted)
-and a failbrief automation there (enabled, its recent calls delivered)."""
+and failbrief's automations there (enabled, posting to failbrief's webhook with a key it accepts,
+their recent calls delivered: check_automation.py)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import timedelta
 
 import click
 from rich.console import Console
 
 from failbrief.cli.django_setup import setup_django
-from failbrief.lib.http import JsonApi
+from failbrief.cli.finding import Finding
 from failbrief.lib.url_credentials import without_credentials
 from failbrief.runs.errors import PrefectAuthError, PrefectError, PrefectUnavailable, RunNotFound
 
@@ -24,28 +22,25 @@ API_URL_SHAPE = (
     "set PREFECT_API_URL to Prefect's REST API, ending in /api: http://HOST:4200/api, or Prefect Cloud's "
     "https://api.prefect.cloud/api/accounts/ID/workspaces/ID"
 )
-SETUP = "run 'failbrief setup-prefect --public-url URL' (failbrief's URL as the Prefect server reaches it)"
 # PostgreSQL's connect timeout during the check; psycopg's own default waits 130 s on a host that
 # drops packets, and a person is waiting for the verdict.
 DATABASE_CONNECT_SECONDS = 5
-
-
-@dataclass(frozen=True)
-class Finding:
-    what: str
-    ok: bool
-    detail: str
-    fix: str = ""
 
 
 @click.command("check")
 @click.option(
     "--prefect-url", default=None, help="Prefect's REST API, ending in /api (default: PREFECT_API_URL)."
 )
-def check_command(prefect_url: str | None) -> None:
+@click.option(
+    "--public-url",
+    default=None,
+    help="failbrief's base URL as the Prefect server reaches it: the automations must post there.",
+)
+def check_command(prefect_url: str | None, public_url: str | None) -> None:
     """Tell what is misconfigured, each with its fix: the database, the broker, the webhook key,
-    Prefect (reachable, the API key accepted) and failbrief's automation in it. Exits 1 when
-    anything is wrong."""
+    Prefect (reachable, the API key accepted) and failbrief's automations in it (enabled, posting
+    to failbrief's webhook with a key it accepts, no failed call lately). Exits 1 when anything is
+    wrong."""
     setup_django()
     from django.conf import settings
 
@@ -54,7 +49,7 @@ def check_command(prefect_url: str | None) -> None:
     quiet_http_log()
     api_url = prefect_url or settings.PREFECT_API_URL
     database = _database()
-    findings = [database, _broker(), _webhook_key(database.ok), *_prefect(api_url)]
+    findings = [database, _broker(), _webhook_key(database.ok), *_prefect(api_url, public_url, database.ok)]
     out = Console(highlight=False, soft_wrap=True)
     for finding in findings:
         mark = "[green]ok     [/]" if finding.ok else "[red]PROBLEM[/]"
@@ -129,9 +124,10 @@ def _webhook_key(database_ok: bool) -> Finding:
     return Finding("webhook key", False, "none: the webhook endpoint refuses every request (503)", fix)
 
 
-def _prefect(api_url: str) -> list[Finding]:
+def _prefect(api_url: str, public_url: str | None, database_ok: bool) -> list[Finding]:
     from django.conf import settings
 
+    from failbrief.cli.check_automation import automation_findings
     from failbrief.runs.automation import ONCE, prefect_http
     from failbrief.runs.diagnose import prefect_trouble
 
@@ -142,7 +138,7 @@ def _prefect(api_url: str) -> list[Finding]:
             return [Finding("Prefect", False, prefect_trouble(api_url, exc), _prefect_fix(exc))]
         found = Finding("Prefect", True, f"{without_credentials(api_url)} answers (version {version})")
         try:
-            return [found, _automation(http)]
+            return [found, *automation_findings(http, public_url, database_ok)]
         except PrefectError as exc:
             return [found, Finding("automation", False, prefect_trouble(api_url, exc), _prefect_fix(exc))]
 
@@ -157,31 +153,3 @@ def _prefect_fix(exc: PrefectError) -> str:
     if isinstance(exc, PrefectUnavailable):
         return START_PREFECT
     return API_URL_SHAPE
-
-
-def _automation(http: JsonApi) -> Finding:
-    from failbrief.runs.automation import action_failures
-
-    listed = http.call("POST", "automations/filter", {})
-    ours = [
-        a
-        for a in (listed if isinstance(listed, list) else [])
-        if isinstance(a, dict)
-        and (a.get("name") == "failbrief" or str(a.get("name")).startswith("failbrief-"))
-    ]
-    if not ours:
-        return Finding("automation", False, "Prefect has no failbrief automation: no failure is sent", SETUP)
-    names = ", ".join(repr(a["name"]) for a in ours)
-    enabled = [a for a in ours if a.get("enabled")]
-    if not enabled:
-        fix = "enable it in Prefect (Automations), or run 'failbrief setup-prefect' again"
-        return Finding("automation", False, f"{names} present but disabled", fix)
-    failures = [f for a in enabled for f in action_failures(http, str(a["id"]), timedelta(hours=24))]
-    if failures:
-        detail = f"{len(failures)} webhook call(s) failed in the last 24 h, the latest: {failures[0].reason}"
-        fix = (
-            "make failbrief reachable from the Prefect server at the block's URL, or run setup-prefect "
-            "again with the right --public-url ('failbrief check-prefect' lists the calls)"
-        )
-        return Finding("automation", False, detail, fix)
-    return Finding("automation", True, f"{names} enabled, no failed webhook call in the last 24 h")

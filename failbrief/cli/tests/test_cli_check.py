@@ -32,13 +32,23 @@ def prefect():
         yield fake
 
 
-def install_automation(fake: FakeAutomations, enabled: bool = True) -> None:
-    automation_id = str(uuid.uuid4())
+def install_automation(
+    fake: FakeAutomations,
+    enabled: bool = True,
+    *,
+    name: str = "failbrief",
+    key: str = KEY,
+    url: str = "http://fb:8000/webhooks/v1/notification/",
+) -> None:
+    """An automation and its webhook block, as setup-prefect makes them."""
+    block_id, automation_id = str(uuid.uuid4()), str(uuid.uuid4())
+    headers = {"Content-Type": "application/json", "X-Notification-Key": key}
+    fake.blocks[block_id] = {"id": block_id, "name": name, "data": {"url": url, "headers": headers}}
     fake.automations[automation_id] = {
         "id": automation_id,
-        "name": "failbrief",
+        "name": name,
         "enabled": enabled,
-        "actions": [],
+        "actions": [{"type": "call-webhook", "block_document_id": block_id, "payload": "{}"}],
     }
 
 
@@ -56,6 +66,7 @@ def test_a_complete_setup_is_all_good(var_dir, prefect):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PROBLEM" not in done.stdout
     assert "'failbrief' enabled" in done.stdout
+    assert "posts to http://fb:8000/webhooks/v1/notification/ with a key failbrief accepts" in done.stdout
     assert "all good" in done.stdout
 
 
@@ -168,3 +179,71 @@ def test_a_database_that_never_answers_is_given_up_on_within_seconds(tmp_path, p
     assert f"PROBLEM database: {where} did not answer within 5 s" in done.stdout
     assert "the-db-password" not in done.stdout + done.stderr
     assert took < 30, f"check took {took:.0f} s"
+
+
+def test_an_automation_whose_key_failbrief_refuses_is_a_problem(var_dir, prefect):
+    """Left by another failbrief, or sending a key since replaced: every call it makes is a 401."""
+    install_automation(prefect, key="the-key-of-another-failbrief")
+
+    done = check(var_dir, prefect.url)
+
+    assert done.returncode == 1
+    assert (
+        "PROBLEM automation: 'failbrief' sends an X-Notification-Key failbrief refuses (401)" in done.stdout
+    )
+    assert "fix: run 'failbrief setup-prefect --public-url URL' again" in done.stdout
+    assert "the-key-of-another-failbrief" not in done.stdout
+
+
+def test_a_disabled_automation_is_a_problem_beside_an_enabled_one(tmp_path, prefect):
+    assert failbrief(tmp_path / "var", "org", "add", "acme", "--webhook-key", "acme-key").returncode == 0
+    install_automation(prefect)
+    install_automation(prefect, enabled=False, name="failbrief-acme", key="acme-key")
+
+    done = check(tmp_path / "var", prefect.url)
+
+    assert done.returncode == 1
+    assert "ok      automation: 'failbrief' enabled" in done.stdout
+    assert (
+        "PROBLEM automation: 'failbrief-acme' is disabled: Prefect sends none of its failures" in done.stdout
+    )
+    assert "1 problem(s)" in done.stdout
+
+
+def test_an_org_automation_sending_the_orgs_key_is_all_good(tmp_path, prefect):
+    assert failbrief(tmp_path / "var", "org", "add", "acme", "--webhook-key", "acme-key").returncode == 0
+    install_automation(prefect, name="failbrief-acme", key="acme-key")
+
+    done = check(tmp_path / "var", prefect.url, PREFECT_NOTIFICATIONS_WEBHOOK_KEY="")
+
+    assert done.returncode == 0, done.stdout
+    assert "'failbrief-acme' enabled, posts to" in done.stdout
+
+
+def test_an_automation_posting_past_failbriefs_webhook_is_a_problem(var_dir, prefect):
+    """setup-prefect given the webhook's own URL as --public-url: every call is a 404."""
+    install_automation(prefect, url="http://fb:8000/webhooks/v1/notification/webhooks/v1/notification/")
+
+    done = check(var_dir, prefect.url)
+
+    assert done.returncode == 1
+    assert (
+        "PROBLEM automation: 'failbrief' posts to http://fb:8000/webhooks/v1/notification/webhooks/v1/notification/,"
+        " not to a failbrief webhook (BASE/webhooks/v1/notification/)"
+    ) in done.stdout
+
+
+def test_with_public_url_an_automation_posting_to_another_failbrief_is_a_problem(var_dir, prefect):
+    install_automation(prefect, url="http://old-failbrief:8000/webhooks/v1/notification/")
+
+    done = failbrief(
+        var_dir, "check", "--public-url", "http://fb:8000",
+        PREFECT_API_URL=prefect.url, PREFECT_NOTIFICATIONS_WEBHOOK_KEY=KEY,
+    )  # fmt: skip
+
+    assert done.returncode == 1
+    assert (
+        "PROBLEM automation: 'failbrief' posts to http://old-failbrief:8000/webhooks/v1/notification/, "
+        "not to this failbrief (http://fb:8000/webhooks/v1/notification/)"
+    ) in done.stdout
+    assert "fix: run 'failbrief setup-prefect --public-url http://fb:8000'" in done.stdout
