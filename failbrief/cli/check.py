@@ -12,6 +12,7 @@ from rich.console import Console
 
 from failbrief.cli.django_setup import setup_django
 from failbrief.cli.finding import Finding
+from failbrief.cli.prefect import base_url
 from failbrief.lib.url_credentials import without_credentials
 from failbrief.runs.errors import PrefectAuthError, PrefectError, PrefectUnavailable, RunNotFound
 
@@ -34,6 +35,7 @@ DATABASE_CONNECT_SECONDS = 5
 @click.option(
     "--public-url",
     default=None,
+    callback=base_url,
     help="failbrief's base URL as the Prefect server reaches it: the automations must post there.",
 )
 def check_command(prefect_url: str | None, public_url: str | None) -> None:

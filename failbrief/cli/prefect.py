@@ -7,6 +7,7 @@ import json
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
@@ -15,6 +16,7 @@ from failbrief.lib.url_credentials import without_credentials
 from failbrief.runs import automation
 from failbrief.runs.automation import (
     ONCE,
+    WEBHOOK_PATH,
     HookSpec,
     Installed,
     automation_name,
@@ -33,11 +35,33 @@ STAGED_KEY_GRACE = timedelta(hours=24)
 PREFECT_URL_HELP = "Prefect's REST API, ending in /api (default: PREFECT_API_URL)."
 
 
+def base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A --public-url Prefect can post to: Prefect stores anything, then fails every call to a
+    URL that is not one, once and silently (it never retries)."""
+    if value is None:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise click.BadParameter(
+            f"{value!r} is not an http(s) URL; give failbrief's base URL, e.g. https://failbrief.example.org"
+        )
+    if parts.query or parts.fragment or parts.path.rstrip("/").endswith(WEBHOOK_PATH.rstrip("/")):
+        base = urlunsplit(
+            parts._replace(path=parts.path.split(WEBHOOK_PATH.rstrip("/"))[0], query="", fragment="")
+        )
+        raise click.BadParameter(
+            f"{value!r}: give failbrief's base URL, without a path to the webhook or a query "
+            f"({base.rstrip('/')}); the webhook's path is added to it"
+        )
+    return value.strip().rstrip("/")
+
+
 @click.command("setup-prefect")
 @click.option("--prefect-url", default=None, help=PREFECT_URL_HELP)
 @click.option(
     "--public-url",
     required=True,
+    callback=base_url,
     help="failbrief's base URL as the Prefect server reaches it, e.g. https://failbrief.example.org.",
 )
 @click.option(

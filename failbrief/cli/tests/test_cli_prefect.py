@@ -191,3 +191,25 @@ def test_a_new_org_key_stops_every_older_one_at_once(var_dir, prefect):
     in_grace = until is not None and datetime.fromisoformat(until).replace(tzinfo=UTC) > datetime.now(UTC)
     accepted = {current} | ({previous} if in_grace else set())
     assert accepted == {secret_hash(key)}
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("failbrief.example.org", "not an http(s) URL"),
+        ("https://failbrief.example.org/webhooks/v1/notification/", "(https://failbrief.example.org)"),
+        ("https://failbrief.example.org/?x=1", "without a path to the webhook or a query"),
+    ],
+)
+def test_a_public_url_prefect_could_not_post_to_is_refused_before_anything_is_written(
+    var_dir, prefect, given, said
+):
+    """Prefect would store it and fail every call later, once, silently (it never retries)."""
+    done = failbrief(var_dir, "setup-prefect", "--prefect-url", prefect.url, "--public-url", given,
+                     PREFECT_NOTIFICATIONS_WEBHOOK_KEY="k")  # fmt: skip
+
+    assert done.returncode == 2
+    assert "Invalid value for '--public-url'" in done.stderr
+    assert said in done.stderr
+    assert prefect.blocks == {}
+    assert prefect.automations == {}
