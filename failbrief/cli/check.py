@@ -130,9 +130,11 @@ def _prefect(api_url: str, public_url: str | None, database_ok: bool) -> list[Fi
     from django.conf import settings
 
     from failbrief.cli.check_automation import automation_findings
+    from failbrief.cli.preflight import without_password
     from failbrief.runs.automation import ONCE, prefect_http
     from failbrief.runs.diagnose import prefect_trouble
 
+    shown = without_password(api_url)  # a proxy's basic auth may be in it; this output gets pasted
     with prefect_http(api_url, settings.PREFECT_API_KEY, settings.PREFECT_TIMEOUT_SECONDS, ONCE) as http:
         try:
             version = http.call("GET", "admin/version")
@@ -142,7 +144,7 @@ def _prefect(api_url: str, public_url: str | None, database_ok: bool) -> list[Fi
         try:
             return [found, *automation_findings(http, public_url, database_ok)]
         except PrefectError as exc:
-            return [found, Finding("automation", False, prefect_trouble(api_url, exc), _prefect_fix(exc))]
+            return [found, Finding("automation", False, prefect_trouble(shown, exc), _prefect_fix(exc))]
 
 
 def _prefect_fix(exc: PrefectError) -> str:

@@ -225,7 +225,7 @@ def check_prefect_command(prefect_url: str | None, org_slug: str | None, hours: 
     if health.automation_id:
         state = "enabled" if health.enabled else "DISABLED"
         click.echo(f"automation {name!r}: present, {state} ({health.automation_id})")
-        click.echo(f"posts to: {health.webhook_url or 'unknown'}")
+        click.echo(f"posts to: {without_credentials(health.webhook_url or 'unknown')}")
     click.echo(f"failed webhook calls in the last {hours:g} h: {len(health.failures)}")
     for failure in health.failures[:10]:
         click.echo(f"  {failure.occurred}  {failure.reason}")

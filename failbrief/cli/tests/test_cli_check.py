@@ -247,3 +247,16 @@ def test_with_public_url_an_automation_posting_to_another_failbrief_is_a_problem
         "not to this failbrief (http://fb:8000/webhooks/v1/notification/)"
     ) in done.stdout
     assert "fix: run 'failbrief setup-prefect --public-url http://fb:8000'" in done.stdout
+
+
+def test_a_password_in_prefect_api_url_is_never_printed(var_dir):
+    """A Prefect behind a proxy with basic auth carries it in the URL; check's output is pasted into
+    tickets and chats."""
+    with FakeAutomations() as gone:
+        url = gone.url.replace("http://", "http://ops:the-proxy-password@")
+
+    done = check(var_dir, url)
+
+    assert done.returncode == 1
+    assert "PROBLEM Prefect: Prefect at http://ops:***@127.0.0.1:" in done.stdout
+    assert "the-proxy-password" not in done.stdout + done.stderr

@@ -213,3 +213,16 @@ def test_a_public_url_prefect_could_not_post_to_is_refused_before_anything_is_wr
     assert said in done.stderr
     assert prefect.blocks == {}
     assert prefect.automations == {}
+
+
+@pytest.mark.parametrize("command", ["setup-prefect", "check-prefect"])
+def test_a_password_in_the_prefect_url_is_never_printed(var_dir, command):
+    with FakeAutomations() as gone:
+        url = gone.url.replace("http://", "http://ops:the-proxy-password@")
+    args = ["--public-url", "http://fb"] if command == "setup-prefect" else []
+
+    done = failbrief(var_dir, command, "--prefect-url", url, *args, PREFECT_NOTIFICATIONS_WEBHOOK_KEY="k")
+
+    assert done.returncode == 1
+    assert "http://ops:***@127.0.0.1:" in done.stdout + done.stderr
+    assert "the-proxy-password" not in done.stdout + done.stderr
