@@ -4,16 +4,16 @@ is in failbrief/events/backfill.py; this module parses the window and shows the 
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import click
 
 from failbrief.cli.django_setup import migrate, setup_django
+from failbrief.cli.when import past_option, when_option
 from failbrief.lib.url_credentials import without_credentials
 
 if TYPE_CHECKING:
@@ -23,34 +23,7 @@ if TYPE_CHECKING:
     from failbrief.events.backfill import Outcome, Plan, PlannedRun
     from failbrief.runs.prefect import PrefectClient
 
-DURATION = re.compile(r"(?P<count>\d+)\s*(?P<unit>[smhdw])")
-UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 INTERRUPTED = 130  # the shell's code for Ctrl-C
-
-
-def moment(text: str, now: datetime) -> datetime:
-    """A duration back from `now` (30m, 12h, 7d, 2w) or an ISO date or date-time (UTC unless it
-    carries an offset). Raises ValueError with a message for the user."""
-    text = text.strip()
-    if found := DURATION.fullmatch(text):
-        return now - timedelta(**{UNITS[found["unit"]]: int(found["count"])})
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(
-            f"{text!r} is neither a duration back from now (30m, 12h, 7d, 2w) nor an ISO date or "
-            "date-time (2026-11-19, 2026-11-19T08:00Z)"
-        ) from None
-    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return moment(value, datetime.now(UTC))
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx, param) from None
 
 
 @click.command("backfill")
@@ -58,13 +31,13 @@ def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> date
     "--since",
     required=True,
     metavar="WHEN",
-    callback=_when,
+    callback=past_option,
     help="Start of the window: 30m, 12h, 7d, 2w or an ISO date.",
 )
 @click.option(
     "--until",
     metavar="WHEN",
-    callback=_when,
+    callback=when_option,
     default=None,
     help="End of the window, the same forms (default: now).",
 )

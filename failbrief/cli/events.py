@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import click
 
 from failbrief.cli.django_setup import setup_django
+from failbrief.cli.when import past_option
 
 
 @click.command("events")
@@ -20,11 +22,23 @@ from failbrief.cli.django_setup import setup_django
     type=click.Choice(["pending", "retrying", "done", "ignored", "unmatched", "failed"]),
     help="Only events in this state.",
 )
+@click.option(
+    "--since",
+    metavar="WHEN",
+    callback=past_option,
+    default=None,
+    help="Only events received since then: 30m, 12h, 7d, 2w or an ISO date (UTC unless it says).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON array instead of a table.")
-def events_command(org_slug: str | None, limit: int, status: str | None, as_json: bool) -> None:
+def events_command(
+    org_slug: str | None, limit: int, status: str | None, since: datetime | None, as_json: bool
+) -> None:
     """The latest webhook events, newest first: when each arrived, its flow run and Prefect state,
     what failbrief made of it (pending, retrying, done, ignored, unmatched, failed) and why."""
-    setup_django()  # it only reads: no migrate (which on PostgreSQL would want the vault key)
+    setup_django()
+    from failbrief.cli.preflight import require_migrated
+
+    require_migrated()  # it only reads: no migrate (which on PostgreSQL would want the vault key)
     from failbrief.events.state import in_state, state_of, visible_events
     from failbrief.orgs.manage import OrgError, get_org
 
@@ -35,6 +49,8 @@ def events_command(org_slug: str | None, limit: int, status: str | None, as_json
     events = visible_events(org).order_by("-received_at", "-pk")
     if status:
         events = in_state(events, status)
+    if since:
+        events = events.filter(received_at__gte=since)
     rows = []
     for event in events[:limit]:
         state = state_of(event)

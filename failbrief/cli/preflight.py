@@ -29,6 +29,28 @@ def require_database() -> None:
         connection.close()
 
 
+def require_migrated() -> None:
+    """Exit with one line if the database does not answer or lacks tables: for the commands that
+    only read, and so do not migrate (on PostgreSQL that would want the vault key)."""
+    from django.conf import settings
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        where = without_password(settings.DATABASE_URL)
+        raise click.ClickException(
+            f"DATABASE_URL: cannot connect to {where} ({_first_line(exc)}); "
+            "start the database or correct DATABASE_URL"
+        ) from None
+    if pending:
+        raise click.ClickException(
+            "the database has no tables yet (or lacks migrations): run 'failbrief migrate'"
+        )
+
+
 def require_vault_key() -> None:
     """Exit with one line if the stored secrets' key is missing or unusable.
 

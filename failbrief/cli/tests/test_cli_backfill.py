@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from failbrief.cli import main
-from failbrief.cli.backfill import moment
+from failbrief.cli.when import moment
 from failbrief.events.models import FailureEvent
 from failbrief.orgs.manage import add_org
 from failbrief.summarize.models import LlmSession
@@ -125,6 +125,9 @@ def test_the_window_is_a_duration_back_from_now_or_an_iso_date(text, means):
         (("--since", "7 days"), "'7 days' is neither a duration back from now (30m, 12h, 7d, 2w) nor an ISO"),
         (("--since", "1h", "--until", "2h"), "is not before --until"),
         (("--since", "1h", "--org", "nobody"), "no org 'nobody'"),
+        (("--since", "999999d"), "'999999d' is further back than a date can be"),
+        (("--since", "99999999999w"), "'99999999999w' is further back than a date can be"),
+        (("--since", "2099-01-01"), "2099-01-01 00:00:00 UTC is in the future"),
     ],
 )
 def test_a_bad_window_or_org_is_a_clear_usage_error(runs, args, says):
