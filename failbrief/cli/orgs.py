@@ -57,15 +57,16 @@ def list_orgs() -> None:
 @click.argument("slug")
 @click.argument("deployment_id")
 def map_deployment_command(slug: str, deployment_id: str) -> None:
-    """Runs of this Prefect deployment belong to the org."""
+    """Runs of this Prefect deployment belong to the org. DEPLOYMENT_ID is its id (a UUID), not its
+    name."""
     _ready()
     from failbrief.orgs.manage import OrgError, get_org, map_deployment
 
     try:
-        map_deployment(get_org(slug), deployment_id)
+        stored = map_deployment(get_org(slug), deployment_id)
     except OrgError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"deployment {deployment_id} → {slug}", err=True)
+    click.echo(f"deployment {stored} → {slug}", err=True)
 
 
 @org_group.command("set")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlparse
@@ -160,8 +161,18 @@ def revoke_token(given: str) -> TokenInfo:
     return info
 
 
-def map_deployment(org: Org, deployment_id: str) -> None:
-    DeploymentOrg.objects.update_or_create(deployment_id=deployment_id, defaults={"org": org})
+def map_deployment(org: Org, deployment_id: str) -> str:
+    """Runs of the deployment belong to the org; returns the id as stored. Prefect's ids are UUIDs
+    in lower case, and a run's is compared as it comes: anything else would never match."""
+    try:
+        canonical = str(uuid.UUID(deployment_id.strip()))
+    except ValueError:
+        raise OrgError(
+            f"{deployment_id!r} is not a Prefect deployment id (a UUID, as 'prefect deployment ls' "
+            "or the deployment's page shows it)"
+        ) from None
+    DeploymentOrg.objects.update_or_create(deployment_id=canonical, defaults={"org": org})
+    return canonical
 
 
 def org_for_token(token: str) -> Org | None:

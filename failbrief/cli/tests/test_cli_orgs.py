@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 
 
-def failbrief(var_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"FAILBRIEF_VAR_DIR": str(var_dir)}
+def failbrief(
+    var_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"FAILBRIEF_VAR_DIR": str(var_dir)}
     return subprocess.run(
         [sys.executable, "-m", "failbrief.cli", *args],
         capture_output=True,
         text=True,
-        env=env,
+        env=base | (env or {}),
         timeout=120,
         check=False,
     )
@@ -116,3 +118,31 @@ def test_a_bad_setting_stops_start_up_with_one_clear_line(var_dir, name, value, 
     assert done.returncode == 1
     assert len(done.stderr.strip().splitlines()) == 1
     assert says in done.stderr
+
+
+def test_map_deployment_refuses_what_is_not_a_deployment_id(var_dir):
+    """A deployment's name, or a mistyped id, was stored and silently never matched a run."""
+    assert failbrief(var_dir, "org", "add", "acme").returncode == 0
+
+    by_name = failbrief(var_dir, "org", "map-deployment", "acme", "nightly-load/prod")
+    by_upper_id = failbrief(var_dir, "org", "map-deployment", "acme", "0B59DFE2-2741-41E2-8685-DBC036B23E5D")
+
+    assert by_name.returncode == 1
+    assert "'nightly-load/prod' is not a Prefect deployment id (a UUID" in by_name.stderr
+    assert by_upper_id.returncode == 0, by_upper_id.stderr
+    # Prefect sends ids in lower case: the mapping is stored as it will be compared.
+    assert "deployment 0b59dfe2-2741-41e2-8685-dbc036b23e5d → acme" in by_upper_id.stderr
+
+
+def test_a_channel_test_blocked_by_the_network_rule_says_not_sent_once(var_dir):
+    allow = {"FAILBRIEF_NOTIFY_ALLOW_PRIVATE": "true"}
+    assert failbrief(var_dir, "org", "add", "acme").returncode == 0
+    added = failbrief(var_dir, "channel", "add", "acme", "ops", "--kind", "slack", "--url", "http://127.0.0.1:9/x",
+                      env=allow)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+
+    done = failbrief(var_dir, "channel", "test", "acme", "ops")
+
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: not sent: 127.0.0.1 points into a private")
+    assert "not sent: not sent" not in done.stderr
