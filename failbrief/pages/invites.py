@@ -41,6 +41,19 @@ def create_invite(org: Org, email: str, *, admin: bool = False) -> str:
     return signup_link(token)
 
 
+def withdraw_invites(org: Org, email: str) -> list[str]:
+    """End the open invitations of `email` to `org`: their links stop working at once (inviting a
+    person again is how a link sent to the wrong place, or with the wrong role, is stopped).
+    Returns the roles they offered."""
+    now = timezone.now()
+    open_ones = Invite.objects.filter(
+        org=org, email=email.strip().lower(), used_at__isnull=True, expires_at__gt=now
+    )
+    roles = list(open_ones.values_list("role", flat=True))
+    open_ones.update(expires_at=now)
+    return roles
+
+
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 
