@@ -28,14 +28,23 @@ def add(slug: str, name: str, is_default: bool, webhook_key: str | None) -> None
     """Create an org. A generated webhook key is printed once, on stdout."""
     _ready()
     from failbrief.orgs.manage import OrgError, add_org
+    from failbrief.orgs.models import Org
     from failbrief.orgs.secrets import new_secret
 
     key = new_secret() if webhook_key == "-" else webhook_key
+    before = (
+        Org.objects.filter(is_default=True).values_list("slug", flat=True).first() if is_default else None
+    )
     try:
         org = add_org(slug, name=name, default=is_default, webhook_key=key)
     except OrgError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created org {org.slug}{' (default)' if org.is_default else ''}", err=True)
+    if before:
+        click.echo(
+            f"org {before} is no longer the default: runs no other rule matches now belong to {org.slug}",
+            err=True,
+        )
     if webhook_key == "-":
         click.echo(key)
 
@@ -110,10 +119,18 @@ def set_command(
 def optin_command(slug: str, by: str, off: bool) -> None:
     """Let this org's (redacted, condensed) logs go to the configured LLM."""
     _ready()
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
     from failbrief.orgs.manage import OrgError, get_org, set_llm_optin
 
     try:
-        set_llm_optin(get_org(slug), not off, by)
+        validate_email(by.strip())
+    except ValidationError:
+        # The record answers "who let our logs go to an LLM?" later: a person one can write to.
+        raise click.ClickException(f"--by: {by!r} is not an email address") from None
+    try:
+        set_llm_optin(get_org(slug), not off, by.strip())
     except OrgError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"org {slug}: LLM use {'off' if off else 'on'} (by {by})", err=True)

@@ -146,3 +146,24 @@ def test_a_channel_test_blocked_by_the_network_rule_says_not_sent_once(var_dir):
     assert done.returncode == 1
     assert done.stderr.startswith("Error: not sent: 127.0.0.1 points into a private")
     assert "not sent: not sent" not in done.stderr
+
+
+def test_a_new_default_org_says_which_org_stopped_being_the_default(var_dir):
+    """Runs no rule matches go to the default org: moving it silently moves them."""
+    assert failbrief(var_dir, "org", "add", "acme", "--default").returncode == 0
+
+    done = failbrief(var_dir, "org", "add", "beta", "--default")
+
+    assert done.returncode == 0, done.stderr
+    assert "created org beta (default)" in done.stderr
+    assert "org acme is no longer the default: runs no other rule matches now belong to beta" in done.stderr
+
+
+def test_optin_wants_an_email_for_who_decided(var_dir):
+    assert failbrief(var_dir, "org", "add", "acme").returncode == 0
+
+    done = failbrief(var_dir, "org", "optin", "acme", "--by", "me")
+
+    assert done.returncode == 1
+    assert "--by: 'me' is not an email address" in done.stderr
+    assert "LLM use on" not in done.stderr
