@@ -13,16 +13,9 @@ from rich.console import Console
 from failbrief.cli.django_setup import setup_django
 from failbrief.cli.finding import Finding
 from failbrief.cli.prefect import base_url
-from failbrief.lib.url_credentials import without_credentials
-from failbrief.runs.errors import PrefectAuthError, PrefectError, PrefectUnavailable, RunNotFound
+from failbrief.cli.prefect_fix import prefect_fix
+from failbrief.runs.errors import PrefectError
 
-START_PREFECT = (
-    "start Prefect, or set PREFECT_API_URL to its REST API as this host reaches it (ending in /api)"
-)
-API_URL_SHAPE = (
-    "set PREFECT_API_URL to Prefect's REST API, ending in /api: http://HOST:4200/api, or Prefect Cloud's "
-    "https://api.prefect.cloud/api/accounts/ID/workspaces/ID"
-)
 # PostgreSQL's connect timeout during the check; psycopg's own default waits 130 s on a host that
 # drops packets, and a person is waiting for the verdict.
 DATABASE_CONNECT_SECONDS = 5
@@ -139,21 +132,9 @@ def _prefect(api_url: str, public_url: str | None, database_ok: bool) -> list[Fi
         try:
             version = http.call("GET", "admin/version")
         except PrefectError as exc:
-            return [Finding("Prefect", False, prefect_trouble(api_url, exc), _prefect_fix(exc))]
-        found = Finding("Prefect", True, f"{without_credentials(api_url)} answers (version {version})")
+            return [Finding("Prefect", False, prefect_trouble(shown, exc), prefect_fix(exc))]
+        found = Finding("Prefect", True, f"{shown} answers (version {version})")
         try:
             return [found, *automation_findings(http, public_url, database_ok)]
         except PrefectError as exc:
-            return [found, Finding("automation", False, prefect_trouble(shown, exc), _prefect_fix(exc))]
-
-
-def _prefect_fix(exc: PrefectError) -> str:
-    if isinstance(exc, PrefectAuthError):
-        return (
-            "set PREFECT_API_KEY to a key this Prefect accepts (Prefect Cloud: an API key of the workspace)"
-        )
-    if isinstance(exc, RunNotFound):
-        return API_URL_SHAPE
-    if isinstance(exc, PrefectUnavailable):
-        return START_PREFECT
-    return API_URL_SHAPE
+            return [found, Finding("automation", False, prefect_trouble(shown, exc), prefect_fix(exc))]

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 import click
 
 from failbrief.cli.django_setup import migrate, setup_django
+from failbrief.cli.prefect_fix import prefect_fix
+from failbrief.cli.preflight import without_password
 from failbrief.lib.url_credentials import without_credentials
 from failbrief.runs import automation
 from failbrief.runs.automation import (
@@ -24,6 +26,7 @@ from failbrief.runs.automation import (
     install,
     prefect_http,
 )
+from failbrief.runs.diagnose import prefect_trouble
 from failbrief.runs.errors import PrefectError
 
 if TYPE_CHECKING:
@@ -108,7 +111,9 @@ def setup_prefect_command(
             done = install(http, spec, block_written=staged.block_written)
     except PrefectError as exc:
         staged.failed()
-        raise click.ClickException(f"Prefect at {without_credentials(api_url)}: {exc}") from None
+        raise click.ClickException(
+            f"{prefect_trouble(without_password(api_url), exc)}; {prefect_fix(exc)}"
+        ) from None
     except BaseException:  # Ctrl-C: the same, the org must not lose the key Prefect sends
         staged.failed()
         raise

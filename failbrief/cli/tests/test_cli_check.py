@@ -113,7 +113,7 @@ def test_an_api_url_without_api_is_said_to_be_the_wrong_shape(var_dir, prefect):
 
     assert done.returncode == 1
     assert "answered 404 Not Found" in done.stdout
-    assert "fix: set PREFECT_API_URL to Prefect's REST API, ending in /api" in done.stdout
+    assert "fix: set PREFECT_API_URL (or --prefect-url) to Prefect's REST API, ending in /api" in done.stdout
 
 
 def test_no_failbrief_automation_in_prefect_says_to_run_setup_prefect(var_dir, prefect):

@@ -128,7 +128,29 @@ def test_setup_prefect_against_a_prefect_that_does_not_answer_fails_with_one_lin
                      PREFECT_NOTIFICATIONS_WEBHOOK_KEY="k")  # fmt: skip
 
     assert done.returncode == 1
-    assert done.stderr.startswith(f"Error: Prefect at {url}: GET /block_types/slug/webhook")
+    assert done.stderr.startswith(f"Error: Prefect at {url} refused the connection; start Prefect, or set")
+
+
+NOT_THE_API = (
+    "answered 404 Not Found (GET /block_types/slug/webhook); "
+    "set PREFECT_API_URL (or --prefect-url) to Prefect's REST API, ending in /api"
+)
+STALE_KEY = "refused our credentials (HTTP 401): PREFECT_API_KEY is missing or wrong; set PREFECT_API_KEY"
+
+
+@pytest.mark.parametrize(
+    ("cut", "api_key", "says"), [("/api", "the-right-key", NOT_THE_API), ("", "a-stale-key", STALE_KEY)]
+)
+def test_setup_prefect_says_what_is_wrong_with_the_prefect_it_was_given_and_the_fix(
+    var_dir, cut, api_key, says
+):
+    with FakeAutomations(api_key="the-right-key") as prefect:
+        url = prefect.url.removesuffix(cut)
+        done = failbrief(var_dir, "setup-prefect", "--prefect-url", url, "--public-url", "http://fb",
+                         PREFECT_NOTIFICATIONS_WEBHOOK_KEY="k", PREFECT_API_KEY=api_key)  # fmt: skip
+
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"Error: Prefect at {url} {says}"), done.stderr
 
 
 def test_check_prefect_gives_up_on_a_prefect_that_never_answers_after_one_timeout(var_dir):
