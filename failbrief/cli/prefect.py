@@ -218,6 +218,8 @@ def check_prefect_command(prefect_url: str | None, org_slug: str | None, hours: 
     quiet_http_log()
     from django.conf import settings
 
+    if org_slug:
+        _require_org(org_slug)
     api_url = prefect_url or settings.PREFECT_API_URL
     name = automation_name(org_slug)
     with prefect_http(api_url, settings.PREFECT_API_KEY, settings.PREFECT_TIMEOUT_SECONDS, ONCE) as http:
@@ -238,3 +240,14 @@ def check_prefect_command(prefect_url: str | None, org_slug: str | None, hours: 
         click.echo(f"problem: {problem}", err=True)
     if health.problems:
         raise SystemExit(1)
+
+
+def _require_org(slug: str) -> None:
+    from failbrief.cli.preflight import require_migrated
+    from failbrief.orgs.manage import OrgError, get_org
+
+    require_migrated()  # it only reads: no migrate
+    try:
+        get_org(slug)
+    except OrgError as exc:
+        raise click.ClickException(str(exc)) from None

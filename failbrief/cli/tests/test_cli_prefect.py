@@ -248,3 +248,14 @@ def test_a_password_in_the_prefect_url_is_never_printed(var_dir, command):
     assert done.returncode == 1
     assert "http://ops:***@127.0.0.1:" in done.stdout + done.stderr
     assert "the-proxy-password" not in done.stdout + done.stderr
+
+
+def test_check_prefect_for_an_org_failbrief_does_not_know_says_so(var_dir, prefect):
+    """It used to look for an automation 'failbrief-nope' and report it missing: a typo read as
+    a broken setup."""
+    assert failbrief(var_dir, "migrate").returncode == 0
+
+    done = failbrief(var_dir, "check-prefect", "--prefect-url", prefect.url, "--org", "nope")
+
+    assert done.returncode == 1
+    assert done.stderr.strip() == "Error: no org 'nope' (see 'failbrief org list')"
