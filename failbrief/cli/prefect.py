@@ -174,14 +174,16 @@ class _StagedKey:
         from failbrief.orgs.manage import restore_webhook_keys
 
         if self.written:
+            key = (
+                "has a new webhook key: Prefect's block sends it" if self.rotated else "keeps its webhook key"
+            )
             click.echo(
-                f"org {self.org.slug} has a new webhook key: Prefect's block sends it, but the automation "
-                "was not updated; run this again",
-                err=True,
+                f"org {self.org.slug} {key}, but the automation was not updated; run this again", err=True
             )
             return
         restore_webhook_keys(self.org, self.before)
-        click.echo(f"org {self.org.slug} keeps its webhook key: Prefect did not take a new one", err=True)
+        if self.rotated:
+            click.echo(f"org {self.org.slug} keeps its webhook key: Prefect did not take a new one", err=True)
 
     def done(self) -> None:
         if self.org is not None and self.rotated:
