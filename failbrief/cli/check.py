@@ -1,7 +1,7 @@
 """`failbrief check`: what is misconfigured, each with its fix. Exit 1 when anything is.
 
-It checks what stops a failure from becoming a summary: the database, the broker, a webhook key
-(without one every webhook is refused), Prefect at PREFECT_API_URL (reachable, the key accepted)
+It checks what stops a failure from becoming a summary: the database, the broker and the vault key
+(as the servers check them before they start), a webhook key (without one every webhook is refused), Prefect at PREFECT_API_URL (reachable, the key accepted)
 and failbrief's automations there (enabled, posting to failbrief's webhook with a key it accepts,
 their recent calls delivered: check_automation.py)."""
 
@@ -32,10 +32,10 @@ DATABASE_CONNECT_SECONDS = 5
     help="failbrief's base URL as the Prefect server reaches it: the automations must post there.",
 )
 def check_command(prefect_url: str | None, public_url: str | None) -> None:
-    """Tell what is misconfigured, each with its fix: the database, the broker, the webhook key,
-    Prefect (reachable, the API key accepted) and failbrief's automations in it (enabled, posting
-    to failbrief's webhook with a key it accepts, no failed call lately). Exits 1 when anything is
-    wrong."""
+    """Tell what is misconfigured, each with its fix: the database, the broker, the vault key, the
+    webhook key, Prefect (reachable, the API key accepted) and failbrief's automations in it
+    (enabled, posting to failbrief's webhook with a key it accepts, no failed call lately). Exits 1
+    when anything is wrong."""
     setup_django()
     from django.conf import settings
 
@@ -44,7 +44,13 @@ def check_command(prefect_url: str | None, public_url: str | None) -> None:
     quiet_http_log()
     api_url = prefect_url or settings.PREFECT_API_URL
     database = _database()
-    findings = [database, _broker(), _webhook_key(database.ok), *_prefect(api_url, public_url, database.ok)]
+    findings = [
+        database,
+        _broker(),
+        _vault_key(database.ok),
+        _webhook_key(database.ok),
+        *_prefect(api_url, public_url, database.ok),
+    ]
     out = Console(highlight=False, soft_wrap=True)
     for finding in findings:
         mark = "[green]ok     [/]" if finding.ok else "[red]PROBLEM[/]"
@@ -88,16 +94,62 @@ def _database() -> Finding:
     return Finding("database", True, f"{where} answers, tables up to date")
 
 
+REFUSED_START = "failbrief web, worker and beat refuse to start until then"
+
+
 def _broker() -> Finding:
     from django.conf import settings
 
-    from failbrief.cli.preflight import broker_problem, without_password
+    from failbrief.cli.preflight import broker_problem, require_broker_transport, without_password
 
+    if not settings.USES_SQLITE and settings.USES_EMBEDDED_BROKER and not settings.DEBUG:
+        # The embedded broker answers here, but its file is this host's: the same refusal as the servers'.
+        detail = "CELERY_BROKER_URL is not set; a PostgreSQL deployment needs a broker every host shares"
+        return Finding("broker", False, detail, f"set it to redis://… or amqp://… ({REFUSED_START})")
+    try:
+        require_broker_transport()
+    except click.ClickException as exc:
+        return Finding("broker", False, exc.message.removeprefix("CELERY_BROKER_URL: "), REFUSED_START)
     problem = broker_problem()
     if problem:
         fix = "start the broker, or correct CELERY_BROKER_URL; webhooks are stored meanwhile, not summarized"
         return Finding("broker", False, problem.removeprefix("CELERY_BROKER_URL: "), fix)
     return Finding("broker", True, f"{without_password(settings.CELERY_BROKER_URL)} answers")
+
+
+def _vault_key(database_ok: bool) -> Finding:
+    """The key of the stored secrets, as the servers check it before they start."""
+    from django.conf import settings
+
+    from failbrief.orgs.vault import VaultError, current_keys
+
+    what = "vault key"
+    if not settings.VAULT_KEYS:
+        if not settings.USES_SQLITE and not settings.DEBUG:
+            detail = "FAILBRIEF_VAULT_KEY is not set; a PostgreSQL deployment's hosts must share one"
+            fix = f"make one with 'failbrief vault generate-key' and set it on every host ({REFUSED_START})"
+            return Finding(what, False, detail, fix)
+        if not settings.VAULT_KEY_FILE.exists():  # made on first start; check writes nothing
+            return Finding(what, True, f"{settings.VAULT_KEY_FILE} is made on first start")
+    source = "FAILBRIEF_VAULT_KEY" if settings.VAULT_KEYS else str(settings.VAULT_KEY_FILE)
+    try:
+        current_keys()
+    except VaultError as exc:
+        return Finding(what, False, str(exc), f"correct {source} ({REFUSED_START})")
+    if database_ok:
+        from failbrief.orgs.vault_rotate import legacy_secrets, sealed_with_another_key
+
+        waiting = len(legacy_secrets())
+        if waiting:
+            detail = f"{waiting} stored secret(s) are still under the key derived from SECRET_KEY"
+            return Finding(what, False, detail, f"run 'failbrief migrate' ({REFUSED_START})")
+        foreign = sealed_with_another_key()
+        if foreign:
+            detail = (
+                f"{source} decrypts none of the {foreign} stored secret(s): not the key they were sealed with"
+            )
+            return Finding(what, False, detail, f"set the key the other hosts use ({REFUSED_START})")
+    return Finding(what, True, f"{source} reads the stored secrets")
 
 
 def _webhook_key(database_ok: bool) -> Finding:

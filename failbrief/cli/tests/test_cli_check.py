@@ -260,3 +260,43 @@ def test_a_password_in_prefect_api_url_is_never_printed(var_dir):
     assert done.returncode == 1
     assert "PROBLEM Prefect: Prefect at http://ops:***@127.0.0.1:" in done.stdout
     assert "the-proxy-password" not in done.stdout + done.stderr
+
+
+def test_what_makes_the_servers_refuse_to_start_on_postgresql_is_named(tmp_path, prefect):
+    """`failbrief web` refuses to start without a shared broker or a vault key on PostgreSQL;
+    check said 'ok broker' (the embedded one answers, on this host only) and nothing of the key."""
+    install_automation(prefect)
+
+    done = check(
+        tmp_path / "var", prefect.url,
+        DATABASE_URL=f"postgresql://failbrief@127.0.0.1:{free_port()}/failbrief",
+        SECRET_KEY="a-long-random-secret-key-for-this-test-only-0123456789",
+    )  # fmt: skip
+
+    assert done.returncode == 1
+    assert (
+        "PROBLEM broker: CELERY_BROKER_URL is not set; a PostgreSQL deployment needs a broker" in done.stdout
+    )
+    assert "PROBLEM vault key: FAILBRIEF_VAULT_KEY is not set" in done.stdout
+    assert "fix: make one with 'failbrief vault generate-key'" in done.stdout
+
+
+def test_a_vault_key_that_reads_none_of_the_stored_secrets_is_named(tmp_path, prefect):
+    """A host given another key than the one the secrets were sealed with: its web server and
+    workers refuse to start; check said nothing."""
+    install_automation(prefect)
+    var = tmp_path / "var"
+    assert failbrief(var, "org", "add", "acme").returncode == 0
+    added = failbrief(
+        var, "channel", "add", "acme", "hook", "--kind", "webhook", "--url", "https://example.org/h"
+    )
+    assert added.returncode == 0, added.stderr
+    other_key = failbrief(var, "vault", "generate-key").stdout.strip()
+
+    wrong = check(var, prefect.url, FAILBRIEF_VAULT_KEY=other_key)
+    right = check(var, prefect.url)
+
+    assert wrong.returncode == 1
+    assert "PROBLEM vault key: FAILBRIEF_VAULT_KEY decrypts none of the 1 stored secret(s)" in wrong.stdout
+    assert right.returncode == 0, right.stdout
+    assert "ok      vault key: " in right.stdout
