@@ -1,9 +1,10 @@
 """`failbrief check`: what is misconfigured, each with its fix. Exit 1 when anything is.
 
-It checks what stops a failure from becoming a summary: the database, the broker and the vault key
-(as the servers check them before they start), a webhook key (without one every webhook is refused), Prefect at PREFECT_API_URL (reachable, the key accepted)
-and failbrief's automations there (enabled, posting to failbrief's webhook with a key it accepts,
-their recent calls delivered: check_automation.py)."""
+It checks what stops a failure from becoming a summary: the database, the broker and the vault
+key (as the servers check them before they start), a webhook key (without one every webhook is
+refused), Prefect at PREFECT_API_URL (reachable, the key accepted) and failbrief's automations
+there (enabled, posting to failbrief's webhook with a key it accepts, their recent calls delivered:
+check_automation.py)."""
 
 from __future__ import annotations
 
