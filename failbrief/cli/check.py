@@ -70,7 +70,7 @@ def _database() -> Finding:
     from django.db import OperationalError, connection
     from django.db.migrations.executor import MigrationExecutor
 
-    from failbrief.cli.preflight import without_password
+    from failbrief.lib.url_credentials import without_password
 
     where = without_password(settings.DATABASE_URL)
     if not settings.USES_SQLITE:
@@ -101,7 +101,8 @@ REFUSED_START = "failbrief web, worker and beat refuse to start until then"
 def _broker() -> Finding:
     from django.conf import settings
 
-    from failbrief.cli.preflight import broker_problem, require_broker_transport, without_password
+    from failbrief.cli.preflight import broker_problem, require_broker_transport
+    from failbrief.lib.url_credentials import without_password
 
     if not settings.USES_SQLITE and settings.USES_EMBEDDED_BROKER and not settings.DEBUG:
         # The embedded broker answers here, but its file is this host's: the same refusal as the servers'.
@@ -176,7 +177,7 @@ def _prefect(api_url: str, public_url: str | None, database_ok: bool) -> list[Fi
     from django.conf import settings
 
     from failbrief.cli.check_automation import automation_findings
-    from failbrief.cli.preflight import without_password
+    from failbrief.lib.url_credentials import without_password
     from failbrief.runs.automation import ONCE, prefect_http
     from failbrief.runs.diagnose import prefect_trouble
 

@@ -147,6 +147,6 @@ def _key_problem(key: str) -> str:
 
 
 def _shown(url: str) -> str:
-    from failbrief.cli.preflight import without_password
+    from failbrief.lib.url_credentials import without_password
 
     return without_password(url)

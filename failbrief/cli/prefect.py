@@ -13,8 +13,7 @@ import click
 
 from failbrief.cli.django_setup import migrate, setup_django
 from failbrief.cli.prefect_fix import prefect_fix
-from failbrief.cli.preflight import without_password
-from failbrief.lib.url_credentials import without_credentials
+from failbrief.lib.url_credentials import without_credentials, without_password
 from failbrief.runs import automation
 from failbrief.runs.automation import (
     ONCE,

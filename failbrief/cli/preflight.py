@@ -7,9 +7,11 @@ transport can load in this installation."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import click
+
+from failbrief.lib.url_credentials import without_password
 
 
 def require_database() -> None:
@@ -121,16 +123,6 @@ def broker_problem() -> str | None:
     except Exception as exc:  # kombu raises transport-specific errors
         return f"CELERY_BROKER_URL: {without_password(settings.CELERY_BROKER_URL)} does not answer ({exc})"
     return None
-
-
-def without_password(url: str) -> str:
-    """The URL with its password replaced, for messages: they end up in logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = (parts.username or "") + ":***"
-    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}"))
 
 
 def _first_line(exc: BaseException) -> str:
