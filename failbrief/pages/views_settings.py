@@ -24,7 +24,7 @@ from failbrief.orgs.manage import OrgError, create_token, rotate_webhook_key, se
 from failbrief.orgs.models import ApiToken
 from failbrief.pages.access import Seat, admin_page
 from failbrief.pages.once import first_time, new_once, release
-from failbrief.runs.automation import automation_name, check, prefect_http
+from failbrief.runs.automation import ONCE, automation_name, check, prefect_http
 from failbrief.summarize.providers.registry import choice_for, model_for, provider_name_for
 
 URL_KINDS = ("slack", "discord", "teams", "webhook")
@@ -228,8 +228,10 @@ def delete_channel(request: HttpRequest, seat: Seat, name: str) -> HttpResponse:
 def check_prefect(request: HttpRequest, seat: Seat) -> HttpResponse:
     """What `failbrief check-prefect` says, for the automation that reports this org's runs."""
     name = automation_name(seat.org.slug if seat.org.webhook_key_hash else None)
+    # Once, as `failbrief check`: the admin waits on the page, and a silent Prefect would otherwise
+    # cost a timeout per retry and their backoffs.
     with prefect_http(
-        settings.PREFECT_API_URL, settings.PREFECT_API_KEY, settings.PREFECT_TIMEOUT_SECONDS
+        settings.PREFECT_API_URL, settings.PREFECT_API_KEY, settings.PREFECT_TIMEOUT_SECONDS, ONCE
     ) as http:
         health = check(http, name)
     return _page(request, seat, health=health, automation=name)

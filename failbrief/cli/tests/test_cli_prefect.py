@@ -8,7 +8,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -156,13 +155,12 @@ def test_setup_prefect_says_what_is_wrong_with_the_prefect_it_was_given_and_the_
 def test_check_prefect_gives_up_on_a_prefect_that_never_answers_after_one_timeout(var_dir):
     with BlackHole() as hole:
         url = f"http://127.0.0.1:{hole.port}/api"
-        started = time.monotonic()
         done = failbrief(var_dir, "check-prefect", "--prefect-url", url, PREFECT_TIMEOUT_SECONDS="3")
-        took = time.monotonic() - started
+        tries = hole.connections
 
     assert done.returncode == 1
     assert f"Prefect API {url}: NOT reachable" in done.stdout
-    assert took < 10, f"check-prefect took {took:.0f} s"
+    assert tries == 1  # no retries with backoff on top of the timeout
 
 
 def stored_keys(var_dir: Path, slug: str) -> tuple[str | None, str, str | None]:

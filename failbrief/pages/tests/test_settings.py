@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from failbrief.notify.models import NotifyChannel
 from failbrief.orgs.models import ApiToken, Org
+from failbrief.testing.black_hole import BlackHole
 from failbrief.testing.fake_automations import FakeAutomations
 from failbrief.testing.fake_receivers import FakeReceiver
 
@@ -185,3 +186,18 @@ def test_the_prefect_connection_check_says_what_is_wrong(settings):
     settings.PREFECT_TIMEOUT_SECONDS = 1
     page = admin.post(reverse("pages:settings_check_prefect", args=["org-a"])).content.decode()
     assert "not reachable" in page
+
+
+@pytest.mark.usefixtures("sides")
+def test_the_prefect_check_asks_a_silent_prefect_once_not_once_per_retry(settings):
+    # The admin waits on the page: a Prefect behind a firewall that drops packets costs one timeout,
+    # as `failbrief check` does, not four timeouts and their backoffs.
+    admin = Client()
+    admin.login(username="admin@org-a.test", password="correct horse battery staple")
+    with BlackHole() as hole:
+        settings.PREFECT_API_URL = f"http://127.0.0.1:{hole.port}/api"
+        settings.PREFECT_TIMEOUT_SECONDS = 1
+        page = admin.post(reverse("pages:settings_check_prefect", args=["org-a"])).content.decode()
+        tries = hole.connections
+    assert "not reachable" in page
+    assert tries == 1
