@@ -22,6 +22,7 @@ from failbrief.runs.states import FAILURE_EVENTS
 WEBHOOK_PATH = "/webhooks/v1/notification/"
 KEY_HEADER = "X-Notification-Key"
 ACTION_FAILED = "prefect.automation.action.failed"
+ACTION_EXECUTED = "prefect.automation.action.executed"  # carries the webhook's status_code
 # Every UUID goes through `| string | tojson`: a bare `| tojson` on a UUID fails the action as
 # soon as a deployed run fails, and Prefect never retries it (docs/prefect-behaviour.md §2.2).
 PAYLOAD_TEMPLATE = files("failbrief.runs").joinpath("robust_payload.j2").read_text(encoding="utf-8")
@@ -254,11 +255,14 @@ def _block_url(http: JsonApi, automation: dict[str, Any]) -> str | None:
 
 
 def action_failures(http: JsonApi, automation_id: str, since: timedelta) -> list[ActionFailure]:
-    """The automation's `prefect.automation.action.failed` events within `since`, newest first."""
+    """The automation's failed webhook calls within `since`, newest first: Prefect's
+    `action.failed` events (no answer, a template error) and its `action.executed` events whose
+    webhook answered an error status. Prefect's call-webhook never fails on a status, so a 401 after
+    a key rotation, a 413 or a 500 shows only there. Of the executed ones, the newest page is read."""
     start = (datetime.now(UTC) - since).isoformat()
     body = {
         "filter": {
-            "event": {"name": [ACTION_FAILED]},
+            "event": {"name": [ACTION_FAILED, ACTION_EXECUTED]},
             "resource": {"id": [f"prefect.automation.{automation_id}"]},
             "occurred": {"since": start},
             "order": "DESC",
@@ -267,11 +271,21 @@ def action_failures(http: JsonApi, automation_id: str, since: timedelta) -> list
     }
     answer = http.call("POST", "events/filter", body)
     events = answer.get("events", []) if isinstance(answer, dict) else []
-    return [
-        ActionFailure(str(e.get("occurred", "")), str((e.get("payload") or {}).get("reason", "")))
-        for e in events
-        if isinstance(e, dict)
-    ]
+    found = [_failure(e) for e in events if isinstance(e, dict)]
+    return [failure for failure in found if failure is not None]
+
+
+def _failure(event: dict[str, Any]) -> ActionFailure | None:
+    raw = event.get("payload")
+    payload: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    occurred = str(event.get("occurred", ""))
+    if event.get("event") != ACTION_EXECUTED:
+        return ActionFailure(occurred, str(payload.get("reason", "")))
+    status = payload.get("status_code")
+    if not isinstance(status, int) or status < 300:
+        return None  # delivered, or an action that is no webhook call
+    said = " ".join(str(payload.get("response_body") or "").split())[:300]
+    return ActionFailure(occurred, f"the webhook answered HTTP {status}: {said}".rstrip(": "))
 
 
 def _id_of(record: Any, what: str) -> str:

@@ -23,9 +23,10 @@ Route = Callable[..., tuple[int, Any]]  # (fake, body, *groups of the path) -> (
 
 
 class FakeAutomations:
-    """Blocks and automations in memory. `failures` holds `prefect.automation.action.failed` events
-    to serve; `block_data(name)` reads a block's data with its secrets, as `include_secrets` does.
-    With `api_key` set, a request without `Authorization: Bearer <api_key>` gets Prefect Cloud's 401."""
+    """Blocks and automations in memory. `failures` holds the automation events to serve
+    (`prefect.automation.action.failed`, and `.executed` with the webhook's status);
+    `block_data(name)` reads a block's data with its secrets, as `include_secrets` does. With
+    `api_key` set, a request without `Authorization: Bearer <api_key>` gets Prefect Cloud's 401."""
 
     def __init__(self, api_key: str | None = None) -> None:
         self.api_key = api_key
@@ -121,7 +122,12 @@ def _delete_automation(fake: FakeAutomations, body: Any, automation_id: str) -> 
 
 def _events(fake: FakeAutomations, body: Any) -> tuple[int, Any]:
     wanted = set(body["filter"]["resource"]["id"])
-    events = [e for e in fake.failures if e["resource"]["prefect.resource.id"] in wanted]
+    names = set(body["filter"].get("event", {}).get("name") or [])
+    events = [
+        e
+        for e in fake.failures
+        if e["resource"]["prefect.resource.id"] in wanted and (not names or e["event"] in names)
+    ]
     return 200, {"events": events, "total": len(events), "next_page": None}
 
 

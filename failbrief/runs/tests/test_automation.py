@@ -154,3 +154,29 @@ def test_check_of_a_prefect_that_does_not_answer_says_so():
     health = check(prefect_http(url, None, 2), "failbrief")
     assert not health.reachable
     assert health.problems[0].startswith("Prefect API did not answer")
+
+
+def test_check_reports_webhook_calls_failbrief_refused(prefect):
+    # Prefect's call-webhook never fails on an HTTP status: a 401 after a key rotation, a 413 or a 500
+    # is an `action.executed` event carrying the status. Every failure it stood for was lost.
+    done = install(http(prefect), SPEC)
+    resource = {"prefect.resource.id": f"prefect.automation.{done.automation_id}"}
+    for occurred, status, body in (
+        ("2026-11-26T06:18:10.641585Z", 401, '{"detail": "wrong or missing X-Notification-Key"}'),
+        ("2026-11-26T06:17:10.641585Z", 202, '{"event_id": 12, "duplicate": false}'),
+    ):
+        prefect.failures.append(
+            {
+                "occurred": occurred,
+                "event": "prefect.automation.action.executed",
+                "resource": resource,
+                "payload": {"action_type": "call-webhook", "status_code": status, "response_body": body},
+            }
+        )
+
+    health = check(http(prefect), "failbrief", since=timedelta(hours=1))
+
+    assert [f.reason for f in health.failures] == [
+        'the webhook answered HTTP 401: {"detail": "wrong or missing X-Notification-Key"}'
+    ]
+    assert health.problems == ["1 webhook call(s) failed in the last 1 h"]
