@@ -251,7 +251,19 @@ def test_a_host_whose_vault_key_decrypts_no_stored_secret_is_one_line(tmp_path: 
     # One host deployed with a stale or mistyped FAILBRIEF_VAULT_KEY: its workers could send no
     # notification and read no Airbyte token, while it looked healthy.
     shared = Fernet.generate_key().decode()
-    for args in (["migrate"], ["org", "add", "acme"], ["org", "set", "acme", "--airbyte-token", "t0k"]):
+    for args in (
+        ["migrate"],
+        ["org", "add", "acme"],
+        [
+            "org",
+            "set",
+            "acme",
+            "--airbyte-url",
+            "http://airbyte.acme.internal:8000/api/v1",
+            "--airbyte-token",
+            "t0k",
+        ],
+    ):
         done = _start_error(args, tmp_path, FAILBRIEF_VAULT_KEY=shared)
         assert done.returncode == 0, done.stderr
     stale = Fernet.generate_key().decode()
