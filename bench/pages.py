@@ -33,7 +33,7 @@ INSERT INTO summarize_llmsession (
     version, task_name, unit_kind, position, is_cascade, cascade_reason, category, root_cause,
     failing_step, evidence, suggested_fix, explanation, confidence, summarizer, timings, error_reason,
     worker_task_id, log_source, source_note, airbyte_connection_id, provider, model, prompt_version,
-    llm_error, signature, reuse_count, flow_name, deployment_name, run_state, response
+    llm_error, signature, reuse_count, flow_name, deployment_name, run_state, response, context
 )
 SELECT
     md5(n::text || 'u')::uuid,
@@ -56,7 +56,7 @@ SELECT
     0,
     'flow_' || ((n / 3) % %(flows)s), 'deployment_' || ((n / 3) % %(deployments)s),
     (ARRAY['Failed', 'Crashed', 'TimedOut'])[1 + (n / 3) % 3],
-    '[{"prompt": "Summary", "response": "x"}]'::jsonb
+    '[{"prompt": "Summary", "response": "x"}]'::jsonb, ''
 FROM generate_series(1, %(n)s) AS n
 """
 
@@ -119,7 +119,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ |= {
         "DATABASE_URL": args.database_url,
-        "SECRET_KEY": "bench-only-secret",
+        "SECRET_KEY": "bench-only-secret-" + "x" * 50,  # PostgreSQL wants 50 characters or more
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14"),  # never used
         "FAILBRIEF_VAULT_KEY": VAULT_KEY,
         "LOG_LEVEL": "ERROR",
         "ALLOWED_HOSTS": "testserver",
