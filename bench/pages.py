@@ -33,7 +33,8 @@ INSERT INTO summarize_llmsession (
     version, task_name, unit_kind, position, is_cascade, cascade_reason, category, root_cause,
     failing_step, evidence, suggested_fix, explanation, confidence, summarizer, timings, error_reason,
     worker_task_id, log_source, source_note, airbyte_connection_id, provider, model, prompt_version,
-    llm_error, signature, reuse_count, flow_name, deployment_name, run_state, response, context
+    llm_error, signature, reuse_count, flow_name, deployment_name, run_state, response, context,
+    unit_ended_at, failed_at
 )
 SELECT
     md5(n::text || 'u')::uuid,
@@ -56,7 +57,12 @@ SELECT
     0,
     'flow_' || ((n / 3) % %(flows)s), 'deployment_' || ((n / 3) % %(deployments)s),
     (ARRAY['Failed', 'Crashed', 'TimedOut'])[1 + (n / 3) % 3],
-    '[{"prompt": "Summary", "response": "x"}]'::jsonb, ''
+    '[{"prompt": "Summary", "response": "x"}]'::jsonb, '',
+    -- Failed a minute before it was stored; every 50th one a day before (a backfill's).
+    now() - ((%(n)s - n) * interval '1 second' * %(spread)s)
+        - CASE WHEN n % 50 = 7 THEN interval '1 day' ELSE interval '1 minute' END,
+    now() - ((%(n)s - n) * interval '1 second' * %(spread)s)
+        - CASE WHEN n % 50 = 7 THEN interval '1 day' ELSE interval '1 minute' END
 FROM generate_series(1, %(n)s) AS n
 """
 
@@ -137,6 +143,7 @@ def main() -> None:
     from django.urls import reverse
 
     from failbrief.orgs.models import Org
+    from failbrief.pages.failures import cursor_of
     from failbrief.pages.models import Membership
     from failbrief.summarize.models import LlmSession
 
@@ -150,7 +157,10 @@ def main() -> None:
     client = Client()
     client.force_login(user)
     total = LlmSession.objects.count()
-    newest = LlmSession.objects.filter(org=org).order_by("-id").values_list("id", flat=True)[:1][0]
+    listed_rows = LlmSession.objects.filter(org=org, position=0, version=1).order_by("-failed_at", "-id")
+    deep = [
+        cursor_of(*row) for row in listed_rows.values_list("failed_at", "id")[10_000 : 10_000 + args.requests]
+    ]
     runs = list(
         LlmSession.objects.filter(org=org, position=0)
         .order_by("-id")
@@ -171,7 +181,7 @@ def main() -> None:
     results = {
         "list, newest page": timed("list, newest page", n, page(lambda i: {})),
         "list, page 200 deep": timed(
-            "list, a page 10 000 runs deep", n, page(lambda i: {"before": str(newest - 30_000 - i * 3)})
+            "list, a page 10 000 runs deep", n, page(lambda i: {"before": deep[i % len(deep)]})
         ),
         "deployment": timed(
             "list by deployment", n, page(lambda i: {"deployment": f"deployment_{i % DEPLOYMENTS}"})

@@ -1,10 +1,13 @@
-"""The failures list's query: newest first, one row per run's root failure, filtered, keyset-paged.
+"""The failures list's query: newest failure first, one row per run's root failure, filtered,
+keyset-paged.
 
-Every filter is an equality on an indexed column (org, …, -id) or a range on the id. The text
-search is Django's icontains; on PostgreSQL a trigram index on the searched fields answers a rare
-word and the list's index a common one (summarize.0004_pages_search_trigram). A regenerated row's
-newest brief comes with the row, and "seen N×" is one more query for the page: the queries are the
-same whether the page lists one row or fifty."""
+Rows are ordered and date-filtered by `failed_at`, when the failure happened (not when its summary
+was stored: a backfill stores last week's failures today). Every filter is an equality on an
+indexed column (org, …, -failed_at, -id), a date range a range of the same index. The text search
+is Django's icontains; on PostgreSQL a trigram index on the searched fields answers a rare word and
+the list's index a common one (summarize.0004_pages_search_trigram). A regenerated row's newest
+brief comes with the row, and "seen N×" is one more query for the page: the queries are the same
+whether the page lists one row or fifty."""
 
 from __future__ import annotations
 
@@ -30,7 +33,8 @@ from failbrief.orgs.models import Org
 from failbrief.summarize.models import LlmSession
 
 Status = LlmSession.Status
-CURSOR = re.compile(r"[0-9]{1,18}")
+# "Older →": the last row's failure time (µs since the epoch) and id, "1714532645123456.4021".
+CURSOR = re.compile(r"(-?[0-9]{1,18})\.([0-9]{1,18})")
 # The text search: a case-insensitive substring of these (PostgreSQL's trigram index is on exactly
 # them, summarize.0004_pages_search_trigram), or an exact flow run id.
 SEARCHED = ("root_cause", "failing_step", "task_name", "flow_name", "deployment_name")
@@ -48,7 +52,7 @@ LIST_COLUMNS = (
     "category",
     "confidence",
     "signature",
-    "created_at",
+    "failed_at",
 )
 
 
@@ -61,7 +65,7 @@ class Filters:
     since: date | None = None
     until: date | None = None
     q: str = ""
-    before: int | None = None
+    before: tuple[datetime, int] | None = None
     errors: list[str] = field(default_factory=list)
 
     @staticmethod
@@ -80,9 +84,7 @@ class Filters:
                 f"The “from” date ({found.since}) is after the “to” date ({found.until}): "
                 "no day is in between."
             )
-        before = params.get("before", "")
-        if CURSOR.fullmatch(before):
-            found.before = int(before)
+        found.before = _cursor(params.get("before", ""))
         return found
 
     def _date(self, raw: str, label: str) -> date | None:
@@ -123,34 +125,40 @@ def failure_rows(org: Org, filters: Filters) -> QuerySet[LlmSession]:
         rows = rows.filter(category=filters.category)
     if filters.state:
         rows = rows.filter(run_state=filters.state)
-    # A date is also a bound on the id (ids grow with the creation time), so the list's index on
-    # (org, …, -id) is read from the range's newest row instead of from the newest row of all.
     if filters.since:
-        start = _midnight(filters.since)
-        rows = rows.filter(created_at__gte=start)
-        if (first := _first_id_from(start)) is not None:
-            rows = rows.filter(pk__gte=first)
-    # The last day a date can name ends after every summary: no upper bound (its next midnight
+        rows = rows.filter(failed_at__gte=_midnight(filters.since))
+    # The last day a date can name ends after every failure: no upper bound (its next midnight
     # is past what a datetime holds).
     if filters.until and filters.until < date.max:
-        end = _midnight(filters.until + timedelta(days=1))
-        rows = rows.filter(created_at__lt=end)
-        if (after := _first_id_from(end)) is not None:
-            rows = rows.filter(pk__lt=after)
+        rows = rows.filter(failed_at__lt=_midnight(filters.until + timedelta(days=1)))
     if filters.q:
         words = Q()
         for name in SEARCHED:
             words |= Q(**{f"{name}__icontains": filters.q})
         rows = rows.filter(words | Q(flow_run_id=filters.q))
     if filters.before is not None:
-        rows = rows.filter(pk__lt=filters.before)
-    return rows.order_by("-id")
+        at, pk = filters.before
+        # The first condition bounds the index range; the second orders rows of the same time.
+        rows = rows.filter(failed_at__lte=at).filter(Q(failed_at__lt=at) | Q(pk__lt=pk))
+    return rows.order_by("-failed_at", "-id")
 
 
-def _first_id_from(moment: datetime) -> int | None:
-    """The id of the first summary created at or after `moment` (index summary_created), any org."""
-    found = LlmSession.objects.filter(created_at__gte=moment).order_by("created_at", "id")
-    return found.values_list("id", flat=True).first()
+def cursor_of(failed_at: datetime, pk: int) -> str:
+    """The "Older →" cursor after the row failed at `failed_at` with id `pk`."""
+    return f"{(failed_at - EPOCH) // timedelta(microseconds=1)}.{pk}"
+
+
+def _cursor(raw: str) -> tuple[datetime, int] | None:
+    """The cursor's time and id; None (the first page) for anything else, e.g. an older version's."""
+    if not (found := CURSOR.fullmatch(raw)):
+        return None
+    try:
+        return EPOCH + timedelta(microseconds=int(found[1])), int(found[2])
+    except OverflowError:
+        return None
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _midnight(day: date) -> datetime:
@@ -208,7 +216,7 @@ class Listed:
 @dataclass
 class Page:
     rows: list[Listed]
-    next_before: int | None
+    next_before: str | None
 
     @property
     def rows_html(self) -> SafeString:
@@ -228,7 +236,8 @@ def failures_page(org: Org, filters: Filters, size: int) -> Page:
     links = _Links(org)
     zone = timezone.get_current_timezone_name()  # said with every time: "UTC"
     listed = [_listed(row, counts.get(row["signature"], 1), links, zone) for row in rows]
-    return Page(listed, rows[-1]["id"] if more and rows else None)
+    last = rows[-1] if more and rows else None
+    return Page(listed, cursor_of(last["failed_at"], last["id"]) if last else None)
 
 
 class _Links:
@@ -256,7 +265,7 @@ PLACEHOLDERS = {Status.RUNNING: "summarizing…", Status.FAILED: "no summary"}
 
 
 def _listed(row: Row, seen: int, links: _Links, zone: str) -> Listed:
-    when = timezone.localtime(row["created_at"]).isoformat()  # as the template's date:'c'
+    when = timezone.localtime(row["failed_at"]).isoformat()  # as the template's date:'c'
     deployment, flow = row["deployment_name"], row["flow_name"]
     return Listed(
         run_url=links.run(row["flow_run_id"]),

@@ -274,10 +274,13 @@ def _signature_page(
     request: HttpRequest, seat: Seat, signature: str, *, typed: str | None = None, error: str = ""
 ) -> HttpResponse:
     runs = LlmSession.objects.filter(org=seat.org, signature=signature, version=1)
-    stats = runs.aggregate(n=Count("id"), since=Min("created_at"))
+    # When its runs failed, not when their summaries were stored (a backfill stores old ones now).
+    stats = runs.aggregate(n=Count("id"), since=Min("failed_at"))
     if not stats["n"]:
         raise Http404("no failure with this signature")
-    latest = list(runs.order_by("-id").defer("context")[:100])  # up to 16 KB a row, not shown here
+    latest = list(
+        runs.order_by("-failed_at", "-id").defer("context")[:100]
+    )  # up to 16 KB a row, not shown here
     note = TeamNote.objects.filter(org=seat.org, signature=signature).first()
     context = {
         "seat": seat,

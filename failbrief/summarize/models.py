@@ -3,9 +3,29 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.expressions import DatabaseDefault
+from django.db.models.functions import Now
+from django.utils import timezone
+
+# The pages' failures list: its partial indexes, by org and by each filter (migration 0008).
+LIST_INDEXES = {
+    "summary_failed": ["org"],
+    "summary_failed_category": ["org", "category"],
+    "summary_failed_deployment": ["org", "deployment_name"],
+    "summary_failed_flow": ["org", "flow_name"],
+    "summary_failed_state": ["org", "run_state"],
+}
+
+
+def failure_time(unit_ended: datetime | None, state_time: datetime | None, stored: datetime) -> datetime:
+    """When a failure happened: Prefect's end time of the failed unit, else the time of the state
+    the webhook reported, else when failbrief stored it."""
+    return unit_ended or state_time or stored
 
 
 class LlmSession(models.Model):
@@ -89,6 +109,11 @@ class LlmSession(models.Model):
     # When the unit's failure ended (Prefect's end time). A flow run retried from Prefect's UI keeps
     # its id: a flow-run unit that ends again later is a new failure with a row of its own.
     unit_ended_at = models.DateTimeField(null=True, blank=True)
+    # When the failure happened, as the pages list, order and date-filter it: the unit's end time,
+    # else the webhook's state time, else when the row was stored (failure_time). Not created_at: a
+    # backfill stores last week's failures today. The database's now() covers a row inserted by a
+    # process older than this column (during an upgrade), so the list never meets a NULL.
+    failed_at = models.DateTimeField(db_default=Now())
 
     class Meta:
         constraints = [
@@ -107,15 +132,12 @@ class LlmSession(models.Model):
             models.Index(fields=["session_status", "updated_at"], name="summary_status_updated"),
             # The pages' failures list: newest first, one row per run's root failure (position 0,
             # first version), by itself and by each filter. Partial indexes: exactly those rows.
+            # Ordered by the failure's time, then id; a date range is a range of the same index.
             *(
-                models.Index(fields=[*columns, "-id"], name=name, condition=Q(position=0, version=1))
-                for name, columns in (
-                    ("summary_list", ["org"]),
-                    ("summary_list_category", ["org", "category"]),
-                    ("summary_list_deployment", ["org", "deployment_name"]),
-                    ("summary_list_flow", ["org", "flow_name"]),
-                    ("summary_list_state", ["org", "run_state"]),
+                models.Index(
+                    fields=[*columns, "-failed_at", "-id"], name=name, condition=Q(position=0, version=1)
                 )
+                for name, (columns) in LIST_INDEXES.items()
             ),
             models.Index(fields=["org", "signature", "version", "-id"], name="summary_org_signature"),
             models.Index(fields=["created_at"], name="summary_created"),
@@ -126,6 +148,15 @@ class LlmSession(models.Model):
 
     def __str__(self) -> str:
         return f"summary {self.pk}: {self.flow_run_id}/{self.task_id} v{self.version} ({self.session_status})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding and isinstance(self.failed_at, DatabaseDefault | None):
+            self.failed_at = failure_time(self.unit_ended_at, self._event_time(), timezone.now())
+        super().save(*args, **kwargs)
+
+    def _event_time(self) -> datetime | None:
+        # The event comes with the row (fields=event=…) wherever rows are stored: no query then.
+        return self.event.state_timestamp if self.event is not None else None
 
 
 class SummaryRun(models.Model):

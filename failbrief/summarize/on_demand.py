@@ -106,7 +106,7 @@ def fill_requested(row_id: int, worker_task_id: str, client: PrefectClient) -> N
     except Exception as exc:
         fail_summary(row, f"{type(exc).__name__}: {exc}")
         return
-    name_unit(row, unit.name, unit.kind)
+    name_unit(row, unit.name, unit.kind, unit.end_time)
     summarize_unit(client, row, unit, run)
 
 

@@ -29,6 +29,7 @@ _TAKEN_OVER = (
     "deployment_name",
     "run_state",
     "unit_ended_at",
+    "failed_at",
 )
 
 
@@ -124,9 +125,11 @@ def claim_requested(row_id: int, worker_task_id: str) -> LlmSession | None:
     return LlmSession.objects.select_related("org").get(pk=row_id) if claimed else None
 
 
-def name_unit(row: LlmSession, task_name: str, unit_kind: str) -> None:
-    """Record what the requested unit turned out to be, once Prefect has said."""
-    LlmSession.objects.filter(pk=row.pk).update(task_name=task_name, unit_kind=unit_kind)
+def name_unit(row: LlmSession, task_name: str, unit_kind: str, ended_at: datetime | None = None) -> None:
+    """Record what the requested unit turned out to be, once Prefect has said, and when it failed
+    (the row, asked for with no webhook, was listed at the time it was asked for until now)."""
+    failed = {"failed_at": ended_at} if ended_at is not None else {}
+    LlmSession.objects.filter(pk=row.pk).update(task_name=task_name, unit_kind=unit_kind, **failed)
 
 
 def new_version(template: LlmSession, orguser: str | None = None, **fields: object) -> LlmSession:

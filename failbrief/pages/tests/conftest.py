@@ -6,6 +6,7 @@ import itertools
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -68,17 +69,21 @@ def store_failure(
     category: str = "sql_error",
     signature: str = "",
     status: str = LlmSession.Status.COMPLETED,
+    shape: str = "robust",
+    state_timestamp: datetime | None = None,
     **fields: Any,
 ) -> LlmSession:
-    """A failure as the webhook path stores it: the event (robust body), then its summary row."""
+    """A failure as the webhook path stores it: the event (robust body; `shape="backfill"` as
+    `failbrief backfill` stores it), then its summary row."""
     flow_run_id = flow_run_id or str(uuid.uuid4())
     body = {"flow_run_id": flow_run_id, "flow_name": flow, "deployment_name": deployment, "state_name": state}
     event = FailureEvent.objects.create(
         raw_body=json.dumps(body),
-        shape="robust",
+        shape=shape,
         flow_run_id=flow_run_id,
         flow_run_name="crimson-fox",
         state_name=state,
+        state_timestamp=state_timestamp,
         dedup_key=f"{flow_run_id}|{state}|{next(_numbers)}",
     )
     values: dict[str, Any] = {

@@ -52,9 +52,10 @@ def test_a_recurring_failure_says_how_often_it_was_seen(sides):
 
 def test_filters_narrow_the_list(sides):
     a, _ = sides
-    # Stored a month ago (ids grow with the time a summary is stored).
-    old = store_failure(a.org, deployment="dep-old", root_cause="cause old")
-    LlmSession.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
+    # Failed a month ago (and stored a month ago).
+    month_ago = timezone.now() - timedelta(days=30)
+    old = store_failure(a.org, deployment="dep-old", root_cause="cause old", unit_ended_at=month_ago)
+    LlmSession.objects.filter(pk=old.pk).update(created_at=month_ago)
     store_failure(
         a.org,
         deployment="dep-one",
@@ -111,7 +112,7 @@ def test_the_list_is_paged_by_older_links(sides, settings):
     for _ in range(3):
         page = client.get(url).content.decode()
         seen += re.findall(r"cause number (\d\d)", page)
-        more = re.search(r'href="(\?[^"]*before=\d+[^"]*)" rel="next"', page)
+        more = re.search(r'href="(\?[^"]*before=[\d.]+[^"]*)" rel="next"', page)
         if not more:
             break
         url = reverse("pages:failures", args=["org-a"]) + more.group(1).replace("&amp;", "&")
