@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 
@@ -39,6 +41,10 @@ def test_a_unit_without_a_summary_is_summarized_on_demand_and_polled_to_completi
     last = wait_for(lambda: final_progress(live_server.url, token, answer.json()["task_id"]), timeout=10)
     assert last["status"] == "completed"
     assert "column o.amount_usd does not exist" in str(last["result"])
+    # Asked for with no webhook, it is listed on the pages at the time the task failed in Prefect,
+    # not at the time it was asked for.
+    failed_at = LlmSession.objects.values_list("failed_at", flat=True).get()
+    assert failed_at == datetime(2026, 11, 24, 23, 37, 53, 947332, tzinfo=UTC)
 
 
 def test_regenerate_makes_a_new_version_and_keeps_the_old(live_server, default_org):
