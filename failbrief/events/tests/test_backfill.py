@@ -139,6 +139,11 @@ def test_a_backfill_summarizes_exactly_the_runs_without_a_summary(fake_prefect, 
     assert FailureEvent.objects.get(flow_run_id=window["pending"]).status == "pending"
     assert not FailureEvent.objects.filter(flow_run_id=window["too_old"]).exists()
     assert LlmSession.objects.get(flow_run_id=window["acme"]).org.slug == "acme"
+    for name in ("new", "new_dbt"):
+        root = LlmSession.objects.get(flow_run_id=window[name], position=0, version=1)
+        # Listed on the pages at the time its unit failed in Prefect, not when the backfill stored it.
+        assert root.unit_ended_at is not None
+        assert root.failed_at == root.unit_ended_at < root.created_at
 
 
 def test_with_an_org_only_its_runs_are_summarized(fake_prefect, window):
