@@ -208,7 +208,8 @@ class Listed:
             f'  <td data-label="Root cause" class="cause">{cause}\n    {seen}</td>\n'
             f'  <td data-label="Category">{e(self.category)}</td>\n'
             f'  <td data-label="Confidence">{e(self.confidence)}</td>\n'
-            f'  <td data-label="Time"><time datetime="{e(self.time_iso)}">{e(self.time_text)}</time></td>\n'
+            f'  <td data-label="Failed at">'
+            f'<time datetime="{e(self.time_iso)}">{e(self.time_text)}</time></td>\n'
             "</tr>\n"
         )
 

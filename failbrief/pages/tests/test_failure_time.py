@@ -60,6 +60,7 @@ def test_a_backfilled_old_failure_is_listed_after_a_newer_live_one_at_its_own_ti
 
     assert causes(client) == ["cause live", "cause backfilled"]
     text = re.sub(r"<[^>]+>", "", shown(client))
+    assert ">Failed at</th>" in shown(client)  # the column says which time it is
     assert stamp(old_at) in text
     assert stamp(live_at) in text
     # "The failures of that day" finds it, and the day it was stored does not.
