@@ -48,6 +48,7 @@ class SummaryOut(Schema):
     response: list[dict[str, Any]] | None
     error_reason: str
     timings: dict[str, float]
+    failed_at: datetime  # when the failure happened (Prefect's end time of the unit); backfilled ones are old
     created_at: datetime
     updated_at: datetime
 
@@ -92,6 +93,7 @@ class SummaryOut(Schema):
             response=row.response,
             error_reason=row.error_reason,
             timings=row.timings or {},
+            failed_at=row.failed_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client
 
@@ -154,3 +156,17 @@ def test_the_dalgo_triggers_are_gets_as_in_dalgo(two_orgs, path):
     answer = client_for(token).post(path)
     assert answer.status_code == 405
     assert answer["Allow"] == "GET"
+
+
+def test_a_summary_says_when_its_failure_happened_not_only_when_it_was_stored(two_orgs):
+    # A backfilled failure of last week is stored today: a client building a timeline needs the
+    # failure's own time, as the pages list by.
+    (org, token), _ = two_orgs
+    ended = datetime(2026, 11, 24, 23, 37, 53, tzinfo=UTC)
+    row, _ = claim_summary(org, RUN, "t-old", "test", unit_ended_at=ended)
+    complete_summary(row, root_cause="boom", category="code_bug", evidence=["boom"])
+
+    [summary] = client_for(token).get(f"/api/v1/flow-runs/{RUN}/summaries").json()["summaries"]
+
+    assert summary["failed_at"] == "2026-11-24T23:37:53Z"
+    assert summary["created_at"] > summary["failed_at"]
