@@ -39,6 +39,18 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
+def served_env(tmp_path: Path, port: int, prefect: FakePrefect, **extra: str) -> dict[str, str]:
+    """What a server under test runs with: its port, the fake Prefect, logs that settle quickly."""
+    return clean_env(
+        tmp_path,
+        PORT=str(port),
+        PREFECT_API_URL=prefect.url,
+        FAILBRIEF_LOG_SETTLE_SECONDS="0.3",
+        FAILBRIEF_LOG_SETTLE_CAP_SECONDS="3",
+        **extra,
+    )
+
+
 @pytest.mark.django_db
 def test_the_scrape_sums_what_two_processes_counted(tmp_path, client, settings):
     shared = tmp_path / "metrics"
@@ -60,14 +72,7 @@ def test_failbrief_run_serves_the_workers_counters_and_json_logs(tmp_path):
     port = free_port()
     log_file = tmp_path / "run.log"
     with FakePrefect() as prefect, log_file.open("w") as out:
-        env = clean_env(
-            tmp_path,
-            PORT=str(port),
-            PREFECT_API_URL=prefect.url,
-            FAILBRIEF_LOG_SETTLE_SECONDS="0.3",
-            FAILBRIEF_LOG_SETTLE_CAP_SECONDS="3",
-            LOG_FORMAT="json",
-        )
+        env = served_env(tmp_path, port, prefect, LOG_FORMAT="json")
         proc = subprocess.Popen(
             [sys.executable, "-m", "failbrief.cli", "run"],
             env=env,
@@ -106,13 +111,7 @@ def test_web_and_worker_started_apart_on_one_host_serve_every_process_count(tmp_
     port = free_port()
     log_file = tmp_path / "services.log"
     with FakePrefect() as prefect, log_file.open("w") as out:
-        env = clean_env(
-            tmp_path,
-            PORT=str(port),
-            PREFECT_API_URL=prefect.url,
-            FAILBRIEF_LOG_SETTLE_SECONDS="0.3",
-            FAILBRIEF_LOG_SETTLE_CAP_SECONDS="3",
-        )
+        env = served_env(tmp_path, port, prefect)
         failbrief = [sys.executable, "-m", "failbrief.cli"]
         for setup in (["migrate"], ["org", "add", "default", "--default"]):
             subprocess.run([*failbrief, *setup], env=env, check=True, capture_output=True, timeout=120)
