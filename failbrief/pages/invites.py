@@ -10,7 +10,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -110,14 +110,41 @@ def accept_invite(token: str, user: User) -> Membership:
     """Use the invitation once: `user` joins its org with its role (an existing membership keeps
     the higher of the two roles)."""
     with transaction.atomic():
-        invite = open_invite(token)
-        used = Invite.objects.filter(pk=invite.pk, used_at__isnull=True).update(used_at=timezone.now())
-        if not used:
-            raise InviteError("this sign-up link was already used")
-        membership, created = Membership.objects.get_or_create(
-            user=user, org=invite.org, defaults={"role": invite.role}
-        )
-        if not created and invite.role == Membership.Role.ADMIN and not membership.is_admin:
-            membership.role = Membership.Role.ADMIN
-            membership.save(update_fields=["role"])
+        return _join(_use(token), user)
+
+
+def sign_up(token: str, user: User) -> Membership:
+    """Make the new account `user` (its password set) and use the invitation in one transaction:
+    both or neither, so a link used or withdrawn meanwhile leaves no account without its membership.
+    Two submissions at once serialize on the invitation's row (SQLite: on the write lock); the later
+    finds it used (InviteError), as the form sent again after the first answer would."""
+    try:
+        with transaction.atomic():
+            invite = _use(token)
+            user.save()
+            return _join(invite, user)
+    except IntegrityError:
+        # Another invitation for the same email, to another org, made the account meanwhile.
+        raise InviteError(
+            f"an account for {user.username} was made a moment ago; "
+            "open this link again to join with its password"
+        ) from None
+
+
+def _use(token: str) -> Invite:
+    invite = open_invite(token)
+    # Conditional: of two requests at once, the second waits on the row and then updates nothing.
+    used = Invite.objects.filter(pk=invite.pk, used_at__isnull=True).update(used_at=timezone.now())
+    if not used:
+        raise InviteError("this sign-up link was already used")
+    return invite
+
+
+def _join(invite: Invite, user: User) -> Membership:
+    membership, created = Membership.objects.get_or_create(
+        user=user, org=invite.org, defaults={"role": invite.role}
+    )
+    if not created and invite.role == Membership.Role.ADMIN and not membership.is_admin:
+        membership.role = Membership.Role.ADMIN
+        membership.save(update_fields=["role"])
     return membership

@@ -15,8 +15,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from failbrief.pages.guessing import failed, locked_for, wait_text
-from failbrief.pages.invites import InviteError, accept_invite, existing_user, joined_with, open_invite
-from failbrief.pages.models import Membership
+from failbrief.pages.invites import (
+    InviteError,
+    accept_invite,
+    existing_user,
+    joined_with,
+    open_invite,
+    sign_up,
+)
+from failbrief.pages.models import Invite, Membership
 
 STYLESHEET = Path(__file__).resolve().parent / "static" / "pages" / "style.css"
 
@@ -123,14 +130,31 @@ def signup(request: HttpRequest, token: str) -> HttpResponse:
                 except ValidationError as exc:
                     errors += exc.messages
         if not errors and user is not None:
-            if known is None:
-                user.set_password(password)
-                user.save()
             try:
-                membership = accept_invite(token, user)
+                if known is None:
+                    user.set_password(password)  # slow (PBKDF2): before the transaction, not in it
+                    membership = sign_up(token, user)
+                else:
+                    membership = accept_invite(token, user)
             except InviteError as exc:
-                return render(request, "pages/signup.html", {"invalid": str(exc)}, status=404)
+                return _used_meanwhile(request, token, invite, user if known else None, password, exc)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("pages:failures", membership.org.slug)
     context = {"invite": invite, "known": known, "errors": errors, "name": request.POST.get("name", "")[:150]}
     return _locked(render(request, "pages/signup.html", context, status=400 if errors else 200), wait)
+
+
+def _used_meanwhile(
+    request: HttpRequest, token: str, invite: Invite, user: User | None, password: str, exc: InviteError
+) -> HttpResponse:
+    """The link was used (or withdrawn) while this form was on its way: the twin of a form sent
+    twice at once. Whoever used it, with this password, is signed in to the org, as the form sent
+    again after the first answer is; anyone else is told why."""
+    if user is None and (account := existing_user(invite)) and not locked_for(request, account.username):
+        user = authenticate(request, username=account.username, password=password)
+        if user is None:
+            failed(request, account.username)  # still a password check: limited like sign-in
+    if user is not None and (joined := joined_with(token, user)):
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("pages:failures", joined.org.slug)
+    return render(request, "pages/signup.html", {"invalid": str(exc)}, status=404)
