@@ -308,7 +308,14 @@ def signature_note(request: HttpRequest, seat: Seat, signature: str) -> HttpResp
         raise Http404("no failure with this signature")
     # Browsers send a textarea's line breaks as CRLF but count each as one character against its
     # maxlength: counted as sent, a note the form allowed lost its last lines.
-    text = one_newline(request.POST.get("note", ""))
+    if "note" not in request.POST:
+        # Only the form's field sent empty removes a note: a POST without it (a script, another
+        # form, a renamed field) is a mistake, not "remove", and must not delete the team's note.
+        error = (
+            "Not saved: the form sent no note field; nothing was changed (send it empty to remove the note)."
+        )
+        return _signature_page(request, seat, signature, error=error)
+    text = one_newline(request.POST["note"])
     if len(text) > NOTE_MAX:
         error = f"Not saved: the note is {len(text)} characters long; at most {NOTE_MAX}."
         return _signature_page(request, seat, signature, typed=text, error=error)

@@ -87,3 +87,24 @@ def test_a_secret_pasted_into_a_team_note_or_a_feedback_comment_is_redacted_befo
     }
     assert [where for where, text in shown.items() if "warehouse.internal" not in text] == []
     assert [where for where, text in shown.items() if "Wh1teRabbit-88" in text] == []
+
+
+def test_a_note_post_without_the_note_field_changes_nothing_and_says_so(sides):
+    a, b = sides
+    store_failure(a.org, signature=SIG)
+    store_failure(b.org, signature=SIG)
+    note_url = reverse("pages:signature_note", args=["org-a", SIG])
+    client = a.client()
+    assert client.post(note_url, {"note": "Rerun the orders migration"}).status_code == 302
+    b.client().post(reverse("pages:signature_note", args=["org-b", SIG]), {"note": "B's own fix"})
+    # A script, a form of another page, a field renamed: no `note` sent is not "remove the note".
+    for data in ({}, {"text": ""}):
+        refused = client.post(note_url, data)
+        assert refused.status_code == 400
+        assert "no note field" in refused.content.decode()
+        assert "Rerun the orders migration" in refused.content.decode()  # the note still shown
+    assert TeamNote.objects.get(org=a.org, signature=SIG).text == "Rerun the orders migration"
+    # Only org A's note is touched by org A's empty note; org B's stays.
+    assert client.post(note_url, {"note": ""}).status_code == 302
+    assert not TeamNote.objects.filter(org=a.org).exists()
+    assert TeamNote.objects.get(org=b.org, signature=SIG).text == "B's own fix"
