@@ -23,6 +23,7 @@ from failbrief.pages.invites import (
     open_invite,
     sign_up,
 )
+from failbrief.pages.known_browser import remember
 from failbrief.pages.models import Invite, Membership
 
 STYLESHEET = Path(__file__).resolve().parent / "static" / "pages" / "style.css"
@@ -68,7 +69,9 @@ def signin(request: HttpRequest) -> HttpResponse:
                 safe = url_has_allowed_host_and_scheme(
                     next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
                 )
-                return redirect(next_url if next_url and safe else "pages:home")
+                signed_in = redirect(next_url if next_url and safe else "pages:home")
+                remember(signed_in, user)
+                return signed_in
             failed(request, email)
             error = "Wrong email or password."
     response = render(
@@ -139,7 +142,9 @@ def signup(request: HttpRequest, token: str) -> HttpResponse:
             except InviteError as exc:
                 return _used_meanwhile(request, token, invite, user if known else None, password, exc)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("pages:failures", membership.org.slug)
+            into_org = redirect("pages:failures", membership.org.slug)
+            remember(into_org, user)
+            return into_org
     context = {"invite": invite, "known": known, "errors": errors, "name": request.POST.get("name", "")[:150]}
     return _locked(render(request, "pages/signup.html", context, status=400 if errors else 200), wait)
 
