@@ -24,7 +24,9 @@ from failbrief.pages.invites import create_invite, withdraw_invites
 from failbrief.pages.models import Invite, Membership
 from failbrief.pages.tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Run on PostgreSQL too (the services tiers): the twins queue on the invitation row there, on the
+# write lock in SQLite.
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 EMAIL = "nia@example.org"
 FORM = {"name": "Nia", "password": PASSWORD, "password2": PASSWORD}
