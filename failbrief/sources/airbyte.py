@@ -10,10 +10,13 @@ come back as `logs.logLines` (logType "formatted", or no logType before Airbyte 
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -68,6 +71,13 @@ AIRBYTE_ERRORS = ErrorKinds(
     AirbyteAuthError,
     AirbyteBadResponse,
     auth_hint=" (check AIRBYTE_API_TOKEN / AIRBYTE_AUTH or the org's --airbyte-token)",
+)
+SHARED = "the shared Airbyte"
+# An org reading the operator's Airbyte can do nothing about its token, and is not told the
+# operator's settings.
+SHARED_ERRORS = dataclasses.replace(
+    AIRBYTE_ERRORS,
+    auth_hint=" (the shared Airbyte refused failbrief's token: a matter for failbrief's operator)",
 )
 
 
@@ -140,6 +150,10 @@ class AirbyteClient(Closing):
     of user:password) or `Bearer <token>` when `auth` is "bearer". `timeout` bounds every socket wait
     and each attempt as a whole; transient failures get `retries` more attempts. Methods raise
     AirbyteUnavailable, AirbyteNotFound, AirbyteAuthError or AirbyteBadResponse, nothing else.
+
+    `shared`: the operator's Airbyte read for an org that has none of its own. Its address is
+    the operator's business, not the org's: the errors (which reach the org's summaries and API
+    answers) call it "the shared Airbyte" wherever an answer or httpx quotes it.
     """
 
     def __init__(
@@ -152,11 +166,12 @@ class AirbyteClient(Closing):
         retries: int = 2,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        shared: bool = False,
     ) -> None:
         backoff = Backoff(retries, BACKOFF_BASE, BACKOFF_CAP)
-        self._api = JsonApi(
-            api_url, _headers(token, auth), AIRBYTE_ERRORS, timeout, backoff, transport, sleep
-        )
+        errors = SHARED_ERRORS if shared else AIRBYTE_ERRORS
+        self._api = JsonApi(api_url, _headers(token, auth), errors, timeout, backoff, transport, sleep)
+        self._address = _address_pattern(api_url) if shared else None
 
     def close(self) -> None:
         self._api.close()
@@ -221,7 +236,33 @@ class AirbyteClient(Closing):
         return found[:max_jobs]
 
     def _call(self, path: str, body: Mapping[str, Any]) -> Any:
-        return self._api.call("POST", path, body)
+        try:
+            return self._api.call("POST", path, body)
+        except AirbyteError as exc:
+            if self._address is None:
+                raise
+            said = self._address.sub(SHARED, str(exc))
+            raise _same_kind(exc, said) from None
+
+
+def _address_pattern(api_url: str) -> re.Pattern[str] | None:
+    """The server's address as an error may quote it: its host (and port), with any scheme
+    (a redirect names https), credentials and path around it."""
+    host = urlsplit(api_url).hostname
+    if not host:
+        return None
+    return re.compile(
+        r"(?:(?i:\b[a-z][a-z0-9+.-]*://)[^\s/@'\"<>]*@?)?"  # scheme, user:password@
+        rf"(?<![\w.-]){re.escape(host)}(?![\w-]|\.\w)"  # the host, not part of a longer name
+        r"(?::\d+|\s+[Pp]ort\s+\d+)?"  # its port (Apache's pages say "Port N")
+        r"(?:/[^\s'\"<>]*)?"  # the path
+    )
+
+
+def _same_kind(error: AirbyteError, message: str) -> AirbyteError:
+    if isinstance(error, AirbyteUnavailable):
+        return AirbyteUnavailable(message, status=error.status, retry_after=error.retry_after)
+    return type(error)(message, status=error.status)
 
 
 def _headers(token: str | None, auth: Auth) -> dict[str, str]:

@@ -72,17 +72,18 @@ class AirbyteFound:
 def client_for(org: Org, *, own_only: bool = False) -> AirbyteClient | None:
     """The org's Airbyte client: its own URL and token, else the global AIRBYTE_API_URL (only for
     the default org when `own_only`). None when neither is set. Raises AirbyteAuthError when the
-    stored token cannot be decrypted."""
+    stored token cannot be decrypted. For any other org than the default one the global server
+    is "the shared Airbyte": its errors do not name its address (see AirbyteClient)."""
     if org.airbyte_url:
         return _client(org.airbyte_url, _org_token(org))
     if settings.AIRBYTE_API_URL and (org.is_default or not own_only):
-        return _client(settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN)
+        return _client(settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN, shared=not org.is_default)
     return None
 
 
-def _client(url: str, token: str | None) -> AirbyteClient:
+def _client(url: str, token: str | None, *, shared: bool = False) -> AirbyteClient:
     auth: Auth = "bearer" if settings.AIRBYTE_AUTH == "bearer" else "basic"
-    return AirbyteClient(url, token, auth=auth, timeout=settings.AIRBYTE_TIMEOUT_SECONDS)
+    return AirbyteClient(url, token, auth=auth, timeout=settings.AIRBYTE_TIMEOUT_SECONDS, shared=shared)
 
 
 def _org_token(org: Org) -> str | None:
@@ -127,8 +128,9 @@ def logs_of_unit(
                 return None, _no_named_job(org, unit, named is not None)
             return _found_in_window(client, org, unit, start, end)
     except AirbyteError as exc:
+        which = "Airbyte" if owns_its_airbyte(org) else "The shared Airbyte"
         return None, (
-            f"Airbyte could not be read ({type(exc).__name__}: {exc}), so this sync is summarized "
+            f"{which} could not be read ({type(exc).__name__}: {exc}), so this sync is summarized "
             "from Prefect's logs."
         )
 

@@ -11,6 +11,7 @@ import pytest
 from failbrief.sources.airbyte import (
     AirbyteAuthError,
     AirbyteClient,
+    AirbyteError,
     AirbyteNotFound,
     AirbyteUnavailable,
 )
@@ -148,3 +149,30 @@ def test_a_server_that_never_answers_times_out():
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/api/v1"
         with AirbyteClient(url, timeout=0.3, retries=0) as airbyte, pytest.raises(AirbyteUnavailable):
             airbyte.job(C_JOB)
+
+
+@pytest.mark.parametrize("status", [301, 502], ids=["redirect", "bad-gateway"])
+def test_the_shared_airbyte_is_not_named_by_its_address_in_its_errors(fake, status):
+    # A proxy's page names the upstream (Apache: "Server at HOST Port N"); a redirect names the URL.
+    host, port = fake.url.split("//")[1].split("/")[0].split(":")
+    link = f"https://{host}:{port}/api/v1/jobs/get_without_logs"
+    body = f'<a href="{link}">Moved</a> Server at {host} Port {port}'
+    fake.fail_next(3, status, body=body.encode())
+
+    with client(fake, shared=True) as shared, pytest.raises(AirbyteError) as raised:
+        shared.job(C_JOB)
+
+    said = str(raised.value)
+    assert str(status) in said
+    assert "the shared Airbyte" in said
+    assert host not in said
+    assert port not in said
+    assert isinstance(raised.value, AirbyteUnavailable) == (status == 502)
+
+
+def test_a_token_the_shared_airbyte_refuses_is_the_operators_matter(fake):
+    fake.deny_all()
+    with client(fake, shared=True) as shared, pytest.raises(AirbyteAuthError) as raised:
+        shared.job(C_JOB)
+    assert "AIRBYTE_API_TOKEN" not in str(raised.value)
+    assert "operator" in str(raised.value)

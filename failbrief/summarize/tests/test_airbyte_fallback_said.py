@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from failbrief.orgs.manage import add_org
+from failbrief.orgs.manage import add_org, set_airbyte
 from failbrief.runs.failed_units import failed_units
 from failbrief.runs.prefect import PrefectClient
 from failbrief.summarize.models import LlmSession
@@ -26,8 +26,8 @@ def prefect(service_settings, fake_prefect: FakePrefect) -> Iterator[PrefectClie
         yield client
 
 
-def summarized_sync(prefect: PrefectClient) -> LlmSession:
-    org = add_org("demo", default=True)
+def summarized_sync(prefect: PrefectClient, slug: str = "demo", *, default: bool = True) -> LlmSession:
+    org = add_org(slug, default=default)
     run = prefect.flow_run(C_PARENT)
     (unit,) = failed_units(prefect, C_PARENT)
     row, _ = claim_unit(org, (C_PARENT,), unit, run, "worker")
@@ -59,3 +59,52 @@ def test_a_sync_read_from_airbyte_adds_no_such_line(settings, fake_airbyte: Fake
 
     assert row.log_source == "airbyte"
     assert "Prefect's logs" not in "\n".join(item["response"] for item in row.response or [])
+
+
+def redirect_naming(url: str) -> bytes:
+    """What a Go reverse proxy (Traefik's http-to-https redirect) answers: a 301 whose body names
+    the address it redirects to, which an error message quotes."""
+    moved = url.replace("http://", "https://") + "/jobs/get_without_logs"
+    return f'<a href="{moved}">Moved Permanently</a>.'.encode()
+
+
+def all_an_org_reads(row: LlmSession) -> str:
+    return "\n".join([row.source_note, *(item["response"] for item in row.response or []), row.context])
+
+
+def test_an_org_on_the_shared_airbyte_is_not_shown_its_address_when_it_cannot_be_read(
+    settings, fake_airbyte: FakeAirbyte, prefect: PrefectClient
+):
+    settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN = fake_airbyte.url, AIRBYTE_TOKEN
+    c_scenario(fake_airbyte)
+    fake_airbyte.fail_next(1, 301, body=redirect_naming(fake_airbyte.url))
+
+    row = summarized_sync(prefect, "acme", default=False)
+
+    host_port = fake_airbyte.url.split("//")[1].split("/")[0]
+    said = all_an_org_reads(row)
+    assert (row.session_status, row.log_source) == ("completed", "prefect")
+    assert "The shared Airbyte could not be read" in row.source_note
+    assert "301" in row.source_note  # what went wrong is still said...
+    assert host_port not in said  # ...but not where the operator's Airbyte lives
+    assert host_port.split(":")[0] not in said
+    assert "AIRBYTE_API_TOKEN" not in said
+
+
+def test_an_org_with_its_own_airbyte_is_told_its_own_address(
+    settings, fake_airbyte: FakeAirbyte, prefect: PrefectClient
+):
+    settings.AIRBYTE_API_URL = None
+    c_scenario(fake_airbyte)
+    fake_airbyte.fail_next(1, 301, body=redirect_naming(fake_airbyte.url))
+    add_org("demo", default=True)
+    own = add_org("acme")
+    set_airbyte(own, url=fake_airbyte.url, token=AIRBYTE_TOKEN)
+    run = prefect.flow_run(C_PARENT)
+    (unit,) = failed_units(prefect, C_PARENT)
+    row, _ = claim_unit(own, (C_PARENT,), unit, run, "worker")
+    summarize_unit(prefect, row, unit, run)
+    row.refresh_from_db()
+
+    assert row.source_note.startswith("Airbyte could not be read")
+    assert fake_airbyte.url.split("//")[1].split("/")[0] in row.source_note
