@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
-from failbrief.notify.message import Message
+from failbrief.notify.message import Message, logs_used_line
 from failbrief.notify.models import Notification
 from failbrief.pages.notes import note_line, note_of
 from failbrief.summarize.models import LlmSession
@@ -34,6 +34,7 @@ def compose(row: LlmSession, *, flow_run_name: str, deployment: str, failed_at: 
         summarizer=row.summarizer,
         failed_at=failed_at,
         team_note=team_note(row),
+        logs_used=logs_used_line(row.log_source, row.source_note),
     )
 
 

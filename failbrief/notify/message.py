@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 EVIDENCE_LINES = 3  # a message quotes at most this many log lines; the run page has the rest
+# The "Logs used" line: enough for the reason to show, short of the whole error a note may quote
+# (the run page has all of it).
+LOGS_USED_CHARS = 200
+_LOGS = {"prefect": "Prefect's logs", "airbyte": "Airbyte's logs"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,9 @@ class Message:
     first_failed_at: datetime | None = None  # of a repeat notice: when the first of the N failed
     # The team's note on this failure signature: "… — NAME, DATE" (failbrief/pages/notes.py)
     team_note: str = ""
+    # One short line when the brief was not written from the unit's best logs, e.g. "Prefect's
+    # logs, Airbyte could not be read (…": see logs_used_line.
+    logs_used: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -61,6 +68,16 @@ def shorten(text: str, limit: int) -> str:
     return text[: limit - 1] + "…" if limit > 0 else ""
 
 
+def logs_used_line(log_source: str, source_note: str) -> str:
+    """The summary's source note as one short line naming the logs the brief was written from,
+    "" when there is no note (the brief rests on the unit's own logs)."""
+    note = " ".join(source_note.split())
+    if not note:
+        return ""
+    logs = _LOGS.get(log_source)
+    return shorten(f"{logs}, {note}" if logs else note, LOGS_USED_CHARS)
+
+
 def format_time(moment: datetime) -> str:
     """A moment as "2025-03-01 14:05 UTC" (a naive datetime is taken as UTC)."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -80,6 +97,9 @@ def facts(message: Message) -> list[tuple[str, str]]:
         rows.append(("Failed at", format_time(message.failed_at)))
     # Shown next to the cause, not in a footer: a guessed cause must not read as a certain one.
     rows.append(("Confidence", message.confidence))
+    # Beside the confidence, for the same reason: a brief from fallback logs (Prefect's "Job 4567
+    # failed." instead of Airbyte's own) says less than it would have.
+    rows.append(("Logs used", message.logs_used))
     rows.append(("Last time", message.team_note))
     return [(label, value) for label, value in rows if value]
 

@@ -17,7 +17,7 @@ from django.conf import LazySettings
 from failbrief.notify.channels.base import ConfigError, DeliveryError
 from failbrief.notify.channels.registry import CHANNELS, channel
 from failbrief.notify.channels.webhook import sign, verify_signature
-from failbrief.notify.message import Message
+from failbrief.notify.message import Message, logs_used_line
 from failbrief.testing.fake_receivers import FakeReceiver, FakeSmtp
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -459,3 +459,34 @@ def test_a_markdown_link_in_log_text_reaches_a_chat_as_text_not_a_disguised_link
         "Rotate the warehouse password here" in text and "https://evil.example/login" in text
         for text in shown
     )
+
+
+FALLBACK_NOTE = (
+    "Airbyte could not be read (AirbyteAuthError: POST /jobs/get_without_logs answered 401: "
+    '{"message":"Unauthorized"}' + " x" * 200 + "), so this sync is summarized from Prefect's logs."
+)
+
+
+@pytest.mark.parametrize("kind", CHAT_KINDS)
+def test_a_brief_written_from_the_fallback_logs_says_so_in_one_line(kind: str, http: httpx.Client) -> None:
+    msg = message(logs_used=logs_used_line("prefect", FALLBACK_NOTE))
+    with FakeReceiver(status=OK_STATUS[kind], body=b"" if kind == "teams" else b"ok") as hook:
+        body = sent_to(kind, hook, http, msg)
+    lines = [line for text in texts(body) for line in text.splitlines()]
+    said = [line for line in lines if "Prefect's logs, Airbyte could not be read" in line]
+    assert said, "the message does not say the brief is from the fallback logs"
+    assert all(len(line) < 300 for line in said)  # one short line, not the whole error
+
+
+def test_a_brief_from_the_fallback_says_so_in_an_email(smtp: FakeSmtp, http: httpx.Client) -> None:
+    config = channel("email").clean_config({"to": "ops@example.org"})
+    channel("email").send(config, message(logs_used=logs_used_line("prefect", FALLBACK_NOTE)), http, "d")
+    [mail] = smtp.mails
+    assert "Logs used: Prefect's logs, Airbyte could not be read" in mail.part("plain")
+    assert "Airbyte could not be read" in mail.part("html")
+
+
+def test_a_brief_from_its_usual_logs_adds_no_such_line(http: httpx.Client) -> None:
+    with FakeReceiver() as hook:
+        body = sent_to("slack", hook, http)
+    assert not any("Logs used" in text for text in texts(body))

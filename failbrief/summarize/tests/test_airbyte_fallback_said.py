@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
+from failbrief.notify.channels.registry import channel
+from failbrief.notify.compose import compose
 from failbrief.orgs.manage import add_org, set_airbyte
 from failbrief.runs.failed_units import failed_units
 from failbrief.runs.prefect import PrefectClient
@@ -14,6 +17,7 @@ from failbrief.summarize.models import LlmSession
 from failbrief.summarize.pipeline import claim_unit, summarize_unit
 from failbrief.testing.fake_airbyte import FakeAirbyte, c_scenario
 from failbrief.testing.fake_prefect import FakePrefect
+from failbrief.testing.fake_receivers import FakeReceiver
 from failbrief.testing.fixtures import AIRBYTE_TOKEN
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +112,20 @@ def test_an_org_with_its_own_airbyte_is_told_its_own_address(
 
     assert row.source_note.startswith("Airbyte could not be read")
     assert fake_airbyte.url.split("//")[1].split("/")[0] in row.source_note
+
+
+def test_a_sync_summarized_from_prefects_logs_says_so_in_its_slack_message(
+    settings, fake_airbyte: FakeAirbyte, prefect: PrefectClient
+):
+    settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN = fake_airbyte.url, "expired"
+    c_scenario(fake_airbyte)
+    row = summarized_sync(prefect)
+
+    message = compose(row, flow_run_name="nightly", deployment="nightly", failed_at=None)
+    slack = channel("slack")
+    with FakeReceiver() as hook, httpx.Client(timeout=5) as http:
+        slack.send(slack.clean_config({"url": hook.url("/services/T0/B0/abcd")}), message, http, "d")
+        sent = hook.requests[-1].body.decode()
+
+    assert "Logs used" in sent
+    assert "Airbyte could not be read" in sent
