@@ -156,9 +156,11 @@ def link_runs(row: LlmSession, flow_run_ids: Iterable[str]) -> None:
 
 # The brief's text as it is stored, shown and notified. The context comes redacted by the condenser,
 # but a brief also quotes what the condenser never saw: the unit's state message (a crash whose logs
-# just stop is explained from it), Airbyte's failure reason, an LLM's answer.
+# just stop is explained from it), Airbyte's failure reason, an LLM's answer, and the source note,
+# which quotes the start of an error answer (Airbyte's 400 may echo its config).
 _REDACTED_FIELDS = (
     "context",
+    "source_note",
     "root_cause",
     "failing_step",
     "explanation",

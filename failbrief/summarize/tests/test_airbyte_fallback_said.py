@@ -129,3 +129,18 @@ def test_a_sync_summarized_from_prefects_logs_says_so_in_its_slack_message(
 
     assert "Logs used" in sent
     assert "Airbyte could not be read" in sent
+
+
+def test_a_password_airbytes_error_quotes_stays_out_of_the_note_and_the_message(
+    settings, fake_airbyte: FakeAirbyte, prefect: PrefectClient
+):
+    settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN = fake_airbyte.url, AIRBYTE_TOKEN
+    c_scenario(fake_airbyte)
+    fake_airbyte.fail_next(1, 400, body={"message": "invalid config: password=Sup3rSecret9 for etl"})
+
+    row = summarized_sync(prefect)
+    message = compose(row, flow_run_name="nightly", deployment="nightly", failed_at=None)
+
+    assert "400" in row.source_note
+    assert "Sup3rSecret9" not in row.source_note  # shown on the pages and by the API
+    assert "Sup3rSecret9" not in message.logs_used
