@@ -221,6 +221,18 @@ class AirbyteClient(Closing):
             "attempt/get_for_job", AttemptLogs, {"attempt": data.get("attempt"), **_lines(data)}
         )
 
+    def is_config_api(self) -> bool:
+        """Whether the URL answers as Airbyte's Config API: `GET health` gives {"available": …}.
+        Asked after a 404, to tell a job Airbyte does not have from a URL that is not its API.
+        Raises AirbyteUnavailable when nothing answers."""
+        try:
+            data = self._call("health", None, method="GET")
+        except (AirbyteNotFound, AirbyteBadResponse):
+            return False
+        except AirbyteAuthError:
+            return True  # something that guards its API answered: the 404 is not the URL's fault
+        return isinstance(data, dict) and "available" in data
+
     def _pages(self, body: Mapping[str, Any], max_jobs: int, oldest: float) -> list[JobWithAttempts]:
         found: list[JobWithAttempts] = []
         while len(found) < max_jobs:
@@ -235,9 +247,9 @@ class AirbyteClient(Closing):
                 break
         return found[:max_jobs]
 
-    def _call(self, path: str, body: Mapping[str, Any]) -> Any:
+    def _call(self, path: str, body: Mapping[str, Any] | None, *, method: str = "POST") -> Any:
         try:
-            return self._api.call("POST", path, body)
+            return self._api.call(method, path, body)
         except AirbyteError as exc:
             if self._address is None:
                 raise

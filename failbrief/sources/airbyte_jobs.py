@@ -48,6 +48,10 @@ NOT_CONFIGURED = (
 )
 
 
+class NotConfigApi(Exception):
+    """The Airbyte URL answers 404 to everything, health included: it is not the Config API."""
+
+
 class NotThisOrgsConnection(LookupError):
     """The connection or job is unknown, or belongs to another org: both are a 404 to the caller."""
 
@@ -127,6 +131,8 @@ def logs_of_unit(
             if named is not None or not unit.connection_id:
                 return None, _no_named_job(org, unit, named is not None)
             return _found_in_window(client, org, unit, start, end)
+    except NotConfigApi:
+        return None, _not_config_api(org)
     except AirbyteError as exc:
         which = "Airbyte" if owns_its_airbyte(org) else "The shared Airbyte"
         return None, (
@@ -143,6 +149,10 @@ def _named_job(client: AirbyteClient, org: Org, unit: AirbyteUnit) -> JobWithAtt
     try:
         job = client.job(unit.job_id_hint)
     except AirbyteNotFound:
+        # A URL that is not the Config API (no /api/v1, the public API, another service) answers
+        # 404 too: "Airbyte has no job 4567" would send the reader looking for the wrong thing.
+        if not client.is_config_api():
+            raise NotConfigApi from None
         return None
     connection = job.job.config_id.lower()
     if unit.connection_id:
@@ -151,6 +161,23 @@ def _named_job(client: AirbyteClient, org: Org, unit: AirbyteUnit) -> JobWithAtt
     if owns_its_airbyte(org) or AirbyteJob.objects.filter(org=org, config_id__iexact=connection).exists():
         return job
     return None
+
+
+def not_config_api(org: Org) -> str:
+    """Why the org's Airbyte URL is wrong, naming it only to an org whose own it is."""
+    if owns_its_airbyte(org):
+        which = f"Airbyte's URL {org.airbyte_url or settings.AIRBYTE_API_URL}"
+        fix = "; it ends in /api/v1, e.g. http://airbyte:8000/api/v1"
+    else:
+        which, fix = "The shared Airbyte's URL", "; failbrief's operator can correct it"
+    return (
+        f"{which} does not look like Airbyte's Config API (it answers 404 to the job and to its "
+        f"health check{fix})"
+    )
+
+
+def _not_config_api(org: Org) -> str:
+    return f"{not_config_api(org)}, so this sync is summarized from Prefect's logs."
 
 
 def _no_named_job(org: Org, unit: AirbyteUnit, exists: bool) -> str:

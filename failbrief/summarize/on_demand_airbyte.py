@@ -16,13 +16,14 @@ from django.db.models import QuerySet
 from failbrief.condense.brief import FailedUnitInfo
 from failbrief.orgs.models import Org
 from failbrief.sources.airbyte import (
+    AirbyteBadResponse,
     AirbyteClient,
     AirbyteError,
     AirbyteNotFound,
     AirbyteUnavailable,
     JobWithAttempts,
 )
-from failbrief.sources.airbyte_jobs import NotThisOrgsConnection, client_for, remember
+from failbrief.sources.airbyte_jobs import NotThisOrgsConnection, client_for, not_config_api, remember
 from failbrief.sources.airbyte_logs import AirbyteAttemptLogs
 from failbrief.sources.airbyte_units import AIRBYTE_SESSION
 from failbrief.sources.models import AirbyteJob
@@ -74,7 +75,7 @@ def owned_job(org: Org, connection_id: str, job_id: int) -> AirbyteJob:
     if client is None:
         raise NotThisOrgsConnection(f"no connection {connection_id} for this org")
     with client:
-        return remember(org, _job_of(client, connection_id, job_id))
+        return remember(org, _job_of(client, org, connection_id, job_id))
 
 
 def _known_connection(org: Org, connection_id: str) -> bool:
@@ -84,10 +85,13 @@ def _known_connection(org: Org, connection_id: str) -> bool:
     )
 
 
-def _job_of(client: AirbyteClient, connection_id: str, job_id: int) -> JobWithAttempts:
+def _job_of(client: AirbyteClient, org: Org, connection_id: str, job_id: int) -> JobWithAttempts:
     try:
         job = client.job(job_id)
     except AirbyteNotFound:
+        # A URL that is not the Config API answers 404 to any job: a 502 saying so, not "no job".
+        if not client.is_config_api():
+            raise AirbyteBadResponse(not_config_api(org)) from None
         raise NotThisOrgsConnection(f"no job {job_id} of connection {connection_id}") from None
     if job.job.config_id.lower() != connection_id:
         raise NotThisOrgsConnection(f"job {job_id} is not a job of connection {connection_id}")

@@ -11,7 +11,9 @@ all the connection's jobs, newest first).
 It also starts syncs as prefect-airbyte (the fork Dalgo pins) does: `POST /api/v1/connections/get`
 (status "active" for a connection with a scripted sync, 404 otherwise), `POST /api/public/v1/jobs`
 {"jobType": "sync", "connectionId"} (creates the job `script_sync` prepared, created now) and
-`GET /api/public/v1/jobs/{jobId}` (the public API's JobResponse: `status` is the job's).
+`GET /api/public/v1/jobs/{jobId}` (the public API's JobResponse: `status` is the job's), and
+`GET /api/v1/health` ({"available": true}). Any other path is a 404, as on a URL that is not the
+Config API.
 `c_scenario` loads the jobs behind testdata/prefect scenario c, with realistic connector logs.
 """
 
@@ -206,6 +208,8 @@ class FakeAirbyte(Loopback):
             if not isinstance(body, dict):
                 return _Answer(400, {"message": "Invalid JSON body", "validationErrors": []})
             public_job = re.fullmatch(r"/api/public/v1/jobs/(\d+)", path.rstrip("/"))
+            if method == "GET" and path.rstrip("/") == "/api/v1/health":
+                return _Answer(200, {"available": True})
             if method == "GET":
                 return self._public_job(int(public_job.group(1))) if public_job else _not_found(path)
             routes = {

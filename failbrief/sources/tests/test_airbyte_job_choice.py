@@ -10,9 +10,11 @@ import pytest
 
 from failbrief.orgs.manage import add_org
 from failbrief.orgs.models import Org
+from failbrief.sources.airbyte import AirbyteBadResponse
 from failbrief.sources.airbyte_jobs import logs_of_unit, window
 from failbrief.sources.airbyte_units import AirbyteUnit
 from failbrief.sources.models import AirbyteJob
+from failbrief.summarize.on_demand_airbyte import request_airbyte_summary
 from failbrief.testing.fake_airbyte import (
     C_CONNECTION,
     C_JOB,
@@ -177,3 +179,52 @@ def test_a_job_alone_on_the_shared_airbyte_is_not_read_for_an_org_that_does_not_
     found, _ = logs_of_unit(acme, only_the_job, *window(C_STARTED, C_STARTED))
     assert found is not None
     assert C_SOURCE_ERROR in text_of(found)
+
+
+ONLY_THE_JOB = AirbyteUnit("", "the Airbyte job its state message names", job_id_hint=C_JOB)
+
+
+@pytest.mark.parametrize("path", ["", "/api/v2", "/api/public/v1"])
+def test_a_url_that_is_not_airbytes_api_is_said_to_be_wrong_not_to_lack_the_job(
+    settings, org, fake_airbyte, path
+):
+    # Every path of a URL that is not the Config API answers 404, the job's included.
+    c_scenario(fake_airbyte)
+    settings.AIRBYTE_API_URL = fake_airbyte.base_url + path
+
+    found, note = logs_of_unit(org, ONLY_THE_JOB, *window(C_STARTED, C_STARTED))
+
+    assert found is None
+    assert "has no failed job" not in note
+    assert "does not look like Airbyte's Config API" in note
+    assert settings.AIRBYTE_API_URL in note  # the default org's own Airbyte: shown, to be fixed
+    assert note.endswith("so this sync is summarized from Prefect's logs.")
+
+
+def test_an_org_on_the_shared_airbyte_is_told_its_url_is_wrong_without_seeing_it(settings, fake_airbyte):
+    c_scenario(fake_airbyte)
+    settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN = fake_airbyte.base_url + "/api/v2", AIRBYTE_TOKEN
+    acme = add_org("acme")
+
+    _, note = logs_of_unit(acme, ONLY_THE_JOB, *window(C_STARTED, C_STARTED))
+
+    assert "The shared Airbyte's URL does not look like Airbyte's Config API" in note
+    assert fake_airbyte.base_url.split("//")[1] not in note
+
+
+def test_a_job_the_real_api_does_not_have_is_still_said_to_be_missing(org, fake_airbyte):
+    c_scenario(fake_airbyte)  # the right URL: no job 999999
+
+    _, note = logs_of_unit(org, AirbyteUnit("", "its message", job_id_hint=999999), *UNIT_WINDOW)
+
+    assert note.startswith("Airbyte has no failed job 999999")
+
+
+def test_dalgos_trigger_on_a_url_that_is_not_airbytes_api_is_a_502_saying_so_not_a_404(
+    settings, org, fake_airbyte
+):
+    c_scenario(fake_airbyte)
+    settings.AIRBYTE_API_URL = fake_airbyte.base_url  # /api/v1 left out
+
+    with pytest.raises(AirbyteBadResponse, match="does not look like Airbyte's Config API"):
+        request_airbyte_summary(org, C_CONNECTION, C_JOB)
