@@ -76,6 +76,7 @@ def failures(transactional_db: None) -> dict[str, Any]:
         deployment="nightly-orders",
         flow="orders_etl",
         signature=SIG,
+        summarizer="openai",
         provider="openai",
         model="gpt-4o-mini",
         tokens_in=2100,
@@ -99,8 +100,14 @@ def failures(transactional_db: None) -> dict[str, Any]:
         is_cascade=True,
         cascade_reason="never ran: load_orders failed",
         failing_step="publish_dashboard",
-        root_cause="upstream task load_orders failed",
-        category="unknown",
+        task_name="publish_dashboard",
+        # What the pipeline writes for a cascade (the screenshots in docs/ show this row).
+        summarizer="cascade",
+        root_cause="Not a failure of its own: never ran: load_orders failed (see the summary of load_orders)",
+        category="sql_error",
+        evidence=[],
+        suggested_fix="Fix the upstream failure; this task runs again with it.",
+        explanation="This task did not run to completion because a task it depends on failed.",
     )
     store_failure(
         org,

@@ -155,6 +155,7 @@ def test_the_run_page_shows_every_brief_with_cascades_under_their_root(sides):
         f"/runs/flow-run/{root.flow_run_id}",
     ):
         assert shown in page, shown
+    assert "openai · openai/gpt-4o-mini" not in page  # the LLM that wrote it, named once
     # The evidence is inside a collapsible <details>, and the cascade inside its root's article.
     details = page[page.index('<details class="evidence">') :]
     assert details.index("<mark>") < details.index("</details>")
@@ -315,3 +316,13 @@ def test_with_a_public_url_notifications_link_to_this_run_page():
     env["FAILBRIEF_RUN_URL_TEMPLATE"] = "https://dalgo.example.org/{flow_run_id}"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "https://dalgo.example.org/abc-123"
+
+
+def test_a_brief_the_rules_wrote_after_the_llm_failed_says_both(sides):
+    a, _ = sides
+    row = store_failure(
+        a.org, summarizer="offline", provider="openai", model="gpt-4o-mini", llm_error="RateLimitError: 429"
+    )
+    page = a.client().get(reverse("pages:run", args=["org-a", row.flow_run_id])).content.decode()
+    assert "offline · openai/gpt-4o-mini" in page
+    assert "LLM fallback: RateLimitError: 429" in page
