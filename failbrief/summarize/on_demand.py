@@ -107,7 +107,14 @@ def fill_requested(row_id: int, worker_task_id: str, client: PrefectClient) -> N
         fail_summary(row, f"{type(exc).__name__}: {exc}")
         return
     name_unit(row, unit.name, unit.kind, unit.end_time)
-    summarize_unit(client, row, unit, run)
+    summarize_unit(client, row, unit, run, root_cause_of=_root_failure(row) if unit.cascade else None)
+
+
+def _root_failure(row: LlmSession) -> LlmSession | None:
+    """The run's root failure (its first unit that is not a cascade), newest completed version:
+    a cascade summarized again points at it and takes its category, as the webhook's did."""
+    rows = summaries_of_run(row.org, row.flow_run_id).filter(is_cascade=False, session_status=Status.COMPLETED)
+    return rows.order_by("position", "-version", "-pk").first()
 
 
 def find_unit(client: PrefectClient, flow_run_id: str, task_id: str) -> FailedUnit:

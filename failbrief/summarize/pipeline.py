@@ -88,6 +88,8 @@ def summarize_units(
     for unit, (row, mine) in zip(units, claims, strict=True):
         if not mine or not renew_claim(row, worker_task_id):
             continue
+        if unit.cascade and root_row is not None:
+            root_row.refresh_from_db()  # completed since it was claimed: the cascade takes its category
         try:
             summarize_unit(client, row, unit, run, root_cause_of=root_row if unit.cascade else None)
         except ApiUnavailable:

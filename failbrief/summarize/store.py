@@ -19,11 +19,13 @@ from failbrief.summarize.models import LlmSession, SummaryRun
 Status = LlmSession.Status
 # What makes rows versions of one unit's summary (regenerate numbers them within it).
 _UNIT = ("org", "flow_run_id", "task_id", "session_type")
-# What a new version takes over besides: what the unit is, and what the pages list it by (the
-# webhook's flow, deployment and state).
+# What a new version takes over besides: what the unit is (a cascade stays one), and what the
+# pages list it by (the webhook's flow, deployment and state).
 _TAKEN_OVER = (
     "task_name",
     "unit_kind",
+    "is_cascade",
+    "cascade_reason",
     "position",
     "flow_name",
     "deployment_name",

@@ -57,6 +57,7 @@ def test_a_failing_task_is_named_first_and_its_not_ready_successor_is_a_cascade(
     root, cascade = summaries
     assert not root["is_cascade"]
     assert cascade["is_cascade"]
+    assert cascade["category"] == root["category"] != "unknown"  # a cascade is its root's kind of failure
     assert any("Cannot convert order 0: unsupported currency None" in line for line in root["evidence"])
     assert "transform_orders" in str(root["task_name"])
     # What the pages list the run by comes from the webhook: the robust body names the flow.
@@ -109,3 +110,24 @@ def test_a_subflow_and_its_parent_end_in_one_summary_readable_under_both_ids(liv
     assert "Connection refused (host=10.0.3.7 port=5432)" in "\n".join(summary["evidence"])
     last = dalgo_poll(live_server.url, token, parent_id, C_SUBFLOW)
     assert last["status"] == "completed"
+
+
+def test_a_regenerated_cascade_still_points_at_its_root_failure(live_server, default_org):
+    _, token = default_org
+    run_id = flow_run_id("a2")
+    assert post_webhook(live_server.url, robust_body("a2")).status_code == 202
+    root, cascade = wait_for(lambda: completed_summaries(live_server.url, token, run_id), timeout=5)
+    auth = {"Authorization": f"Bearer {token}"}
+
+    asked = httpx.post(f"{live_server.url}/api/v1/summaries/{cascade['id']}/regenerate", headers=auth, timeout=5)
+    assert asked.status_code == 202, asked.text
+
+    def version_2() -> dict[str, object] | None:
+        row = httpx.get(f"{live_server.url}/api/v1/summaries/{asked.json()['id']}", headers=auth, timeout=5).json()
+        return row if row["status"] == "completed" else None
+
+    again = wait_for(version_2, timeout=10)
+    assert again["is_cascade"]
+    assert again["root_cause"] == cascade["root_cause"]
+    assert "see the summary of transform_orders" in str(again["root_cause"])
+    assert again["category"] == root["category"] != "unknown"
