@@ -113,7 +113,8 @@ def fill_requested(row_id: int, worker_task_id: str, client: PrefectClient) -> N
 def _root_failure(row: LlmSession) -> LlmSession | None:
     """The run's root failure (its first unit that is not a cascade), newest completed version:
     a cascade summarized again points at it and takes its category, as the webhook's did."""
-    rows = summaries_of_run(row.org, row.flow_run_id).filter(is_cascade=False, session_status=Status.COMPLETED)
+    rows = summaries_of_run(row.org, row.flow_run_id)
+    rows = rows.filter(is_cascade=False, session_status=Status.COMPLETED)
     return rows.order_by("position", "-version", "-pk").first()
 
 

@@ -119,11 +119,14 @@ def test_a_regenerated_cascade_still_points_at_its_root_failure(live_server, def
     root, cascade = wait_for(lambda: completed_summaries(live_server.url, token, run_id), timeout=5)
     auth = {"Authorization": f"Bearer {token}"}
 
-    asked = httpx.post(f"{live_server.url}/api/v1/summaries/{cascade['id']}/regenerate", headers=auth, timeout=5)
+    asked = httpx.post(
+        f"{live_server.url}/api/v1/summaries/{cascade['id']}/regenerate", headers=auth, timeout=5
+    )
     assert asked.status_code == 202, asked.text
 
     def version_2() -> dict[str, object] | None:
-        row = httpx.get(f"{live_server.url}/api/v1/summaries/{asked.json()['id']}", headers=auth, timeout=5).json()
+        url = f"{live_server.url}/api/v1/summaries/{asked.json()['id']}"
+        row = httpx.get(url, headers=auth, timeout=5).json()
         return row if row["status"] == "completed" else None
 
     again = wait_for(version_2, timeout=10)
