@@ -23,6 +23,7 @@ from django.core.checks.security.base import (
 )
 from django.core.exceptions import ImproperlyConfigured
 
+from failbrief.lib.airbyte_url import is_public_api, public_api_refusal
 from failbrief.lib.private_files import private_dir, private_file
 from failbrief.lib.url_credentials import without_credentials
 
@@ -421,6 +422,9 @@ SIGNATURE_WINDOW_DAYS = env_float("FAILBRIEF_SIGNATURE_WINDOW_DAYS", 7.0)
 
 # --- Airbyte (see docs/airbyte.md) ---------------------------------------------------------------
 AIRBYTE_API_URL = env_str("AIRBYTE_API_URL", "").rstrip("/") or None  # e.g. http://airbyte:8000/api/v1
+if AIRBYTE_API_URL and is_public_api(AIRBYTE_API_URL):
+    # Refused here, not found out from every failed sync's note that Airbyte's logs could not be read.
+    raise ImproperlyConfigured(public_api_refusal("AIRBYTE_API_URL", without_credentials(AIRBYTE_API_URL)))
 AIRBYTE_API_TOKEN = env_str("AIRBYTE_API_TOKEN", "") or None
 AIRBYTE_AUTH = env_choice(
     "AIRBYTE_AUTH", "basic", {"basic", "bearer"}

@@ -13,6 +13,7 @@ from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 
+from failbrief.lib.airbyte_url import is_public_api, public_api_refusal
 from failbrief.orgs.models import ApiToken, DeploymentOrg, Org, PlatformToken
 from failbrief.orgs.secrets import new_secret, secret_hash
 from failbrief.orgs.vault import seal
@@ -210,7 +211,8 @@ def set_airbyte(org: Org, *, url: str | None = None, token: str | None = None) -
             raise OrgError(
                 f"--airbyte-url must be an http(s) URL such as http://airbyte:8000/api/v1, not {url!r}"
             )
-        _refuse_public_api(url, parsed.hostname or "", parsed.path.rstrip("/"))
+        if is_public_api(url):
+            raise OrgError(public_api_refusal("--airbyte-url", url))
     if token and not (url if url is not None else org.airbyte_url):
         raise OrgError(
             "--airbyte-token needs the org's own --airbyte-url: without it the global AIRBYTE_API_URL "
@@ -221,13 +223,3 @@ def set_airbyte(org: Org, *, url: str | None = None, token: str | None = None) -
     if token is not None:
         org.airbyte_token_encrypted = seal(token) if token else ""
     org.save(update_fields=["airbyte_url", "airbyte_token_encrypted"])
-
-
-def _refuse_public_api(url: str, host: str, path: str) -> None:
-    # Airbyte's public API (Cloud's api.airbyte.com/v1, OSS's /api/public/v1 or the old :8006/v1)
-    # has jobs but no attempt logs: every sync would quietly be summarized from Prefect's logs.
-    if host == "api.airbyte.com" or path.endswith("/public/v1") or path == "/v1":
-        raise OrgError(
-            f"--airbyte-url {url!r} is Airbyte's public API, which has no job logs: give its Config "
-            "API, e.g. http://airbyte:8000/api/v1"
-        )

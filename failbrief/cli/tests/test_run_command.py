@@ -442,3 +442,28 @@ def test_when_one_process_ends_run_names_it_stops_the_others_and_fails(capsys: p
     said = capsys.readouterr().err
     assert "exited with code 3; stopping the rest" in said
     assert Path(sys.executable).name in said
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.airbyte.com/v1",
+        "http://airbyte:8000/api/public/v1/",
+        "http://airbyte:8006/v1",
+        "http://airbyte:hunter2@airbyte:8000/api/public/v1",
+    ],
+)
+def test_airbytes_public_api_as_airbyte_api_url_is_one_line_naming_the_config_api(tmp_path: Path, url: str):
+    # The public API has jobs but no attempt logs: every failed sync would be summarized from
+    # Prefect's logs, and the operator would learn why only from each summary's note.
+    line = _one_clean_line(_start_error(["migrate"], tmp_path, AIRBYTE_API_URL=url))
+    assert line.startswith("Error: configuration error: AIRBYTE_API_URL "), line
+    assert "is Airbyte's public API, which has no job logs" in line
+    assert line.endswith("give its Config API, e.g. http://airbyte:8000/api/v1")
+    assert "hunter2" not in line
+
+
+@pytest.mark.parametrize("url", ["http://airbyte:8000/api/v1", "https://airbyte.example.org/api/v1/"])
+def test_airbytes_config_api_as_airbyte_api_url_starts(tmp_path: Path, url: str):
+    result = _start_error(["migrate"], tmp_path, AIRBYTE_API_URL=url)
+    assert result.returncode == 0, result.stderr
