@@ -223,8 +223,8 @@ class AirbyteClient(Closing):
 
     def is_config_api(self) -> bool:
         """Whether the URL answers as Airbyte's Config API: `GET health` gives {"available": …}.
-        Asked after a 404, to tell a job Airbyte does not have from a URL that is not its API.
-        Raises AirbyteUnavailable when nothing answers."""
+        Asked after a 404, a 5xx or an answer that is not Airbyte's JSON, to tell Airbyte's own
+        answer from a URL that is not its API. Raises AirbyteUnavailable when nothing answers."""
         try:
             data = self._call("health", None, method="GET")
         except (AirbyteNotFound, AirbyteBadResponse):

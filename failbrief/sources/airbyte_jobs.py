@@ -27,6 +27,7 @@ from failbrief.sources.airbyte import (
     AirbyteClient,
     AirbyteError,
     AirbyteNotFound,
+    AirbyteUnavailable,
     AttemptLogs,
     Auth,
     FailureReason,
@@ -49,7 +50,12 @@ NOT_CONFIGURED = (
 
 
 class NotConfigApi(Exception):
-    """The Airbyte URL answers 404 to everything, health included: it is not the Config API."""
+    """The Airbyte URL answers as another service does, its health check included: it is not the
+    Config API. `answer` says what it answered ("404", "HTTP 200 with a body that is not JSON")."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(answer)
+        self.answer = answer
 
 
 class NotThisOrgsConnection(LookupError):
@@ -125,20 +131,57 @@ def logs_of_unit(
         if client is None:
             return None, NOT_CONFIGURED
         with client:
-            named = _named_job(client, org, unit)
-            if named is not None and _ended_badly(named):
-                return _read(client, org, named), ""
-            if named is not None or not unit.connection_id:
-                return None, _no_named_job(org, unit, named is not None)
-            return _found_in_window(client, org, unit, start, end)
-    except NotConfigApi:
-        return None, _not_config_api(org)
+            return _logs_from(client, org, unit, start, end)
+    except NotConfigApi as wrong:
+        return None, _not_config_api(org, wrong.answer)
     except AirbyteError as exc:
         which = "Airbyte" if owns_its_airbyte(org) else "The shared Airbyte"
         return None, (
             f"{which} could not be read ({type(exc).__name__}: {exc}), so this sync is summarized "
             "from Prefect's logs."
         )
+
+
+def _logs_from(
+    client: AirbyteClient, org: Org, unit: AirbyteUnit, start: datetime, end: datetime
+) -> tuple[AirbyteFound | None, str]:
+    try:
+        named = _named_job(client, org, unit)
+        if named is not None and _ended_badly(named):
+            return _read(client, org, named), ""
+        if named is not None or not unit.connection_id:
+            return None, _no_named_job(org, unit, named is not None)
+        return _found_in_window(client, org, unit, start, end)
+    except AirbyteError as exc:
+        answer = another_services_answer(client, exc)
+        if answer is None:
+            raise
+        raise NotConfigApi(answer) from None
+
+
+def another_services_answer(client: AirbyteClient, error: AirbyteError) -> str | None:
+    """What the URL answered, when `error` is an answer any service may give (a 404, a 5xx, a 2xx
+    that is not JSON or not Airbyte's JSON, another 4xx) and the URL's health check does not answer
+    as Airbyte's does either: it is not the Config API (a web app's page, another service). None
+    when the health check is Airbyte's (the error is Airbyte's own), when nothing answers it (a
+    proxy whose Airbyte is down answers 502 to both: Airbyte may be back soon), and for a refused
+    token, a timeout or a 429."""
+    if isinstance(error, AirbyteAuthError) or (
+        isinstance(error, AirbyteUnavailable) and (error.status or 0) < 500
+    ):
+        return None
+    try:
+        if client.is_config_api():
+            return None
+    except AirbyteError:
+        return None
+    if isinstance(error, AirbyteNotFound):
+        return "404"
+    if error.status is None:
+        return "JSON that is not Airbyte's"
+    if 200 <= error.status < 300:
+        return f"HTTP {error.status} with a body that is not JSON"
+    return f"HTTP {error.status}"
 
 
 def _named_job(client: AirbyteClient, org: Org, unit: AirbyteUnit) -> JobWithAttempts | None:
@@ -152,7 +195,7 @@ def _named_job(client: AirbyteClient, org: Org, unit: AirbyteUnit) -> JobWithAtt
         # A URL that is not the Config API (no /api/v1, the public API, another service) answers
         # 404 too: "Airbyte has no job 4567" would send the reader looking for the wrong thing.
         if not client.is_config_api():
-            raise NotConfigApi from None
+            raise NotConfigApi("404") from None
         return None
     connection = job.job.config_id.lower()
     if unit.connection_id:
@@ -163,21 +206,22 @@ def _named_job(client: AirbyteClient, org: Org, unit: AirbyteUnit) -> JobWithAtt
     return None
 
 
-def not_config_api(org: Org) -> str:
-    """Why the org's Airbyte URL is wrong, naming it only to an org whose own it is."""
+def not_config_api(org: Org, answer: str = "404") -> str:
+    """Why the org's Airbyte URL is wrong, naming it only to an org whose own it is. `answer` is
+    what it answered (another_services_answer)."""
     if owns_its_airbyte(org):
         which = f"Airbyte's URL {org.airbyte_url or settings.AIRBYTE_API_URL}"
         fix = "; it ends in /api/v1, e.g. http://airbyte:8000/api/v1"
     else:
         which, fix = "The shared Airbyte's URL", "; failbrief's operator can correct it"
     return (
-        f"{which} does not look like Airbyte's Config API (it answers 404 to the job and to its "
-        f"health check{fix})"
+        f"{which} does not look like Airbyte's Config API (it answers {answer}, and its health check "
+        f"does not answer as Airbyte's does{fix})"
     )
 
 
-def _not_config_api(org: Org) -> str:
-    return f"{not_config_api(org)}, so this sync is summarized from Prefect's logs."
+def _not_config_api(org: Org, answer: str) -> str:
+    return f"{not_config_api(org, answer)}, so this sync is summarized from Prefect's logs."
 
 
 def _no_named_job(org: Org, unit: AirbyteUnit, exists: bool) -> str:

@@ -23,7 +23,13 @@ from failbrief.sources.airbyte import (
     AirbyteUnavailable,
     JobWithAttempts,
 )
-from failbrief.sources.airbyte_jobs import NotThisOrgsConnection, client_for, not_config_api, remember
+from failbrief.sources.airbyte_jobs import (
+    NotThisOrgsConnection,
+    another_services_answer,
+    client_for,
+    not_config_api,
+    remember,
+)
 from failbrief.sources.airbyte_logs import AirbyteAttemptLogs
 from failbrief.sources.airbyte_units import AIRBYTE_SESSION
 from failbrief.sources.models import AirbyteJob
@@ -93,6 +99,12 @@ def _job_of(client: AirbyteClient, org: Org, connection_id: str, job_id: int) ->
         if not client.is_config_api():
             raise AirbyteBadResponse(not_config_api(org)) from None
         raise NotThisOrgsConnection(f"no job {job_id} of connection {connection_id}") from None
+    except AirbyteError as exc:
+        # A web page or another service's 5xx: a 502 saying so, not a 503 asking to try again.
+        answer = another_services_answer(client, exc)
+        if answer is None:
+            raise
+        raise AirbyteBadResponse(not_config_api(org, answer)) from None
     if job.job.config_id.lower() != connection_id:
         raise NotThisOrgsConnection(f"job {job_id} is not a job of connection {connection_id}")
     return job

@@ -14,7 +14,8 @@ It also starts syncs as prefect-airbyte (the fork Dalgo pins) does: `POST /api/v
 `GET /api/public/v1/jobs/{jobId}` (the public API's JobResponse: `status` is the job's), and
 `GET /api/v1/health` ({"available": true}). Any other path is a 404, as on a URL that is not the
 Config API.
-`c_scenario` loads the jobs behind testdata/prefect scenario c, with realistic connector logs.
+`NotAirbyte` is another service at the URL (a web page, a proxy's error page) for the wrong-URL
+tests. `c_scenario` loads the jobs behind testdata/prefect scenario c, with realistic connector logs.
 """
 
 from __future__ import annotations
@@ -333,6 +334,55 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answer of a service that is not Airbyte: its status, content type and body."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+
+
+class NotAirbyte(Loopback):
+    """Another web service where Airbyte's Config API was expected: every POST gets `post`, every
+    GET (Airbyte's health check included) `get`. E.g. a web app's page for any path, a static file
+    server (501 to a POST, 404 to a GET of a file it lacks), or a proxy whose Airbyte is down (502
+    to everything). `url` ends in /api/v1, as Airbyte's would."""
+
+    def __init__(self, post: Page, get: Page | None = None) -> None:
+        self.post, self.get = post, get or post
+        super().__init__()
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _PageHandler
+
+    @property
+    def url(self) -> str:
+        return self.base_url + "/api/v1"
+
+
+class _PageHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: FakeHttpServer
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._send(self.server.fake.post)
+
+    def do_GET(self) -> None:
+        self._send(self.server.fake.get)
+
+    def _send(self, page: Page) -> None:
+        self.send_response(page.status)
+        self.send_header("Content-Type", page.content_type)
+        self.send_header("Content-Length", str(len(page.body)))
+        self.end_headers()
+        self.wfile.write(page.body)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -23,6 +23,8 @@ from failbrief.testing.fake_airbyte import (
     FakeAirbyte,
     FakeAttempt,
     FakeJob,
+    NotAirbyte,
+    Page,
     c_attempt_lines,
     c_failure,
     c_scenario,
@@ -228,3 +230,86 @@ def test_dalgos_trigger_on_a_url_that_is_not_airbytes_api_is_a_502_saying_so_not
 
     with pytest.raises(AirbyteBadResponse, match="does not look like Airbyte's Config API"):
         request_airbyte_summary(org, C_CONNECTION, C_JOB)
+
+
+WEB_APP = b"<!doctype html><html><head><title>Sign in</title></head><body><div id=root></div></body></html>"
+STATIC_SERVER_POST = b"<html><body><h1>Error response</h1><p>Error code: 501</p></body></html>"
+STATIC_SERVER_GET = b"<html><body><h1>Error response</h1><p>Error code: 404</p></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("post", "get"),
+    [
+        (Page(200, WEB_APP), None),  # a web app answering its page to any path
+        (Page(501, STATIC_SERVER_POST), Page(404, STATIC_SERVER_GET)),  # a static file server
+        (
+            Page(500, b'{"error": "internal"}', "application/json"),
+            Page(200, b'{"status": "ok"}', "application/json"),
+        ),  # another API, with a health check of its own
+    ],
+    ids=["html-page", "static-server-5xx", "other-api-5xx"],
+)
+@pytest.mark.parametrize("unit", [ONLY_THE_JOB, BY_CONNECTION], ids=["job-named", "by-time"])
+def test_a_url_answering_as_another_service_is_said_to_be_wrong_not_unreadable(
+    settings, org, post, get, unit
+):
+    with NotAirbyte(post, get) as other:
+        settings.AIRBYTE_API_URL = other.url
+
+        found, note = logs_of_unit(org, unit, *UNIT_WINDOW)
+
+    assert found is None
+    assert "could not be read" not in note
+    url = settings.AIRBYTE_API_URL
+    assert note.startswith(f"Airbyte's URL {url} does not look like Airbyte's Config API (")
+    assert "/api/v1, e.g. http://airbyte:8000/api/v1" in note  # what to give instead
+    assert note.endswith("so this sync is summarized from Prefect's logs.")
+
+
+def test_an_org_on_the_shared_airbyte_is_told_a_web_page_means_a_wrong_url_without_seeing_it(settings):
+    with NotAirbyte(Page(200, WEB_APP)) as other:
+        settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN = other.url, AIRBYTE_TOKEN
+        acme = add_org("acme")
+
+        _, note = logs_of_unit(acme, BY_CONNECTION, *UNIT_WINDOW)
+
+    assert note.startswith("The shared Airbyte's URL does not look like Airbyte's Config API")
+    assert "127.0.0.1" not in note
+
+
+def test_a_proxy_whose_airbyte_is_down_is_unreadable_not_a_wrong_url(settings, org):
+    # A 502 to the health check too: Airbyte may be behind it, down for now. Nothing tells a wrong URL.
+    gateway = Page(502, b"<html><body><center><h1>502 Bad Gateway</h1></center></body></html>")
+    with NotAirbyte(gateway) as proxy:
+        settings.AIRBYTE_API_URL = proxy.url
+
+        _, note = logs_of_unit(org, ONLY_THE_JOB, *UNIT_WINDOW)
+
+    assert note.startswith("Airbyte could not be read (AirbyteUnavailable: POST /jobs/get_without_logs")
+    assert "answered 502" in note
+    assert "does not look like" not in note
+
+
+def test_airbytes_own_server_error_is_unreadable_not_a_wrong_url(org, fake_airbyte):
+    # Airbyte's health check answers as Airbyte's: the 500 is Airbyte's own trouble.
+    c_scenario(fake_airbyte)
+    fake_airbyte.fail_next(3, 500, path="/api/v1/jobs/get_without_logs")
+
+    _, note = logs_of_unit(org, ONLY_THE_JOB, *UNIT_WINDOW)
+
+    assert note.startswith("Airbyte could not be read (AirbyteUnavailable: ")
+    assert "answered 500" in note
+
+
+@pytest.mark.parametrize(
+    ("post", "get"),
+    [(Page(200, WEB_APP), None), (Page(501, STATIC_SERVER_POST), Page(404, STATIC_SERVER_GET))],
+    ids=["html-page", "static-server-5xx"],
+)
+def test_dalgos_trigger_on_a_url_answering_as_another_service_is_a_502_saying_so(settings, org, post, get):
+    # Not a 503 "try again later" (a 5xx): retrying a wrong URL never helps.
+    with NotAirbyte(post, get) as other:
+        settings.AIRBYTE_API_URL = other.url
+
+        with pytest.raises(AirbyteBadResponse, match="does not look like Airbyte's Config API"):
+            request_airbyte_summary(org, C_CONNECTION, C_JOB)
