@@ -16,29 +16,37 @@ from failbrief.sources.airbyte_jobs import (
     remember,
     window,
 )
-from failbrief.sources.airbyte_units import AirbyteUnit
+from failbrief.sources.airbyte_units import AirbyteUnit, with_logged_connection
 from failbrief.sources.log_source import LogSource, NoLogs, UnitLogs
+from failbrief.sources.prefect_logs import PrefectLogs
 
 
 class AirbyteSyncLogs(LogSource):
     """The logs of the Airbyte job attempt a failed sync unit ran (airbyte_units.py says which units
     those are). NoLogs, with the note saying why, when Airbyte cannot give them; Airbyte's errors
-    never escape."""
+    never escape. With `prefect` (the unit's Prefect logs), a unit whose runs name no connection
+    takes it from prefect-airbyte's line starting the sync in its flow run's logs, if any; reading
+    them raises the Prefect client's errors."""
 
     name = "airbyte"
 
-    def __init__(self, org: Org, sync: AirbyteUnit, unit: FailedUnit, run: FlowRun) -> None:
-        self.org, self.sync, self.unit, self.run = org, sync, unit, run
+    def __init__(
+        self, org: Org, sync: AirbyteUnit, unit: FailedUnit, run: FlowRun, prefect: PrefectLogs | None = None
+    ) -> None:
+        self.org, self.sync, self.unit, self.run, self.prefect = org, sync, unit, run, prefect
 
     def read(self) -> UnitLogs:
         start, end = window(
             self.unit.start_time or self.run.start_time, self.unit.end_time or self.run.end_time
         )
-        found, note = logs_of_unit(self.org, self.sync, start, end)
+        sync = self.sync
+        if not sync.connection_id and self.prefect is not None:
+            sync = with_logged_connection(sync, self.prefect.flow_run_messages())
+        found, note = logs_of_unit(self.org, sync, start, end)
         if found is None:
             known: dict[str, object] = {}
-            if self.sync.connection_id:  # a job-only unit ("Job 4567 failed.") names none
-                known["airbyte_connection_id"] = self.sync.connection_id
+            if sync.connection_id:  # a job-only unit ("Job 4567 failed.") names none
+                known["airbyte_connection_id"] = sync.connection_id
             raise NoLogs(note, known)
         return _unit_logs(found)
 

@@ -11,14 +11,15 @@ So the connection is found in the unit's own parameters, else in those of the fl
 (nearest first), else in its state message ("connection <uuid>"), else in the run's task list,
 used only for the entry whose slug is the unit's name, never as "the first connection". A unit
 whose message is prefect-airbyte's own failure and names no connection is still an Airbyte sync:
-the job it names says which connection (airbyte_jobs.py asks Airbyte).
+the job it names says which connection (airbyte_jobs.py asks Airbyte), and so does prefect-airbyte's
+own log line starting the sync, when its flow run logged one (with_logged_connection).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from failbrief.runs.failed_units import FailedUnit
@@ -34,6 +35,15 @@ JOB_IN_MESSAGE = re.compile(r"\bjob(?:[ _]?id)?\s*[:=#]?\s*(?P<id>\d{1,18})\b", 
 _RUN_SUFFIX = re.compile(r"-\d+$")  # Prefect names task runs "<task>-<n>"
 # prefect-airbyte's failure: `raise AirbyteSyncJobFailed(f"Job {job_id} {job_status}.")`.
 AIRBYTE_JOB_FAILED = re.compile(r"\bAirbyteSyncJobFailed\b.*?\bJob (?P<id>\d{1,18}) (?:failed|cancelled)\.")
+# prefect-airbyte's words as it starts a sync: AirbyteConnection.trigger (the task `trigger` of
+# run_connection_sync) logs f"Triggering Airbyte Connection {id}, in workspace at {url!r}" (an older
+# block: "… at `airbyte_base_url` {url}"), the task trigger_sync f"Getting Airbyte Connection {id},
+# poll interval …". Only a record that begins so is its own: a shell step echoing them is not.
+SYNC_STARTED = re.compile(
+    rf"(?:Triggering Airbyte Connection (?P<triggering>{_UUID}), in workspace at "
+    rf"|Getting Airbyte Connection (?P<getting>{_UUID}), poll interval )"
+)
+LOGGED = "prefect-airbyte's log line starting the sync"
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,21 @@ def airbyte_unit(unit: FailedUnit, run_parameters: Mapping[str, Any] | None = No
     if job is not None:
         return AirbyteUnit("", "the Airbyte job its state message names", int(job.group("id")))
     return None
+
+
+def with_logged_connection(sync: AirbyteUnit, messages: Iterable[str]) -> AirbyteUnit:
+    """`sync` with the connection prefect-airbyte's line starting the sync names, among the log
+    messages of the unit's flow run, when its runs did not name one; unchanged when they did or
+    when the lines name none or several (a flow that synced two connections does not say which
+    one failed)."""
+    if sync.connection_id:
+        return sync
+    named: set[str] = set()
+    for message in messages:
+        started = SYNC_STARTED.match(message)
+        if started is not None:
+            named.add((started.group("triggering") or started.group("getting")).lower())
+    return replace(sync, connection_id=named.pop(), how=LOGGED) if len(named) == 1 else sync
 
 
 def job_id_hint(message: str) -> int | None:

@@ -93,6 +93,18 @@ class PrefectLogs(LogSource):
         records = list(records_from_prefect(log.model_dump(mode="json") for log in settled.logs))
         return UnitLogs(records=records, source="prefect", waited_seconds=settled.waited_seconds)
 
+    def flow_run_messages(self) -> list[str]:
+        """The messages of the flow run holding the unit (the unit's own, for a flow-run unit), its
+        task runs' included, once settled: what a unit's task run did not log itself, such as
+        prefect-airbyte's task `trigger` naming the connection that `wait_for_completion` waited for."""
+        settled = settled_logs(
+            lambda: self.client.logs(flow_run_id=self.unit.flow_run_id),
+            settle_seconds=self.settle_seconds,
+            cap_seconds=self.cap_seconds,
+            is_final=flow_run_finished,
+        )
+        return [log.message for log in settled.logs]
+
 
 def unit_logs(
     client: PrefectClient, unit: FailedUnit, *, settle_seconds: float, cap_seconds: float, **kw: Any

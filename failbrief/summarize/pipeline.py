@@ -163,7 +163,7 @@ def unit_sources(client: PrefectClient, org: Org, unit: FailedUnit, run: FlowRun
         client, unit, settle_seconds=settings.LOG_SETTLE_SECONDS, cap_seconds=settings.LOG_SETTLE_CAP_SECONDS
     )
     sync = airbyte_unit(unit, run.parameters)
-    return [AirbyteSyncLogs(org, sync, unit, run), prefect] if sync is not None else [prefect]
+    return [AirbyteSyncLogs(org, sync, unit, run, prefect), prefect] if sync is not None else [prefect]
 
 
 def summarize(

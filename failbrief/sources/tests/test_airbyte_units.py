@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from failbrief.runs.failed_units import FailedUnit
 from failbrief.runs.prefect import FlowRun
-from failbrief.sources.airbyte_units import airbyte_unit, job_id_hint
+from failbrief.sources.airbyte_units import airbyte_unit, job_id_hint, with_logged_connection
 from failbrief.testing.scenarios import captured
 
 C_CONNECTION = "6f1c2a9e-3b7d-4e52-9a1f-0c8d2b7e4a15"
@@ -183,3 +185,50 @@ def test_a_job_failed_message_of_another_kind_is_not_an_airbyte_sync():
 def test_a_dbt_task_of_a_dalgo_pipeline_is_not_an_airbyte_sync():
     task = unit("dbtjob-dbt-run", "Command failed with exit code 1", flow_parameters=(DALGO_PIPELINE,))
     assert airbyte_unit(task, DALGO_PIPELINE) is None
+
+
+# prefect-airbyte's own words as it starts a sync: AirbyteConnection.trigger (the task `trigger` of
+# run_connection_sync), an older AirbyteSync block's trigger, and the task trigger_sync.
+TRIGGERING = f"Triggering Airbyte Connection {C_CONNECTION}, in workspace at 'http://airbyte:8000/api/v1'"
+TRIGGERING_BLOCK = (
+    f"Triggering Airbyte Connection {C_CONNECTION}, in workspace at `airbyte_base_url` "
+    "http://airbyte:8000/api/v1"
+)
+GETTING = (
+    f"Getting Airbyte Connection {C_CONNECTION}, poll interval 15 seconds, airbyte_base_url "
+    "http://airbyte:8000/api/v1"
+)
+ONLY_THE_JOB = airbyte_unit(unit("wait_for_completion-0", JOB_FAILED))
+
+
+@pytest.mark.parametrize("line", [TRIGGERING, TRIGGERING_BLOCK, GETTING], ids=["trigger", "block", "task"])
+def test_prefect_airbytes_line_starting_the_sync_names_the_connection_the_job_alone_does_not(line):
+    assert ONLY_THE_JOB is not None
+    logs = ["Beginning subflow run 'mauve-heron' for flow 'run_connection_sync'", line, "Job 4567 failed."]
+
+    found = with_logged_connection(ONLY_THE_JOB, logs)
+
+    assert (found.connection_id, found.job_id_hint) == (C_CONNECTION, 4567)
+    assert found.how == "prefect-airbyte's log line starting the sync"
+
+
+def test_a_flow_that_started_syncs_of_two_connections_does_not_say_which_one_failed():
+    assert ONLY_THE_JOB is not None
+    other = TRIGGERING.replace(C_CONNECTION, OTHER_CONNECTION)
+    assert with_logged_connection(ONLY_THE_JOB, [TRIGGERING, other, "Job 4567 failed."]) == ONLY_THE_JOB
+    # The same connection twice (the subflow retried) is still one.
+    assert with_logged_connection(ONLY_THE_JOB, [TRIGGERING, TRIGGERING]).connection_id == C_CONNECTION
+
+
+def test_the_words_inside_another_line_are_not_prefect_airbytes():
+    # A shell or dbt step's output is anyone's text: only a record that is prefect-airbyte's own counts.
+    assert ONLY_THE_JOB is not None
+    echoed = f"PID 4012 stream output: {TRIGGERING}"
+    assert with_logged_connection(ONLY_THE_JOB, [echoed]) == ONLY_THE_JOB
+
+
+def test_the_connection_its_parameters_name_is_kept_over_a_logged_one():
+    named = airbyte_unit(unit("wait_for_completion-0", JOB_FAILED, flow_parameters=(SYNC_BLOCK,)))
+    assert named is not None
+    other = TRIGGERING.replace(C_CONNECTION, OTHER_CONNECTION)
+    assert with_logged_connection(named, [other]) == named
