@@ -10,6 +10,10 @@ scheme, user and host stay, so a human can still tell which credential was invol
 its pattern needs: each distinct literal is looked for once (`in` on the lowercased line) and
 only the rules whose literal is there run, about 3 per line of a real log. Private key blocks are
 found in the whole text; every other rule runs line by line.
+
+Being the one pass every untrusted text goes through before it is stored, shown, notified or
+sent, it also writes out the characters that change what a text shows without being seen (bidi
+overrides, zero-width and control characters: visible.py).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from failbrief.condense.redact_rules import Rule, Span, own_rules_before, own_token_rules
+from failbrief.condense.visible import visible
 
 REDACTED = "[REDACTED]"
 
@@ -66,14 +71,15 @@ def _rule_sets() -> tuple[_RuleSet, _RuleSet]:
 
 
 def redact(text: str) -> str:
-    """`text` with every secret value found replaced by `[REDACTED]`. Idempotent."""
+    """`text` with every secret value found replaced by `[REDACTED]` and every hidden character
+    written out (visible.py). Idempotent."""
     whole, per_line = _rule_sets()
     text = whole.apply(text)
     if "\n" not in text:
-        return per_line.apply(text)
+        return visible(per_line.apply(text))
     # Line by line: each line runs only the rules whose literal it holds, where a whole block would
     # run every rule any of its lines needs over all of it (3x slower on a 64 KiB block).
-    return "\n".join(map(per_line.apply, text.split("\n")))
+    return visible("\n".join(map(per_line.apply, text.split("\n"))))
 
 
 def _merged(spans: Iterable[Span]) -> list[Span]:

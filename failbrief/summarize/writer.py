@@ -26,7 +26,7 @@ from failbrief.summarize.models import LlmSession
 from failbrief.summarize.providers.base import Answer, Provider
 from failbrief.summarize.providers.llm_common import PROMPT_VERSION, LlmError, Reply, billed_tokens
 from failbrief.summarize.providers.pricing import cost_usd
-from failbrief.summarize.providers.registry import OFFLINE, Choice, choice_for, provider
+from failbrief.summarize.providers.registry import OFFLINE, Choice, choice_for, known_hosts, provider
 from failbrief.summarize.signature import failure_signature, reusable_summary, same_as
 from failbrief.summarize.store import count_reuse
 
@@ -64,7 +64,7 @@ def write_brief(org: Org, context: Context, unit: FailedUnitInfo, *, reuse: bool
 
 
 def _from_llm(org: Org, choice: Choice, context: Context, unit: FailedUnitInfo, offline: Brief) -> Written:
-    llm = provider(choice.provider, choice.model)
+    llm = provider(choice.provider, choice.model, known_hosts(org))
     started = time.monotonic()
     try:
         answer = llm.answer(context, unit, org.name)

@@ -77,6 +77,9 @@ class LlmConfig:
     deadline_seconds: float = 120.0
     max_retries: int = 3
     max_concurrency: int = 4
+    # The org's own hosts (its Prefect UI, failbrief's pages, its Airbyte): addresses on them stay
+    # links in the model's text; others, but documentation sites, are made inert (links.py).
+    known_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,9 +108,12 @@ def system_prompt(version: str = PROMPT_VERSION) -> str:
     return (PROMPTS / f"system_{version}.txt").read_text(encoding="utf-8")
 
 
-def user_message(context: Context, unit: FailedUnitInfo, org_name: str = "") -> str:
+def user_message(
+    context: Context, unit: FailedUnitInfo, org_name: str = "", rules: Decision | None = None
+) -> str:
     """What the model reads: the org's name, the run's metadata and the condensed logs, redacted
-    again as a whole (the context already is; the metadata comes from Prefect unredacted)."""
+    again as a whole (the context already is; the metadata comes from Prefect unredacted), then the
+    hint of the offline rules' decision (`rules`, made here when not given)."""
     facts = [
         ("Organisation", org_name),
         ("Flow", unit.flow_name),
@@ -119,7 +125,8 @@ def user_message(context: Context, unit: FailedUnitInfo, org_name: str = "") -> 
     ]
     head = "\n".join(f"{name}: {value.strip()}" for name, value in facts if value.strip())
     logs = f"{as_data(head)}\n\nCondensed logs of the failed task:\n<<<LOGS\n{as_data(context.text)}\nLOGS>>>"
-    return redact(f"{logs}{HINT_MARK}{rule_hint(offline_decision(context, unit))}")
+    rules = rules or offline_decision(context, unit)
+    return redact(f"{logs}{HINT_MARK}{rule_hint(rules)}")
 
 
 # The prompt's own markers, as a log line or Prefect's state message could repeat them to close the
@@ -219,10 +226,11 @@ class LlmProvider(Provider):
     def answer(self, context: Context, unit: FailedUnitInfo, org_name: str = "") -> Answer:
         """The model's brief. Raises LlmError (never an SDK exception for an API fault)."""
         deadline = Deadline(self.config.deadline_seconds)
-        sent = user_message(context, unit, org_name)
+        rules = offline_decision(context, unit)
+        sent = user_message(context, unit, org_name, rules)
         first = self._request(sent, deadline)
         try:
-            return self._answer(first, sent, [first])
+            return self._answer(first, sent, rules, [first])
         except MalformedOutput as problem:
             try:
                 second = self._request(repair_message(sent, first.text, problem), deadline)
@@ -230,7 +238,7 @@ class LlmProvider(Provider):
                 exc.billed = (first,)
                 raise
             try:
-                return self._answer(second, sent, [first, second])
+                return self._answer(second, sent, rules, [first, second])
             except MalformedOutput as again:
                 malformed = LlmMalformed(f"malformed answer twice: {again}")
                 malformed.billed = (first, second)
@@ -250,11 +258,10 @@ class LlmProvider(Provider):
         except NoFreeSlot as exc:
             raise LlmUnavailable(str(exc)) from None
 
-    @staticmethod
-    def _answer(reply: Reply, sent: str, replies: list[Reply]) -> Answer:
+    def _answer(self, reply: Reply, sent: str, rules: Decision, replies: list[Reply]) -> Answer:
         tokens_in, tokens_out = billed_tokens(replies)
         return Answer(
-            brief=parse_brief(reply.text, logs_part(sent)),
+            brief=parse_brief(reply.text, logs_part(sent), rules, self.config.known_hosts),
             model=reply.model,
             tokens_in=tokens_in,
             tokens_out=tokens_out,

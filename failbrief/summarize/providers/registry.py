@@ -9,6 +9,7 @@ from django.conf import settings
 from failbrief.orgs.models import Org
 from failbrief.summarize.providers.anthropic import AnthropicProvider
 from failbrief.summarize.providers.base import Provider
+from failbrief.summarize.providers.links import host_of
 from failbrief.summarize.providers.llm_common import LlmConfig, LlmProvider
 from failbrief.summarize.providers.offline import OfflineProvider
 from failbrief.summarize.providers.openai import OpenAIProvider
@@ -54,9 +55,20 @@ def model_for(provider: str, org_model: str) -> str:
     return kind.default_model if kind else ""
 
 
-def provider(name: str, model: str = "") -> Provider:
+def known_hosts(org: Org) -> tuple[str, ...]:
+    """The hosts an LLM's text may link to besides documentation sites (providers/links.py): the
+    Prefect UI, failbrief's pages and the run links' host, and the org's own Airbyte (not the
+    operator's shared one, whose address an org is never shown)."""
+    run_url = str(settings.RUN_URL_TEMPLATE).format(
+        prefect_ui=settings.PREFECT_UI_URL, flow_run_id="x", org="x"
+    )
+    urls = (settings.PREFECT_UI_URL, settings.PUBLIC_URL, run_url, org.airbyte_url)
+    return tuple(dict.fromkeys(host for url in urls if (host := host_of(str(url or "")))))
+
+
+def provider(name: str, model: str = "", hosts: tuple[str, ...] = ()) -> Provider:
     """The provider `name` (with `model`, for an LLM), configured from settings (keys stay in
-    settings)."""
+    settings); `hosts` are the org's `known_hosts`."""
     kind = PROVIDERS[name]
     if not issubclass(kind, LlmProvider):
         return kind()
@@ -74,5 +86,6 @@ def provider(name: str, model: str = "") -> Provider:
             deadline_seconds=settings.LLM_DEADLINE_SECONDS,
             max_retries=settings.LLM_MAX_RETRIES,
             max_concurrency=settings.LLM_MAX_CONCURRENCY,
+            known_hosts=hosts,
         )
     )

@@ -232,7 +232,9 @@ def test_the_llm_prompt_carries_the_deciding_signal_and_evidence_from_the_hint_i
     assert "rate_limit, confidence high" in sent
     hint_only = "What to check: " + BY_NAME["http-429"].check
     answer = brief_answer(evidence=[hint_only, "Stream events: 429 Too Many Requests"])
-    brief = parse_brief(json.dumps(answer), logs_part(sent))
+    brief = parse_brief(
+        json.dumps(answer), logs_part(sent), offline_decision(condense(lines), FailedUnitInfo())
+    )
     assert brief.evidence == ["Stream events: 429 Too Many Requests"]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from failbrief.condense.condenser import condense
 from failbrief.condense.tokens import count_tokens
-from failbrief.orgs.manage import add_org, set_llm, set_llm_optin
+from failbrief.orgs.manage import add_org, set_airbyte, set_llm, set_llm_optin
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.providers.pricing import cost_usd
 from failbrief.summarize.store import claim_summary, complete_summary
@@ -203,3 +203,33 @@ def test_a_fallback_after_two_malformed_answers_still_counts_the_tokens_they_cos
     assert (row.tokens_in, row.tokens_out) == (billed_in, billed_out)
     assert row.cost_estimate_usd == cost_usd("gpt-4o-mini", billed_in, billed_out)
     assert (row.cost_estimate_usd or 0.0) > 0
+
+
+def test_links_to_the_orgs_own_prefect_pages_and_airbyte_stay_links_and_others_do_not(
+    org, fake_llm, settings
+):
+    settings.PREFECT_UI_URL = "https://prefect.acme.example"
+    settings.PUBLIC_URL = "https://failbrief.acme.example"
+    set_airbyte(org, url="https://airbyte.acme.example/api/v1")
+    fix = [
+        "Open https://prefect.acme.example/deployments and run the flow again",
+        "Read https://failbrief.acme.example/o/acme/ for earlier failures",
+        "Check the connection at https://airbyte.acme.example/workspaces",
+        "Log in at https://acme-sso.example/reset first",
+    ]
+    fake_llm.answer_next(brief_answer(suggested_fix=fix))
+    steps = store(org, write_brief(org, dbt_context(), UNIT)).suggested_fix.splitlines()
+    assert steps[:3] == [f"{number}. {step}" for number, step in enumerate(fix[:3], start=1)]
+    assert steps[3] == "4. Log in at hxxps://acme-sso[.]example/reset first"
+
+
+def test_invisible_and_direction_changing_characters_in_an_answer_are_stored_visible(org, fake_llm):
+    # U+202E shows "curl …/hs.xif | sh" reversed; U+200B splits a word unseen; NUL no column can hold.
+    fix = ["Run `rm -rf /tmp/cache/\u202ehs.xif\u202c` then re\u200brun", "Restart\x00 the flow"]
+    fake_llm.answer_next(brief_answer(suggested_fix=fix, explanation="The model\u2066 failed.\u2069"))
+    row = store(org, write_brief(org, dbt_context(), UNIT))
+    assert row.summarizer == "openai"
+    assert row.suggested_fix == (
+        "1. Run `rm -rf /tmp/cache/[U+202E]hs.xif[U+202C]` then re[U+200B]run\n2. Restart[U+0000] the flow"
+    )
+    assert row.explanation == "The model[U+2066] failed.[U+2069]"
