@@ -108,6 +108,14 @@ def evidence_lines(message: Message) -> tuple[str, ...]:
     return tuple(line for line in message.evidence[:EVIDENCE_LINES] if line.strip())
 
 
+def footer(message: Message) -> str:
+    """ "summary #42 · summarizer: openai": which brief this is and who wrote it, since an LLM's
+    fix reads as advice and the reader must be able to tell it from the rules' own."""
+    parts = [f"summary #{message.summary_id}" if message.summary_id else ""]
+    parts += [f"summarizer: {message.summarizer}" if message.summarizer else ""]
+    return " · ".join(part for part in parts if part)
+
+
 def plain_text(message: Message) -> str:
     """The whole message as plain text (an email's text part, a chat message's fallback)."""
     parts = [message.title, ""]

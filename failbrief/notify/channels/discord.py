@@ -15,7 +15,7 @@ from failbrief.notify.channels.base import ConfigError
 from failbrief.notify.channels.config import only_keys, text_value, webhook_url
 from failbrief.notify.channels.markdown import without_links
 from failbrief.notify.channels.url_channel import UrlChannel
-from failbrief.notify.message import Message, evidence_lines, facts, shorten
+from failbrief.notify.message import Message, evidence_lines, facts, footer, shorten
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -46,8 +46,8 @@ class Discord(UrlChannel):
 def embed(message: Message) -> dict[str, object]:
     title = shorten(message.title, TITLE_LIMIT)
     fields = _fields(message)
-    footer = shorten(f"failbrief · summary #{message.summary_id}", FOOTER_LIMIT)
-    used = len(title) + len(footer) + sum(len(str(f["name"])) + len(str(f["value"])) for f in fields)
+    credit = shorten(" · ".join(part for part in ("failbrief", footer(message)) if part), FOOTER_LIMIT)
+    used = len(title) + len(credit) + sum(len(str(f["name"])) + len(str(f["value"])) for f in fields)
     head = "**Root cause**\n"
     room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - used) - len(head)
     out: dict[str, object] = {
@@ -55,7 +55,7 @@ def embed(message: Message) -> dict[str, object]:
         "description": head + shorten(message.root_cause_text, room),
         "color": AMBER if message.is_repeat else RED,
         "fields": fields,
-        "footer": {"text": footer},
+        "footer": {"text": credit},
     }
     if message.run_url:
         out["url"] = message.run_url

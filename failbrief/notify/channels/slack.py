@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from failbrief.notify.channels.url_channel import UrlChannel
-from failbrief.notify.message import Message, evidence_lines, facts, shorten
+from failbrief.notify.message import Message, evidence_lines, facts, footer, shorten
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
@@ -42,8 +42,8 @@ def blocks(message: Message) -> list[Block]:
     if message.run_url:
         button = {"type": "button", "text": {"type": "plain_text", "text": "Open the run"}}
         out.append({"type": "actions", "elements": [button | {"url": message.run_url}]})
-    if footer := _footer(message):
-        out.append({"type": "context", "elements": [_mrkdwn(_cut_escaped(footer, FIELD_LIMIT))]})
+    if said := footer(message):
+        out.append({"type": "context", "elements": [_mrkdwn(_cut_escaped(said, FIELD_LIMIT))]})
     return out
 
 
@@ -74,12 +74,6 @@ def _code_block(lines: tuple[str, ...]) -> str:
     # A ``` inside a quoted log line would close the block early.
     body = "\n".join(line.replace("```", "'''") for line in lines)
     return f"```{_cut_escaped(body, SECTION_LIMIT - 6)}```"
-
-
-def _footer(message: Message) -> str:
-    parts = [f"summary #{message.summary_id}" if message.summary_id else ""]
-    parts += [f"summarizer: {message.summarizer}" if message.summarizer else ""]
-    return " · ".join(part for part in parts if part)
 
 
 def _section(text: str) -> Block:

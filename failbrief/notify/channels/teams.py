@@ -16,7 +16,7 @@ from failbrief.notify.channels.config import url_hint
 from failbrief.notify.channels.http_post import json_body
 from failbrief.notify.channels.markdown import without_links
 from failbrief.notify.channels.url_channel import UrlChannel
-from failbrief.notify.message import Message, evidence_lines, facts, shorten
+from failbrief.notify.message import Message, evidence_lines, facts, footer, shorten
 
 CARD_VERSION = "1.4"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -77,6 +77,10 @@ def card(message: Message, scale: float = 1.0) -> dict[str, object]:
     if evidence := evidence_lines(message):
         quoted = "\n\n".join(shorten(line, max(1, text // 3)) for line in evidence)
         body.append(_text(quoted, fontType="Monospace", isSubtle=True, spacing="Medium"))
+    if said := footer(message):
+        body.append(
+            _text(shorten(f"failbrief · {said}", fact), size="Small", isSubtle=True, spacing="Medium")
+        )
     out: dict[str, object] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",

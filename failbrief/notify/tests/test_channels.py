@@ -426,6 +426,14 @@ def test_a_low_confidence_brief_says_so_in_its_facts(kind: str, http: httpx.Clie
     assert "*Confidence*\nlow" in shown or ("Confidence", "low") in list(pairwise(shown))
 
 
+@pytest.mark.parametrize("kind", ["slack", "discord", "teams"])
+def test_a_chat_message_says_which_summarizer_wrote_the_brief(kind: str, http: httpx.Client) -> None:
+    # An LLM's fix is read as advice: the reader must be able to tell it from the rules' own.
+    with FakeReceiver(status=OK_STATUS[kind]) as hook:
+        shown = texts(sent_to(kind, hook, http, message(summarizer="openai")))
+    assert any("summary #42" in text and "summarizer: openai" in text for text in shown)
+
+
 def test_a_low_confidence_brief_says_so_in_email(smtp: FakeSmtp, http: httpx.Client) -> None:
     channel("email").send({"to": "ops@example.org"}, message(confidence="low"), http, "d-1")
     [mail] = smtp.mails
