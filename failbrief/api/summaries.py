@@ -18,7 +18,7 @@ from failbrief.events.state import state_of, visible_events
 from failbrief.orgs.models import Org
 from failbrief.publish import publish
 from failbrief.summarize.models import LlmSession
-from failbrief.summarize.on_demand import summaries_of_run
+from failbrief.summarize.on_demand import shown_order, summaries_of_run
 from failbrief.summarize.store import fail_summary, new_version
 from failbrief.summarize.tasks import summarize_requested
 
@@ -32,8 +32,9 @@ NOT_LISTED = ("context", "reused_from__context")
 
 @router.get("/flow-runs/{flow_run_id}/summaries", response={200: RunSummariesOut, 404: ErrorOut})
 def run_summaries(request: HttpRequest, flow_run_id: str) -> RunSummariesOut:
-    """One summary per failed unit of the run (or of a subflow of it), the root failure first:
-    the newest completed version of each, else its newest version. Before any is stored, 200 with
+    """One summary per failed unit of the run (or of a subflow of it), the root failure first
+    (a run that failed again after a retry: its latest failure first): the newest completed
+    version of each, else its newest version. Before any is stored, 200 with
     no summaries and the webhook event's state (pending, retrying, failed, ...) and reason; 404 when
     failbrief has heard nothing of the run (for this org)."""
     rows = list(
@@ -51,7 +52,8 @@ def run_summaries(request: HttpRequest, flow_run_id: str) -> RunSummariesOut:
             kept.session_status != Status.COMPLETED and row.session_status == Status.COMPLETED
         ):
             newest[row.task_id] = row
-    found = RunSummariesOut(flow_run_id=flow_run_id, summaries=[SummaryOut.of(r) for r in newest.values()])
+    shown = sorted(newest.values(), key=shown_order)
+    found = RunSummariesOut(flow_run_id=flow_run_id, summaries=[SummaryOut.of(r) for r in shown])
     running = [r for r in newest.values() if r.session_status == Status.RUNNING]
     if running:
         found.state, found.reason = "running", "writing the summaries"

@@ -31,7 +31,7 @@ from failbrief.pages.notes import note_line, save_note
 from failbrief.pages.once import first_time, new_once
 from failbrief.publish import publish
 from failbrief.summarize.models import LlmSession
-from failbrief.summarize.on_demand import summaries_of_run
+from failbrief.summarize.on_demand import shown_order, summaries_of_run
 from failbrief.summarize.store import fail_summary, new_version
 from failbrief.summarize.tasks import summarize_requested
 
@@ -103,6 +103,7 @@ def run_units(seat: Seat, flow_run_id: str) -> list[Unit]:
     for versions in by_unit.values():
         completed = [v for v in versions if v.session_status == Status.COMPLETED]
         units.append(Unit(current=(completed or versions)[0], versions=versions))
+    units.sort(key=lambda unit: shown_order(unit.current))
     _attach_feedback(seat, units)
     _attach_notes(seat, units)
     roots = [u for u in units if not u.current.is_cascade]

@@ -84,12 +84,23 @@ def flow_unit_key(
         .order_by("-pk")
         .first()
     )
-    if latest is None or latest.unit_ended_at is None or ended_at is None:
-        return latest.task_id if latest is not None else unit_id
-    if ended_at <= latest.unit_ended_at + SAME_FAILURE:
+    if latest is None:
+        return unit_id
+    if not ended_later(ended_at, latest.unit_ended_at):
         return latest.task_id
     number = latest.task_id.rpartition(AGAIN)[2] if AGAIN in latest.task_id else "1"
     return f"{unit_id}{AGAIN}{int(number) + 1 if number.isdigit() else 2}"
+
+
+def ended_later(ended_at: datetime | None, known_end: datetime | None) -> bool:
+    """Whether a flow-run unit that ended at `ended_at` failed again after the failure that ended
+    at `known_end`: False when either is unknown (nothing tells them apart)."""
+    return ended_at is not None and known_end is not None and ended_at > known_end + SAME_FAILURE
+
+
+def unit_id_of(task_id: str) -> str:
+    """The Prefect id a summary row's task id names: a later failure's key less its `#N`."""
+    return task_id.partition(AGAIN)[0]
 
 
 def renew_claim(row: LlmSession, worker_task_id: str) -> bool:
@@ -129,9 +140,13 @@ def claim_requested(row_id: int, worker_task_id: str) -> LlmSession | None:
 
 def name_unit(row: LlmSession, task_name: str, unit_kind: str, ended_at: datetime | None = None) -> None:
     """Record what the requested unit turned out to be, once Prefect has said, and when it failed
-    (the row, asked for with no webhook, was listed at the time it was asked for until now)."""
-    failed = {"failed_at": ended_at} if ended_at is not None else {}
-    LlmSession.objects.filter(pk=row.pk).update(task_name=task_name, unit_kind=unit_kind, **failed)
+    when the row did not know yet (stored before requested rows were given their end time). A row
+    that knows keeps its time: it says which failure of a retried flow run the row is."""
+    LlmSession.objects.filter(pk=row.pk).update(task_name=task_name, unit_kind=unit_kind)
+    if ended_at is not None:
+        LlmSession.objects.filter(pk=row.pk, unit_ended_at__isnull=True).update(
+            unit_ended_at=ended_at, failed_at=ended_at
+        )
 
 
 def new_version(template: LlmSession, orguser: str | None = None, **fields: object) -> LlmSession:
