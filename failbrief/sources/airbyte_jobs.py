@@ -337,7 +337,13 @@ def remember(org: Org, job: JobWithAttempts) -> AirbyteJob:
             "config_type": meta.config_type,
             "status": meta.status,
             "attempts": [
-                {"number": a.id, "status": a.status, "createdAt": a.created_at, "endedAt": a.ended_at}
+                {
+                    "number": a.id,
+                    "status": a.status,
+                    "createdAt": a.created_at,
+                    "updatedAt": a.updated_at,
+                    "endedAt": a.ended_at,
+                }
                 for a in job.attempts
             ],
             "created_at": _moment(meta.created_at),

@@ -13,7 +13,8 @@ class AirbyteJob(models.Model):
     config_id = models.CharField(max_length=64)  # the connection id
     config_type = models.CharField(max_length=40, blank=True)  # sync | reset_connection | clear | refresh
     status = models.CharField(max_length=40, blank=True)
-    attempts = models.JSONField(default=list, blank=True)  # [{"number", "status", "createdAt", "endedAt"}]
+    # [{"number", "status", "createdAt", "updatedAt", "endedAt"}], epoch seconds (updatedAt: since 2026-12)
+    attempts = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(null=True, blank=True)  # Airbyte's createdAt
     updated_at = models.DateTimeField(null=True, blank=True)  # Airbyte's updatedAt
     fetched_at = models.DateTimeField(auto_now=True)

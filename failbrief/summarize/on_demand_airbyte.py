@@ -10,6 +10,7 @@ AIRBYTE_API_URL for the default org) knows the job under that connection; otherw
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from django.db.models import QuerySet
 
@@ -62,7 +63,7 @@ def request_airbyte_summary(
         return current, False
     if current is not None:
         return new_version(current, orguser=orguser, **_attempt_fields(connection_id, job_id, number)), True
-    return _claim_attempt(org, connection_id, job_id, number, orguser)
+    return _claim_attempt(org, connection_id, job_id, number, orguser, attempt_end(job, number))
 
 
 def attempt_rows(org: Org, job_id: int, attempt_number: int) -> QuerySet[LlmSession]:
@@ -116,6 +117,17 @@ def _last_failed(job: AirbyteJob) -> int:
     return max(failed or [int(a["number"]) for a in attempts] or [0])
 
 
+def attempt_end(job: AirbyteJob, number: int) -> datetime | None:
+    """When the attempt ended, as Airbyte said: its endedAt, else its updatedAt (the last change of
+    an attempt that has failed is its end; some servers send no endedAt); None when Airbyte gave
+    neither, and the row is then listed at the time it was asked for."""
+    attempt = next((a for a in job.attempts or [] if isinstance(a, dict) and a.get("number") == number), {})
+    for name in ("endedAt", "updatedAt"):
+        if isinstance(moment := attempt.get(name), int) and not isinstance(moment, bool):
+            return datetime.fromtimestamp(moment, UTC)
+    return None
+
+
 def _connection_uuid(connection_id: str) -> str:
     try:
         return str(uuid.UUID(connection_id))
@@ -132,10 +144,11 @@ def _attempt_fields(connection_id: str, job_id: int, number: int) -> dict[str, o
 
 
 def _claim_attempt(
-    org: Org, connection_id: str, job_id: int, number: int, orguser: str | None
+    org: Org, connection_id: str, job_id: int, number: int, orguser: str | None, ended_at: datetime | None
 ) -> tuple[LlmSession, bool]:
-    """A new row holding the attempt's key; a concurrent request or webhook that got there first
-    keeps it, and its row is returned instead."""
+    """A new row holding the attempt's key, listed at the time the attempt failed in Airbyte (an
+    old failure asked about today is not today's); a concurrent request or webhook that got there
+    first keeps it, and its row is returned instead."""
     try:
         return claim_summary(
             org,
@@ -146,6 +159,7 @@ def _claim_attempt(
             orguser=orguser,
             task_name=f"Airbyte sync of connection {connection_id}",
             unit_kind=ATTEMPT_KIND,
+            unit_ended_at=ended_at,
             **_attempt_fields(connection_id, job_id, number),
         )
     except LlmSession.DoesNotExist:
