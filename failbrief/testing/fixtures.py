@@ -87,6 +87,25 @@ def service_settings(settings: LazySettings, fake_prefect: FakePrefect) -> LazyS
 
 
 @pytest.fixture
+def prefect_client(service_settings: LazySettings, fake_prefect: FakePrefect) -> Iterator[Any]:
+    """Our Prefect client on the fake, no retries (a test that wants Prefect down says so)."""
+    from failbrief.runs.prefect import PrefectClient
+
+    with PrefectClient(fake_prefect.url, retries=0) as client:
+        yield client
+
+
+@pytest.fixture
+def slack_receiver(settings: LazySettings) -> Iterator[Any]:
+    """A loopback receiver standing in for a Slack incoming webhook (private addresses allowed)."""
+    from failbrief.testing.fake_receivers import FakeReceiver
+
+    settings.NOTIFY_ALLOW_PRIVATE = True  # the receiver listens on 127.0.0.1
+    with FakeReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
 def default_org(transactional_db: None) -> tuple[Any, str]:
     """The org `demo` (default) and a Bearer token for it."""
     from failbrief.orgs.manage import add_org, create_token

@@ -4,7 +4,6 @@ sync, read from Prefect as the unit's flow run logged it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -33,12 +32,6 @@ from failbrief.testing.fixtures import AIRBYTE_TOKEN
 
 pytestmark = pytest.mark.django_db
 TRIGGER_TASK = "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f"
-
-
-@pytest.fixture
-def prefect(service_settings, fake_prefect: FakePrefect) -> Iterator[PrefectClient]:
-    with PrefectClient(fake_prefect.url, retries=0) as client:
-        yield client
 
 
 def sync_logs(fake_prefect: FakePrefect, *triggered: str) -> None:
@@ -70,12 +63,12 @@ def sync_logs(fake_prefect: FakePrefect, *triggered: str) -> None:
     )
 
 
-def summarized(prefect: PrefectClient, slug: str, *, default: bool) -> LlmSession:
+def summarized(prefect_client: PrefectClient, slug: str, *, default: bool) -> LlmSession:
     org = add_org(slug, default=default)
-    run = prefect.flow_run(C_PARENT)
-    (unit,) = failed_units(prefect, C_PARENT)
+    run = prefect_client.flow_run(C_PARENT)
+    (unit,) = failed_units(prefect_client, C_PARENT)
     row, _ = claim_unit(org, (C_PARENT,), unit, run, "worker")
-    summarize_unit(prefect, row, unit, run)
+    summarize_unit(prefect_client, row, unit, run)
     row.refresh_from_db()
     return row
 
@@ -88,37 +81,39 @@ def shared_airbyte(settings, fake_airbyte: FakeAirbyte) -> FakeAirbyte:
 
 
 def test_an_org_on_the_shared_airbyte_reads_the_job_of_the_connection_its_sync_logged(
-    shared_airbyte, fake_prefect, prefect
+    shared_airbyte, fake_prefect, prefect_client
 ):
     # Without the line, "Job 4567 failed." alone is no job acme may read on the shared Airbyte.
     dalgos_real_tree(fake_prefect, parameters=False)
     sync_logs(fake_prefect, C_CONNECTION)
 
-    row = summarized(prefect, "acme", default=False)
+    row = summarized(prefect_client, "acme", default=False)
 
     assert (row.task_id, row.log_source, row.source_note) == (WAIT_TASK, "airbyte", "")
     assert (row.airbyte_job_id, row.airbyte_connection_id) == (C_JOB, C_CONNECTION)
     assert C_SOURCE_ERROR.split(". ")[0] in "\n".join(row.evidence)
 
 
-def test_the_logged_connection_is_recorded_when_airbyte_cannot_be_read(shared_airbyte, fake_prefect, prefect):
+def test_the_logged_connection_is_recorded_when_airbyte_cannot_be_read(
+    shared_airbyte, fake_prefect, prefect_client
+):
     dalgos_real_tree(fake_prefect, parameters=False)
     sync_logs(fake_prefect, C_CONNECTION)
     shared_airbyte.deny_all()
 
-    row = summarized(prefect, "demo", default=True)
+    row = summarized(prefect_client, "demo", default=True)
 
     assert (row.log_source, row.airbyte_connection_id) == ("prefect", C_CONNECTION)
     assert row.source_note.startswith("Airbyte could not be read (AirbyteAuthError")
 
 
 def test_a_sync_run_that_logged_two_connections_is_read_by_its_job_alone(
-    shared_airbyte, fake_prefect, prefect
+    shared_airbyte, fake_prefect, prefect_client
 ):
     dalgos_real_tree(fake_prefect, parameters=False)
     sync_logs(fake_prefect, "0b9e8f7a-1c2d-4e3f-8a9b-7c6d5e4f3a2b", C_CONNECTION)
 
-    row = summarized(prefect, "acme", default=False)
+    row = summarized(prefect_client, "acme", default=False)
 
     assert (row.log_source, row.airbyte_connection_id) == ("prefect", "")
     assert row.source_note.startswith(f"Airbyte has no failed job {C_JOB} on the shared Airbyte")

@@ -3,8 +3,6 @@ webapp shows (the `response` list its poll returns), not only in a field it does
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
@@ -16,7 +14,6 @@ from failbrief.runs.prefect import PrefectClient
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.pipeline import claim_unit, summarize_unit
 from failbrief.testing.fake_airbyte import FakeAirbyte, c_scenario
-from failbrief.testing.fake_prefect import FakePrefect
 from failbrief.testing.fake_receivers import FakeReceiver
 from failbrief.testing.fixtures import AIRBYTE_TOKEN
 
@@ -24,29 +21,23 @@ pytestmark = pytest.mark.django_db
 C_PARENT = "0b59dfe2-2741-41e2-8685-dbc036b23e5d"
 
 
-@pytest.fixture
-def prefect(service_settings, fake_prefect: FakePrefect) -> Iterator[PrefectClient]:
-    with PrefectClient(fake_prefect.url, retries=0) as client:
-        yield client
-
-
-def summarized_sync(prefect: PrefectClient, slug: str = "demo", *, default: bool = True) -> LlmSession:
+def summarized_sync(prefect_client: PrefectClient, slug: str = "demo", *, default: bool = True) -> LlmSession:
     org = add_org(slug, default=default)
-    run = prefect.flow_run(C_PARENT)
-    (unit,) = failed_units(prefect, C_PARENT)
+    run = prefect_client.flow_run(C_PARENT)
+    (unit,) = failed_units(prefect_client, C_PARENT)
     row, _ = claim_unit(org, (C_PARENT,), unit, run, "worker")
-    summarize_unit(prefect, row, unit, run)
+    summarize_unit(prefect_client, row, unit, run)
     row.refresh_from_db()
     return row
 
 
 def test_a_sync_summarized_from_prefect_because_airbyte_refused_the_token_says_so(
-    settings, fake_airbyte: FakeAirbyte, prefect: PrefectClient
+    settings, fake_airbyte: FakeAirbyte, prefect_client: PrefectClient
 ):
     settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN = fake_airbyte.url, "expired"
     c_scenario(fake_airbyte)
 
-    row = summarized_sync(prefect)
+    row = summarized_sync(prefect_client)
 
     assert (row.session_status, row.log_source) == ("completed", "prefect")
     said = "\n".join(item["response"] for item in row.response or [])
@@ -55,11 +46,11 @@ def test_a_sync_summarized_from_prefect_because_airbyte_refused_the_token_says_s
     assert "expired" not in said
 
 
-def test_a_sync_read_from_airbyte_adds_no_such_line(settings, fake_airbyte: FakeAirbyte, prefect):
+def test_a_sync_read_from_airbyte_adds_no_such_line(settings, fake_airbyte: FakeAirbyte, prefect_client):
     settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN = fake_airbyte.url, AIRBYTE_TOKEN
     c_scenario(fake_airbyte)
 
-    row = summarized_sync(prefect)
+    row = summarized_sync(prefect_client)
 
     assert row.log_source == "airbyte"
     assert "Prefect's logs" not in "\n".join(item["response"] for item in row.response or [])
@@ -77,13 +68,13 @@ def all_an_org_reads(row: LlmSession) -> str:
 
 
 def test_an_org_on_the_shared_airbyte_is_not_shown_its_address_when_it_cannot_be_read(
-    settings, fake_airbyte: FakeAirbyte, prefect: PrefectClient
+    settings, fake_airbyte: FakeAirbyte, prefect_client: PrefectClient
 ):
     settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN = fake_airbyte.url, AIRBYTE_TOKEN
     c_scenario(fake_airbyte)
     fake_airbyte.fail_next(1, 301, body=redirect_naming(fake_airbyte.url))
 
-    row = summarized_sync(prefect, "acme", default=False)
+    row = summarized_sync(prefect_client, "acme", default=False)
 
     host_port = fake_airbyte.url.split("//")[1].split("/")[0]
     said = all_an_org_reads(row)
@@ -96,7 +87,7 @@ def test_an_org_on_the_shared_airbyte_is_not_shown_its_address_when_it_cannot_be
 
 
 def test_an_org_with_its_own_airbyte_is_told_its_own_address(
-    settings, fake_airbyte: FakeAirbyte, prefect: PrefectClient
+    settings, fake_airbyte: FakeAirbyte, prefect_client: PrefectClient
 ):
     settings.AIRBYTE_API_URL = None
     c_scenario(fake_airbyte)
@@ -104,10 +95,10 @@ def test_an_org_with_its_own_airbyte_is_told_its_own_address(
     add_org("demo", default=True)
     own = add_org("acme")
     set_airbyte(own, url=fake_airbyte.url, token=AIRBYTE_TOKEN)
-    run = prefect.flow_run(C_PARENT)
-    (unit,) = failed_units(prefect, C_PARENT)
+    run = prefect_client.flow_run(C_PARENT)
+    (unit,) = failed_units(prefect_client, C_PARENT)
     row, _ = claim_unit(own, (C_PARENT,), unit, run, "worker")
-    summarize_unit(prefect, row, unit, run)
+    summarize_unit(prefect_client, row, unit, run)
     row.refresh_from_db()
 
     assert row.source_note.startswith("Airbyte could not be read")
@@ -115,11 +106,11 @@ def test_an_org_with_its_own_airbyte_is_told_its_own_address(
 
 
 def test_a_sync_summarized_from_prefects_logs_says_so_in_its_slack_message(
-    settings, fake_airbyte: FakeAirbyte, prefect: PrefectClient
+    settings, fake_airbyte: FakeAirbyte, prefect_client: PrefectClient
 ):
     settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN = fake_airbyte.url, "expired"
     c_scenario(fake_airbyte)
-    row = summarized_sync(prefect)
+    row = summarized_sync(prefect_client)
 
     message = compose(row, flow_run_name="nightly", deployment="nightly", failed_at=None)
     slack = channel("slack")
@@ -132,13 +123,13 @@ def test_a_sync_summarized_from_prefects_logs_says_so_in_its_slack_message(
 
 
 def test_a_password_airbytes_error_quotes_stays_out_of_the_note_and_the_message(
-    settings, fake_airbyte: FakeAirbyte, prefect: PrefectClient
+    settings, fake_airbyte: FakeAirbyte, prefect_client: PrefectClient
 ):
     settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN = fake_airbyte.url, AIRBYTE_TOKEN
     c_scenario(fake_airbyte)
     fake_airbyte.fail_next(1, 400, body={"message": "invalid config: password=Sup3rSecret9 for etl"})
 
-    row = summarized_sync(prefect)
+    row = summarized_sync(prefect_client)
     message = compose(row, flow_run_name="nightly", deployment="nightly", failed_at=None)
 
     assert "400" in row.source_note

@@ -16,7 +16,6 @@ from failbrief.pages.models import Membership
 from failbrief.summarize.providers.llm_output import FROM_THE_LOGS
 from failbrief.summarize.tests.llm_cases import brief_answer
 from failbrief.summarize.tests.test_llm_end_to_end import opt_in
-from failbrief.testing.fake_receivers import FakeReceiver
 from failbrief.testing.fixtures import completed_summaries, post_webhook, wait_for
 from failbrief.testing.scenarios import captured, flow_run_id, robust_body
 
@@ -43,19 +42,12 @@ def injected_log_record() -> dict[str, object]:
     return record
 
 
-@pytest.fixture
-def slack(settings):
-    settings.NOTIFY_ALLOW_PRIVATE = True  # the receiver listens on 127.0.0.1
-    with FakeReceiver() as receiver:
-        yield receiver
-
-
 def test_a_link_and_a_reversed_text_the_model_repeats_are_shown_inert_and_visible_everywhere(
-    live_server, default_org, fake_llm, fake_prefect, slack
+    live_server, default_org, fake_llm, fake_prefect, slack_receiver
 ):
     org, token = default_org
     opt_in(live_server.url, token)
-    add_channel(org, "ops-slack", "slack", {"url": slack.url("/services/T0/B0/abcd")})
+    add_channel(org, "ops-slack", "slack", {"url": slack_receiver.url("/services/T0/B0/abcd")})
     fake_prefect.add_logs([injected_log_record()])
     fake_llm.answer_next(
         brief_answer(
@@ -88,7 +80,9 @@ def test_a_link_and_a_reversed_text_the_model_repeats_are_shown_inert_and_visibl
     html = page.content.decode()
     assert "\u202e" not in html  # nor in the condensed logs the page shows under the brief
     shown = {
-        "slack": "\n".join(json.dumps(json.loads(r.body), ensure_ascii=False) for r in slack.requests),
+        "slack": "\n".join(
+            json.dumps(json.loads(r.body), ensure_ascii=False) for r in slack_receiver.requests
+        ),
         "api": json.dumps(root, ensure_ascii=False),
         "page": html[html.index('<dl class="fields">') : html.index("</dl>")],  # the brief
     }

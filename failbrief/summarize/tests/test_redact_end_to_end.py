@@ -17,7 +17,6 @@ from failbrief.notify.manage import add_channel
 from failbrief.notify.models import Notification
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.tests.test_llm_end_to_end import opt_in
-from failbrief.testing.fake_receivers import FakeReceiver
 from failbrief.testing.fixtures import completed_summaries, post_webhook, wait_for
 from failbrief.testing.scenarios import captured, flow_run_id, robust_body
 
@@ -53,19 +52,12 @@ def seeded_log_record() -> dict[str, object]:
     return record
 
 
-@pytest.fixture
-def slack(settings):
-    settings.NOTIFY_ALLOW_PRIVATE = True  # the receiver listens on 127.0.0.1
-    with FakeReceiver() as receiver:
-        yield receiver
-
-
 def test_seeded_secrets_reach_neither_the_llm_nor_the_stored_summary_the_api_or_slack(
-    live_server, default_org, fake_llm, fake_prefect, slack
+    live_server, default_org, fake_llm, fake_prefect, slack_receiver
 ):
     org, token = default_org
     opt_in(live_server.url, token)
-    add_channel(org, "ops-slack", "slack", {"url": slack.url("/services/T0/B0/abcd")})
+    add_channel(org, "ops-slack", "slack", {"url": slack_receiver.url("/services/T0/B0/abcd")})
     fake_prefect.add_logs([seeded_log_record()])
     assert post_webhook(live_server.url, robust_body("a2")).status_code == 202
 
@@ -78,7 +70,7 @@ def test_seeded_secrets_reach_neither_the_llm_nor_the_stored_summary_the_api_or_
         "llm request": sent_to_llm,
         "api": json.dumps(summaries),
         "stored summary": json.dumps([model_to_dict(s) for s in LlmSession.objects.all()], default=str),
-        "slack": "\n".join(request.body.decode() for request in slack.requests),
+        "slack": "\n".join(request.body.decode() for request in slack_receiver.requests),
     }
     leaks = [
         (place, kind["kind"])
@@ -118,12 +110,12 @@ def test_the_stored_context_is_the_redacted_text_the_brief_was_written_from(
 
 
 def test_a_secret_in_the_state_message_of_a_run_whose_logs_show_no_error_is_redacted_everywhere(
-    live_server, default_org, fake_prefect, slack
+    live_server, default_org, fake_prefect, slack_receiver
 ):
     """A crash whose logs just stop: the brief is read from the run's state message, which Prefect
     gives unredacted (here a connection string the failing driver put in its exception)."""
     org, token = default_org
-    add_channel(org, "ops-slack", "slack", {"url": slack.url("/services/T0/B0/abcd")})
+    add_channel(org, "ops-slack", "slack", {"url": slack_receiver.url("/services/T0/B0/abcd")})
     run = captured("d_flow_run.json")
     message = (
         "Crash detected! Execution was interrupted by an unexpected exception: OperationalError: "
@@ -138,19 +130,19 @@ def test_a_secret_in_the_state_message_of_a_run_whose_logs_show_no_error_is_reda
     where = {
         "api": json.dumps(summaries),
         "stored summary": json.dumps([model_to_dict(s) for s in LlmSession.objects.all()], default=str),
-        "slack": "\n".join(request.body.decode() for request in slack.requests),
+        "slack": "\n".join(request.body.decode() for request in slack_receiver.requests),
     }
     assert "warehouse.internal" in where["api"]  # the message is shown, only its password hidden
     assert [place for place, text in where.items() if leaked("Wh1teRabbit-88", text)] == []
 
 
 def test_a_secret_in_the_run_and_task_names_is_redacted_everywhere(
-    live_server, default_org, fake_prefect, slack
+    live_server, default_org, fake_prefect, slack_receiver
 ):
     """Prefect names runs and tasks from templates over their parameters (`flow_run_name="backfill-
     {source}"`), so a connection string passed as a parameter becomes part of the names."""
     org, token = default_org
-    add_channel(org, "ops-slack", "slack", {"url": slack.url("/services/T0/B0/abcd")})
+    add_channel(org, "ops-slack", "slack", {"url": slack_receiver.url("/services/T0/B0/abcd")})
     dsn = "postgresql://etl_loader:Wh1teRabbit-88@warehouse.internal:5432/analytics"
     run = captured("a2_flow_run.json")
     fake_prefect.add_flow_run(run | {"name": f"backfill-{dsn}"})
@@ -167,7 +159,7 @@ def test_a_secret_in_the_run_and_task_names_is_redacted_everywhere(
         "stored summary": json.dumps([model_to_dict(s) for s in LlmSession.objects.all()], default=str),
         "stored event": json.dumps([model_to_dict(e) for e in FailureEvent.objects.all()], default=str),
         "notification": json.dumps([n.payload for n in Notification.objects.all()]),
-        "slack": "\n".join(request.body.decode() for request in slack.requests),
+        "slack": "\n".join(request.body.decode() for request in slack_receiver.requests),
     }
     assert [place for place, text in where.items() if "warehouse.internal" not in text] == []
     assert [place for place, text in where.items() if leaked("Wh1teRabbit-88", text)] == []
