@@ -8,17 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from failbrief.orgs.manage import add_org
-from failbrief.runs.failed_units import failed_units
-from failbrief.runs.prefect import PrefectClient
 from failbrief.sources.tests.test_airbyte_service import (
-    C_PARENT,
     SYNC_RUN,
     WAIT_TASK,
     dalgos_real_tree,
 )
-from failbrief.summarize.models import LlmSession
-from failbrief.summarize.pipeline import claim_unit, summarize_unit
+from failbrief.summarize.tests.test_airbyte_fallback_said import summarized_sync
 from failbrief.testing.fake_airbyte import (
     C_CONNECTION,
     C_JOB,
@@ -63,16 +58,6 @@ def sync_logs(fake_prefect: FakePrefect, *triggered: str) -> None:
     )
 
 
-def summarized(prefect_client: PrefectClient, slug: str, *, default: bool) -> LlmSession:
-    org = add_org(slug, default=default)
-    run = prefect_client.flow_run(C_PARENT)
-    (unit,) = failed_units(prefect_client, C_PARENT)
-    row, _ = claim_unit(org, (C_PARENT,), unit, run, "worker")
-    summarize_unit(prefect_client, row, unit, run)
-    row.refresh_from_db()
-    return row
-
-
 @pytest.fixture
 def shared_airbyte(settings, fake_airbyte: FakeAirbyte) -> FakeAirbyte:
     settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN = fake_airbyte.url, AIRBYTE_TOKEN
@@ -87,7 +72,7 @@ def test_an_org_on_the_shared_airbyte_reads_the_job_of_the_connection_its_sync_l
     dalgos_real_tree(fake_prefect, parameters=False)
     sync_logs(fake_prefect, C_CONNECTION)
 
-    row = summarized(prefect_client, "acme", default=False)
+    row = summarized_sync(prefect_client, "acme", default=False)
 
     assert (row.task_id, row.log_source, row.source_note) == (WAIT_TASK, "airbyte", "")
     assert (row.airbyte_job_id, row.airbyte_connection_id) == (C_JOB, C_CONNECTION)
@@ -101,7 +86,7 @@ def test_the_logged_connection_is_recorded_when_airbyte_cannot_be_read(
     sync_logs(fake_prefect, C_CONNECTION)
     shared_airbyte.deny_all()
 
-    row = summarized(prefect_client, "demo", default=True)
+    row = summarized_sync(prefect_client, "demo", default=True)
 
     assert (row.log_source, row.airbyte_connection_id) == ("prefect", C_CONNECTION)
     assert row.source_note.startswith("Airbyte could not be read (AirbyteAuthError")
@@ -113,7 +98,7 @@ def test_a_sync_run_that_logged_two_connections_is_read_by_its_job_alone(
     dalgos_real_tree(fake_prefect, parameters=False)
     sync_logs(fake_prefect, "0b9e8f7a-1c2d-4e3f-8a9b-7c6d5e4f3a2b", C_CONNECTION)
 
-    row = summarized(prefect_client, "acme", default=False)
+    row = summarized_sync(prefect_client, "acme", default=False)
 
     assert (row.log_source, row.airbyte_connection_id) == ("prefect", "")
     assert row.source_note.startswith(f"Airbyte has no failed job {C_JOB} on the shared Airbyte")
