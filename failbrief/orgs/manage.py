@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from failbrief.lib.airbyte_url import is_public_api, public_api_refusal
+from failbrief.lib.url_credentials import without_credentials
 from failbrief.orgs.models import ApiToken, DeploymentOrg, Org, PlatformToken
 from failbrief.orgs.secrets import new_secret, secret_hash
 from failbrief.orgs.vault import seal
@@ -209,10 +210,11 @@ def set_airbyte(org: Org, *, url: str | None = None, token: str | None = None) -
         parsed = urlparse(url)
         if parsed.scheme not in {"http", "https"} or not parsed.netloc:
             raise OrgError(
-                f"--airbyte-url must be an http(s) URL such as http://airbyte:8000/api/v1, not {url!r}"
+                "--airbyte-url must be an http(s) URL such as http://airbyte:8000/api/v1, "
+                f"not {without_credentials(url)!r}"
             )
         if is_public_api(url):
-            raise OrgError(public_api_refusal("--airbyte-url", url))
+            raise OrgError(public_api_refusal("--airbyte-url", without_credentials(url)))
     if token and not (url if url is not None else org.airbyte_url):
         raise OrgError(
             "--airbyte-token needs the org's own --airbyte-url: without it the global AIRBYTE_API_URL "

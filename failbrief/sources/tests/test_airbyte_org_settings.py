@@ -21,6 +21,17 @@ def test_airbytes_public_api_is_refused_with_the_config_api_named(url):
         set_airbyte(org, url=url)
 
 
+@pytest.mark.parametrize(
+    "url", ["https://admin:s3cr3t-pw@api.airbyte.com/v1", "ftp://admin:s3cr3t-pw@airbyte:8000/api/v1"]
+)
+def test_a_refused_airbyte_url_is_shown_without_its_password(url):
+    # The refusal is printed by the CLI and shown on the settings page.
+    with pytest.raises(OrgError) as refused:
+        set_airbyte(add_org("acme"), url=url)
+    assert "s3cr3t-pw" not in str(refused.value)
+    assert "airbyte" in str(refused.value)
+
+
 def test_a_token_without_the_orgs_own_url_is_refused_not_silently_ignored(settings):
     settings.AIRBYTE_API_URL, settings.AIRBYTE_API_TOKEN = "http://shared:8000/api/v1", "platform"
     org = add_org("acme")
