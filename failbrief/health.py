@@ -1,16 +1,16 @@
 """GET /healthz: can we reach the database and the broker?
 
 Anyone may ask (load balancers do), but the reasons name hosts, ports and driver errors, so only
-those who may read /metrics (an allowed address not behind a proxy, or the metrics token) get them."""
+those who may read /metrics (an allowed address not behind a proxy asking by a known host, or the
+metrics token; metrics/access.py) get them."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
 from failbrief.celery import app
-from failbrief.metrics.access import refusal
+from failbrief.metrics.access import request_refusal
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -27,16 +27,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _may_see_details(request: HttpRequest) -> bool:
-    return (
-        refusal(
-            request.META.get("REMOTE_ADDR", ""),
-            request.headers.get("Authorization", ""),
-            settings.METRICS_TOKEN,
-            settings.METRICS_ALLOW,
-            request.headers,
-        )
-        is None
-    )
+    return request_refusal(request) is None
 
 
 def _database() -> str:

@@ -96,6 +96,19 @@ def env_networks(name: str, default: str) -> tuple[IPv4Network | IPv6Network, ..
         ) from None
 
 
+def env_host_names(name: str) -> tuple[str, ...]:
+    """Comma-separated host names, lowercased; a leading dot takes in the subdomains (as in
+    ALLOWED_HOSTS). No '*', port or scheme: only a name a Host header's name is compared with."""
+    names = tuple(part.strip().lower() for part in env_str(name, "").split(",") if part.strip())
+    for host in names:
+        if "*" in host or ":" in host or "/" in host:
+            raise ImproperlyConfigured(
+                f"{name} must be comma-separated host names such as failbrief.internal "
+                f"(no port, no scheme, no '*'), not {host!r}"
+            )
+    return names
+
+
 def env_fernet_keys(name: str) -> tuple[str, ...]:
     """Comma-separated Fernet keys (`failbrief vault generate-key` makes one); () when unset."""
     keys = tuple(part.strip() for part in env_str(name, "").split(",") if part.strip())
@@ -494,6 +507,9 @@ RECONCILE_OVERLAP_SECONDS = env_float("FAILBRIEF_RECONCILE_OVERLAP_SECONDS", 120
 # A request a reverse proxy passed on (X-Forwarded-For, …) needs the token: its address is the proxy's.
 METRICS_TOKEN = env_str("FAILBRIEF_METRICS_TOKEN", "") or None
 METRICS_ALLOW = env_networks("FAILBRIEF_METRICS_ALLOW", "127.0.0.1/32,::1/128")
+# The names (besides IP addresses, localhost and ALLOWED_HOSTS' names) an allowed address may
+# scrape by without the token: any other Host is a web page's DNS rebinding (metrics/access.py).
+METRICS_HOSTS = env_host_names("FAILBRIEF_METRICS_HOSTS")
 # prometheus_client reads this variable itself, when first imported; read here so the scrape
 # knows to sum every process's files. `failbrief run`, `web` and `worker` set it for their processes.
 METRICS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "") or None

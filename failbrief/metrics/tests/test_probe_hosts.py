@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def public_name_only(settings):
     settings.ALLOWED_HOSTS = ["failbrief.example.com"]
+    settings.METRICS_HOSTS = ("failbrief.internal",)  # the scrape target's name, as docs/metrics.md says
 
 
 @pytest.mark.usefixtures("public_name_only")
