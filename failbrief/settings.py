@@ -171,7 +171,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: /healthz and /metrics are answered whatever Host names (a load balancer's check and
+    # Outermost: every request to the webhook URL is counted, those the middleware below refuse too.
+    "failbrief.metrics.middleware.CountWebhooks",
+    # Then: /healthz and /metrics are answered whatever Host names (a load balancer's check and
     # Prometheus reach an instance by its own address, not by a name in ALLOWED_HOSTS).
     "failbrief.lib.probes.ProbesByAnyHost",
     "django.middleware.security.SecurityMiddleware",

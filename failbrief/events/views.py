@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from failbrief.events.intake import store_notice
 from failbrief.events.parse import BadWebhook, parse_notice
-from failbrief.metrics.record import count_refused_webhook, count_stored_webhook, count_webhook
+from failbrief.metrics.record import note_refused_webhook, note_stored_webhook
 from failbrief.orgs.models import Org
 from failbrief.orgs.secrets import same_secret, secret_hash
 
@@ -32,29 +32,20 @@ class Refused(Exception):
 @csrf_exempt
 @require_POST
 def notification(request: HttpRequest) -> JsonResponse:
-    try:
-        return _answer(request)
-    except Exception:
-        # Not stored (the database did not answer, a bug): lib/json_errors.py answers 500 and logs
-        # it. Prefect sends a webhook once, so the operator must see these: only the reconciler
-        # still catches their runs.
-        count_webhook("error")
-        raise
-
-
-def _answer(request: HttpRequest) -> JsonResponse:
+    # Counted by metrics/middleware.py once answered, by the result noted here; an exception (not
+    # stored: the database did not answer, a bug) is lib/json_errors.py's 500, counted as an error.
     try:
         org = _authenticated_org(request)
         raw = _json_body(request)
         notice = parse_notice(raw)
     except Refused as exc:
-        count_refused_webhook(exc.status)
+        note_refused_webhook(request, exc.status)
         return JsonResponse({"detail": exc.detail}, status=exc.status)
     except BadWebhook as exc:
-        count_refused_webhook(400)
+        note_refused_webhook(request, 400)
         return JsonResponse({"detail": str(exc)}, status=400)
     event, duplicate = store_notice(raw, notice, org)
-    count_stored_webhook(duplicate, notice.starts_work)
+    note_stored_webhook(request, duplicate, notice.starts_work)
     answer: dict[str, object] = {"event_id": event.pk, "duplicate": duplicate}
     if not notice.starts_work:
         answer |= {"ignored": True, "reason": event.status_reason}

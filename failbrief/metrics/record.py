@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from django.http import HttpRequest
 from django.utils import timezone
 
 from failbrief.metrics.registry import (
@@ -36,16 +37,36 @@ _LLM_COUNTERS = (
 )
 
 
-def count_webhook(result: str) -> None:
-    WEBHOOKS.labels(result=result).inc()
+# Where the webhook view leaves its result for middleware.CountWebhooks, which counts every
+# request to the webhook URL once, the view's and those refused before it ran alike.
+_RESULT_KEY = "failbrief.webhook_result"
 
 
-def count_refused_webhook(status: int) -> None:
-    count_webhook(REFUSED_WEBHOOK.get(status, "bad_request"))
+def note_refused_webhook(request: HttpRequest, status: int) -> None:
+    request.META[_RESULT_KEY] = REFUSED_WEBHOOK.get(status, "bad_request")
 
 
-def count_stored_webhook(duplicate: bool, starts_work: bool) -> None:
-    count_webhook("duplicate" if duplicate else "accepted" if starts_work else "ignored")
+def note_stored_webhook(request: HttpRequest, duplicate: bool, starts_work: bool) -> None:
+    request.META[_RESULT_KEY] = "duplicate" if duplicate else "accepted" if starts_work else "ignored"
+
+
+def count_webhook(request: HttpRequest, status: int) -> None:
+    """One request to the webhook URL, answered `status`: by the result the view noted or, when the
+    view noted none, by the status. That is a delivery refused before the view ran (Django's method
+    check, lib/json_errors.py, the host check, the HTTPS redirect) or one the view failed on (500,
+    not stored: Prefect does not send it again, so only the reconciler still catches its run)."""
+    noted = request.META.get(_RESULT_KEY)
+    WEBHOOKS.labels(result=noted if isinstance(noted, str) else _result_of_status(status)).inc()
+
+
+def _result_of_status(status: int) -> str:
+    if status >= 500:
+        return "error"
+    if 300 <= status < 400:
+        return "redirected"
+    return {405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}.get(
+        status, "bad_request"
+    )
 
 
 def count_platform_request(platform: str, org_slug: str | None) -> None:

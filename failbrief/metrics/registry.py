@@ -44,6 +44,8 @@ WEBHOOK_RESULTS = (
     "unsupported_media_type",
     "too_large",
     "no_key_configured",  # the endpoint refuses everything until a webhook key exists
+    "method_not_allowed",  # not a POST
+    "redirected",  # plain HTTP sent to HTTPS (FAILBRIEF_HTTPS): Prefect does not follow it
     "error",  # not stored: answered 500 (the database did not answer, a bug)
 )
 
