@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from failbrief.cli.django_setup import migrate, setup_django
+from failbrief.cli.serve import count_in_the_hosts_metrics_dir
 from failbrief.cli.when import past_option, when_option
 from failbrief.lib.url_credentials import without_credentials
 
@@ -69,6 +70,8 @@ def backfill_command(
             param_hint="--since",
         )
     setup_django()
+    if not dry_run:
+        count_in_the_hosts_metrics_dir()  # first: before anything imports the metrics
     migrate()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would bury the progress
     from django.conf import settings

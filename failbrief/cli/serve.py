@@ -11,6 +11,7 @@ gunicorn or Celery process (exec), so the supervisor's signals reach it directly
 from __future__ import annotations
 
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -286,17 +287,63 @@ def _share_metrics_dir() -> None:
 
     if settings.METRICS_MULTIPROC_DIR:  # the operator's; settings.py has made it
         return
-    folder = settings.VAR_DIR / "metrics"
+    folder = _host_metrics_dir("so /metrics shows only the counts of the process that answers")
+    if folder is not None:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(
+            folder
+        )  # read by prometheus_client in the exec'd process
+
+
+def count_in_the_hosts_metrics_dir() -> None:
+    """A command that summarizes in its own process (`failbrief backfill`) counts in the host's
+    directory too, as a worker does, so the web server's /metrics serves its summaries, LLM calls,
+    tokens and cost; in its memory they were lost when it exited. Call it before anything imports
+    failbrief.metrics.registry, which reads the variable once. Only in a directory this user owns:
+    run as another user (root), its files could be unreadable to the web server, and then every
+    scrape would fail."""
+    from django.conf import settings
+
+    # The operator's variable: prometheus_client reads it already. Or the series exist already, in
+    # memory (a command run inside another program, a test's CliRunner): too late to move them.
+    if settings.METRICS_MULTIPROC_DIR or "failbrief.metrics.registry" in sys.modules:
+        return
+    unserved = "so this command's counts (summaries, LLM calls, tokens, cost) are not served by /metrics"
+    folder = _host_metrics_dir(unserved)
+    if folder is None:
+        return
+    owner = folder.stat().st_uid
+    if owner != os.geteuid() or not os.access(folder, os.W_OK):
+        click.echo(
+            f"warning: {folder} belongs to {_user_name(owner)}, not this user, {unserved}; run the command "
+            f"as {_user_name(owner)} (docs/metrics.md)",
+            err=True,
+        )
+        return
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
+def _host_metrics_dir(unserved: str) -> Path | None:
+    """$FAILBRIEF_VAR_DIR/metrics, made if missing; None, with a warning, when it cannot be."""
+    from django.conf import settings
+
+    folder = Path(settings.VAR_DIR) / "metrics"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # e.g. the default var/ beside a read-only install
         click.echo(
-            f"warning: cannot create {folder} ({exc.strerror}), so /metrics shows only the counts of the "
-            "process that answers; set FAILBRIEF_VAR_DIR or PROMETHEUS_MULTIPROC_DIR (docs/metrics.md)",
+            f"warning: cannot create {folder} ({exc.strerror}), {unserved}; set FAILBRIEF_VAR_DIR or "
+            "PROMETHEUS_MULTIPROC_DIR (docs/metrics.md)",
             err=True,
         )
-        return
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # read by prometheus_client in the exec'd process
+        return None
+    return folder
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:  # a container's user without a passwd entry
+        return f"uid {uid}"
 
 
 def _executable(program: str) -> str:

@@ -1,11 +1,11 @@
 """The series each process records as things happen. The scrape adds the ones read from the
 database and the broker at scrape time (collect.py); docs/metrics.md lists them all.
 
-With PROMETHEUS_MULTIPROC_DIR set (`failbrief run`, `web` and `worker` set it), prometheus_client
-keeps these values in files in that directory, one per process, so the web server's /metrics sums
-the worker's too.
+With PROMETHEUS_MULTIPROC_DIR set (`failbrief run`, `web`, `worker` and `backfill` set it),
+prometheus_client keeps these values in files in that directory, one per process, so the web
+server's /metrics sums the worker's too.
 It decides when it is first imported, from the environment, so the variable must be set before
-the process starts (the parent sets it for its children)."""
+this module is imported (the parent sets it for its children; `backfill` for itself, first)."""
 
 from __future__ import annotations
 

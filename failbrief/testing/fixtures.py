@@ -13,11 +13,16 @@ import httpx
 import pytest
 from django.conf import LazySettings
 
+import failbrief.metrics.registry  # noqa: F401  (see below)
 from failbrief.testing.fake_prefect import FakePrefect
 from failbrief.testing.services import missing_services
 from failbrief.testing.tcp_proxy import TcpProxy
 
 WEBHOOK_KEY = "test-webhook-key"
+# The registry is imported above so that the test process counts in memory from the start: a
+# command a test runs in it (CliRunner) then leaves it there rather than pointing this process, and
+# every subprocess it starts after, at a metrics directory (cli/serve.py,
+# count_in_the_hosts_metrics_dir).
 IN_SERVICES_TIER = os.environ.get("FAILBRIEF_TIER") == "services"
 
 
