@@ -289,9 +289,8 @@ def _share_metrics_dir() -> None:
         return
     folder = _host_metrics_dir("so /metrics shows only the counts of the process that answers")
     if folder is not None:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(
-            folder
-        )  # read by prometheus_client in the exec'd process
+        # Read by prometheus_client in the exec'd process.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 def count_in_the_hosts_metrics_dir() -> None:
