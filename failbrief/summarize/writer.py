@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from failbrief.condense.brief import Brief, FailedUnitInfo
@@ -25,6 +26,7 @@ from failbrief.orgs.models import Org
 from failbrief.summarize.models import LlmSession
 from failbrief.summarize.providers.base import Answer, Provider
 from failbrief.summarize.providers.llm_common import PROMPT_VERSION, LlmError, Reply, billed_tokens
+from failbrief.summarize.providers.llm_output import rechecked
 from failbrief.summarize.providers.pricing import cost_usd
 from failbrief.summarize.providers.registry import OFFLINE, Choice, choice_for, known_hosts, provider
 from failbrief.summarize.signature import failure_signature, reusable_summary, same_as
@@ -56,7 +58,7 @@ def write_brief(org: Org, context: Context, unit: FailedUnitInfo, *, reuse: bool
         return Written(offline, "offline", {"signature": signature})
     earlier = reusable_summary(org, signature, choice.provider, choice.model) if reuse else None
     if earlier is not None:
-        return _reused(earlier, offline, signature)
+        return _reused(earlier, offline, signature, known_hosts(org))
     written = _from_llm(org, choice, context, unit, offline)
     observe_llm_call(written.row_fields)
     written.row_fields["signature"] = signature
@@ -122,11 +124,12 @@ def _reason(exc: Exception, llm: Provider) -> str:
     return redact(_ECHOED_KEY.sub(REDACTED, reason))
 
 
-def _reused(earlier: LlmSession, offline: Brief, signature: str) -> Written:
+def _reused(earlier: LlmSession, offline: Brief, signature: str, hosts: Collection[str]) -> Written:
     """The earlier summary's reading of the failure, with this run's own evidence lines (the
-    earlier ones need not occur in this log) and failing step. No LLM call: no tokens, no cost."""
+    earlier ones need not occur in this log) and failing step, held to the checks of a new answer.
+    No LLM call: no tokens, no cost."""
     times = count_reuse(earlier)
-    brief = Brief(
+    stored = Brief(
         root_cause=earlier.root_cause,
         failing_step=offline.failing_step or earlier.failing_step,
         category=earlier.category,
@@ -135,6 +138,7 @@ def _reused(earlier: LlmSession, offline: Brief, signature: str) -> Written:
         explanation=earlier.explanation,
         confidence=earlier.confidence,
     )
+    brief = rechecked(stored, offline, hosts)
     fields: dict[str, object] = {
         "signature": signature,
         "reused_from": earlier,

@@ -119,7 +119,7 @@ def parse_brief(raw: str, sent: str, rules: Decision, known_hosts: Collection[st
     confidence: str = answer.confidence
     if answer.root_cause is None or not evidence:
         confidence = "low"  # a cause with no line to back it is a guess, however sure the model sounds
-    confidence = min(confidence, _ceiling(rules, answer.category), key=_LEVEL.__getitem__)
+    confidence = bounded(confidence, answer.category, rules.category, rules.confidence)
 
     def shown(text: str | None, limit: int) -> str | None:
         return None if text is None else inert_links(_cut(text, limit), known_hosts)
@@ -138,12 +138,32 @@ def parse_brief(raw: str, sent: str, rules: Decision, known_hosts: Collection[st
     )
 
 
-def _ceiling(rules: Decision, category: str) -> str:
+def bounded(confidence: str, category: str, rules_category: str, rules_confidence: str) -> str:
     """The most a model may say. `high` is what the offline rules grant only for signals whose
     precision was measured (calibration.py): a model's reading earns no more than that. Where the
     rules decided another category one of the two is wrong, and where they found nothing no
     measured signal backs the model: at most `medium` then."""
-    return "high" if rules.confidence == "high" and rules.category == category else "medium"
+    ceiling = "high" if rules_confidence == "high" and rules_category == category else "medium"
+    return min(confidence, ceiling, key=_LEVEL.__getitem__)
+
+
+def rechecked(stored: Brief, rules: Brief, known_hosts: Collection[str] = ()) -> Brief:
+    """A model's stored brief about to be reused for the same failure, held to what a new answer
+    must pass: it may have been stored before one of these checks existed (reuse reaches back
+    SIGNATURE_WINDOW_DAYS). `rules` is the offline brief of the failure now. Idempotent."""
+
+    def shown(text: str | None, limit: int) -> str | None:
+        return None if text is None else inert_links(_cut(text, limit), known_hosts)
+
+    return Brief(
+        root_cause=shown(stored.root_cause, MAX_ROOT_CAUSE_CHARS),
+        failing_step=shown(stored.failing_step, MAX_FAILING_STEP_CHARS),
+        category=stored.category,
+        evidence=stored.evidence,
+        suggested_fix=inert_links(stored.suggested_fix, known_hosts),
+        explanation=inert_links(stored.explanation, known_hosts),
+        confidence=bounded(stored.confidence, stored.category, rules.category, rules.confidence),
+    )
 
 
 def repeats(step: str, logs: str) -> bool:

@@ -11,7 +11,10 @@ from failbrief.condense.condenser import condense
 from failbrief.condense.tokens import count_tokens
 from failbrief.orgs.manage import add_org, set_airbyte, set_llm, set_llm_optin
 from failbrief.summarize.models import LlmSession
+from failbrief.summarize.providers.offline import OfflineProvider
 from failbrief.summarize.providers.pricing import cost_usd
+from failbrief.summarize.providers.registry import choice_for
+from failbrief.summarize.signature import failure_signature
 from failbrief.summarize.store import claim_summary, complete_summary
 from failbrief.summarize.tests.llm_cases import DBT_LOG, ROOT_LINE, UNIT, brief_answer, dbt_context
 from failbrief.summarize.writer import Written, write_brief
@@ -233,3 +236,32 @@ def test_invisible_and_direction_changing_characters_in_an_answer_are_stored_vis
         "1. Run `rm -rf /tmp/cache/[U+202E]hs.xif[U+202C]` then re[U+200B]run\n2. Restart[U+0000] the flow"
     )
     assert row.explanation == "The model[U+2066] failed.[U+2069]"
+
+
+def test_a_summary_stored_before_the_answer_checks_is_reused_with_them(org, fake_llm):
+    # An LLM brief from before links were made inert and confidence bounded by the rules may be
+    # reused for a week; what it says must pass the same checks as a new answer.
+    rules = OfflineProvider().write_brief(dbt_context(), UNIT)
+    choice = choice_for(org)
+    assert choice is not None
+    assert rules.confidence != "high"
+    earlier, _ = claim_summary(org, "run-0", "task-1", "test")
+    complete_summary(
+        earlier,
+        root_cause="The token expired: renew it at https://acme-sso.example/reset",
+        category=rules.category,
+        evidence=rules.evidence,
+        explanation="See https://acme-sso.example/help.",
+        suggested_fix="1. Log in at https://acme-sso.example/reset",
+        confidence="high",
+        summarizer=choice.provider,
+        provider=choice.provider,
+        model=choice.model,
+        signature=failure_signature(rules),
+    )
+    again = store(org, write_brief(org, dbt_context(), UNIT), run="run-2")
+    assert again.reused_from_id == earlier.pk
+    assert not fake_llm.requests
+    assert "https://acme-sso.example" not in f"{again.root_cause} {again.explanation} {again.suggested_fix}"
+    assert "hxxps://acme-sso[.]example/reset" in again.suggested_fix
+    assert again.confidence == "medium"
